@@ -1,0 +1,137 @@
+// The cluster-zone resolver: authoritative answers for the served zones from the current snapshot.
+// Pure but for one case: an ExternalName target outside every served zone, which is asked of the
+// upstream (when one is configured) and so returns a promise.
+import { lowerLabel, splitName } from '../../dns/labels.js';
+import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
+import type { Snapshot } from '../../table/snapshot.js';
+import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
+import type { Zone, ZoneSet } from '../zones.js';
+import { lookupCommon, lookupForward, type ClusterZoneOptions, type LookupResult } from './lookup.js';
+import { soaRecord } from './records.js';
+import { lookupReverse } from './reverse.js';
+
+/** CNAME chains longer than this are cut (CoreDNS stops at 10 too). */
+const MAX_CNAME_CHAIN = 10;
+
+export interface ClusterZoneResolverOptions extends ClusterZoneOptions {
+  zones: ZoneSet;
+  upstream?: UpstreamLookup;
+}
+
+interface Resolved {
+  zone: Zone;
+  zoneAsAsked: string;
+  result: LookupResult;
+}
+
+export class ClusterZoneResolver implements Resolver {
+  constructor(
+    private readonly table: { readonly current: Snapshot },
+    private readonly options: ClusterZoneResolverOptions,
+  ) {}
+
+  resolve(question: Question, _context?: QueryContext): Answer | Promise<Answer> | undefined {
+    const snapshot = this.table.current;
+    const first = this.lookup(snapshot, question.name, question.type);
+    if (!first) return undefined;
+    if (question.class !== RRClass.IN && question.class !== RRClass.ANY) return refused();
+    if (question.type === RRType.AXFR || question.type === RRType.IXFR) return refused();
+    if (!first.result.exists) return negative(Rcode.NXDOMAIN, first, snapshot, this.options.ttl);
+    if (!first.result.chase) return positive(first, snapshot, this.options.ttl);
+    return this.chase(snapshot, question.type, first);
+  }
+
+  private lookup(snapshot: Snapshot, name: string, qtype: number): Resolved | undefined {
+    const labels = splitName(name);
+    const lower = labels.map(lowerLabel);
+    const zone = this.options.zones.find(lower);
+    if (!zone) return undefined;
+    const relativeCount = lower.length - zone.labels.length;
+    const query = {
+      snapshot,
+      qtype,
+      owner: name,
+      zoneAsAsked: labels.slice(relativeCount).join('.'),
+      relative: lower.slice(0, relativeCount),
+    };
+    const result =
+      lookupCommon(query, this.options) ??
+      (zone.kind === 'forward'
+        ? lookupForward(query, this.options)
+        : lookupReverse(query, zone.kind === 'reverse4' ? 4 : 6, zone.labels, this.options.zones.primary, this.options));
+    return { zone, zoneAsAsked: query.zoneAsAsked, result };
+  }
+
+  /**
+   * Follow an ExternalName CNAME: a target in a served zone is answered here (its records after the
+   * CNAME, its NXDOMAIN as the final rcode, RFC 6604); a target elsewhere is asked upstream, its
+   * answer appended and its TC bit passed on; without an upstream the CNAME stands alone.
+   */
+  private chase(snapshot: Snapshot, qtype: number, first: Resolved): Answer | Promise<Answer> {
+    const answers: ResourceRecord[] = [];
+    const additional: ResourceRecord[] = [];
+    const seen = new Set<string>();
+    let current = first;
+    for (let hop = 0; ; hop++) {
+      if (!current.result.exists) return { ...negative(Rcode.NXDOMAIN, current, snapshot, this.options.ttl), answers };
+      answers.push(...current.result.answers);
+      additional.push(...current.result.additional);
+      const target = current.result.chase;
+      if (!target || hop >= MAX_CNAME_CHAIN || seen.has(target)) break;
+      seen.add(target);
+      const next = this.lookup(snapshot, target, qtype);
+      if (!next) return this.askUpstream(target, qtype, answers, additional);
+      current = next;
+    }
+    // A chased target with no records of the type: NODATA after the CNAME, with the SOA.
+    const authority =
+      current !== first && current.result.exists && current.result.answers.length === 0
+        ? [soaRecord(current.zoneAsAsked, snapshot.version, this.options.ttl)]
+        : [];
+    return { rcode: Rcode.NOERROR, authoritative: true, answers, authority, additional };
+  }
+
+  private async askUpstream(
+    target: string,
+    qtype: number,
+    answers: ResourceRecord[],
+    additional: ResourceRecord[],
+  ): Promise<Answer> {
+    const reply = this.options.upstream ? await this.options.upstream.lookup(target, qtype) : undefined;
+    return {
+      rcode: Rcode.NOERROR,
+      authoritative: true,
+      truncated: reply?.truncated ?? false,
+      answers: reply ? [...answers, ...reply.answers] : answers,
+      authority: [],
+      additional,
+    };
+  }
+}
+
+function positive(resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
+  const result = resolved.result as Extract<LookupResult, { exists: true }>;
+  if (result.answers.length === 0) return negative(Rcode.NOERROR, resolved, snapshot, ttl);
+  return {
+    rcode: Rcode.NOERROR,
+    authoritative: true,
+    answers: result.answers,
+    authority: [],
+    additional: result.additional,
+  };
+}
+
+/** NXDOMAIN or NODATA: no answer, the zone's SOA in the authority section (RFC 2308 §3). */
+function negative(rcode: number, resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
+  return {
+    rcode,
+    authoritative: true,
+    answers: [],
+    authority: [soaRecord(resolved.zoneAsAsked, snapshot.version, ttl)],
+    additional: [],
+  };
+}
+
+function refused(): Answer {
+  return { rcode: Rcode.REFUSED, authoritative: false, answers: [], authority: [], additional: [] };
+}

@@ -1,0 +1,49 @@
+// The service table: the current snapshot, rebuilt from every backend's latest content whenever one
+// of them changes, and swapped in one assignment so a query sees the old table or the new one.
+import { Snapshot } from './snapshot.js';
+import type { TableContent } from './types.js';
+
+export type TableListener = (snapshot: Snapshot, previous: Snapshot) => void;
+
+export class ServiceTable {
+  private readonly contents = new Map<string, TableContent>();
+  private snapshot: Snapshot;
+  private readonly listeners = new Set<TableListener>();
+
+  constructor(private readonly clock: () => number = Date.now) {
+    this.snapshot = new Snapshot(this.nextVersion(0), { namespaces: [], services: [], pods: [] });
+  }
+
+  get current(): Snapshot {
+    return this.snapshot;
+  }
+
+  /** Replace what `backend` contributes. Backends registered earlier win on a duplicate service. */
+  setContent(backend: string, content: TableContent): Snapshot {
+    this.contents.set(backend, content);
+    const merged: TableContent = { namespaces: [], services: [], pods: [] };
+    for (const part of this.contents.values()) {
+      merged.namespaces.push(...part.namespaces);
+      merged.services.push(...part.services);
+      merged.pods.push(...part.pods);
+    }
+    const previous = this.snapshot;
+    this.snapshot = new Snapshot(this.nextVersion(previous.version), merged);
+    for (const listener of this.listeners) listener(this.snapshot, previous);
+    return this.snapshot;
+  }
+
+  onChange(listener: TableListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The SOA serial: the Unix time of the change, as CoreDNS uses, but always moving forward even
+   * when two changes land in the same second or the clock steps back (RFC 1982 serials must grow).
+   */
+  private nextVersion(previous: number): number {
+    const now = Math.floor(this.clock() / 1000);
+    return (now > previous ? now : previous + 1) >>> 0;
+  }
+}

@@ -1,0 +1,56 @@
+// The backend-neutral data model of the service table. Every registry backend converts what it
+// reads into these shapes; the resolvers read nothing else. Names (namespace, service, port name,
+// hostname) are stored lower-cased: DNS matching is case-insensitive (Kubernetes DNS spec §2.1).
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+
+export interface PortSpec {
+  /** Empty for an unnamed port: it gets no `_port._proto` SRV name, but counts in a bare SRV. */
+  name: string;
+  protocol: Protocol;
+  port: number;
+}
+
+/** One address of one endpoint (Kubernetes endpoints with several addresses become several). */
+export interface Endpoint {
+  ip: string;
+  /** The endpoint's `hostname` (StatefulSet pods with a subdomain); absent means "use the dashed IP". */
+  hostname?: string;
+  ready: boolean;
+  nodeName?: string;
+  /** targetRef name when it refers to a Pod. */
+  podName?: string;
+  /** Ports this endpoint serves (an EndpointSlice's ports); headless SRV records come from these. */
+  ports: PortSpec[];
+}
+
+export type ServiceType = 'ClusterIP' | 'Headless' | 'ExternalName';
+
+export interface Service {
+  namespace: string;
+  name: string;
+  type: ServiceType;
+  /** ClusterIP services: one or more (dual-stack); empty otherwise. */
+  clusterIPs: string[];
+  /** ExternalName services: the target, lower-case, without a trailing dot. */
+  externalName?: string;
+  ports: PortSpec[];
+  endpoints: Endpoint[];
+}
+
+export interface Pod {
+  namespace: string;
+  name: string;
+  ips: string[];
+}
+
+/** What one backend currently holds: replaced as a whole whenever the backend changes. */
+export interface TableContent {
+  namespaces: string[];
+  services: Service[];
+  pods: Pod[];
+}
+
+export function emptyContent(): TableContent {
+  return { namespaces: [], services: [], pods: [] };
+}

@@ -1,0 +1,470 @@
+import { describe, expect, it } from 'vitest';
+import { RRClass, RRType, Rcode, type Answer, type ResourceRecord } from '../../src/dns/types.js';
+import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
+import type { ClusterZoneOptions } from '../../src/resolve/cluster/lookup.js';
+import type { UpstreamLookup } from '../../src/resolve/types.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { ServiceTable } from '../../src/table/table.js';
+import { fixture } from './fixture.js';
+
+const RCODE_NAMES = Object.fromEntries(Object.entries(Rcode).map(([name, code]) => [code, name]));
+
+/** One record in zone-file form, the way a reader of dig output would check it. */
+function show(record: ResourceRecord): string {
+  const data = record.data;
+  const rdata = (() => {
+    switch (data.type) {
+      case 'A':
+      case 'AAAA':
+        return data.address;
+      case 'CNAME':
+      case 'PTR':
+      case 'NS':
+        return data.target;
+      case 'SRV':
+        return `${data.priority} ${data.weight} ${data.port} ${data.target}`;
+      case 'TXT':
+        return data.texts.map((text) => `"${text}"`).join(' ');
+      case 'SOA':
+        return `${data.mname} ${data.rname} SERIAL ${data.refresh} ${data.retry} ${data.expire} ${data.minimum}`;
+      default:
+        return JSON.stringify(data);
+    }
+  })();
+  return `${record.name} ${record.ttl} ${data.type} ${rdata}`;
+}
+
+interface Expected {
+  rcode: keyof typeof Rcode;
+  answer?: string[];
+  /** The owner of the SOA expected alone in the authority section. */
+  soa?: string;
+  additional?: string[];
+}
+
+function setup(overrides: Partial<ClusterZoneOptions> & { zones?: string[]; upstream?: UpstreamLookup } = {}) {
+  const table = new ServiceTable(() => 1_700_000_000_000);
+  table.setContent('test', fixture);
+  const { zones = DEFAULT_ZONES, ...rest } = overrides;
+  const resolver = new ClusterZoneResolver(table, {
+    zones: ZoneSet.parse(zones),
+    ttl: 5,
+    pods: 'disabled',
+    ignoreEmptyService: false,
+    nsAddresses: ['127.0.0.1'],
+    ...rest,
+  });
+  return { table, resolver };
+}
+
+async function ask(resolver: ClusterZoneResolver, name: string, type: keyof typeof RRType): Promise<Answer> {
+  const answer = await resolver.resolve({ name, type: RRType[type], class: RRClass.IN });
+  if (!answer) throw new Error(`${name} was not claimed by the cluster zone`);
+  return answer;
+}
+
+function check(answer: Answer, expected: Expected): void {
+  expect(RCODE_NAMES[answer.rcode]).toBe(expected.rcode);
+  expect(answer.answers.map(show)).toEqual(expected.answer ?? []);
+  expect(answer.additional.map(show)).toEqual(expected.additional ?? []);
+  if (expected.soa !== undefined) {
+    expect(answer.authority.map((record) => `${record.name} ${record.data.type}`)).toEqual([`${expected.soa} SOA`]);
+  } else {
+    expect(answer.authority).toEqual([]);
+  }
+  if (expected.rcode !== 'REFUSED') expect(answer.authoritative).toBe(true);
+}
+
+type Case = [name: string, type: keyof typeof RRType, expected: Expected];
+
+const Z = 'cluster.local';
+const negative = (rcode: 'NXDOMAIN' | 'NOERROR', soa = Z): Expected => ({ rcode, soa });
+
+const cases: Record<string, Case[]> = {
+  'ClusterIP services': [
+    ['web.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'] }],
+    ['web.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
+    ['web.shop.svc.cluster.local', 'TXT', negative('NOERROR')],
+    ['web.shop.svc.cluster.local', 'MX', negative('NOERROR')],
+    ['web.shop.svc.cluster.local', 'SOA', negative('NOERROR')],
+    ['dual.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 A 10.96.10.20'] }],
+    ['dual.shop.svc.cluster.local', 'AAAA', { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20'] }],
+    // Answered with no endpoints at all, unless --ignore-empty-service.
+    ['empty.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['empty.shop.svc.cluster.local 5 A 10.96.10.30'] }],
+    ['nope.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['web.nope.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'headless services and endpoint names': [
+    [
+      'db.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['db.shop.svc.cluster.local 5 A 10.244.1.10', 'db.shop.svc.cluster.local 5 A 10.244.2.11'] },
+    ],
+    ['db.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
+    ['cache.shop.svc.cluster.local', 'AAAA', { rcode: 'NOERROR', answer: ['cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'] }],
+    ['gone.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // spec §2.4.1: no ready endpoints
+    ['gone.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['db-0.db.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10'] }],
+    ['db-0.db.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
+    ['db-2.db.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // not ready
+    ['db-9.db.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    // Without a hostname an endpoint is its dashed IP; IPv6 `::` becomes `--`.
+    [
+      'fd00-10-244-1--10.cache.shop.svc.cluster.local',
+      'AAAA',
+      { rcode: 'NOERROR', answer: ['fd00-10-244-1--10.cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'] },
+    ],
+    // Endpoint names exist below ClusterIP services too, as CoreDNS answers them.
+    ['10-244-1-5.web.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['10-244-1-5.web.shop.svc.cluster.local 5 A 10.244.1.5'] }],
+    ['10-244-3-7.web.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'SRV records': [
+    [
+      '_http._tcp.web.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_http._tcp.web.shop.svc.cluster.local 5 SRV 0 100 80 web.shop.svc.cluster.local'],
+        additional: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+      },
+    ],
+    // A bare SRV query returns every port, the unnamed one included; N = 3 candidates → weight 33.
+    [
+      'web.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'web.shop.svc.cluster.local 5 SRV 0 33 80 web.shop.svc.cluster.local',
+          'web.shop.svc.cluster.local 5 SRV 0 33 443 web.shop.svc.cluster.local',
+          'web.shop.svc.cluster.local 5 SRV 0 33 8080 web.shop.svc.cluster.local',
+        ],
+        additional: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+      },
+    ],
+    // Dual-stack: two addresses make N = 2, so weight 50, and the duplicate target is removed.
+    [
+      '_http._tcp.dual.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_http._tcp.dual.shop.svc.cluster.local 5 SRV 0 50 80 dual.shop.svc.cluster.local'],
+        additional: ['dual.shop.svc.cluster.local 5 A 10.96.10.20', 'dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20'],
+      },
+    ],
+    [
+      '_postgres._tcp.db.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          '_postgres._tcp.db.shop.svc.cluster.local 5 SRV 0 50 5432 db-0.db.shop.svc.cluster.local',
+          '_postgres._tcp.db.shop.svc.cluster.local 5 SRV 0 50 5432 db-1.db.shop.svc.cluster.local',
+        ],
+        additional: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10', 'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11'],
+      },
+    ],
+    [
+      'db.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'db.shop.svc.cluster.local 5 SRV 0 25 5432 db-0.db.shop.svc.cluster.local',
+          'db.shop.svc.cluster.local 5 SRV 0 25 9187 db-0.db.shop.svc.cluster.local',
+          'db.shop.svc.cluster.local 5 SRV 0 25 5432 db-1.db.shop.svc.cluster.local',
+          'db.shop.svc.cluster.local 5 SRV 0 25 9187 db-1.db.shop.svc.cluster.local',
+        ],
+        additional: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10', 'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11'],
+      },
+    ],
+    [
+      '_dns._udp.dns.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_dns._udp.dns.shop.svc.cluster.local 5 SRV 0 100 53 dns.shop.svc.cluster.local'],
+        additional: ['dns.shop.svc.cluster.local 5 A 10.96.10.53'],
+      },
+    ],
+    ['_http._udp.web.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['_nope._tcp.web.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['_http._tcp.web.shop.svc.cluster.local', 'A', negative('NOERROR')],
+    // `_tcp.<svc>` is an empty non-terminal above `_http._tcp.<svc>`: NODATA, not NXDOMAIN (RFC 8020).
+    ['_tcp.web.shop.svc.cluster.local', 'SRV', negative('NOERROR')],
+    ['_udp.web.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['a.b.c.web.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'PTR records': [
+    ['10.10.96.10.in-addr.arpa', 'PTR', { rcode: 'NOERROR', answer: ['10.10.96.10.in-addr.arpa 5 PTR web.shop.svc.cluster.local'] }],
+    // An endpoint address gives one PTR per service that has it.
+    [
+      '5.1.244.10.in-addr.arpa',
+      'PTR',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          '5.1.244.10.in-addr.arpa 5 PTR 10-244-1-5.web.shop.svc.cluster.local',
+          '5.1.244.10.in-addr.arpa 5 PTR 10-244-1-5.web-canary.shop.svc.cluster.local',
+        ],
+      },
+    ],
+    ['10.1.244.10.in-addr.arpa', 'PTR', { rcode: 'NOERROR', answer: ['10.1.244.10.in-addr.arpa 5 PTR db-0.db.shop.svc.cluster.local'] }],
+    [
+      '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa',
+      'PTR',
+      {
+        rcode: 'NOERROR',
+        answer: ['0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa 5 PTR dual.shop.svc.cluster.local'],
+      },
+    ],
+    ['12.3.244.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')], // not ready
+    ['9.9.9.9.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['10.10.96.10.in-addr.arpa', 'A', negative('NOERROR', 'in-addr.arpa')],
+    ['96.10.in-addr.arpa', 'PTR', negative('NOERROR', 'in-addr.arpa')], // empty non-terminal
+    ['77.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['1.10.10.96.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['300.10.96.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['d.f.ip6.arpa', 'PTR', negative('NOERROR', 'ip6.arpa')],
+    ['e.f.ip6.arpa', 'PTR', negative('NXDOMAIN', 'ip6.arpa')],
+  ],
+  ExternalName: [
+    ['search.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] }],
+    ['search.shop.svc.cluster.local', 'CNAME', { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] }],
+    ['search.shop.svc.cluster.local', 'SRV', negative('NOERROR')],
+    ['www.search.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['_http._tcp.search.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    // A target inside the zone is chased.
+    [
+      'alias.shop.svc.cluster.local',
+      'A',
+      {
+        rcode: 'NOERROR',
+        answer: ['alias.shop.svc.cluster.local 5 CNAME web.shop.svc.cluster.local', 'web.shop.svc.cluster.local 5 A 10.96.10.10'],
+      },
+    ],
+    // ... and when it does not exist, the final rcode is its NXDOMAIN (RFC 6604).
+    [
+      'dangling.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NXDOMAIN', answer: ['dangling.shop.svc.cluster.local 5 CNAME nope.shop.svc.cluster.local'], soa: Z },
+    ],
+  ],
+  'apex, schema version and structure': [
+    ['dns-version.cluster.local', 'TXT', { rcode: 'NOERROR', answer: ['dns-version.cluster.local 28800 TXT "1.1.0"'] }],
+    ['dns-version.cluster.local', 'A', negative('NOERROR')],
+    ['cluster.local', 'SOA', { rcode: 'NOERROR', answer: ['cluster.local 5 SOA ns.dns.cluster.local hostmaster.cluster.local SERIAL 7200 1800 86400 5'] }],
+    [
+      'cluster.local',
+      'NS',
+      {
+        rcode: 'NOERROR',
+        answer: ['cluster.local 5 NS ns.dns.cluster.local'],
+        additional: ['ns.dns.cluster.local 5 A 127.0.0.1'],
+      },
+    ],
+    ['ns.dns.cluster.local', 'A', { rcode: 'NOERROR', answer: ['ns.dns.cluster.local 5 A 127.0.0.1'] }],
+    ['ns.dns.cluster.local', 'AAAA', negative('NOERROR')],
+    ['cluster.local', 'A', negative('NOERROR')],
+    ['svc.cluster.local', 'A', negative('NOERROR')],
+    ['pod.cluster.local', 'A', negative('NOERROR')],
+    ['shop.svc.cluster.local', 'A', negative('NOERROR')],
+    ['empty-ns.svc.cluster.local', 'A', negative('NOERROR')],
+    ['nope.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['foo.cluster.local', 'A', negative('NXDOMAIN')],
+    ['web.shop.foo.cluster.local', 'A', negative('NXDOMAIN')],
+    ['web.shop.svc.cluster.local', 'NS', negative('NOERROR')],
+    ['in-addr.arpa', 'SOA', { rcode: 'NOERROR', answer: ['in-addr.arpa 5 SOA ns.dns.in-addr.arpa hostmaster.in-addr.arpa SERIAL 7200 1800 86400 5'] }],
+  ],
+  'pods disabled (the default)': [
+    ['10-244-1-5.shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
+    ['shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'case is matched insensitively and kept': [
+    ['WEB.Shop.SVC.Cluster.Local', 'A', { rcode: 'NOERROR', answer: ['WEB.Shop.SVC.Cluster.Local 5 A 10.96.10.10'] }],
+    [
+      '_HTTP._Tcp.Web.shop.svc.CLUSTER.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_HTTP._Tcp.Web.shop.svc.CLUSTER.local 5 SRV 0 100 80 web.shop.svc.CLUSTER.local'],
+        additional: ['web.shop.svc.CLUSTER.local 5 A 10.96.10.10'],
+      },
+    ],
+    ['Nope.Shop.Svc.Cluster.LOCAL', 'A', negative('NXDOMAIN', 'Cluster.LOCAL')],
+  ],
+};
+
+describe('cluster zone', () => {
+  const { resolver } = setup();
+  for (const [group, rows] of Object.entries(cases)) {
+    describe(group, () => {
+      it.each(rows)('%s %s', async (name, type, expected) => {
+        check(await ask(resolver, name, type), expected);
+      });
+    });
+  }
+
+  it('writes the SOA of the zone with the table version as serial and TTL min(ttl, 300)', async () => {
+    const { resolver: longTtl, table } = setup({ ttl: 600 });
+    const answer = await ask(longTtl, 'nope.svc.cluster.local', 'A');
+    expect(answer.authority).toEqual([
+      {
+        name: 'cluster.local',
+        ttl: 300,
+        data: {
+          type: 'SOA',
+          mname: 'ns.dns.cluster.local',
+          rname: 'hostmaster.cluster.local',
+          serial: table.current.version,
+          refresh: 7200,
+          retry: 1800,
+          expire: 86400,
+          minimum: 600,
+        },
+      },
+    ]);
+    expect(table.current.version).toBe(1_700_000_001);
+  });
+
+  it('moves the serial forward on every change', () => {
+    const { table } = setup();
+    const before = table.current.version;
+    table.setContent('test', fixture);
+    expect(table.current.version).toBeGreaterThan(before);
+  });
+
+  it('does not claim names outside its zones, and refuses transfers and other classes', async () => {
+    const { resolver: r } = setup();
+    expect(r.resolve({ name: 'example.com', type: RRType.A, class: RRClass.IN })).toBeUndefined();
+    check(await ask(r, 'cluster.local', 'AXFR'), { rcode: 'REFUSED' });
+    const chaos = await r.resolve({ name: 'web.shop.svc.cluster.local', type: RRType.A, class: RRClass.CH });
+    expect(chaos?.rcode).toBe(Rcode.REFUSED);
+  });
+
+  it('gives SRV weight at least 1 when there are more than 100 candidates', async () => {
+    const table = new ServiceTable();
+    const endpoints = Array.from({ length: 150 }, (_, i) => ({
+      ip: `10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+      ready: true,
+      ports: [{ name: 'http', protocol: 'TCP' as const, port: 80 }],
+    }));
+    table.setContent('test', {
+      namespaces: ['big'],
+      services: [{ namespace: 'big', name: 'many', type: 'Headless', clusterIPs: [], ports: [], endpoints }],
+      pods: [],
+    });
+    const r = new ClusterZoneResolver(table, {
+      zones: ZoneSet.parse(DEFAULT_ZONES),
+      ttl: 5,
+      pods: 'disabled',
+      ignoreEmptyService: false,
+      nsAddresses: [],
+    });
+    const answer = await ask(r, '_http._tcp.many.big.svc.cluster.local', 'SRV');
+    expect(answer.answers).toHaveLength(150);
+    expect(answer.answers.every((record) => record.data.type === 'SRV' && record.data.weight === 1)).toBe(true);
+  });
+});
+
+describe('cluster zone options', () => {
+  it('--pods insecure answers any dashed IP in an existing namespace', async () => {
+    const { resolver } = setup({ pods: 'insecure' });
+    check(await ask(resolver, '10-244-9-9.shop.pod.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['10-244-9-9.shop.pod.cluster.local 5 A 10.244.9.9'],
+    });
+    check(await ask(resolver, 'fd00-10-244--5.shop.pod.cluster.local', 'AAAA'), {
+      rcode: 'NOERROR',
+      answer: ['fd00-10-244--5.shop.pod.cluster.local 5 AAAA fd00:10:244::5'],
+    });
+    check(await ask(resolver, '10-244-9-9.shop.pod.cluster.local', 'AAAA'), negative('NOERROR'));
+    check(await ask(resolver, 'shop.pod.cluster.local', 'A'), negative('NOERROR'));
+    check(await ask(resolver, '10-244-9-9.nope.pod.cluster.local', 'A'), negative('NXDOMAIN'));
+    check(await ask(resolver, 'not-an-ip.shop.pod.cluster.local', 'A'), negative('NXDOMAIN'));
+  });
+
+  it('--pods verified answers only pods that exist with that IP in that namespace', async () => {
+    const { resolver } = setup({ pods: 'verified' });
+    check(await ask(resolver, '10-244-1-5.shop.pod.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['10-244-1-5.shop.pod.cluster.local 5 A 10.244.1.5'],
+    });
+    check(await ask(resolver, 'fd00-10-244-1--10.shop.pod.cluster.local', 'AAAA'), {
+      rcode: 'NOERROR',
+      answer: ['fd00-10-244-1--10.shop.pod.cluster.local 5 AAAA fd00:10:244:1::10'],
+    });
+    check(await ask(resolver, '10-244-9-9.shop.pod.cluster.local', 'A'), negative('NXDOMAIN'));
+    check(await ask(resolver, '10-244-1-5.default.pod.cluster.local', 'A'), negative('NXDOMAIN'));
+  });
+
+  it('--namespaces exposes only the listed namespaces, PTR included', async () => {
+    const { resolver } = setup({ namespaces: new Set(['shop']) });
+    check(await ask(resolver, 'kubernetes.default.svc.cluster.local', 'A'), negative('NXDOMAIN'));
+    check(await ask(resolver, 'default.svc.cluster.local', 'A'), negative('NXDOMAIN'));
+    check(await ask(resolver, '1.0.96.10.in-addr.arpa', 'PTR'), negative('NXDOMAIN', 'in-addr.arpa'));
+    check(await ask(resolver, 'web.shop.svc.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+    });
+  });
+
+  it('--ignore-empty-service makes a ClusterIP service without ready endpoints NXDOMAIN', async () => {
+    const { resolver } = setup({ ignoreEmptyService: true });
+    check(await ask(resolver, 'empty.shop.svc.cluster.local', 'A'), negative('NXDOMAIN'));
+    check(await ask(resolver, '_http._tcp.empty.shop.svc.cluster.local', 'SRV'), negative('NXDOMAIN'));
+    check(await ask(resolver, 'web.shop.svc.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+    });
+    check(await ask(resolver, 'search.shop.svc.cluster.local', 'CNAME'), {
+      rcode: 'NOERROR',
+      answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'],
+    });
+  });
+
+  it('serves exactly the zones given, with PTR targets in the first forward zone', async () => {
+    const { resolver } = setup({ zones: ['example.internal', 'cluster.local', '96.10.in-addr.arpa'] });
+    check(await ask(resolver, 'web.shop.svc.example.internal', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['web.shop.svc.example.internal 5 A 10.96.10.10'],
+    });
+    check(await ask(resolver, '10.10.96.10.in-addr.arpa', 'PTR'), {
+      rcode: 'NOERROR',
+      answer: ['10.10.96.10.in-addr.arpa 5 PTR web.shop.svc.example.internal'],
+    });
+    check(await ask(resolver, '9.9.96.10.in-addr.arpa', 'PTR'), negative('NXDOMAIN', '96.10.in-addr.arpa'));
+    expect(resolver.resolve({ name: '5.1.244.10.in-addr.arpa', type: RRType.PTR, class: RRClass.IN })).toBeUndefined();
+    expect(resolver.resolve({ name: 'x.ip6.arpa', type: RRType.PTR, class: RRClass.IN })).toBeUndefined();
+  });
+
+  it('asks the upstream for an ExternalName target outside the zone, CNAME first, TC passed on', async () => {
+    const asked: string[] = [];
+    const upstream: UpstreamLookup = {
+      async lookup(name, type) {
+        asked.push(`${name} ${type}`);
+        return {
+          rcode: Rcode.NOERROR,
+          truncated: true,
+          answers: [{ name: 'www.example.com', ttl: 300, data: { type: 'A', address: '192.0.2.10' } }],
+        };
+      },
+    };
+    const { resolver } = setup({ upstream });
+    const answer = await ask(resolver, 'search.shop.svc.cluster.local', 'A');
+    expect(asked).toEqual(['www.example.com 1']);
+    expect(answer.answers.map(show)).toEqual([
+      'search.shop.svc.cluster.local 5 CNAME www.example.com',
+      'www.example.com 300 A 192.0.2.10',
+    ]);
+    expect(answer.truncated).toBe(true);
+  });
+
+  it('keeps the CNAME alone when the upstream does not answer', async () => {
+    const { resolver } = setup({ upstream: { lookup: async () => undefined } });
+    check(await ask(resolver, 'search.shop.svc.cluster.local', 'AAAA'), {
+      rcode: 'NOERROR',
+      answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'],
+    });
+  });
+});
