@@ -1,0 +1,171 @@
+// Configuration: one table of options drives the flags, the CLUSTERDNS_* environment variables and
+// --help, and every value is checked at the door with a message naming the option, the value and
+// what was expected. Precedence: flags, then environment, then defaults.
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
+import type { PodMode } from '../resolve/cluster/lookup.js';
+import { parseHostPort, type HostPort } from './address.js';
+
+export interface Config {
+  zonesDir: string;
+  listen: HostPort[];
+  zones: string[];
+  ttl: number;
+  /** Exposed namespaces; undefined exposes all. */
+  namespaces?: string[];
+  pods: PodMode;
+  ignoreEmptyService: boolean;
+  upstreams: HostPort[];
+  logQueries: boolean;
+  logLevel: string;
+  /** Seconds a TCP connection may stay idle. */
+  tcpIdleTimeout: number;
+}
+
+/** The zones/ directory shipped with the package: the table served when --zones is not given. */
+export const EMBEDDED_ZONES_DIR = fileURLToPath(new URL('../../zones', import.meta.url));
+
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  help: string;
+  metavar?: string;
+}
+
+const OPTIONS = {
+  zones: { type: 'string', metavar: 'DIR', help: `directory of zone files to serve (default: the bundled zones/)` },
+  listen: {
+    type: 'string',
+    multiple: true,
+    metavar: 'HOST:PORT',
+    help: 'address to answer on over UDP and TCP; repeatable (default 127.0.0.1:1053)',
+  },
+  zone: {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE',
+    help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
+  },
+  ttl: { type: 'string', metavar: 'SECONDS', help: 'TTL of cluster records, 0-3600 (default 5)' },
+  namespaces: { type: 'string', metavar: 'NS,...', help: 'expose only these namespaces (default all)' },
+  pods: {
+    type: 'string',
+    metavar: 'MODE',
+    help: 'disabled | insecure | verified: how a-b-c-d.<ns>.pod.<zone> is answered (default disabled)',
+  },
+  'ignore-empty-service': {
+    type: 'boolean',
+    help: 'NXDOMAIN for a ClusterIP service with no ready endpoint',
+  },
+  upstream: {
+    type: 'string',
+    multiple: true,
+    metavar: 'HOST[:PORT]',
+    help: 'resolver for ExternalName targets outside the zones; repeatable',
+  },
+  'log-queries': { type: 'boolean', help: 'log one line per query' },
+  'log-level': { type: 'string', metavar: 'LEVEL', help: 'trace | debug | info | warn | error (default info)' },
+  'tcp-idle-timeout': { type: 'string', metavar: 'SECONDS', help: 'close idle TCP connections after this (default 10)' },
+  help: { type: 'boolean', help: 'show this help' },
+  version: { type: 'boolean', help: 'print the version' },
+} satisfies Record<string, OptionSpec>;
+
+type OptionName = keyof typeof OPTIONS;
+
+export class ConfigError extends Error {}
+
+export function envName(option: string): string {
+  return `CLUSTERDNS_${option.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export function usage(): string {
+  const lines = ['Usage: clusterdns [options]', '', 'Options (each also read from CLUSTERDNS_<OPTION>):'];
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    const flag = `--${name}${spec.metavar ? ` ${spec.metavar}` : ''}`;
+    lines.push(`  ${flag.padEnd(30)} ${spec.help}`);
+  }
+  return lines.join('\n');
+}
+
+export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; config: Config };
+
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}\n\n${usage()}`);
+  }
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+  const read = (name: OptionName): string | boolean | string[] | undefined => {
+    if (values[name] !== undefined) return values[name];
+    const fromEnv = env[envName(name)];
+    if (fromEnv === undefined || fromEnv === '') return undefined;
+    const spec: OptionSpec = OPTIONS[name];
+    if (spec.type === 'boolean') return parseBoolean(name, fromEnv);
+    return spec.multiple ? splitList(fromEnv) : fromEnv;
+  };
+  return { kind: 'serve', config: buildConfig(read) };
+}
+
+function buildConfig(read: (name: OptionName) => string | boolean | string[] | undefined): Config {
+  const list = (name: OptionName) => (read(name) as string[] | undefined)?.flatMap(splitList);
+  const checked = <T>(name: OptionName, parse: (value: string) => T, value: string): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      throw new ConfigError(`--${name}: ${(error as Error).message}`);
+    }
+  };
+  const zones = list('zone') ?? DEFAULT_ZONES;
+  zones.forEach((zone) => checked('zone', parseZone, zone));
+  const namespaces = read('namespaces') as string | undefined;
+  const pods = (read('pods') as string | undefined) ?? 'disabled';
+  if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
+    throw new ConfigError(`--pods: "${pods}": expected disabled, insecure or verified`);
+  }
+  const logLevel = (read('log-level') as string | undefined) ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`--log-level: "${logLevel}": expected trace, debug, info, warn or error`);
+  }
+  return {
+    zonesDir: (read('zones') as string | undefined) ?? EMBEDDED_ZONES_DIR,
+    listen: (list('listen') ?? ['127.0.0.1:1053']).map((value) => checked('listen', parseHostPort, value)),
+    zones,
+    ttl: checked('ttl', (value) => integer(value, 0, 3600), (read('ttl') as string | undefined) ?? '5'),
+    ...(namespaces !== undefined ? { namespaces: splitList(namespaces).map((ns) => ns.toLowerCase()) } : {}),
+    pods,
+    ignoreEmptyService: (read('ignore-empty-service') as boolean | undefined) ?? false,
+    upstreams: (list('upstream') ?? []).map((value) => checked('upstream', (v) => parseHostPort(v, 53), value)),
+    logQueries: (read('log-queries') as boolean | undefined) ?? false,
+    logLevel,
+    tcpIdleTimeout: checked(
+      'tcp-idle-timeout',
+      (value) => integer(value, 1, 3600),
+      (read('tcp-idle-timeout') as string | undefined) ?? '10',
+    ),
+  };
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function integer(value: string, min: number, max: number): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
+    throw new Error(`"${value}": expected a whole number from ${min} to ${max}`);
+  }
+  return number;
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError(`${envName(name)}: "${value}": expected true or false`);
+}

@@ -1,0 +1,117 @@
+// One query in, one reply out (or nothing): parse, resolve through the chain, encode to fit the
+// transport. Shared by UDP and TCP so both answer identically. Nothing a client sends can make it
+// throw: a failure while answering becomes SERVFAIL for that query alone, with a log line.
+import type { Logger } from 'pino';
+import { encodeResponse, parseQuery, type ResponseHeader } from '../dns/index.js';
+import { Rcode, type Answer, type Query } from '../dns/types.js';
+import type { QueryContext, Resolver } from '../resolve/types.js';
+import type { Counters } from '../ops/counters.js';
+
+/** Our EDNS payload size: the DNS Flag Day 2020 value, which avoids IP fragmentation. */
+export const ADVERTISED_UDP_SIZE = 1232;
+/** RFC 1035 §4.2.1: without EDNS a UDP reply is at most 512 bytes; EDNS may not ask for less. */
+const MIN_UDP_SIZE = 512;
+const MAX_TCP_MESSAGE = 65535;
+
+export interface HandlerOptions {
+  resolver: Resolver;
+  logger: Logger;
+  counters: Counters;
+  logQueries: boolean;
+}
+
+function emptyAnswer(rcode: number): Answer {
+  return { rcode, authoritative: false, answers: [], authority: [], additional: [] };
+}
+
+export class QueryHandler {
+  constructor(private readonly options: HandlerOptions) {}
+
+  /** The reply bytes, undefined to send nothing, or a promise of either when resolving waits. */
+  handle(message: Buffer, context: QueryContext): Buffer | undefined | Promise<Buffer | undefined> {
+    const started = process.hrtime.bigint();
+    const outcome = parseQuery(message);
+    switch (outcome.kind) {
+      case 'drop':
+        this.options.counters.malformedDropped++;
+        return undefined;
+      case 'formerr':
+        this.options.counters.malformedAnswered++;
+        return encodeResponse(outcome, emptyAnswer(Rcode.FORMERR), { maxSize: MIN_UDP_SIZE });
+      case 'notimp':
+        return encodeResponse(outcome, emptyAnswer(Rcode.NOTIMP), this.encodeOptions(outcome.edns, context));
+      case 'badvers':
+        return encodeResponse(outcome.query, emptyAnswer(Rcode.BADVERS), this.encodeOptions(outcome.query.edns, context));
+      case 'query':
+        break;
+    }
+    const query = outcome.query;
+    let answer: Answer | Promise<Answer>;
+    try {
+      answer = this.options.resolver.resolve(query.question, context) ?? emptyAnswer(Rcode.REFUSED);
+    } catch (error) {
+      answer = this.failed(query, error);
+    }
+    if (answer instanceof Promise) {
+      return answer
+        .catch((error: unknown) => this.failed(query, error))
+        .then((resolved) => this.reply(query, resolved, context, started));
+    }
+    return this.reply(query, answer, context, started);
+  }
+
+  private reply(query: Query, answer: Answer, context: QueryContext, started: bigint): Buffer {
+    const header: ResponseHeader = query;
+    const options = this.encodeOptions(query.edns, context);
+    let bytes: Buffer;
+    try {
+      bytes = encodeResponse(header, answer, options);
+    } catch (error) {
+      // Records that cannot be written (say, from a misbehaving upstream) fail this query only.
+      answer = this.failed(query, error);
+      bytes = encodeResponse(header, answer, options);
+    }
+    if (this.options.logQueries) this.logQuery(query, answer, context, bytes, started);
+    return bytes;
+  }
+
+  private encodeOptions(edns: Query['edns'], context: QueryContext) {
+    const maxSize =
+      context.transport === 'tcp' ? MAX_TCP_MESSAGE : edns ? Math.max(edns.udpSize, MIN_UDP_SIZE) : MIN_UDP_SIZE;
+    return {
+      maxSize,
+      ...(edns ? { edns: { udpSize: ADVERTISED_UDP_SIZE, dnssecOk: edns.dnssecOk } } : {}),
+    };
+  }
+
+  private failed(query: Query, error: unknown): Answer {
+    this.options.counters.queryErrors++;
+    this.options.logger.error(
+      { err: error, name: query.question.name, type: query.question.type },
+      'answering a query failed; replied SERVFAIL',
+    );
+    return emptyAnswer(Rcode.SERVFAIL);
+  }
+
+  private logQuery(query: Query, answer: Answer, context: QueryContext, bytes: Buffer, started: bigint): void {
+    // The fields of CoreDNS's log plugin: who asked, what, over what, and what came back.
+    this.options.logger.info(
+      {
+        client: `${context.clientAddress}:${context.clientPort}`,
+        id: query.id,
+        name: query.question.name,
+        type: query.question.type,
+        class: query.question.class,
+        proto: context.transport,
+        bufsize: query.edns?.udpSize,
+        do: query.edns?.dnssecOk ?? false,
+        rcode: answer.rcode,
+        answers: answer.answers.length,
+        size: bytes.length,
+        tc: (bytes[2]! & 0x02) !== 0,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'query',
+    );
+  }
+}

@@ -1,0 +1,55 @@
+// UDP listener: each datagram is one query; the reply goes back to the datagram's source.
+import { createSocket, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { formatHostPort, type HostPort } from '../config/address.js';
+import type { QueryHandler } from './handler.js';
+
+export class UdpListener {
+  private socket: Socket | undefined;
+
+  constructor(
+    private readonly address: HostPort,
+    private readonly handler: QueryHandler,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<AddressInfo> {
+    // ipv6Only keeps [::] from also taking the IPv4 port, so 0.0.0.0 and [::] can both be listed.
+    const socket = createSocket(
+      this.address.family === 6 ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' },
+    );
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.address.port, this.address.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (error) => this.logger.warn({ err: error, listen: formatHostPort(this.address) }, 'UDP socket error'));
+    socket.on('message', (message, remote) => {
+      const context = { transport: 'udp' as const, clientAddress: remote.address, clientPort: remote.port };
+      const reply = this.handler.handle(message, context);
+      if (reply instanceof Promise) {
+        reply.then((bytes) => bytes && this.send(socket, bytes, remote.port, remote.address));
+      } else if (reply) {
+        this.send(socket, reply, remote.port, remote.address);
+      }
+    });
+    return socket.address();
+  }
+
+  private send(socket: Socket, bytes: Buffer, port: number, address: string): void {
+    socket.send(bytes, port, address, (error) => {
+      if (error) this.logger.debug({ err: error, client: address }, 'UDP send failed');
+    });
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) => socket.close(() => resolve()));
+  }
+}
