@@ -1,0 +1,42 @@
+// v1 Service → Service. Only what DNS serves is read: type, cluster IPs, external name, ports.
+
+import type { Service } from '../../table/types.js';
+import { type Fields, child, domainName, fail, ip, label, list, optionalRecord } from '../fields.js';
+import { servicePort } from './ports.js';
+
+const TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+
+export function convertService(object: Fields, namespace: string, name: string): Service {
+  const spec = optionalRecord(object.spec, 'spec');
+  const service: Service = {
+    namespace,
+    name: label(name, 'metadata.name'),
+    type: 'ClusterIP',
+    clusterIPs: [],
+    ports: list(spec.ports, 'spec.ports').map((p, i) => servicePort(p, child('spec.ports', i))),
+    endpoints: [],
+  };
+
+  const type = spec.type ?? 'ClusterIP';
+  if (typeof type !== 'string' || !TYPES.includes(type)) fail('spec.type', TYPES.join(', '), type);
+  if (type === 'ExternalName') {
+    return {
+      ...service,
+      type: 'ExternalName',
+      externalName: domainName(spec.externalName, 'spec.externalName'),
+    };
+  }
+
+  // clusterIPs is authoritative when present (dual-stack); older objects only carry clusterIP.
+  const fromList = list(spec.clusterIPs, 'spec.clusterIPs');
+  const [path, ips] =
+    fromList.length > 0
+      ? ['spec.clusterIPs', fromList]
+      : ['spec.clusterIP', spec.clusterIP ? [spec.clusterIP] : []];
+  if (ips.length === 0) {
+    fail('spec.clusterIP', 'a cluster IP ("None" for a headless service) on a ClusterIP service', undefined);
+  }
+  if (ips[0] === 'None') return { ...service, type: 'Headless' };
+  const at = (i: number) => (path === 'spec.clusterIPs' ? child(path, i) : path);
+  return { ...service, clusterIPs: ips.map((value, i) => ip(value, at(i))) };
+}
