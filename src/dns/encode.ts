@@ -1,0 +1,146 @@
+// Response encoding with compression and size-limited truncation by whole RRsets.
+
+import { NameCompressor } from './compress.js';
+import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from './edns.js';
+import {
+  ANCOUNT_AT,
+  ARCOUNT_AT,
+  FLAG_AA,
+  FLAG_CD,
+  FLAG_QR,
+  FLAG_RA,
+  FLAG_RD,
+  FLAG_TC,
+  HEADER_SIZE,
+  NSCOUNT_AT,
+  OPCODE_MASK,
+  OPCODE_SHIFT,
+  QDCOUNT_AT,
+  RCODE_MASK,
+} from './header.js';
+import { namesEqual } from './name.js';
+import { typeCode, writeRecord } from './record-write.js';
+import type { Answer, Question, ResourceRecord } from './types.js';
+
+export interface ResponseHeader {
+  id: number;
+  opcode: number;
+  rd: boolean;
+  cd: boolean;
+  /** Echoed exactly as received; omitted when the query's question was unreadable. */
+  question?: Question;
+}
+
+export interface EncodeOptions {
+  /** Largest message allowed (512 for plain UDP, the clamped EDNS size, 65535 for TCP). */
+  maxSize: number;
+  /** Adds an OPT record: our advertised UDP size and the query's DO bit echoed. */
+  edns?: { udpSize: number; dnssecOk: boolean };
+}
+
+const MAX_MESSAGE = 0xffff;
+// Room for one record written past the limit before it is found not to fit: name + fixed + RDATA.
+const RECORD_OVERSHOOT = 255 + 10 + 0xffff;
+
+// Encoding is synchronous, so one scratch area and dictionary serve every call.
+const scratch = Buffer.allocUnsafe(MAX_MESSAGE + RECORD_OVERSHOOT);
+const names = new NameCompressor();
+let pos = 0;
+
+/**
+ * Encodes a response of at most `opts.maxSize` bytes. Throws WireError for data that cannot be
+ * encoded (bad name or address, oversized RDATA) and RangeError for misuse (rcode over 15 without
+ * EDNS, a maxSize that is not an integer or too small for header, question and OPT). A maxSize over
+ * 65535 counts as 65535.
+ */
+export function encodeResponse(header: ResponseHeader, answer: Answer, opts: EncodeOptions): Buffer {
+  if (!Number.isInteger(opts.maxSize) || opts.maxSize < HEADER_SIZE) {
+    throw new RangeError(`bad maxSize ${opts.maxSize}`);
+  }
+  const { rcode } = answer;
+  if (!Number.isInteger(rcode) || rcode < 0 || rcode > 0xfff) throw new RangeError(`bad rcode ${rcode}`);
+  if (rcode > RCODE_MASK && !opts.edns) throw new RangeError(`rcode ${rcode} needs EDNS`);
+  // The OPT record is reserved up front so it can always be written last (RFC 6891 §7).
+  const limit = Math.min(opts.maxSize, MAX_MESSAGE) - (opts.edns ? OPT_RECORD_SIZE : 0);
+
+  names.reset();
+  pos = HEADER_SIZE;
+  const { question } = header;
+  if (question) {
+    // First in the message, so the first compression target.
+    pos = names.write(question.name, scratch, pos, true);
+    scratch.writeUInt16BE(question.type, pos);
+    scratch.writeUInt16BE(question.class, pos + 2);
+    pos += 4;
+  }
+  if (pos > limit) throw new RangeError(`maxSize ${opts.maxSize} leaves no room for the question`);
+
+  let truncated = answer.truncated === true;
+  const ancount = writeRRsets(answer.answers, limit);
+  let nscount = 0;
+  let arcount = 0;
+  // A missing answer or authority RRset makes the reply incomplete: TC, and nothing after it.
+  if (ancount < answer.answers.length) {
+    truncated = true;
+  } else {
+    nscount = writeRRsets(answer.authority, limit);
+    if (nscount < answer.authority.length) truncated = true;
+    // RFC 2181 §9: additional data that does not fit is left out without setting TC.
+    else arcount = writeRRsets(answer.additional, limit);
+  }
+
+  if (opts.edns) {
+    scratch[pos] = 0;
+    scratch.writeUInt16BE(OPT_TYPE, pos + 1);
+    scratch.writeUInt16BE(opts.edns.udpSize, pos + 3);
+    scratch.writeUInt32BE(optTtl(rcode, opts.edns.dnssecOk), pos + 5);
+    scratch.writeUInt16BE(0, pos + 9);
+    pos += OPT_RECORD_SIZE;
+    arcount++;
+  }
+
+  let flags = FLAG_QR | ((header.opcode & OPCODE_MASK) << OPCODE_SHIFT) | (rcode & RCODE_MASK);
+  if (answer.authoritative) flags |= FLAG_AA;
+  if (truncated) flags |= FLAG_TC;
+  if (header.rd) flags |= FLAG_RD;
+  if (answer.ra) flags |= FLAG_RA;
+  if (header.cd) flags |= FLAG_CD;
+  scratch.writeUInt16BE(header.id, 0);
+  scratch.writeUInt16BE(flags, 2);
+  scratch.writeUInt16BE(question ? 1 : 0, QDCOUNT_AT);
+  scratch.writeUInt16BE(ancount, ANCOUNT_AT);
+  scratch.writeUInt16BE(nscount, NSCOUNT_AT);
+  scratch.writeUInt16BE(arcount, ARCOUNT_AT);
+  return Buffer.from(scratch.subarray(0, pos));
+}
+
+/**
+ * Writes `rrs` RRset by RRset (RFC 2181 §5: consecutive records sharing name, type and class)
+ * while each whole RRset fits within `limit`. Returns how many records were written; an RRset that
+ * did not fit is undone, compression entries included, and nothing after it is tried.
+ */
+function writeRRsets(rrs: ResourceRecord[], limit: number): number {
+  let i = 0;
+  while (i < rrs.length) {
+    const first = rrs[i]!;
+    const type = typeCode(first.data);
+    const cls = first.class ?? 1;
+    let j = i + 1;
+    while (j < rrs.length && sameRRset(rrs[j]!, first.name, type, cls)) j++;
+
+    const mark = names.mark();
+    let p = pos;
+    for (let k = i; k < j && p <= limit; k++) p = writeRecord(scratch, p, rrs[k]!, names);
+    if (p > limit) {
+      names.rollback(mark);
+      return i;
+    }
+    pos = p;
+    i = j;
+  }
+  return i;
+}
+
+function sameRRset(rr: ResourceRecord, name: string, type: number, cls: number): boolean {
+  return typeCode(rr.data) === type && (rr.class ?? 1) === cls && namesEqual(rr.name, name);
+}
