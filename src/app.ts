@@ -42,7 +42,11 @@ export class ClusterDns {
     });
     const upstream =
       this.config.upstreams.length > 0
-        ? new UdpUpstream({ servers: this.config.upstreams, timeoutMs: UPSTREAM_TIMEOUT_MS, logger: this.logger })
+        ? new UdpUpstream({
+            servers: this.config.upstreams,
+            timeoutMs: UPSTREAM_TIMEOUT_MS,
+            logger: this.logger,
+          })
         : undefined;
     const resolver = new ClusterZoneResolver(this.table, {
       zones: ZoneSet.parse(this.config.zones),
@@ -66,16 +70,25 @@ export class ClusterDns {
         this.listeners.push(udp);
         const udpAddress = await udp.start();
         // Port 0 asks for any free port: TCP then takes the same number UDP got.
-        const tcp = new TcpListener({ ...listen, port: udpAddress.port }, handler, this.logger, this.counters, {
-          idleTimeoutMs: this.config.tcpIdleTimeout * 1000,
-          maxConnections: 1000,
-          maxInFlightPerConnection: 100,
-          maxBufferedOutput: 1 << 20,
-        });
+        const tcp = new TcpListener(
+          { ...listen, port: udpAddress.port },
+          handler,
+          this.logger,
+          this.counters,
+          {
+            idleTimeoutMs: this.config.tcpIdleTimeout * 1000,
+            maxConnections: 1000,
+            maxInFlightPerConnection: 100,
+            maxBufferedOutput: 1 << 20,
+          },
+        );
         this.listeners.push(tcp);
         const tcpAddress = await tcp.start();
         bound.push({ transport: 'udp', address: udpAddress }, { transport: 'tcp', address: tcpAddress });
-        this.logger.info({ listen: formatHostPort({ ...listen, port: udpAddress.port }), proto: ['udp', 'tcp'] }, 'listening');
+        this.logger.info(
+          { listen: formatHostPort({ ...listen, port: udpAddress.port }), proto: ['udp', 'tcp'] },
+          'listening',
+        );
       }
     } catch (error) {
       await this.close();
@@ -105,7 +118,8 @@ function serverAddresses(listen: HostPort[]): string[] {
     for (const list of Object.values(networkInterfaces())) {
       for (const info of list ?? []) {
         const infoFamily = info.family === 'IPv6' ? 6 : 4;
-        if (!info.internal && infoFamily === family && !info.address.startsWith('fe80:')) addresses.add(info.address);
+        if (!info.internal && infoFamily === family && !info.address.startsWith('fe80:'))
+          addresses.add(info.address);
       }
     }
   }

@@ -6,7 +6,9 @@ import { ConfigError, parseCommandLine, usage } from './config/config.js';
 import { createLogger } from './ops/logger.js';
 
 function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return manifest.version;
 }
 

@@ -34,7 +34,11 @@ interface OptionSpec {
 }
 
 const OPTIONS = {
-  zones: { type: 'string', metavar: 'DIR', help: `directory of zone files to serve (default: the bundled zones/)` },
+  zones: {
+    type: 'string',
+    metavar: 'DIR',
+    help: `directory of zone files to serve (default: the bundled zones/)`,
+  },
   listen: {
     type: 'string',
     multiple: true,
@@ -65,8 +69,16 @@ const OPTIONS = {
     help: 'resolver for ExternalName targets outside the zones; repeatable',
   },
   'log-queries': { type: 'boolean', help: 'log one line per query' },
-  'log-level': { type: 'string', metavar: 'LEVEL', help: 'trace | debug | info | warn | error (default info)' },
-  'tcp-idle-timeout': { type: 'string', metavar: 'SECONDS', help: 'close idle TCP connections after this (default 10)' },
+  'log-level': {
+    type: 'string',
+    metavar: 'LEVEL',
+    help: 'trace | debug | info | warn | error (default info)',
+  },
+  'tcp-idle-timeout': {
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'close idle TCP connections after this (default 10)',
+  },
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
 } satisfies Record<string, OptionSpec>;
@@ -138,7 +150,9 @@ function buildConfig(read: (name: OptionName) => string | boolean | string[] | u
     ...(namespaces !== undefined ? { namespaces: splitList(namespaces).map((ns) => ns.toLowerCase()) } : {}),
     pods,
     ignoreEmptyService: (read('ignore-empty-service') as boolean | undefined) ?? false,
-    upstreams: (list('upstream') ?? []).map((value) => checked('upstream', (v) => parseHostPort(v, 53), value)),
+    upstreams: (list('upstream') ?? []).map((value) =>
+      checked('upstream', (v) => parseHostPort(v, 53), value),
+    ),
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
     tcpIdleTimeout: checked(

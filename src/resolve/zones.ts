@@ -25,7 +25,8 @@ export function parseZone(text: string): Zone {
     const inner = labels.slice(0, -2);
     const valid =
       kind === 'reverse4'
-        ? inner.length <= 3 && inner.every((label) => /^(0|[1-9][0-9]{0,2})$/.test(label) && Number(label) <= 255)
+        ? inner.length <= 3 &&
+          inner.every((label) => /^(0|[1-9][0-9]{0,2})$/.test(label) && Number(label) <= 255)
         : inner.length <= 31 && inner.every((label) => /^[0-9a-f]$/.test(label));
     if (!valid) {
       throw new Error(

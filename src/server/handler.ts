@@ -41,7 +41,11 @@ export class QueryHandler {
       case 'notimp':
         return encodeResponse(outcome, emptyAnswer(Rcode.NOTIMP), this.encodeOptions(outcome.edns, context));
       case 'badvers':
-        return encodeResponse(outcome.query, emptyAnswer(Rcode.BADVERS), this.encodeOptions(outcome.query.edns, context));
+        return encodeResponse(
+          outcome.query,
+          emptyAnswer(Rcode.BADVERS),
+          this.encodeOptions(outcome.query.edns, context),
+        );
       case 'query':
         break;
     }
@@ -77,7 +81,11 @@ export class QueryHandler {
 
   private encodeOptions(edns: Query['edns'], context: QueryContext) {
     const maxSize =
-      context.transport === 'tcp' ? MAX_TCP_MESSAGE : edns ? Math.max(edns.udpSize, MIN_UDP_SIZE) : MIN_UDP_SIZE;
+      context.transport === 'tcp'
+        ? MAX_TCP_MESSAGE
+        : edns
+          ? Math.max(edns.udpSize, MIN_UDP_SIZE)
+          : MIN_UDP_SIZE;
     return {
       maxSize,
       ...(edns ? { edns: { udpSize: ADVERTISED_UDP_SIZE, dnssecOk: edns.dnssecOk } } : {}),
@@ -93,7 +101,13 @@ export class QueryHandler {
     return emptyAnswer(Rcode.SERVFAIL);
   }
 
-  private logQuery(query: Query, answer: Answer, context: QueryContext, bytes: Buffer, started: bigint): void {
+  private logQuery(
+    query: Query,
+    answer: Answer,
+    context: QueryContext,
+    bytes: Buffer,
+    started: bigint,
+  ): void {
     // The fields of CoreDNS's log plugin: who asked, what, over what, and what came back.
     this.options.logger.info(
       {

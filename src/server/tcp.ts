@@ -40,10 +40,13 @@ export class TcpListener {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ port: this.address.port, host: this.address.host, ipv6Only: this.address.family === 6 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
+      server.listen(
+        { port: this.address.port, host: this.address.host, ipv6Only: this.address.family === 6 },
+        () => {
+          server.off('error', reject);
+          resolve();
+        },
+      );
     });
     server.on('error', (error) => this.logger.warn({ err: error }, 'TCP listener error'));
     return server.address() as AddressInfo;

@@ -27,7 +27,9 @@ export class UdpListener {
         resolve();
       });
     });
-    socket.on('error', (error) => this.logger.warn({ err: error, listen: formatHostPort(this.address) }, 'UDP socket error'));
+    socket.on('error', (error) =>
+      this.logger.warn({ err: error, listen: formatHostPort(this.address) }, 'UDP socket error'),
+    );
     socket.on('message', (message, remote) => {
       const context = { transport: 'udp' as const, clientAddress: remote.address, clientPort: remote.port };
       const reply = this.handler.handle(message, context);

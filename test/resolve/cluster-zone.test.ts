@@ -42,7 +42,9 @@ interface Expected {
   additional?: string[];
 }
 
-function setup(overrides: Partial<ClusterZoneOptions> & { zones?: string[]; upstream?: UpstreamLookup } = {}) {
+function setup(
+  overrides: Partial<ClusterZoneOptions> & { zones?: string[]; upstream?: UpstreamLookup } = {},
+) {
   const table = new ServiceTable(() => 1_700_000_000_000);
   table.setContent('test', fixture);
   const { zones = DEFAULT_ZONES, ...rest } = overrides;
@@ -68,7 +70,9 @@ function check(answer: Answer, expected: Expected): void {
   expect(answer.answers.map(show)).toEqual(expected.answer ?? []);
   expect(answer.additional.map(show)).toEqual(expected.additional ?? []);
   if (expected.soa !== undefined) {
-    expect(answer.authority.map((record) => `${record.name} ${record.data.type}`)).toEqual([`${expected.soa} SOA`]);
+    expect(answer.authority.map((record) => `${record.name} ${record.data.type}`)).toEqual([
+      `${expected.soa} SOA`,
+    ]);
   } else {
     expect(answer.authority).toEqual([]);
   }
@@ -82,15 +86,31 @@ const negative = (rcode: 'NXDOMAIN' | 'NOERROR', soa = Z): Expected => ({ rcode,
 
 const cases: Record<string, Case[]> = {
   'ClusterIP services': [
-    ['web.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'] }],
+    [
+      'web.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'] },
+    ],
     ['web.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
     ['web.shop.svc.cluster.local', 'TXT', negative('NOERROR')],
     ['web.shop.svc.cluster.local', 'MX', negative('NOERROR')],
     ['web.shop.svc.cluster.local', 'SOA', negative('NOERROR')],
-    ['dual.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 A 10.96.10.20'] }],
-    ['dual.shop.svc.cluster.local', 'AAAA', { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20'] }],
+    [
+      'dual.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 A 10.96.10.20'] },
+    ],
+    [
+      'dual.shop.svc.cluster.local',
+      'AAAA',
+      { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20'] },
+    ],
     // Answered with no endpoints at all, unless --ignore-empty-service.
-    ['empty.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['empty.shop.svc.cluster.local 5 A 10.96.10.30'] }],
+    [
+      'empty.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['empty.shop.svc.cluster.local 5 A 10.96.10.30'] },
+    ],
     ['nope.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
     ['web.nope.svc.cluster.local', 'A', negative('NXDOMAIN')],
   ],
@@ -98,13 +118,24 @@ const cases: Record<string, Case[]> = {
     [
       'db.shop.svc.cluster.local',
       'A',
-      { rcode: 'NOERROR', answer: ['db.shop.svc.cluster.local 5 A 10.244.1.10', 'db.shop.svc.cluster.local 5 A 10.244.2.11'] },
+      {
+        rcode: 'NOERROR',
+        answer: ['db.shop.svc.cluster.local 5 A 10.244.1.10', 'db.shop.svc.cluster.local 5 A 10.244.2.11'],
+      },
     ],
     ['db.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
-    ['cache.shop.svc.cluster.local', 'AAAA', { rcode: 'NOERROR', answer: ['cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'] }],
+    [
+      'cache.shop.svc.cluster.local',
+      'AAAA',
+      { rcode: 'NOERROR', answer: ['cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'] },
+    ],
     ['gone.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // spec §2.4.1: no ready endpoints
     ['gone.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
-    ['db-0.db.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10'] }],
+    [
+      'db-0.db.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10'] },
+    ],
     ['db-0.db.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
     ['db-2.db.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // not ready
     ['db-9.db.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
@@ -112,10 +143,17 @@ const cases: Record<string, Case[]> = {
     [
       'fd00-10-244-1--10.cache.shop.svc.cluster.local',
       'AAAA',
-      { rcode: 'NOERROR', answer: ['fd00-10-244-1--10.cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'] },
+      {
+        rcode: 'NOERROR',
+        answer: ['fd00-10-244-1--10.cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'],
+      },
     ],
     // Endpoint names exist below ClusterIP services too, as CoreDNS answers them.
-    ['10-244-1-5.web.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['10-244-1-5.web.shop.svc.cluster.local 5 A 10.244.1.5'] }],
+    [
+      '10-244-1-5.web.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['10-244-1-5.web.shop.svc.cluster.local 5 A 10.244.1.5'] },
+    ],
     ['10-244-3-7.web.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
   ],
   'SRV records': [
@@ -149,7 +187,10 @@ const cases: Record<string, Case[]> = {
       {
         rcode: 'NOERROR',
         answer: ['_http._tcp.dual.shop.svc.cluster.local 5 SRV 0 50 80 dual.shop.svc.cluster.local'],
-        additional: ['dual.shop.svc.cluster.local 5 A 10.96.10.20', 'dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20'],
+        additional: [
+          'dual.shop.svc.cluster.local 5 A 10.96.10.20',
+          'dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20',
+        ],
       },
     ],
     [
@@ -161,7 +202,10 @@ const cases: Record<string, Case[]> = {
           '_postgres._tcp.db.shop.svc.cluster.local 5 SRV 0 50 5432 db-0.db.shop.svc.cluster.local',
           '_postgres._tcp.db.shop.svc.cluster.local 5 SRV 0 50 5432 db-1.db.shop.svc.cluster.local',
         ],
-        additional: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10', 'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11'],
+        additional: [
+          'db-0.db.shop.svc.cluster.local 5 A 10.244.1.10',
+          'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11',
+        ],
       },
     ],
     [
@@ -175,7 +219,10 @@ const cases: Record<string, Case[]> = {
           'db.shop.svc.cluster.local 5 SRV 0 25 5432 db-1.db.shop.svc.cluster.local',
           'db.shop.svc.cluster.local 5 SRV 0 25 9187 db-1.db.shop.svc.cluster.local',
         ],
-        additional: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10', 'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11'],
+        additional: [
+          'db-0.db.shop.svc.cluster.local 5 A 10.244.1.10',
+          'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11',
+        ],
       },
     ],
     [
@@ -196,7 +243,11 @@ const cases: Record<string, Case[]> = {
     ['a.b.c.web.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
   ],
   'PTR records': [
-    ['10.10.96.10.in-addr.arpa', 'PTR', { rcode: 'NOERROR', answer: ['10.10.96.10.in-addr.arpa 5 PTR web.shop.svc.cluster.local'] }],
+    [
+      '10.10.96.10.in-addr.arpa',
+      'PTR',
+      { rcode: 'NOERROR', answer: ['10.10.96.10.in-addr.arpa 5 PTR web.shop.svc.cluster.local'] },
+    ],
     // An endpoint address gives one PTR per service that has it.
     [
       '5.1.244.10.in-addr.arpa',
@@ -209,13 +260,19 @@ const cases: Record<string, Case[]> = {
         ],
       },
     ],
-    ['10.1.244.10.in-addr.arpa', 'PTR', { rcode: 'NOERROR', answer: ['10.1.244.10.in-addr.arpa 5 PTR db-0.db.shop.svc.cluster.local'] }],
+    [
+      '10.1.244.10.in-addr.arpa',
+      'PTR',
+      { rcode: 'NOERROR', answer: ['10.1.244.10.in-addr.arpa 5 PTR db-0.db.shop.svc.cluster.local'] },
+    ],
     [
       '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa',
       'PTR',
       {
         rcode: 'NOERROR',
-        answer: ['0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa 5 PTR dual.shop.svc.cluster.local'],
+        answer: [
+          '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa 5 PTR dual.shop.svc.cluster.local',
+        ],
       },
     ],
     ['12.3.244.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')], // not ready
@@ -229,8 +286,16 @@ const cases: Record<string, Case[]> = {
     ['e.f.ip6.arpa', 'PTR', negative('NXDOMAIN', 'ip6.arpa')],
   ],
   ExternalName: [
-    ['search.shop.svc.cluster.local', 'A', { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] }],
-    ['search.shop.svc.cluster.local', 'CNAME', { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] }],
+    [
+      'search.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] },
+    ],
+    [
+      'search.shop.svc.cluster.local',
+      'CNAME',
+      { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] },
+    ],
     ['search.shop.svc.cluster.local', 'SRV', negative('NOERROR')],
     ['www.search.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
     ['_http._tcp.search.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
@@ -240,20 +305,40 @@ const cases: Record<string, Case[]> = {
       'A',
       {
         rcode: 'NOERROR',
-        answer: ['alias.shop.svc.cluster.local 5 CNAME web.shop.svc.cluster.local', 'web.shop.svc.cluster.local 5 A 10.96.10.10'],
+        answer: [
+          'alias.shop.svc.cluster.local 5 CNAME web.shop.svc.cluster.local',
+          'web.shop.svc.cluster.local 5 A 10.96.10.10',
+        ],
       },
     ],
     // ... and when it does not exist, the final rcode is its NXDOMAIN (RFC 6604).
     [
       'dangling.shop.svc.cluster.local',
       'A',
-      { rcode: 'NXDOMAIN', answer: ['dangling.shop.svc.cluster.local 5 CNAME nope.shop.svc.cluster.local'], soa: Z },
+      {
+        rcode: 'NXDOMAIN',
+        answer: ['dangling.shop.svc.cluster.local 5 CNAME nope.shop.svc.cluster.local'],
+        soa: Z,
+      },
     ],
   ],
   'apex, schema version and structure': [
-    ['dns-version.cluster.local', 'TXT', { rcode: 'NOERROR', answer: ['dns-version.cluster.local 28800 TXT "1.1.0"'] }],
+    [
+      'dns-version.cluster.local',
+      'TXT',
+      { rcode: 'NOERROR', answer: ['dns-version.cluster.local 28800 TXT "1.1.0"'] },
+    ],
     ['dns-version.cluster.local', 'A', negative('NOERROR')],
-    ['cluster.local', 'SOA', { rcode: 'NOERROR', answer: ['cluster.local 5 SOA ns.dns.cluster.local hostmaster.cluster.local SERIAL 7200 1800 86400 5'] }],
+    [
+      'cluster.local',
+      'SOA',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'cluster.local 5 SOA ns.dns.cluster.local hostmaster.cluster.local SERIAL 7200 1800 86400 5',
+        ],
+      },
+    ],
     [
       'cluster.local',
       'NS',
@@ -274,14 +359,25 @@ const cases: Record<string, Case[]> = {
     ['foo.cluster.local', 'A', negative('NXDOMAIN')],
     ['web.shop.foo.cluster.local', 'A', negative('NXDOMAIN')],
     ['web.shop.svc.cluster.local', 'NS', negative('NOERROR')],
-    ['in-addr.arpa', 'SOA', { rcode: 'NOERROR', answer: ['in-addr.arpa 5 SOA ns.dns.in-addr.arpa hostmaster.in-addr.arpa SERIAL 7200 1800 86400 5'] }],
+    [
+      'in-addr.arpa',
+      'SOA',
+      {
+        rcode: 'NOERROR',
+        answer: ['in-addr.arpa 5 SOA ns.dns.in-addr.arpa hostmaster.in-addr.arpa SERIAL 7200 1800 86400 5'],
+      },
+    ],
   ],
   'pods disabled (the default)': [
     ['10-244-1-5.shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
     ['shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
   ],
   'case is matched insensitively and kept': [
-    ['WEB.Shop.SVC.Cluster.Local', 'A', { rcode: 'NOERROR', answer: ['WEB.Shop.SVC.Cluster.Local 5 A 10.96.10.10'] }],
+    [
+      'WEB.Shop.SVC.Cluster.Local',
+      'A',
+      { rcode: 'NOERROR', answer: ['WEB.Shop.SVC.Cluster.Local 5 A 10.96.10.10'] },
+    ],
     [
       '_HTTP._Tcp.Web.shop.svc.CLUSTER.local',
       'SRV',
@@ -363,7 +459,9 @@ describe('cluster zone', () => {
     });
     const answer = await ask(r, '_http._tcp.many.big.svc.cluster.local', 'SRV');
     expect(answer.answers).toHaveLength(150);
-    expect(answer.answers.every((record) => record.data.type === 'SRV' && record.data.weight === 1)).toBe(true);
+    expect(answer.answers.every((record) => record.data.type === 'SRV' && record.data.weight === 1)).toBe(
+      true,
+    );
   });
 });
 
@@ -434,7 +532,9 @@ describe('cluster zone options', () => {
       answer: ['10.10.96.10.in-addr.arpa 5 PTR web.shop.svc.example.internal'],
     });
     check(await ask(resolver, '9.9.96.10.in-addr.arpa', 'PTR'), negative('NXDOMAIN', '96.10.in-addr.arpa'));
-    expect(resolver.resolve({ name: '5.1.244.10.in-addr.arpa', type: RRType.PTR, class: RRClass.IN })).toBeUndefined();
+    expect(
+      resolver.resolve({ name: '5.1.244.10.in-addr.arpa', type: RRType.PTR, class: RRClass.IN }),
+    ).toBeUndefined();
     expect(resolver.resolve({ name: 'x.ip6.arpa', type: RRType.PTR, class: RRClass.IN })).toBeUndefined();
   });
 

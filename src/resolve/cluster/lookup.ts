@@ -70,7 +70,11 @@ export function lookupCommon(query: NameQuery, options: ClusterZoneOptions): Loo
   }
   if (relative.length === 1 && relative[0] === 'dns') return NODATA; // empty non-terminal above ns.dns
   if (relative.length === 2 && relative[0] === 'ns' && relative[1] === 'dns') {
-    return found(addressFamily(qtype) ? addressRecords(owner, options.nsAddresses, addressFamily(qtype)!, options.ttl) : []);
+    return found(
+      addressFamily(qtype)
+        ? addressRecords(owner, options.nsAddresses, addressFamily(qtype)!, options.ttl)
+        : [],
+    );
   }
   return undefined;
 }
@@ -114,17 +118,29 @@ function lookupService(query: NameQuery, parts: string[], options: ClusterZoneOp
   if (service.type === 'ExternalName') return NXDOMAIN;
   if (count === 3) return endpointRecords(query, entry, parts[0] as string, serviceName, options.ttl);
   if (count === 4) {
-    const filter = { name: stripUnderscore(parts[0] as string), protocol: stripUnderscore(parts[1] as string) };
+    const filter = {
+      name: stripUnderscore(parts[0] as string),
+      protocol: stripUnderscore(parts[1] as string),
+    };
     return portRecords(query, entry, filter, serviceName, options.ttl);
   }
   return NXDOMAIN;
 }
 
-function serviceRecords(query: NameQuery, entry: ServiceEntry, serviceName: string, ttl: number): LookupResult {
+function serviceRecords(
+  query: NameQuery,
+  entry: ServiceEntry,
+  serviceName: string,
+  ttl: number,
+): LookupResult {
   const { service } = entry;
   const { qtype, owner } = query;
   if (service.type === 'ExternalName') {
-    const cname: ResourceRecord = { name: owner, ttl, data: { type: 'CNAME', target: service.externalName! } };
+    const cname: ResourceRecord = {
+      name: owner,
+      ttl,
+      data: { type: 'CNAME', target: service.externalName! },
+    };
     if (qtype === RRType.CNAME) return found([cname]);
     // CoreDNS answers (and chases) the CNAME for A, AAAA and TXT; other types get NODATA.
     if (qtype === RRType.A || qtype === RRType.AAAA || qtype === RRType.TXT) {
@@ -161,15 +177,27 @@ function endpointRecords(
     // `_tcp.<svc>` is an empty non-terminal when `_<port>._tcp.<svc>` names exist below it.
     const protocol = stripUnderscore(label);
     const hasSrvBelow =
-      label.startsWith('_') && srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol);
+      label.startsWith('_') &&
+      srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol);
     return hasSrvBelow ? NODATA : NXDOMAIN;
   }
   const family = addressFamily(query.qtype);
   if (family) {
-    return found(addressRecords(query.owner, endpoints.map((endpoint) => endpoint.ip), family, ttl));
+    return found(
+      addressRecords(
+        query.owner,
+        endpoints.map((endpoint) => endpoint.ip),
+        family,
+        ttl,
+      ),
+    );
   }
   if (query.qtype === RRType.SRV) {
-    const { answers, additional } = srvRecords(query.owner, endpointCandidates(endpoints, ANY_PORT, serviceName), ttl);
+    const { answers, additional } = srvRecords(
+      query.owner,
+      endpointCandidates(endpoints, ANY_PORT, serviceName),
+      ttl,
+    );
     return found(answers, additional);
   }
   return NODATA;
@@ -194,7 +222,9 @@ function portRecords(
 
 /** The ports SRV names are made from: the service's, or for a headless service its endpoints'. */
 function srvPorts(entry: ServiceEntry) {
-  return entry.service.type === 'Headless' ? entry.ready.flatMap((endpoint) => endpoint.ports) : entry.service.ports;
+  return entry.service.type === 'Headless'
+    ? entry.ready.flatMap((endpoint) => endpoint.ports)
+    : entry.service.ports;
 }
 
 function stripUnderscore(label: string): string {
@@ -216,5 +246,7 @@ function lookupPod(query: NameQuery, parts: string[], options: ClusterZoneOption
     if (pods.length === 0) return NXDOMAIN;
   }
   const family = addressFamily(query.qtype);
-  return found(family && ipFamily(ip) === family ? addressRecords(query.owner, [ip], family, options.ttl) : []);
+  return found(
+    family && ipFamily(ip) === family ? addressRecords(query.owner, [ip], family, options.ttl) : [],
+  );
 }

@@ -58,7 +58,13 @@ export class ClusterZoneResolver implements Resolver {
       lookupCommon(query, this.options) ??
       (zone.kind === 'forward'
         ? lookupForward(query, this.options)
-        : lookupReverse(query, zone.kind === 'reverse4' ? 4 : 6, zone.labels, this.options.zones.primary, this.options));
+        : lookupReverse(
+            query,
+            zone.kind === 'reverse4' ? 4 : 6,
+            zone.labels,
+            this.options.zones.primary,
+            this.options,
+          ));
     return { zone, zoneAsAsked: query.zoneAsAsked, result };
   }
 
@@ -73,7 +79,8 @@ export class ClusterZoneResolver implements Resolver {
     const seen = new Set<string>();
     let current = first;
     for (let hop = 0; ; hop++) {
-      if (!current.result.exists) return { ...negative(Rcode.NXDOMAIN, current, snapshot, this.options.ttl), answers };
+      if (!current.result.exists)
+        return { ...negative(Rcode.NXDOMAIN, current, snapshot, this.options.ttl), answers };
       answers.push(...current.result.answers);
       additional.push(...current.result.additional);
       const target = current.result.chase;

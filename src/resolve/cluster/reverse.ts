@@ -20,7 +20,9 @@ export function lookupReverse(
   if (key === undefined) return NXDOMAIN;
   const full = family === 4 ? 8 : 32;
   if (key.length < full) {
-    return query.snapshot.hasReverseBelow(family, key) ? { exists: true, answers: [], additional: [] } : NXDOMAIN;
+    return query.snapshot.hasReverseBelow(family, key)
+      ? { exists: true, answers: [], additional: [] }
+      : NXDOMAIN;
   }
   const entry = query.snapshot.reverseOf(key);
   if (!entry) return NXDOMAIN;
@@ -33,7 +35,9 @@ export function lookupReverse(
   } else {
     for (const { entry: service, endpoint } of entry.endpointOf) {
       if (!exposed(service)) continue;
-      targets.push(`${endpoint.name}.${service.service.name}.${service.service.namespace}.svc.${primaryZone}`);
+      targets.push(
+        `${endpoint.name}.${service.service.name}.${service.service.namespace}.svc.${primaryZone}`,
+      );
     }
   }
   if (targets.length === 0) return NXDOMAIN;

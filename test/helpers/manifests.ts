@@ -1,0 +1,73 @@
+// Kubernetes objects as `kubectl get -o yaml` prints them, for zone directories in tests.
+import { stringify } from 'yaml';
+
+interface PortInput {
+  name?: string;
+  port: number;
+  protocol?: string;
+}
+
+export function namespace(name: string) {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };
+}
+
+export function service(
+  ns: string,
+  name: string,
+  spec: { clusterIPs?: string[]; headless?: boolean; externalName?: string; ports?: PortInput[] },
+) {
+  const ports = (spec.ports ?? []).map((port) => ({ protocol: 'TCP', targetPort: port.port, ...port }));
+  if (spec.externalName) {
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: ns },
+      spec: { type: 'ExternalName', externalName: spec.externalName },
+    };
+  }
+  const clusterIPs = spec.headless ? ['None'] : (spec.clusterIPs ?? []);
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: { type: 'ClusterIP', clusterIP: clusterIPs[0], clusterIPs, ports },
+  };
+}
+
+export function endpointSlice(
+  ns: string,
+  serviceName: string,
+  endpoints: { ip: string; hostname?: string; ready?: boolean }[],
+  ports: PortInput[],
+  { addressType = 'IPv4', suffix = 'abcde' }: { addressType?: string; suffix?: string } = {},
+) {
+  return {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: {
+      name: `${serviceName}-${suffix}`,
+      namespace: ns,
+      labels: { 'kubernetes.io/service-name': serviceName },
+    },
+    addressType,
+    endpoints: endpoints.map(({ ip, hostname, ready }) => ({
+      addresses: [ip],
+      ...(hostname ? { hostname } : {}),
+      ...(ready === undefined ? {} : { conditions: { ready } }),
+    })),
+    ports: ports.map((port) => ({ protocol: 'TCP', ...port })),
+  };
+}
+
+export function list(...items: object[]): string {
+  return stringify({ apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: '' } });
+}
+
+/** A headless service with `count` ready endpoints, for truncation tests. */
+export function bigHeadless(ns: string, name: string, count: number): object[] {
+  const endpoints = Array.from({ length: count }, (_, i) => ({ ip: `10.244.7.${i + 1}` }));
+  return [
+    service(ns, name, { headless: true, ports: [{ name: 'http', port: 80 }] }),
+    endpointSlice(ns, name, endpoints, [{ name: 'http', port: 80 }]),
+  ];
+}
