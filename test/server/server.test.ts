@@ -208,3 +208,26 @@ describe('watched zones directory', () => {
     expect(answerLines(packet)).toEqual(['api.shop.svc.cluster.local A 10.96.10.20']);
   });
 });
+
+describe('TCP connection bounds', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ 'shop.yaml': SHOP }, ['--tcp-idle-timeout', '1']);
+  });
+  afterAll(() => server.close());
+
+  it('closes a connection that stays idle past --tcp-idle-timeout', async () => {
+    const { connect } = await import('node:net');
+    const socket = connect({ port: server.port, host: '127.0.0.1' });
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+      socket.on('close', () => resolve());
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error('the idle connection was not closed')), 3000);
+    });
+    const idle = Date.now() - started;
+    expect(idle).toBeGreaterThanOrEqual(900);
+    expect(idle).toBeLessThan(2500);
+    expect(server.app.counters.tcpConnectionsClosed).toBe(1);
+  });
+});

@@ -6,8 +6,15 @@
 import { RRType, type ResourceRecord } from '../../dns/types.js';
 import { ipFromDashed, ipFamily } from '../../table/ip.js';
 import type { ServiceEntry, Snapshot } from '../../table/snapshot.js';
-import { DNS_SCHEMA_VERSION, DNS_VERSION_TTL, addressRecords, soaRecord } from './records.js';
-import { ANY_PORT, clusterIpCandidates, endpointCandidates, srvRecords, type PortFilter } from './srv.js';
+import { DNS_SCHEMA_VERSION, DNS_VERSION_TTL, addressRecord, addressRecords, soaRecord } from './records.js';
+import {
+  ANY_PORT,
+  clusterIpCandidates,
+  endpointCandidates,
+  srvRecords,
+  type Candidate,
+  type PortFilter,
+} from './srv.js';
 
 export type PodMode = 'disabled' | 'insecure' | 'verified';
 
@@ -60,21 +67,15 @@ export function lookupCommon(query: NameQuery, options: ClusterZoneOptions): Loo
       const nsName = `ns.dns.${zoneAsAsked}`;
       return found(
         [{ name: owner, ttl: options.ttl, data: { type: 'NS', target: nsName } }],
-        [
-          ...addressRecords(nsName, options.nsAddresses, 4, options.ttl),
-          ...addressRecords(nsName, options.nsAddresses, 6, options.ttl),
-        ],
+        options.nsAddresses.map((ip) => addressRecord(nsName, ip, options.ttl)),
       );
     }
     return NODATA;
   }
   if (relative.length === 1 && relative[0] === 'dns') return NODATA; // empty non-terminal above ns.dns
   if (relative.length === 2 && relative[0] === 'ns' && relative[1] === 'dns') {
-    return found(
-      addressFamily(qtype)
-        ? addressRecords(owner, options.nsAddresses, addressFamily(qtype)!, options.ttl)
-        : [],
-    );
+    const family = addressFamily(qtype);
+    return found(family ? addressRecords(owner, options.nsAddresses, family, options.ttl) : []);
   }
   return undefined;
 }
@@ -149,20 +150,42 @@ function serviceRecords(
     return NODATA;
   }
   if (service.type === 'Headless' && entry.ready.length === 0) return NXDOMAIN; // spec §2.4.1
-  const family = addressFamily(qtype);
-  if (family) {
-    const ips = service.type === 'Headless' ? entry.ready.map((endpoint) => endpoint.ip) : service.clusterIPs;
-    return found(addressRecords(owner, ips, family, ttl));
+  if (service.type === 'Headless') {
+    return addressesAndSrv(
+      query,
+      entry.ready,
+      () => endpointCandidates(entry.ready, ANY_PORT, serviceName),
+      ttl,
+    );
   }
-  if (qtype === RRType.SRV) {
-    const candidates =
-      service.type === 'Headless'
-        ? endpointCandidates(entry.ready, ANY_PORT, serviceName)
-        : clusterIpCandidates(entry, ANY_PORT, serviceName);
-    const { answers, additional } = srvRecords(owner, candidates, ttl);
-    return found(answers, additional);
-  }
-  return NODATA;
+  return addressesAndSrv(
+    query,
+    service.clusterIPs.map((ip) => ({ ip })),
+    () => clusterIpCandidates(entry, ANY_PORT, serviceName),
+    ttl,
+  );
+}
+
+/** A name with addresses and SRV targets: A/AAAA of the family asked, SRV, or NODATA for other types. */
+function addressesAndSrv(
+  query: NameQuery,
+  addresses: readonly { ip: string }[],
+  srvCandidates: () => Candidate[],
+  ttl: number,
+): LookupResult {
+  const family = addressFamily(query.qtype);
+  if (family)
+    return found(
+      addressRecords(
+        query.owner,
+        addresses.map((address) => address.ip),
+        family,
+        ttl,
+      ),
+    );
+  if (query.qtype !== RRType.SRV) return NODATA;
+  const { answers, additional } = srvRecords(query.owner, srvCandidates(), ttl);
+  return found(answers, additional);
 }
 
 function endpointRecords(
@@ -181,26 +204,7 @@ function endpointRecords(
       srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol);
     return hasSrvBelow ? NODATA : NXDOMAIN;
   }
-  const family = addressFamily(query.qtype);
-  if (family) {
-    return found(
-      addressRecords(
-        query.owner,
-        endpoints.map((endpoint) => endpoint.ip),
-        family,
-        ttl,
-      ),
-    );
-  }
-  if (query.qtype === RRType.SRV) {
-    const { answers, additional } = srvRecords(
-      query.owner,
-      endpointCandidates(endpoints, ANY_PORT, serviceName),
-      ttl,
-    );
-    return found(answers, additional);
-  }
-  return NODATA;
+  return addressesAndSrv(query, endpoints, () => endpointCandidates(endpoints, ANY_PORT, serviceName), ttl);
 }
 
 function portRecords(

@@ -21,7 +21,7 @@ export function portMatches(port: PortSpec, filter: PortFilter): boolean {
   );
 }
 
-interface Candidate {
+export interface Candidate {
   target: string;
   ip: string;
   /** Undefined for an endpoint without ports: it counts in N but yields no record. */
