@@ -1,21 +1,32 @@
 // The server's lifecycle: config → backend → table → resolvers → listeners, and back down.
-import { networkInterfaces } from 'node:os';
+//
+// The resolver chain, in order:
+//   loop probe   answers our own forwarding-loop probe, so a loop is seen and broken
+//   search path  short names and autopath, for clients whose namespace is known
+//   cluster zone authoritative answers for the served zones
+//   recursion    REFUSED for clients not allowed recursion; else
+//   forwarder    cache, then the upstreams
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from './config/address.js';
 import type { Config } from './config/config.js';
+import { lowerLabel, splitName } from './dns/labels.js';
 import { newCounters, type Counters } from './ops/counters.js';
 import { FileBackend } from './registry/file/backend.js';
+import { ResolverChain } from './resolve/chain.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
-import { UdpUpstream } from './resolve/forward/upstream.js';
+import { Forwarder } from './resolve/forward/forwarder.js';
+import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
+import { LoopDetector } from './resolve/loop-detect.js';
+import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
+import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
 import { TcpListener } from './server/tcp.js';
 import { UdpListener } from './server/udp.js';
 import { ServiceTable } from './table/table.js';
-
-/** Where ExternalName targets are looked up: a short wait, the answer is for a client already waiting. */
-const UPSTREAM_TIMEOUT_MS = 2000;
 
 export interface BoundListener {
   transport: 'udp' | 'tcp';
@@ -27,6 +38,9 @@ export class ClusterDns {
   readonly counters: Counters = newCounters();
   private readonly backend: FileBackend;
   private readonly listeners: (UdpListener | TcpListener)[] = [];
+  private forwarder: Forwarder | undefined;
+  private searchPath: SearchPathResolver | undefined;
+  private gate: RecursionGate | undefined;
 
   constructor(
     private readonly config: Config,
@@ -40,29 +54,83 @@ export class ClusterDns {
       const snapshot = this.table.setContent('file', content);
       this.logger.info({ version: snapshot.version, ...snapshot.counts }, 'service table updated');
     });
-    const upstream =
-      this.config.upstreams.length > 0
-        ? new UdpUpstream({
-            servers: this.config.upstreams,
-            timeoutMs: UPSTREAM_TIMEOUT_MS,
-            logger: this.logger,
-          })
-        : undefined;
-    const resolver = new ClusterZoneResolver(this.table, {
-      zones: ZoneSet.parse(this.config.zones),
+    const zones = ZoneSet.parse(this.config.zones);
+    const resolvConf = this.readHostResolvConf();
+    const upstreams = this.upstreams(resolvConf);
+    const forwarder = upstreams.length
+      ? new Forwarder({
+          servers: upstreams,
+          timeoutMs: this.config.upstreamTimeoutMs,
+          maxConcurrent: this.config.maxConcurrent,
+          logger: this.logger.child({ part: 'forward' }),
+          cache: this.config.cache,
+        })
+      : undefined;
+    this.forwarder = forwarder;
+    const cluster = new ClusterZoneResolver(this.table, {
+      zones,
       ttl: this.config.ttl,
       ...(this.config.namespaces ? { namespaces: new Set(this.config.namespaces) } : {}),
       pods: this.config.pods,
       ignoreEmptyService: this.config.ignoreEmptyService,
       nsAddresses: serverAddresses(this.config.listen),
-      ...(upstream ? { upstream } : {}),
+      ...(forwarder ? { upstream: forwarder } : {}),
     });
+    const policy = new AddressPolicy(this.config.allowRecursion);
+    const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
+    this.gate = gate;
+    const outside = gate ?? new ResolverChain([]);
+    const searchPath = new SearchPathResolver(this.table, {
+      zones,
+      ...(this.config.namespace ? { namespace: this.config.namespace } : {}),
+      namespaceFromPods: this.config.pods === 'verified',
+      autopath: this.config.autopath,
+      hostSearch: (resolvConf?.search ?? []).filter(
+        (domain) => !zones.find(splitName(domain).map(lowerLabel)),
+      ),
+      ttl: this.config.ttl,
+      cluster,
+      outside,
+    });
+    this.searchPath = searchPath;
+    const loop = new LoopDetector();
     const handler = new QueryHandler({
-      resolver,
+      resolver: new ResolverChain([loop, searchPath, cluster, outside]),
       logger: this.logger,
       counters: this.counters,
       logQueries: this.config.logQueries,
+      recursionAvailable: (address) => forwarder !== undefined && policy.allows(address),
     });
+    const bound = await this.listen(handler);
+    if (forwarder) {
+      try {
+        await loop.check(forwarder, upstreams.map(formatHostPort).join(', '));
+      } catch (error) {
+        await this.close();
+        throw error;
+      }
+    }
+    return bound;
+  }
+
+  /** Counters of every part, for logs and (later) metrics. */
+  stats() {
+    return {
+      server: { ...this.counters },
+      forward: this.forwarder?.stats(),
+      recursionRefused: this.gate?.refused ?? 0,
+      searchPath: this.searchPath ? { ...this.searchPath.stats } : undefined,
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.listeners.map((listener) => listener.close()));
+    this.listeners.length = 0;
+    this.forwarder?.close();
+    await this.backend.close();
+  }
+
+  private async listen(handler: QueryHandler): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     try {
       for (const listen of this.config.listen) {
@@ -97,10 +165,32 @@ export class ClusterDns {
     return bound;
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.listeners.map((listener) => listener.close()));
-    this.listeners.length = 0;
-    await this.backend.close();
+  private readHostResolvConf(): ResolvConf | undefined {
+    try {
+      return readResolvConf(readFileSync(this.config.resolvConf, 'utf8'));
+    } catch (error) {
+      this.logger.warn({ err: error, file: this.config.resolvConf }, 'cannot read resolv.conf');
+      return undefined;
+    }
+  }
+
+  /** --upstream, else the host's nameservers less this server; none means no forwarding. */
+  private upstreams(resolvConf: ResolvConf | undefined): HostPort[] {
+    if (this.config.upstreams.length > 0) return this.config.upstreams;
+    try {
+      if (!resolvConf) throw new Error(`no upstream: cannot read ${this.config.resolvConf}; pass --upstream`);
+      const upstreams = upstreamsFromResolvConf(resolvConf, this.config.listen, {
+        source: this.config.resolvConf,
+      });
+      this.logger.info(
+        { upstreams: upstreams.map(formatHostPort), from: this.config.resolvConf },
+        'forwarding',
+      );
+      return upstreams;
+    } catch (error) {
+      this.logger.warn(`${(error as Error).message}; names outside the served zones get REFUSED`);
+      return [];
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // what was expected. Precedence: flags, then environment, then defaults.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
 import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { parseHostPort, type HostPort } from './address.js';
@@ -17,6 +18,15 @@ export interface Config {
   pods: PodMode;
   ignoreEmptyService: boolean;
   upstreams: HostPort[];
+  /** Where default upstreams and the host's search domains come from. */
+  resolvConf: string;
+  upstreamTimeoutMs: number;
+  maxConcurrent: number;
+  allowRecursion: string[];
+  /** Every client's namespace (the sidecar case); undefined learns it per client from the pod table. */
+  namespace?: string;
+  autopath: boolean;
+  cache: { maxEntries: number; successMaxTtl: number; denialMaxTtl: number; staleWindow: number };
   logQueries: boolean;
   logLevel: string;
   /** Seconds a TCP connection may stay idle. */
@@ -66,7 +76,52 @@ const OPTIONS = {
     type: 'string',
     multiple: true,
     metavar: 'HOST[:PORT]',
-    help: 'resolver for ExternalName targets outside the zones; repeatable',
+    help: 'resolver for names outside the zones; repeatable, tried in order (default: --resolv-conf nameservers)',
+  },
+  'resolv-conf': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'default upstreams and host search domains (default /etc/resolv.conf)',
+  },
+  'upstream-timeout': {
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'read timeout per upstream query (default 2s)',
+  },
+  'max-concurrent': {
+    type: 'string',
+    metavar: 'N',
+    help: 'upstream queries in flight at most; beyond it REFUSED (default 1000)',
+  },
+  'allow-recursion': {
+    type: 'string',
+    metavar: 'CIDR,...',
+    help: `clients whose names outside the zones are forwarded (default ${DEFAULT_ALLOW_RECURSION.join(',')})`,
+  },
+  namespace: {
+    type: 'string',
+    metavar: 'NS',
+    help: 'namespace of every client, for short names (sidecar); also POD_NAMESPACE',
+  },
+  autopath: {
+    type: 'boolean',
+    help: "walk the client's search path on the server (needs a known namespace)",
+  },
+  'cache-size': { type: 'string', metavar: 'N', help: 'forwarded answers cached at most (default 10000)' },
+  'cache-max-ttl': {
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'cap on a cached positive answer (default 3600)',
+  },
+  'cache-denial-max-ttl': {
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'cap on a cached negative answer (default 1800)',
+  },
+  'serve-stale': {
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'serve expired answers this long past expiry when upstreams fail; 0 disables (default 1h)',
   },
   'log-queries': { type: 'boolean', help: 'log one line per query' },
   'log-level': {
@@ -119,10 +174,13 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
     if (spec.type === 'boolean') return parseBoolean(name, fromEnv);
     return spec.multiple ? splitList(fromEnv) : fromEnv;
   };
-  return { kind: 'serve', config: buildConfig(read) };
+  return { kind: 'serve', config: buildConfig(read, env) };
 }
 
-function buildConfig(read: (name: OptionName) => string | boolean | string[] | undefined): Config {
+function buildConfig(
+  read: (name: OptionName) => string | boolean | string[] | undefined,
+  env: NodeJS.ProcessEnv,
+): Config {
   const list = (name: OptionName) => (read(name) as string[] | undefined)?.flatMap(splitList);
   const checked = <T>(name: OptionName, parse: (value: string) => T, value: string): T => {
     try {
@@ -138,6 +196,19 @@ function buildConfig(read: (name: OptionName) => string | boolean | string[] | u
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
     throw new ConfigError(`--pods: "${pods}": expected disabled, insecure or verified`);
   }
+  const allowRecursion = splitList(
+    (read('allow-recursion') as string | undefined) ?? DEFAULT_ALLOW_RECURSION.join(','),
+  );
+  checked('allow-recursion', (value) => parseCidrs(splitList(value)), allowRecursion.join(','));
+  // The Kubernetes downward API sets POD_NAMESPACE in a sidecar; an explicit option wins.
+  const namespace = ((read('namespace') as string | undefined) ?? env.POD_NAMESPACE)?.toLowerCase();
+  if (namespace !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) {
+    throw new ConfigError(`--namespace: "${namespace}": expected a namespace name (a DNS label)`);
+  }
+  const number = (name: OptionName, fallback: string, min: number, max: number) =>
+    checked(name, (value) => integer(value, min, max), (read(name) as string | undefined) ?? fallback);
+  const seconds = (name: OptionName, fallback: string) =>
+    checked(name, duration, (read(name) as string | undefined) ?? fallback);
   const logLevel = (read('log-level') as string | undefined) ?? 'info';
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
     throw new ConfigError(`--log-level: "${logLevel}": expected trace, debug, info, warn or error`);
@@ -153,6 +224,18 @@ function buildConfig(read: (name: OptionName) => string | boolean | string[] | u
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
     ),
+    resolvConf: (read('resolv-conf') as string | undefined) ?? '/etc/resolv.conf',
+    upstreamTimeoutMs: Math.round(seconds('upstream-timeout', '2s') * 1000),
+    maxConcurrent: number('max-concurrent', '1000', 1, 1_000_000),
+    allowRecursion,
+    ...(namespace !== undefined ? { namespace } : {}),
+    autopath: (read('autopath') as boolean | undefined) ?? false,
+    cache: {
+      maxEntries: number('cache-size', '10000', 0, 10_000_000),
+      successMaxTtl: number('cache-max-ttl', '3600', 0, 604800),
+      denialMaxTtl: number('cache-denial-max-ttl', '1800', 0, 604800),
+      staleWindow: seconds('serve-stale', '1h'),
+    },
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
     tcpIdleTimeout: checked(
@@ -176,6 +259,14 @@ function integer(value: string, min: number, max: number): number {
     throw new Error(`"${value}": expected a whole number from ${min} to ${max}`);
   }
   return number;
+}
+
+/** A duration as `2s`, `500ms`, `5m`, `1h` or plain seconds; returns seconds. */
+function duration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new Error(`"${value}": expected a duration such as 2s, 500ms, 5m or 1h`);
+  const scale = { ms: 0.001, s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * scale;
 }
 
 function parseBoolean(name: string, value: string): boolean {

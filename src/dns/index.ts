@@ -15,6 +15,6 @@ export {
 } from './name.js';
 export { parseQuery, type ParseOutcome } from './parse.js';
 export { encodeResponse, type ResponseHeader, type EncodeOptions } from './encode.js';
-export { decodeMessage, type DecodedMessage } from './message.js';
+export { decodeMessage, type DecodedMessage, type DecodeOptions } from './message.js';
 export { OPT_RECORD_SIZE } from './edns.js';
 export { HEADER_SIZE } from './header.js';

@@ -42,7 +42,18 @@ export interface DecodedMessage {
   edns?: EdnsInfo;
 }
 
-export function decodeMessage(buf: Buffer): DecodedMessage {
+export interface DecodeOptions {
+  /**
+   * Keep every record's RDATA so that encoding it again gives the same bytes: TXT stays RAW (its
+   * strings need not be UTF-8), and older types whose names may arrive compressed (RFC 3597 §4:
+   * MINFO, RP, AFSDB, RT, PX, SIG, NXT and the obsolete mailbox types) become RAW with those names
+   * written out uncompressed. For forwarding upstream answers. Off by default.
+   */
+  exactRdata?: boolean;
+}
+
+export function decodeMessage(buf: Buffer, options: DecodeOptions = {}): DecodedMessage {
+  const exact = options.exactRdata === true;
   if (buf.length < HEADER_SIZE) throw new WireError('message shorter than a header');
   const flags = u16(buf, 2);
   const cursor = { pos: HEADER_SIZE };
@@ -55,10 +66,10 @@ export function decodeMessage(buf: Buffer): DecodedMessage {
     cursor.pos = end + 4;
   }
 
-  const answers = readSection(buf, cursor, u16(buf, ANCOUNT_AT), null);
-  const authority = readSection(buf, cursor, u16(buf, NSCOUNT_AT), null);
+  const answers = readSection(buf, cursor, u16(buf, ANCOUNT_AT), null, exact);
+  const authority = readSection(buf, cursor, u16(buf, NSCOUNT_AT), null, exact);
   const opt: OptSeen = { ttl: -1, udpSize: 0 };
-  const additional = readSection(buf, cursor, u16(buf, ARCOUNT_AT), opt);
+  const additional = readSection(buf, cursor, u16(buf, ARCOUNT_AT), opt, exact);
 
   const message: DecodedMessage = {
     id: u16(buf, 0),
@@ -94,6 +105,7 @@ function readSection(
   cursor: { pos: number },
   count: number,
   opt: OptSeen | null,
+  exact: boolean,
 ): ResourceRecord[] {
   const records: ResourceRecord[] = [];
   for (let i = 0; i < count; i++) {
@@ -115,7 +127,7 @@ function readSection(
       opt.udpSize = cls;
       continue;
     }
-    records.push({ name, ttl, class: cls, data: readRdata(buf, type, rdata, stop) });
+    records.push({ name, ttl, class: cls, data: readRdata(buf, type, rdata, stop, exact) });
   }
   return records;
 }

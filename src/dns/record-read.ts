@@ -4,11 +4,19 @@
 import { formatIPv4, formatIPv6 } from './address.js';
 import { u16, u32 } from './bytes.js';
 import { WireError } from './errors.js';
-import { readName } from './name.js';
+import { encodeName, MAX_NAME_LENGTH, readName } from './name.js';
 import { RRType, type RecordData } from './types.js';
 
-/** Decodes RDATA `buf[start, end)` of type `type`; throws WireError when it does not fit the type. */
-export function readRdata(buf: Buffer, type: number, start: number, end: number): RecordData {
+/**
+ * Decodes RDATA `buf[start, end)` of type `type`; throws WireError when it does not fit the type.
+ * With `exact`, the result encodes back to the same RDATA bytes (see DecodeOptions.exactRdata).
+ */
+export function readRdata(buf: Buffer, type: number, start: number, end: number, exact = false): RecordData {
+  if (exact) {
+    if (type === RRType.TXT) return raw(buf, type, start, end);
+    const layout = COMPRESSIBLE_LAYOUTS.get(type);
+    if (layout) return expandedNames(buf, type, start, end, layout);
+  }
   const size = end - start;
   switch (type) {
     case RRType.A:
@@ -40,8 +48,55 @@ export function readRdata(buf: Buffer, type: number, start: number, end: number)
     case RRType.SOA:
       return readSoa(buf, start, end);
     default:
-      return { type: 'RAW', typeCode: type, rdata: Buffer.from(buf.subarray(start, end)) };
+      return raw(buf, type, start, end);
   }
+}
+
+function raw(buf: Buffer, type: number, start: number, end: number): RecordData {
+  return { type: 'RAW', typeCode: type, rdata: Buffer.from(buf.subarray(start, end)) };
+}
+
+// Types not decoded above whose RDATA holds names that senders may compress (RFC 3597 §4): `fixed`
+// bytes, then `names` domain names, then any remaining bytes as they are.
+interface NameLayout {
+  fixed: number;
+  names: number;
+}
+const COMPRESSIBLE_LAYOUTS = new Map<number, NameLayout>([
+  [3, { fixed: 0, names: 1 }], // MD
+  [4, { fixed: 0, names: 1 }], // MF
+  [7, { fixed: 0, names: 1 }], // MB
+  [8, { fixed: 0, names: 1 }], // MG
+  [9, { fixed: 0, names: 1 }], // MR
+  [14, { fixed: 0, names: 2 }], // MINFO
+  [17, { fixed: 0, names: 2 }], // RP
+  [18, { fixed: 2, names: 1 }], // AFSDB
+  [21, { fixed: 2, names: 1 }], // RT
+  [24, { fixed: 18, names: 1 }], // SIG: signer's name, then the signature
+  [26, { fixed: 2, names: 2 }], // PX
+  [30, { fixed: 0, names: 1 }], // NXT: next name, then the type bitmap
+]);
+
+// RAW RDATA with the layout's names decompressed, so it no longer points into this message.
+function expandedNames(
+  buf: Buffer,
+  type: number,
+  start: number,
+  end: number,
+  layout: NameLayout,
+): RecordData {
+  expect(end - start >= layout.fixed, `type ${type}`);
+  const out = Buffer.alloc(end - start + layout.names * MAX_NAME_LENGTH);
+  let pos = buf.copy(out, 0, start, start + layout.fixed);
+  let at = start + layout.fixed;
+  for (let i = 0; i < layout.names; i++) {
+    const name = readName(buf, at);
+    expect(name.end <= end, `type ${type}`);
+    pos += encodeName(name.name, out, pos);
+    at = name.end;
+  }
+  pos += buf.copy(out, pos, at, end);
+  return { type: 'RAW', typeCode: type, rdata: Buffer.from(out.subarray(0, pos)) };
 }
 
 function expect(ok: boolean, type: string): void {

@@ -5,6 +5,8 @@ export interface QueryContext {
   transport: 'udp' | 'tcp';
   clientAddress: string;
   clientPort: number;
+  /** The query's DNSSEC OK bit, passed on to upstreams (and part of the cache key). */
+  dnssecOk?: boolean;
 }
 
 export interface Resolver {

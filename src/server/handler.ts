@@ -18,6 +18,8 @@ export interface HandlerOptions {
   logger: Logger;
   counters: Counters;
   logQueries: boolean;
+  /** Whether this client may have names outside the zones resolved: the RA bit of its answers. */
+  recursionAvailable: (clientAddress: string) => boolean;
 }
 
 function emptyAnswer(rcode: number): Answer {
@@ -50,9 +52,10 @@ export class QueryHandler {
         break;
     }
     const query = outcome.query;
+    const queryContext = query.edns?.dnssecOk ? { ...context, dnssecOk: true } : context;
     let answer: Answer | Promise<Answer>;
     try {
-      answer = this.options.resolver.resolve(query.question, context) ?? emptyAnswer(Rcode.REFUSED);
+      answer = this.options.resolver.resolve(query.question, queryContext) ?? emptyAnswer(Rcode.REFUSED);
     } catch (error) {
       answer = this.failed(query, error);
     }
@@ -67,6 +70,8 @@ export class QueryHandler {
   private reply(query: Query, answer: Answer, context: QueryContext, started: bigint): Buffer {
     const header: ResponseHeader = query;
     const options = this.encodeOptions(query.edns, context);
+    if (answer.ra === undefined)
+      answer = { ...answer, ra: this.options.recursionAvailable(context.clientAddress) };
     let bytes: Buffer;
     try {
       bytes = encodeResponse(header, answer, options);

@@ -24,10 +24,17 @@ export interface RunningCli {
 }
 
 export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunningCli> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // Without an upstream of the test's own, forward nowhere: the host's resolver is off loopback.
+  const ownUpstream =
+    args.includes('--upstream') || env.CLUSTERDNS_UPSTREAM || args.includes('--resolv-conf');
+  const child = spawn(
+    process.execPath,
+    [BIN, ...(ownUpstream ? [] : ['--resolv-conf', '/dev/null']), ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

@@ -23,7 +23,9 @@ export async function makeZonesDir(files: Record<string, string>): Promise<strin
 
 export async function startServer(files: Record<string, string>, flags: string[] = []): Promise<TestServer> {
   const dir = await makeZonesDir(files);
-  const command = parseCommandLine(['--zones', dir, '--listen', '127.0.0.1:0', ...flags], {});
+  // Without an --upstream of the test's own, forward nowhere: the host's resolver is off loopback.
+  const upstream = flags.includes('--upstream') ? [] : ['--resolv-conf', '/dev/null'];
+  const command = parseCommandLine(['--zones', dir, '--listen', '127.0.0.1:0', ...upstream, ...flags], {});
   if (command.kind !== 'serve') throw new Error('expected a serve command');
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({

@@ -73,7 +73,7 @@ function lines(answer: Answer | undefined): string[] {
   });
 }
 
-async function ask(search: SearchPathResolver, name: string, type = RRType.A, context = client) {
+async function ask(search: SearchPathResolver, name: string, type: number = RRType.A, context = client) {
   return search.resolve({ name, type, class: RRClass.IN }, context);
 }
 

@@ -51,7 +51,9 @@ export class SearchPathResolver implements Resolver {
     private readonly table: { readonly current: Snapshot },
     private readonly options: SearchPathOptions,
   ) {
-    this.primary = options.zones.zones.find((zone) => zone.name === options.zones.primary && zone.kind === 'forward');
+    this.primary = options.zones.zones.find(
+      (zone) => zone.name === options.zones.primary && zone.kind === 'forward',
+    );
   }
 
   resolve(question: Question, context: QueryContext): Answer | Promise<Answer> | undefined {

@@ -1,0 +1,71 @@
+// Ask one server one question: UDP first, TCP when the UDP reply is truncated.
+import type { HostPort } from '../../config/address.js';
+import type { DecodedMessage } from '../../dns/index.js';
+import { Rcode, type Question } from '../../dns/types.js';
+import type { Attempt } from './attempt.js';
+import { buildQuery, randomId } from './query.js';
+import { tcpAttempt } from './tcp.js';
+import { udpAttempt } from './udp.js';
+
+/** How long each attempt (UDP, then TCP) waits for its reply unless told otherwise. */
+export const DEFAULT_TIMEOUT_MS = 2000;
+
+export interface ExchangeOptions {
+  /** Per attempt: the UDP query, and again the TCP retry. */
+  timeoutMs: number;
+  dnssecOk: boolean;
+}
+
+export type Exchange =
+  | {
+      kind: 'reply';
+      reply: DecodedMessage;
+      transport: 'udp' | 'tcp';
+      /** The answer is incomplete: TC set and the TCP retry failed (or itself came back with TC). */
+      truncated: boolean;
+      /** Replies dropped for a wrong source, ID or question. */
+      dropped: number;
+    }
+  | { kind: 'timeout'; dropped: number }
+  | { kind: 'network'; error: Error; dropped: number };
+
+export async function exchange(
+  server: HostPort,
+  question: Question,
+  options: ExchangeOptions,
+): Promise<Exchange> {
+  let attempt = await ask('udp', server, question, options, true);
+  let dropped = attempt.dropped;
+  // RFC 6891 §7: a server that does not know EDNS may answer FORMERR without an OPT record; it is
+  // then asked again without one.
+  if (attempt.kind === 'reply' && attempt.reply.rcode === Rcode.FORMERR && !attempt.reply.edns) {
+    attempt = await ask('udp', server, question, options, false);
+    dropped += attempt.dropped;
+  }
+  if (attempt.kind !== 'reply') return { ...attempt, dropped };
+  const udpReply = attempt.reply;
+  if (!udpReply.tc) return { kind: 'reply', reply: udpReply, transport: 'udp', truncated: false, dropped };
+
+  // RFC 7766 §5: a truncated UDP reply is retried over TCP, which carries the whole answer. When
+  // that fails the truncated reply is still an answer, and TC tells the client to try TCP itself.
+  const retry = await ask('tcp', server, question, options, udpReply.edns !== undefined);
+  dropped += retry.dropped;
+  if (retry.kind === 'reply') {
+    return { kind: 'reply', reply: retry.reply, transport: 'tcp', truncated: retry.reply.tc, dropped };
+  }
+  return { kind: 'reply', reply: udpReply, transport: 'udp', truncated: true, dropped };
+}
+
+// Each attempt has its own ID: a reply to the first can never be taken for one to the second.
+function ask(
+  transport: 'udp' | 'tcp',
+  server: HostPort,
+  question: Question,
+  options: ExchangeOptions,
+  edns: boolean,
+): Promise<Attempt> {
+  const id = randomId();
+  const query = buildQuery(id, question, { edns, dnssecOk: edns && options.dnssecOk });
+  const attempt = transport === 'udp' ? udpAttempt : tcpAttempt;
+  return attempt(server, query, id, question, options.timeoutMs);
+}

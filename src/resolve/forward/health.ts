@@ -1,0 +1,157 @@
+// One upstream server as the pool sees it: what it was asked, how it failed, and whether it is up.
+// After `maxFails` failures in a row it is marked down and probed with `. IN NS` until it answers
+// anything at all; a reply of any rcode shows the server is there (CoreDNS's forward plugin judges
+// health the same way).
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { formatHostPort, type HostPort } from '../../config/address.js';
+import type { DecodedMessage } from '../../dns/index.js';
+import { RRClass, RRType, Rcode, type Question } from '../../dns/types.js';
+import { exchange } from './exchange.js';
+import { LatencyHistogram, type LatencyStats } from './latency.js';
+
+export type FailureKind = 'timeout' | 'network' | 'servfail' | 'refused';
+
+export interface HealthOptions {
+  timeoutMs: number;
+  maxFails: number;
+  probeIntervalMs: number;
+  logger: Logger;
+}
+
+export type Outcome =
+  { ok: true; reply: DecodedMessage; truncated: boolean } | { ok: false; kind: FailureKind; error?: Error };
+
+export interface UpstreamStats {
+  /** HOST:PORT. */
+  server: string;
+  state: 'up' | 'down';
+  queries: number;
+  failures: Record<FailureKind, number>;
+  /** Replies dropped for a wrong source, ID or question. */
+  spoofedDropped: number;
+  /** Truncated UDP replies retried over TCP. */
+  tcpRetries: number;
+  probes: number;
+  /** Time to each reply, failed rcodes included; timeouts are not replies. */
+  latency: LatencyStats;
+}
+
+const PROBE_QUESTION: Question = { name: '', type: RRType.NS, class: RRClass.IN };
+
+export class UpstreamServer {
+  readonly name: string;
+  private down = false;
+  private consecutiveFails = 0;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
+  private closed = false;
+  private queries = 0;
+  private probes = 0;
+  private spoofedDropped = 0;
+  private tcpRetries = 0;
+  private readonly failures: Record<FailureKind, number> = {
+    timeout: 0,
+    network: 0,
+    servfail: 0,
+    refused: 0,
+  };
+  private readonly latency = new LatencyHistogram();
+
+  constructor(
+    readonly address: HostPort,
+    private readonly options: HealthOptions,
+  ) {
+    this.name = formatHostPort(address);
+  }
+
+  get up(): boolean {
+    return !this.down;
+  }
+
+  /** Asks this server; SERVFAIL and REFUSED count as failures, so the pool moves on (CoreDNS does). */
+  async ask(question: Question, dnssecOk: boolean): Promise<Outcome> {
+    this.queries++;
+    const started = performance.now();
+    const result = await exchange(this.address, question, { timeoutMs: this.options.timeoutMs, dnssecOk });
+    this.spoofedDropped += result.dropped;
+    if (result.kind !== 'reply') {
+      return this.failed(result.kind, result.kind === 'network' ? result.error : undefined);
+    }
+    this.latency.record(performance.now() - started);
+    if (result.transport === 'tcp' || result.truncated) this.tcpRetries++;
+    const { rcode } = result.reply;
+    if (rcode === Rcode.REFUSED) return this.failed('refused');
+    // Extended rcodes (over 15) answer EDNS features we never asked for: as unusable as SERVFAIL.
+    if (rcode === Rcode.SERVFAIL || rcode > 15) return this.failed('servfail');
+    this.consecutiveFails = 0;
+    if (this.down) this.markUp('it answered a query');
+    return { ok: true, reply: result.reply, truncated: result.truncated };
+  }
+
+  stats(): UpstreamStats {
+    return {
+      server: this.name,
+      state: this.down ? 'down' : 'up',
+      queries: this.queries,
+      failures: { ...this.failures },
+      spoofedDropped: this.spoofedDropped,
+      tcpRetries: this.tcpRetries,
+      probes: this.probes,
+      latency: this.latency.stats(),
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopProbing();
+  }
+
+  private failed(kind: FailureKind, error?: Error): Outcome {
+    this.failures[kind]++;
+    this.consecutiveFails++;
+    if (!this.down && this.consecutiveFails >= this.options.maxFails) this.markDown(kind);
+    return error ? { ok: false, kind, error } : { ok: false, kind };
+  }
+
+  private markDown(last: FailureKind): void {
+    this.down = true;
+    this.options.logger.warn(
+      { upstream: this.name, failures: this.consecutiveFails, last },
+      `upstream ${this.name} marked down after ${this.consecutiveFails} failures in a row (last: ${last}); ` +
+        `probing it every ${this.options.probeIntervalMs} ms`,
+    );
+    if (this.closed || this.probeTimer) return;
+    this.probeTimer = setInterval(() => void this.probe(), this.options.probeIntervalMs);
+    // Probing alone must not keep the process alive.
+    this.probeTimer.unref();
+  }
+
+  private markUp(why: string): void {
+    this.down = false;
+    this.consecutiveFails = 0;
+    this.stopProbing();
+    this.options.logger.info({ upstream: this.name }, `upstream ${this.name} is up again: ${why}`);
+  }
+
+  private async probe(): Promise<void> {
+    // A probe still waiting for its reply is enough; the next tick will try again.
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    this.probes++;
+    try {
+      const result = await exchange(this.address, PROBE_QUESTION, {
+        timeoutMs: this.options.timeoutMs,
+        dnssecOk: false,
+      });
+      if (result.kind === 'reply' && this.down && !this.closed) this.markUp('it answered a probe');
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  private stopProbing(): void {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+}
