@@ -100,7 +100,7 @@ export class QueryHandler {
   private failed(query: Query, error: unknown): Answer {
     this.options.counters.queryErrors++;
     this.options.logger.error(
-      { err: error, name: query.question.name, type: query.question.type },
+      { err: error, qname: query.question.name, qtype: query.question.type },
       'answering a query failed; replied SERVFAIL',
     );
     return emptyAnswer(Rcode.SERVFAIL);
@@ -118,9 +118,10 @@ export class QueryHandler {
       {
         client: `${context.clientAddress}:${context.clientPort}`,
         id: query.id,
-        name: query.question.name,
-        type: query.question.type,
-        class: query.question.class,
+        // qname, not name: pino's own `name` field (the logger's) would clash.
+        qname: query.question.name,
+        qtype: query.question.type,
+        qclass: query.question.class,
         proto: context.transport,
         bufsize: query.edns?.udpSize,
         do: query.edns?.dnssecOk ?? false,

@@ -71,9 +71,12 @@ export function udpExchange(
   message: Buffer,
   host = '127.0.0.1',
   timeoutMs = 2000,
+  /** Send from this local address (another loopback address plays another client). */
+  from?: string,
 ): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    if (from) socket.bind(0, from);
     const timer = setTimeout(() => {
       socket.close();
       resolve(undefined);
@@ -92,8 +95,13 @@ export function udpExchange(
   });
 }
 
-export async function udpQuery(port: number, name: string, type: string, options: QueryOptions = {}) {
-  const reply = await udpExchange(port, buildQuery(name, type, options));
+export async function udpQuery(
+  port: number,
+  name: string,
+  type: string,
+  options: QueryOptions & { from?: string } = {},
+) {
+  const reply = await udpExchange(port, buildQuery(name, type, options), '127.0.0.1', 2000, options.from);
   if (!reply) throw new Error(`no UDP reply for ${name} ${type}`);
   return { bytes: reply, packet: decodeReply(reply) };
 }

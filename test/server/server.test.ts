@@ -14,6 +14,7 @@ import {
   udpQuery,
 } from '../helpers/dns-client.js';
 import { bigHeadless, endpointSlice, list, namespace, service } from '../helpers/manifests.js';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const SHOP = list(
@@ -149,7 +150,7 @@ describe('server over UDP and TCP', () => {
   it('logs one line per query with --log-queries', async () => {
     await udpQuery(server.port, 'web.shop.svc.cluster.local', 'AAAA', { id: 999 });
     const line = server.logs.find((entry) => entry.msg === 'query' && entry.id === 999);
-    expect(line).toMatchObject({ name: 'web.shop.svc.cluster.local', type: 28, proto: 'udp', rcode: 0 });
+    expect(line).toMatchObject({ qname: 'web.shop.svc.cluster.local', qtype: 28, proto: 'udp', rcode: 0 });
   });
 });
 
@@ -229,5 +230,40 @@ describe('TCP connection bounds', () => {
     expect(idle).toBeGreaterThanOrEqual(900);
     expect(idle).toBeLessThan(2500);
     expect(server.app.counters.tcpConnectionsClosed).toBe(1);
+  });
+});
+
+describe('recursion policy', () => {
+  let server: TestServer;
+  let upstream: FakeUpstream;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ 'example.com': ['192.0.2.80'] });
+    server = await startServer({ 'shop.yaml': SHOP }, [
+      '--upstream',
+      `127.0.0.1:${upstream.port}`,
+      '--allow-recursion',
+      '127.0.0.2/32',
+    ]);
+  });
+  afterAll(async () => {
+    await server.close();
+    await upstream.close();
+  });
+
+  it('refuses external names to a client outside --allow-recursion, and answers it cluster names', async () => {
+    const external = await udpQuery(server.port, 'example.com', 'A', { from: '127.0.0.1' });
+    expect(external.packet.rcode).toBe('REFUSED');
+    expect(external.packet.flags & dnsPacket.RECURSION_AVAILABLE).toBeFalsy();
+    const cluster = await udpQuery(server.port, 'web.shop.svc.cluster.local', 'A', { from: '127.0.0.1' });
+    expect(answerLines(cluster.packet)).toEqual(['web.shop.svc.cluster.local A 10.96.10.10']);
+    expect(upstream.asked.filter((question) => question.startsWith('example.com'))).toEqual([]);
+  });
+
+  it('forwards for an allowed client, with RA set and its ID and case kept', async () => {
+    const { packet } = await udpQuery(server.port, 'Example.COM', 'A', { from: '127.0.0.2', id: 777 });
+    expect(packet.id).toBe(777);
+    expect(packet.flags & dnsPacket.RECURSION_AVAILABLE).toBeTruthy();
+    expect(packet.flags & dnsPacket.AUTHORITATIVE_ANSWER).toBeFalsy();
+    expect(answerLines(packet)).toEqual(['Example.COM A 192.0.2.80']);
   });
 });
