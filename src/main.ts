@@ -40,11 +40,16 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  // Counters of every part (upstreams, cache, autopath, malformed input) until /metrics exists:
+  // every minute at debug level, and once at shutdown.
+  const statsTimer = setInterval(() => logger.debug({ counters: server.stats() }, 'counters'), 60_000);
+  statsTimer.unref();
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    clearInterval(statsTimer);
+    logger.info({ signal, counters: server.stats() }, 'shutting down');
     server
       .close()
       .then(() => logger.flush())
