@@ -5,10 +5,24 @@ import type { TableContent } from './types.js';
 
 export type TableListener = (snapshot: Snapshot, previous: Snapshot) => void;
 
+/**
+ * Whether the table can be trusted for negative answers: `unsynced` until every backend has synced
+ * once (a missing name may just not have arrived: SERVFAIL, never NXDOMAIN), `stale` when a backend
+ * has gone longer than its allowance without a successful sync (SERVFAIL for everything).
+ */
+export type ServingState = 'ready' | 'unsynced' | 'stale';
+
+interface BackendSync {
+  synced: boolean;
+  lastSyncAt: number;
+  maxStaleMs: number;
+}
+
 export class ServiceTable {
   private readonly contents = new Map<string, TableContent>();
   private snapshot: Snapshot;
   private readonly listeners = new Set<TableListener>();
+  private readonly syncs = new Map<string, BackendSync>();
 
   constructor(private readonly clock: () => number = Date.now) {
     this.snapshot = new Snapshot(this.nextVersion(0), { namespaces: [], services: [], pods: [] });
@@ -31,6 +45,36 @@ export class ServiceTable {
     this.snapshot = new Snapshot(this.nextVersion(previous.version), merged);
     for (const listener of this.listeners) listener(this.snapshot, previous);
     return this.snapshot;
+  }
+
+  /** Declare a backend that must sync before its names are trusted; Infinity never goes stale. */
+  expectBackend(backend: string, maxStaleMs = Infinity): void {
+    this.syncs.set(backend, { synced: false, lastSyncAt: 0, maxStaleMs });
+  }
+
+  /** A backend reached its registry and holds current content (a list, a watch event, a bookmark). */
+  markSynced(backend: string): void {
+    const sync = this.syncs.get(backend);
+    if (!sync) return;
+    sync.synced = true;
+    sync.lastSyncAt = this.clock();
+  }
+
+  get servingState(): ServingState {
+    let state: ServingState = 'ready';
+    for (const sync of this.syncs.values()) {
+      if (!sync.synced) return 'unsynced';
+      if (this.clock() - sync.lastSyncAt > sync.maxStaleMs) state = 'stale';
+    }
+    return state;
+  }
+
+  /** Backends not serving current data, by name, for readiness reports. */
+  notReady(): string[] {
+    const now = this.clock();
+    return [...this.syncs.entries()]
+      .filter(([, sync]) => !sync.synced || now - sync.lastSyncAt > sync.maxStaleMs)
+      .map(([name]) => name);
   }
 
   onChange(listener: TableListener): () => void {

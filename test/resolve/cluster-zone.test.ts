@@ -82,7 +82,7 @@ function check(answer: Answer, expected: Expected): void {
 type Case = [name: string, type: keyof typeof RRType, expected: Expected];
 
 const Z = 'cluster.local';
-const negative = (rcode: 'NXDOMAIN' | 'NOERROR', soa = Z): Expected => ({ rcode, soa });
+const negative = (rcode: 'NXDOMAIN' | 'NOERROR' | 'SERVFAIL', soa = Z): Expected => ({ rcode, soa });
 
 const cases: Record<string, Case[]> = {
   'ClusterIP services': [
@@ -566,5 +566,51 @@ describe('cluster zone options', () => {
       rcode: 'NOERROR',
       answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'],
     });
+  });
+});
+
+describe('serving state of the table', () => {
+  function build(maxStaleMs?: number) {
+    let now = 1_700_000_000_000;
+    const table = new ServiceTable(() => now);
+    table.expectBackend('kubernetes', maxStaleMs);
+    table.setContent('kubernetes', fixture);
+    const resolver = new ClusterZoneResolver(table, {
+      zones: ZoneSet.parse(DEFAULT_ZONES),
+      ttl: 5,
+      pods: 'disabled',
+      ignoreEmptyService: false,
+      nsAddresses: [],
+    });
+    return { table, resolver, advance: (ms: number) => (now += ms) };
+  }
+
+  it('answers SERVFAIL with the SOA, never NXDOMAIN, until every backend has synced', async () => {
+    const { table, resolver } = build();
+    expect(table.servingState).toBe('unsynced');
+    expect(table.notReady()).toEqual(['kubernetes']);
+    check(await ask(resolver, 'nope.shop.svc.cluster.local', 'A'), negative('SERVFAIL'));
+    check(await ask(resolver, 'web.shop.svc.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+    });
+    table.markSynced('kubernetes');
+    expect(table.servingState).toBe('ready');
+    check(await ask(resolver, 'nope.shop.svc.cluster.local', 'A'), negative('NXDOMAIN'));
+  });
+
+  it('answers SERVFAIL for the whole zone once a backend is past its max staleness', async () => {
+    const { table, resolver, advance } = build(60_000);
+    table.markSynced('kubernetes');
+    advance(59_000);
+    check(await ask(resolver, 'web.shop.svc.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+    });
+    advance(2_000);
+    expect(table.servingState).toBe('stale');
+    check(await ask(resolver, 'web.shop.svc.cluster.local', 'A'), negative('SERVFAIL'));
+    table.markSynced('kubernetes');
+    expect(table.servingState).toBe('ready');
   });
 });

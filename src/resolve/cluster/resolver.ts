@@ -4,6 +4,7 @@
 import { lowerLabel, splitName } from '../../dns/labels.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { Snapshot } from '../../table/snapshot.js';
+import type { ServingState } from '../../table/table.js';
 import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
 import type { Zone, ZoneSet } from '../zones.js';
 import { lookupCommon, lookupForward, type ClusterZoneOptions, type LookupResult } from './lookup.js';
@@ -26,7 +27,7 @@ interface Resolved {
 
 export class ClusterZoneResolver implements Resolver {
   constructor(
-    private readonly table: { readonly current: Snapshot },
+    private readonly table: { readonly current: Snapshot; readonly servingState?: ServingState },
     private readonly options: ClusterZoneResolverOptions,
   ) {}
 
@@ -36,6 +37,12 @@ export class ClusterZoneResolver implements Resolver {
     if (!first) return undefined;
     if (question.class !== RRClass.IN && question.class !== RRClass.ANY) return refused();
     if (question.type === RRType.AXFR || question.type === RRType.IXFR) return refused();
+    const state = this.table.servingState ?? 'ready';
+    // Before the first sync a missing name may just not have arrived; past --max-stale nothing can
+    // be vouched for. SERVFAIL (with the SOA) tells resolvers to retry, NXDOMAIN would be cached.
+    if (state === 'stale' || (state === 'unsynced' && !first.result.exists)) {
+      return negative(Rcode.SERVFAIL, first, snapshot, this.options.ttl);
+    }
     if (!first.result.exists) return negative(Rcode.NXDOMAIN, first, snapshot, this.options.ttl);
     if (!first.result.chase) return positive(first, snapshot, this.options.ttl);
     return this.chase(snapshot, question.type, first);
@@ -128,7 +135,7 @@ function positive(resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
   };
 }
 
-/** NXDOMAIN or NODATA: no answer, the zone's SOA in the authority section (RFC 2308 §3). */
+/** NXDOMAIN, NODATA or SERVFAIL: no answer, the zone's SOA in the authority section (RFC 2308 §3). */
 function negative(rcode: number, resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
   return {
     rcode,
