@@ -11,6 +11,8 @@ export interface ReadyEndpoint {
   ip: string;
   family: IpFamily;
   ports: PortSpec[];
+  weight?: number;
+  priority?: number;
 }
 
 export interface ServiceEntry {
@@ -148,6 +150,8 @@ function buildEntry(service: Service): ServiceEntry {
       seen.add(ip);
       const name = endpoint.hostname || dashedIp(ip);
       const view: ReadyEndpoint = { name, ip, family, ports: endpoint.ports };
+      if (endpoint.weight !== undefined) view.weight = endpoint.weight;
+      if (endpoint.priority !== undefined) view.priority = endpoint.priority;
       ready.push(view);
       const sameName = byName.get(name);
       if (sameName) sameName.push(view);

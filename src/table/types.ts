@@ -22,6 +22,10 @@ export interface Endpoint {
   podName?: string;
   /** Ports this endpoint serves (an EndpointSlice's ports); headless SRV records come from these. */
   ports: PortSpec[];
+  /** SRV weight from a registry that has one (Nacos, SkyDNS), 0-65535; absent: CoreDNS's floor(100/N). */
+  weight?: number;
+  /** SRV priority from a registry that has one; absent: 0. */
+  priority?: number;
 }
 
 export type ServiceType = 'ClusterIP' | 'Headless' | 'ExternalName';

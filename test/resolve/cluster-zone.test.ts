@@ -614,3 +614,39 @@ describe('serving state of the table', () => {
     expect(table.servingState).toBe('ready');
   });
 });
+
+describe('registry SRV weights', () => {
+  it('uses an endpoint weight and priority from the registry instead of floor(100/N)', async () => {
+    const table = new ServiceTable();
+    const port = { name: 'http', protocol: 'TCP' as const, port: 8080 };
+    table.setContent('registry', {
+      namespaces: ['apps'],
+      services: [
+        {
+          namespace: 'apps',
+          name: 'orders',
+          type: 'Headless',
+          clusterIPs: [],
+          ports: [port],
+          endpoints: [
+            { ip: '10.1.0.1', ready: true, ports: [port], weight: 6553, priority: 1 },
+            { ip: '10.1.0.2', ready: true, ports: [port] },
+          ],
+        },
+      ],
+      pods: [],
+    });
+    const resolver = new ClusterZoneResolver(table, {
+      zones: ZoneSet.parse(DEFAULT_ZONES),
+      ttl: 5,
+      pods: 'disabled',
+      ignoreEmptyService: false,
+      nsAddresses: [],
+    });
+    const answer = await ask(resolver, '_http._tcp.orders.apps.svc.cluster.local', 'SRV');
+    expect(answer.answers.map(show)).toEqual([
+      '_http._tcp.orders.apps.svc.cluster.local 5 SRV 1 6553 8080 10-1-0-1.orders.apps.svc.cluster.local',
+      '_http._tcp.orders.apps.svc.cluster.local 5 SRV 0 50 8080 10-1-0-2.orders.apps.svc.cluster.local',
+    ]);
+  });
+});

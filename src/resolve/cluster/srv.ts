@@ -26,6 +26,9 @@ export interface Candidate {
   ip: string;
   /** Undefined for an endpoint without ports: it counts in N but yields no record. */
   port?: number;
+  /** The registry's own SRV weight and priority, when it has them. */
+  weight?: number;
+  priority?: number;
 }
 
 export interface SrvResult {
@@ -52,13 +55,15 @@ export function endpointCandidates(
   const candidates: Candidate[] = [];
   for (const endpoint of endpoints) {
     const target = `${endpoint.name}.${serviceName}`;
+    const { weight, priority } = endpoint;
     if (endpoint.ports.length === 0) {
       // CoreDNS keeps a port-less endpoint as a "no port" sentinel that only a bare query matches.
       if (filter.name === '' && filter.protocol === '') candidates.push({ target, ip: endpoint.ip });
       continue;
     }
     for (const port of endpoint.ports) {
-      if (portMatches(port, filter)) candidates.push({ target, ip: endpoint.ip, port: port.port });
+      if (portMatches(port, filter))
+        candidates.push({ target, ip: endpoint.ip, port: port.port, weight, priority });
     }
   }
   return candidates;
@@ -70,12 +75,23 @@ export function srvRecords(owner: string, candidates: Candidate[], ttl: number):
   const additional: ResourceRecord[] = [];
   const seenSrv = new Set<string>();
   const seenGlue = new Set<string>();
-  for (const { target, ip, port } of candidates) {
+  for (const candidate of candidates) {
+    const { target, ip, port } = candidate;
     if (port === undefined) continue;
     const srvKey = `${target.toLowerCase()} ${port}`;
     if (!seenSrv.has(srvKey)) {
       seenSrv.add(srvKey);
-      answers.push({ name: owner, ttl, data: { type: 'SRV', priority: 0, weight, port, target } });
+      answers.push({
+        name: owner,
+        ttl,
+        data: {
+          type: 'SRV',
+          priority: candidate.priority ?? 0,
+          weight: candidate.weight ?? weight,
+          port,
+          target,
+        },
+      });
     }
     const glueKey = `${target.toLowerCase()} ${ip}`;
     if (!seenGlue.has(glueKey)) {
