@@ -1,0 +1,265 @@
+// Serves the service table from a live Kubernetes API: one list+watch loop per kind, their objects
+// joined into TableContent and handed over whenever they change. Content is first delivered once
+// every kind has listed, so a half-synced table (services without their namespaces, say) is
+// never served.
+
+import type { Logger } from 'pino';
+import type { BackendSink, RegistryBackend } from '../backend.js';
+import type { ClusterObject } from '../model.js';
+import { ApiClient } from './api-client.js';
+import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
+import type { KubernetesConnection } from './connection.js';
+import { KINDS, type KindName } from './kinds.js';
+import { joinKubernetesObjects } from './join.js';
+import { type KindStatus, Reflector } from './reflector.js';
+import { DEFAULT_RATE_LIMIT, type RateLimit } from './throttle.js';
+
+export interface KubernetesBackendOptions {
+  connection: KubernetesConnection;
+  logger: Logger;
+  /** Watch pods too (needed for `--pods verified`); they are the largest and busiest kind. */
+  watchPods: boolean;
+  /** Label selector for services and their EndpointSlices, e.g. "app=web,tier!=batch". */
+  labelSelector?: string;
+  /** Label selector for namespaces; objects in other namespaces are not served. */
+  namespaceLabelSelector?: string;
+  /** Objects per list page. Default 500. */
+  pageSize?: number;
+  /** Retry pacing after failures. Default 200 ms doubling to 30 s, half of it random. */
+  backoff?: BackoffOptions;
+  /** A watch silent this long is presumed dead and re-opened. Default 90 s (bookmarks come about every 60 s). */
+  inactivityTimeoutMs?: number;
+  /** Changes arriving within this window are delivered together. Default 5 ms. */
+  coalesceMs?: number;
+  /** Client-side request rate limit. Default 20 per second, bursts of 40. */
+  rateLimit?: RateLimit;
+  /** Cap on list requests in flight. Default 8. */
+  maxInFlight?: number;
+  /** Called per delivered content with the time from the arrival of the oldest change it contains. */
+  onProgrammingLatency?: (ms: number) => void;
+}
+
+export interface KubernetesBackendStatus {
+  /** Every watched kind has listed at least once: the content is complete. */
+  synced: boolean;
+  /** Every watched kind has listed and none is backing off after a failure. */
+  connected: boolean;
+  /** ms since the epoch of the last successful list, watch event or bookmark. */
+  lastSyncAt?: number;
+  kinds: Partial<Record<KindName, KindStatus>>;
+}
+
+export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_INACTIVITY_TIMEOUT_MS = 90_000;
+export const DEFAULT_COALESCE_MS = 5;
+
+export class KubernetesBackend implements RegistryBackend {
+  readonly name = 'kubernetes';
+  /** ms from the arrival of the change to its delivery, for the last delivered content. */
+  lastProgrammingLatencyMs?: number;
+
+  private readonly opts: KubernetesBackendOptions;
+  private readonly logger: Logger;
+  private readonly client: ApiClient;
+  private readonly controller = new AbortController();
+  private readonly reflectors = new Map<KindName, Reflector>();
+  private readonly statusListeners = new Set<(status: KubernetesBackendStatus) => void>();
+  private readonly syncWaiters = new Set<(synced: boolean) => void>();
+  private sink?: BackendSink;
+  private running: Promise<void>[] = [];
+  private coalesceTimer?: NodeJS.Timeout;
+  /** performance.now() of the oldest change not yet delivered. */
+  private pendingSince?: number;
+  private lastSyncAt?: number;
+  private synced = false;
+  /** The sink holds a complete view. */
+  private delivered = false;
+  private connected = false;
+  /** The synced/connected pair listeners were last told about. */
+  private notified = 'false/false';
+  private closed = false;
+
+  constructor(opts: KubernetesBackendOptions) {
+    this.opts = opts;
+    this.logger = opts.logger;
+    this.client = new ApiClient({
+      connection: opts.connection,
+      rateLimit: opts.rateLimit ?? DEFAULT_RATE_LIMIT,
+      maxInFlight: opts.maxInFlight,
+    });
+  }
+
+  /** Starts syncing and resolves at once; the sink gets the full content once synced, then on every change. */
+  start(sink: BackendSink): Promise<void> {
+    if (this.sink) throw new Error('KubernetesBackend.start() was already called');
+    if (this.closed) throw new Error('KubernetesBackend was closed');
+    this.sink = sink;
+    const names: KindName[] = ['namespaces', 'services', 'endpointslices'];
+    if (this.opts.watchPods) names.push('pods');
+    const selectors: Partial<Record<KindName, string | undefined>> = {
+      namespaces: this.opts.namespaceLabelSelector,
+      services: this.opts.labelSelector,
+      endpointslices: this.opts.labelSelector,
+    };
+    for (const name of names) {
+      this.reflectors.set(
+        name,
+        new Reflector({
+          kind: KINDS[name],
+          client: this.client,
+          logger: this.logger,
+          labelSelector: selectors[name] || undefined,
+          pageSize: this.opts.pageSize ?? DEFAULT_PAGE_SIZE,
+          backoff: { ...DEFAULT_BACKOFF, ...this.opts.backoff },
+          inactivityTimeoutMs: this.opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS,
+          signal: this.controller.signal,
+          onChange: (arrivedAt) => this.changed(arrivedAt),
+          onProgress: () => this.progressed(),
+          onStatus: () => this.statusChanged(),
+        }),
+      );
+    }
+    this.logger.info(
+      {
+        server: this.opts.connection.server.origin,
+        source: this.opts.connection.source,
+        credentials: this.opts.connection.credentials.description,
+        kinds: names,
+        ...(this.opts.labelSelector && { labelSelector: this.opts.labelSelector }),
+        ...(this.opts.namespaceLabelSelector && { namespaceLabelSelector: this.opts.namespaceLabelSelector }),
+      },
+      'syncing from the Kubernetes API',
+    );
+    this.running = [...this.reflectors.values()].map((r) => r.run());
+    return Promise.resolve();
+  }
+
+  status(): KubernetesBackendStatus {
+    const kinds: Partial<Record<KindName, KindStatus>> = {};
+    for (const [name, reflector] of this.reflectors) kinds[name] = reflector.status();
+    return { synced: this.synced, connected: this.connected, lastSyncAt: this.lastSyncAt, kinds };
+  }
+
+  /** Called when `synced` or `connected` changes. Returns a function that unsubscribes. */
+  onStatus(listener: (status: KubernetesBackendStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** True once the first full content was delivered; false if `timeoutMs` passes or it closes first. */
+  whenSynced(timeoutMs: number): Promise<boolean> {
+    if (this.delivered) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (synced: boolean) => {
+        clearTimeout(timer);
+        this.syncWaiters.delete(done);
+        resolve(synced);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.syncWaiters.add(done);
+    });
+  }
+
+  /** Stops every request and timer; resolves when the loops have ended. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller.abort(new Error('Kubernetes backend closed'));
+    clearTimeout(this.coalesceTimer);
+    this.coalesceTimer = undefined;
+    for (const waiter of [...this.syncWaiters]) waiter(false);
+    await Promise.all(this.running);
+    this.client.close();
+    this.statusListeners.clear();
+  }
+
+  /** A kind listed or saw an event: the registry vouches for what we hold, once all kinds have listed. */
+  private progressed(): void {
+    this.lastSyncAt = Date.now();
+    if (this.delivered) this.sink?.fresh();
+  }
+
+  private changed(arrivedAt: number): void {
+    if (this.pendingSince === undefined || arrivedAt < this.pendingSince) this.pendingSince = arrivedAt;
+    if (!this.synced) {
+      if (![...this.reflectors.values()].every((r) => r.isListed)) return;
+      this.synced = true;
+      this.logger.info(this.counts(), 'Kubernetes API synced');
+      this.statusChanged();
+    }
+    this.coalesceTimer ??= setTimeout(() => this.deliver(), this.opts.coalesceMs ?? DEFAULT_COALESCE_MS);
+    this.coalesceTimer.unref();
+  }
+
+  private deliver(): void {
+    this.coalesceTimer = undefined;
+    if (this.closed || !this.sink) return;
+    const content = joinKubernetesObjects(this.objects());
+    const latency = performance.now() - (this.pendingSince ?? performance.now());
+    this.pendingSince = undefined;
+    try {
+      this.sink.content(content);
+      // Only now may the table trust it: marking it fresh before the first content arrived would
+      // answer NXDOMAIN from an empty view.
+      this.delivered = true;
+      this.sink.fresh();
+      for (const waiter of [...this.syncWaiters]) waiter(true);
+    } catch (error) {
+      this.logger.error({ err: error }, 'applying Kubernetes content failed');
+    }
+    this.lastProgrammingLatencyMs = latency;
+    this.opts.onProgrammingLatency?.(latency);
+    this.logger.debug(
+      { services: content.services.length, pods: content.pods.length, latencyMs: Math.round(latency) },
+      'Kubernetes content delivered',
+    );
+  }
+
+  /** Every stored object; with a namespace selector, only those in the namespaces it selected. */
+  private objects(): ClusterObject[] {
+    const all = [...this.reflectors.values()].flatMap((r) => r.store.values());
+    if (!this.opts.namespaceLabelSelector) return all;
+    const selected = new Set(all.flatMap((o) => (o.kind === 'Namespace' ? [o.name] : [])));
+    return all.filter((o) => o.kind === 'Namespace' || selected.has(namespaceOf(o)));
+  }
+
+  private counts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [name, reflector] of this.reflectors) counts[name] = reflector.store.size;
+    return counts;
+  }
+
+  /** Tells listeners when `synced` or `connected` changed since they were last told. */
+  private statusChanged(): void {
+    if (this.closed) return;
+    const before = this.connected;
+    // A relist after 410 is routine, not a loss of connectivity; backoff after a failure is.
+    this.connected = [...this.reflectors.values()].every(
+      (r) => r.isListed && (r.phase === 'watching' || r.phase === 'listing'),
+    );
+    if (this.synced && this.connected !== before) {
+      if (this.connected) this.logger.info('Kubernetes API watches healthy');
+      else this.logger.warn('Kubernetes API connection degraded; serving the last good content');
+    }
+    const key = `${this.synced}/${this.connected}`;
+    if (key === this.notified) return;
+    this.notified = key;
+    const status = this.status();
+    for (const listener of this.statusListeners) listener(status);
+  }
+}
+
+function namespaceOf(object: ClusterObject): string {
+  switch (object.kind) {
+    case 'Namespace':
+      return object.name;
+    case 'Service':
+      return object.service.namespace;
+    case 'EndpointSlice':
+      return object.namespace;
+    case 'Pod':
+      return object.pod.namespace;
+  }
+}

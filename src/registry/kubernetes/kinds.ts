@@ -1,0 +1,38 @@
+// The API resources the backend watches, and where they live.
+
+export type KindName = 'namespaces' | 'services' | 'endpointslices' | 'pods';
+
+export interface WatchedKind {
+  name: KindName;
+  /** Collection path across all namespaces. */
+  path: string;
+  /** Stamped on list items, which the API server sends without apiVersion and kind. */
+  apiVersion: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+export const KINDS: Record<KindName, WatchedKind> = {
+  namespaces: {
+    name: 'namespaces',
+    path: '/api/v1/namespaces',
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    namespaced: false,
+  },
+  services: {
+    name: 'services',
+    path: '/api/v1/services',
+    apiVersion: 'v1',
+    kind: 'Service',
+    namespaced: true,
+  },
+  endpointslices: {
+    name: 'endpointslices',
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    namespaced: true,
+  },
+  pods: { name: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
+};

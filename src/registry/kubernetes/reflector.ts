@@ -1,0 +1,368 @@
+// The list+watch loop for one kind. List (paged) to get every object and a resourceVersion, then
+// watch from it; a watch the server ends is resumed from the last resourceVersion seen, 410 Gone
+// means the history we need is lost and the kind is relisted and replaced wholesale, and any
+// other failure keeps the last good objects and retries with backoff.
+
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isRecord } from '../fields.js';
+import { ApiError, type ApiClient, type Query } from './api-client.js';
+import { type BackoffOptions, backoffDelay, sleep } from './backoff.js';
+import type { WatchedKind } from './kinds.js';
+import { LineSplitter } from './ndjson.js';
+import { ObjectStore } from './store.js';
+
+export type KindPhase = 'starting' | 'listing' | 'watching' | 'backoff' | 'stopped';
+
+export interface KindStatus {
+  phase: KindPhase;
+  /** Listed at least once: its objects are known. */
+  listed: boolean;
+  objects: number;
+  resourceVersion?: string;
+  lastError?: string;
+  /** ms since the epoch. */
+  lastErrorAt?: number;
+  consecutiveFailures: number;
+}
+
+export interface ReflectorOptions {
+  kind: WatchedKind;
+  client: ApiClient;
+  logger: Logger;
+  labelSelector?: string;
+  pageSize: number;
+  backoff: BackoffOptions;
+  inactivityTimeoutMs: number;
+  signal: AbortSignal;
+  /** The objects changed; `arrivedAt` (performance.now()) is when the data that changed them arrived. */
+  onChange: (arrivedAt: number) => void;
+  /** A list completed or a watch event or bookmark arrived: the kind is current. */
+  onProgress: () => void;
+  /** phase, listed or lastError changed. */
+  onStatus: () => void;
+}
+
+/** History lost: the only way back is a fresh list. */
+class Gone extends Error {
+  override name = 'Gone';
+}
+
+/** No byte arrived on a watch for too long: the connection is presumed dead. */
+class Inactive extends Error {
+  override name = 'Inactive';
+}
+
+/** A stream that ends this soon without an event counts as a failure, so a broken server is not hammered. */
+const SUSPICIOUS_STREAM_MS = 1000;
+/** Expired continue tokens tolerated in a row before treating it as a failure. */
+const LIST_RESTARTS = 3;
+const MAX_EVENT_CHARS = 64 * 1024 * 1024;
+
+export class Reflector {
+  readonly store: ObjectStore;
+  private currentPhase: KindPhase = 'starting';
+  private listed = false;
+  private resourceVersion?: string;
+  private lastError?: string;
+  private lastErrorAt?: number;
+  private failures = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: ReflectorOptions) {
+    this.log = opts.logger.child({ resource: opts.kind.name });
+    this.store = new ObjectStore(opts.kind, this.log);
+  }
+
+  status(): KindStatus {
+    return {
+      phase: this.currentPhase,
+      listed: this.listed,
+      objects: this.store.size,
+      resourceVersion: this.resourceVersion,
+      lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
+      consecutiveFailures: this.failures,
+    };
+  }
+
+  get phase(): KindPhase {
+    return this.currentPhase;
+  }
+
+  get isListed(): boolean {
+    return this.listed;
+  }
+
+  /** Runs until the signal aborts; never rejects. */
+  async run(): Promise<void> {
+    const { signal } = this.opts;
+    let needList = true;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+        }
+        const { events, durationMs } = await this.watch();
+        if (events === 0 && durationMs < SUSPICIOUS_STREAM_MS) {
+          this.failures += 1;
+          const wait = backoffDelay(this.failures, this.opts.backoff);
+          this.log.debug(
+            { retryInMs: wait },
+            'watch ended at once without events; waiting before re-watching',
+          );
+          await sleep(wait, signal);
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        let wait: number;
+        if (error instanceof Gone) {
+          needList = true;
+          // Relisting is the cure, so do it now; only a server that keeps answering 410 is paced.
+          wait = this.failures === 0 ? 0 : backoffDelay(this.failures, this.opts.backoff);
+          this.failures += 1;
+          this.log.info({ resourceVersion: this.resourceVersion }, `${error.message}; relisting`);
+        } else {
+          this.failures += 1;
+          const retryAfter = error instanceof ApiError ? error.retryAfterMs : undefined;
+          wait = Math.max(backoffDelay(this.failures, this.opts.backoff), Math.min(retryAfter ?? 0, 300_000));
+          this.recordError(error, wait);
+        }
+        if (wait > 0) this.setPhase('backoff');
+        try {
+          await sleep(wait, signal);
+        } catch {
+          break;
+        }
+      }
+    }
+    this.setPhase('stopped');
+  }
+
+  /** Lists every page and replaces the store. All pages share the first page's resourceVersion. */
+  private async list(): Promise<void> {
+    this.setPhase('listing');
+    const items: unknown[] = [];
+    let resourceVersion: string | undefined;
+    let next: string | undefined;
+    let restarts = 0;
+    for (;;) {
+      let page: { items: unknown[]; resourceVersion: string; continue?: string };
+      try {
+        page = parseListPage(
+          await this.opts.client.getJson(
+            this.opts.kind.path,
+            this.query({ limit: String(this.opts.pageSize), continue: next }),
+            this.opts.signal,
+          ),
+          this.opts.kind.path,
+        );
+      } catch (error) {
+        // The continue token outlived the server's snapshot: the pages so far cannot be completed.
+        if (
+          next !== undefined &&
+          error instanceof ApiError &&
+          error.status === 410 &&
+          restarts < LIST_RESTARTS
+        ) {
+          restarts += 1;
+          this.log.info('list continue token expired; restarting the list from the beginning');
+          items.length = 0;
+          next = resourceVersion = undefined;
+          continue;
+        }
+        throw error;
+      }
+      resourceVersion ??= page.resourceVersion;
+      items.push(...page.items);
+      if (!page.continue) break;
+      next = page.continue;
+    }
+
+    const arrivedAt = performance.now();
+    const changed = this.store.replace(items);
+    this.resourceVersion = resourceVersion;
+    const first = !this.listed;
+    this.listed = true;
+    this.succeeded();
+    this.log[first ? 'info' : 'debug'](
+      { objects: this.store.size, resourceVersion },
+      'Kubernetes objects listed',
+    );
+    this.opts.onProgress();
+    if (changed || first) this.opts.onChange(arrivedAt);
+  }
+
+  /**
+   * One watch request, read until the server ends it. Resolves on a normal end; rejects with Gone,
+   * Inactive, an ApiError, or a parse error.
+   */
+  private async watch(): Promise<{ events: number; durationMs: number }> {
+    const started = performance.now();
+    const controller = new AbortController();
+    const stop = () => controller.abort(this.opts.signal.reason);
+    this.opts.signal.addEventListener('abort', stop, { once: true });
+    // Covers the wait for headers too. Bookmarks (about once a minute from a real API server) keep
+    // a healthy but quiet watch under the limit.
+    const timer = setTimeout(
+      () => controller.abort(new Inactive(`no data on the watch for ${this.opts.inactivityTimeoutMs} ms`)),
+      this.opts.inactivityTimeoutMs,
+    );
+    timer.unref();
+    let events = 0;
+    try {
+      const res = await this.opts.client.stream(
+        this.opts.kind.path,
+        this.query({
+          watch: '1',
+          allowWatchBookmarks: 'true',
+          // Spread over 5-10 minutes so many watches do not all re-open together.
+          timeoutSeconds: String(randomInt(300, 601)),
+          resourceVersion: this.resourceVersion,
+        }),
+        controller.signal,
+      );
+      timer.refresh();
+      this.setPhase('watching');
+      res.setEncoding('utf8');
+      const lines = new LineSplitter(MAX_EVENT_CHARS);
+      for await (const chunk of res) {
+        timer.refresh();
+        for (const line of lines.push(chunk as string)) if (this.handleLine(line)) events += 1;
+      }
+      for (const line of lines.flush()) if (this.handleLine(line)) events += 1;
+      return { events, durationMs: performance.now() - started };
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 410)
+        throw new Gone(`watch history expired (${error.message})`);
+      const reason: unknown = controller.signal.reason;
+      if (controller.signal.aborted && reason instanceof Inactive) throw reason;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      this.opts.signal.removeEventListener('abort', stop);
+      controller.abort(); // releases the socket if we stopped reading early
+    }
+  }
+
+  /** Applies one event line. True for a well-formed event (it proves the stream is alive and sane). */
+  private handleLine(line: string): boolean {
+    const arrivedAt = performance.now();
+    let event: unknown;
+    try {
+      event = JSON.parse(line);
+    } catch {
+      throw new Error(`malformed watch event line skipped: ${JSON.stringify(line.slice(0, 200))}`);
+    }
+    if (!isRecord(event) || typeof event.type !== 'string' || !isRecord(event.object)) {
+      throw new Error(`watch event without type or object skipped: ${JSON.stringify(line.slice(0, 200))}`);
+    }
+    const { type, object } = event;
+    if (type === 'ERROR') {
+      const code = typeof object.code === 'number' ? object.code : 0;
+      const message = typeof object.message === 'string' ? object.message : 'no message';
+      if (code === 410) throw new Gone(`watch history expired (${message})`);
+      throw new ApiError(
+        `watch ERROR event: ${code} ${message}`,
+        code,
+        typeof object.reason === 'string' ? object.reason : undefined,
+      );
+    }
+
+    let changed = false;
+    switch (type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        changed = this.store.upsert(object);
+        break;
+      case 'DELETED':
+        changed = this.store.remove(object);
+        break;
+      case 'BOOKMARK':
+        break;
+      default:
+        this.log.warn({ type }, 'watch event of an unknown type ignored');
+        return true;
+    }
+    const metadata = isRecord(object.metadata) ? object.metadata : {};
+    if (typeof metadata.resourceVersion === 'string' && metadata.resourceVersion !== '') {
+      this.resourceVersion = metadata.resourceVersion;
+    }
+    this.succeeded();
+    this.opts.onProgress();
+    if (changed) this.opts.onChange(arrivedAt);
+    return true;
+  }
+
+  private query(extra: Query): Query {
+    return { labelSelector: this.opts.labelSelector, ...extra };
+  }
+
+  private succeeded(): void {
+    const recovered = this.failures > 0 || this.lastError !== undefined;
+    this.failures = 0;
+    if (this.lastError !== undefined) {
+      this.log.info({ after: this.lastError }, 'Kubernetes API reachable again');
+      this.lastError = undefined;
+    }
+    if (recovered) this.opts.onStatus();
+  }
+
+  private recordError(error: unknown, retryInMs: number): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.lastError = message;
+    this.lastErrorAt = Date.now();
+    const hint = error instanceof ApiError ? hintFor(error, this.opts.kind) : undefined;
+    this.log.warn(
+      { problem: message, retryInMs, failures: this.failures, ...(hint && { hint }) },
+      this.listed
+        ? 'Kubernetes watch failed; serving the last good objects meanwhile'
+        : 'Kubernetes list failed; not ready until it succeeds',
+    );
+  }
+
+  private setPhase(phase: KindPhase): void {
+    if (this.currentPhase === phase) return;
+    this.currentPhase = phase;
+    this.opts.onStatus();
+  }
+}
+
+/** What a user can do about an error status. */
+function hintFor(error: ApiError, kind: WatchedKind): string | undefined {
+  switch (error.status) {
+    case 401:
+      return 'the API server rejected the credentials: check the service account token or kubeconfig user';
+    case 403:
+      return `the identity may not list/watch ${kind.name}: grant it (see deploy/kubernetes/clusterrole.yaml)`;
+    case 404:
+      return `${kind.path} does not exist on this API server (EndpointSlices need Kubernetes 1.21 or newer)`;
+    case 429:
+      return 'the API server is throttling requests';
+    default:
+      return undefined;
+  }
+}
+
+function parseListPage(
+  body: unknown,
+  path: string,
+): { items: unknown[]; resourceVersion: string; continue?: string } {
+  const metadata = isRecord(body) && isRecord(body.metadata) ? body.metadata : undefined;
+  if (
+    !isRecord(body) ||
+    !metadata ||
+    typeof metadata.resourceVersion !== 'string' ||
+    !Array.isArray(body.items ?? [])
+  ) {
+    throw new Error(`GET ${path}: the answer is not a list (no items or metadata.resourceVersion)`);
+  }
+  const next =
+    typeof metadata.continue === 'string' && metadata.continue !== '' ? metadata.continue : undefined;
+  return {
+    items: (body.items as unknown[] | null) ?? [],
+    resourceVersion: metadata.resourceVersion,
+    continue: next,
+  };
+}
