@@ -14,7 +14,8 @@ import { formatHostPort, type HostPort } from './config/address.js';
 import type { Config } from './config/config.js';
 import { lowerLabel, splitName } from './dns/labels.js';
 import { newCounters, type Counters } from './ops/counters.js';
-import { FileBackend } from './registry/file/backend.js';
+import type { RegistryBackend } from './registry/backend.js';
+import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
@@ -36,7 +37,7 @@ export interface BoundListener {
 export class ClusterDns {
   readonly table = new ServiceTable();
   readonly counters: Counters = newCounters();
-  private readonly backend: FileBackend;
+  private backends: RegistryBackend[] = [];
   private readonly listeners: (UdpListener | TcpListener)[] = [];
   private forwarder: Forwarder | undefined;
   private searchPath: SearchPathResolver | undefined;
@@ -45,15 +46,15 @@ export class ClusterDns {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
-  ) {
-    this.backend = new FileBackend({ dir: config.zonesDir, logger: logger.child({ backend: 'file' }) });
-  }
+  ) {}
 
   async start(): Promise<BoundListener[]> {
-    await this.backend.start((content) => {
-      const snapshot = this.table.setContent('file', content);
-      this.logger.info({ version: snapshot.version, ...snapshot.counts }, 'service table updated');
-    });
+    try {
+      await this.startBackends();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
     const zones = ZoneSet.parse(this.config.zones);
     const resolvConf = this.readHostResolvConf();
     const upstreams = this.upstreams(resolvConf);
@@ -127,7 +128,39 @@ export class ClusterDns {
     await Promise.all(this.listeners.map((listener) => listener.close()));
     this.listeners.length = 0;
     this.forwarder?.close();
-    await this.backend.close();
+    await Promise.all(this.backends.map((backend) => backend.close()));
+  }
+
+  /**
+   * Starts every backend and waits, at most --startup-timeout, for all to sync. Serving starts
+   * either way: names of a backend that has not synced answer SERVFAIL, never a false NXDOMAIN.
+   */
+  private async startBackends(): Promise<void> {
+    this.backends = await createBackends(this.config, this.logger);
+    for (const backend of this.backends) {
+      // A zone directory is read whole before start() resolves; live registries sync later.
+      if (backend.name !== 'file') this.table.expectBackend(backend.name, this.config.maxStaleMs);
+      await backend.start({
+        content: (content) => {
+          const snapshot = this.table.setContent(backend.name, content);
+          this.logger.info(
+            { backend: backend.name, version: snapshot.version, ...snapshot.counts },
+            'service table updated',
+          );
+        },
+        fresh: () => this.table.markSynced(backend.name),
+      });
+    }
+    const synced = await Promise.all(
+      this.backends.map((backend) => backend.whenSynced(this.config.startupTimeoutMs)),
+    );
+    const waiting = this.backends.filter((_, i) => !synced[i]).map((backend) => backend.name);
+    if (waiting.length > 0) {
+      this.logger.warn(
+        { backends: waiting, waitedMs: this.config.startupTimeoutMs },
+        'serving before every registry synced: their zone names answer SERVFAIL until they do',
+      );
+    }
   }
 
   private async listen(handler: QueryHandler): Promise<BoundListener[]> {

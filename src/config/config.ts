@@ -8,8 +8,25 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { parseHostPort, type HostPort } from './address.js';
 
+export interface KubernetesConfig {
+  /** API server URL; undefined: a kubeconfig or the in-cluster service account. */
+  url?: string;
+  kubeconfig?: string;
+  context?: string;
+  tokenFile?: string;
+  caFile?: string;
+  labels?: string;
+  namespaceLabels?: string;
+}
+
 export interface Config {
-  zonesDir: string;
+  /** Zone files to serve; undefined when another registry is configured and --zones is not. */
+  zonesDir?: string;
+  kubernetes?: KubernetesConfig;
+  /** Longest wait for registries to sync before serving anyway (SERVFAIL for unknown names). */
+  startupTimeoutMs: number;
+  /** A registry not resynced for this long makes the zone SERVFAIL; Infinity never. */
+  maxStaleMs: number;
   listen: HostPort[];
   zones: string[];
   ttl: number;
@@ -47,7 +64,36 @@ const OPTIONS = {
   zones: {
     type: 'string',
     metavar: 'DIR',
-    help: `directory of zone files to serve (default: the bundled zones/)`,
+    help: 'directory of zone files to serve (default: the bundled zones/ when no other registry is given)',
+  },
+  kubernetes: {
+    type: 'string',
+    metavar: '[URL]',
+    help: 'serve from the Kubernetes API: --kubeconfig, else in-cluster, else this URL',
+  },
+  kubeconfig: { type: 'string', metavar: 'FILE', help: 'kubeconfig for --kubernetes' },
+  'kube-context': {
+    type: 'string',
+    metavar: 'NAME',
+    help: 'context in --kubeconfig (default its current one)',
+  },
+  'kube-token-file': { type: 'string', metavar: 'FILE', help: 'bearer token for --kubernetes URL' },
+  'kube-ca-file': { type: 'string', metavar: 'FILE', help: 'CA bundle for an https --kubernetes URL' },
+  labels: { type: 'string', metavar: 'EXPR', help: 'serve only services matching this label selector' },
+  'namespace-labels': {
+    type: 'string',
+    metavar: 'EXPR',
+    help: 'serve only namespaces matching this selector',
+  },
+  'startup-timeout': {
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'wait this long for registries to sync before serving (default 5s)',
+  },
+  'max-stale': {
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'SERVFAIL for the zone after a registry has not resynced this long (default unlimited)',
   },
   listen: {
     type: 'string',
@@ -160,7 +206,12 @@ export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'se
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
   let values: Record<string, string | boolean | string[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: withBareKubernetes(argv),
+      options: OPTIONS,
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}\n\n${usage()}`);
   }
@@ -214,7 +265,9 @@ function buildConfig(
     throw new ConfigError(`--log-level: "${logLevel}": expected trace, debug, info, warn or error`);
   }
   return {
-    zonesDir: (read('zones') as string | undefined) ?? EMBEDDED_ZONES_DIR,
+    ...zonesAndRegistries(read, checked),
+    startupTimeoutMs: Math.round(seconds('startup-timeout', '5s') * 1000),
+    maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale', '0') * 1000),
     listen: (list('listen') ?? ['127.0.0.1:1053']).map((value) => checked('listen', parseHostPort, value)),
     zones,
     ttl: checked('ttl', (value) => integer(value, 0, 3600), (read('ttl') as string | undefined) ?? '5'),
@@ -246,6 +299,38 @@ function buildConfig(
   };
 }
 
+type Reader = (name: OptionName) => string | boolean | string[] | undefined;
+
+/** The registries asked for; the bundled zones/ only when none is. */
+function zonesAndRegistries(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+): Pick<Config, 'zonesDir' | 'kubernetes'> {
+  const optional = (name: OptionName) => read(name) as string | undefined;
+  const kubernetesFlag = optional('kubernetes');
+  const kubeconfig = optional('kubeconfig');
+  let kubernetes: KubernetesConfig | undefined;
+  if (kubernetesFlag !== undefined || kubeconfig !== undefined) {
+    if (kubernetesFlag) checked('kubernetes', (value) => new URL(value), kubernetesFlag);
+    kubernetes = {};
+    const fields: [keyof KubernetesConfig, string | undefined][] = [
+      ['url', kubernetesFlag || undefined],
+      ['kubeconfig', kubeconfig],
+      ['context', optional('kube-context')],
+      ['tokenFile', optional('kube-token-file')],
+      ['caFile', optional('kube-ca-file')],
+      ['labels', optional('labels')],
+      ['namespaceLabels', optional('namespace-labels')],
+    ];
+    for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
+  }
+  const zones = optional('zones');
+  return {
+    ...(zones !== undefined ? { zonesDir: zones } : kubernetes ? {} : { zonesDir: EMBEDDED_ZONES_DIR }),
+    ...(kubernetes ? { kubernetes } : {}),
+  };
+}
+
 function splitList(value: string): string[] {
   return value
     .split(',')
@@ -259,6 +344,15 @@ function integer(value: string, min: number, max: number): number {
     throw new Error(`"${value}": expected a whole number from ${min} to ${max}`);
   }
   return number;
+}
+
+/** `--kubernetes` may stand alone (kubeconfig or in-cluster): give it an empty value then. */
+function withBareKubernetes(argv: string[]): string[] {
+  return argv.map((arg, i) =>
+    arg === '--kubernetes' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))
+      ? '--kubernetes='
+      : arg,
+  );
 }
 
 /** A duration as `2s`, `500ms`, `5m`, `1h` or plain seconds; returns seconds. */

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FileBackend } from '../../src/registry/file/backend.js';
 import type { TableContent } from '../../src/table/types.js';
-import { WARN, capturingLogger } from './helpers.js';
+import { WARN, capturingLogger, sinkOf } from './helpers.js';
 
 const SHOP = `
 namespace: shop
@@ -98,14 +98,14 @@ describe('FileBackend', () => {
   async function start(): Promise<ReturnType<typeof recorder>> {
     const rec = recorder();
     backend = new FileBackend({ dir, logger: log.logger });
-    await backend.start((c) => rec.onContent(c));
+    await backend.start(sinkOf((c) => rec.onContent(c)));
     return rec;
   }
 
   it('fails to start on a missing directory, naming it', async () => {
     const missing = join(dir, 'nope');
     const b = new FileBackend({ dir: missing, logger: log.logger });
-    await expect(b.start(() => {})).rejects.toThrow(`zone directory ${missing} does not exist`);
+    await expect(b.start(sinkOf(() => {}))).rejects.toThrow(`zone directory ${missing} does not exist`);
   });
 
   it('loads every zone file once before start() resolves, joining across files and formats', async () => {
@@ -320,7 +320,7 @@ describe('FileBackend', () => {
     await writeFile(join(dir, 'shop.yaml'), SHOP);
     const rec = recorder();
     backend = new FileBackend({ dir, logger: log.logger, debounceMs: 5_000, rescanMs: 100 });
-    await backend.start((c) => rec.onContent(c));
+    await backend.start(sinkOf((c) => rec.onContent(c)));
     const began = Date.now();
     const next = rec.next(1000);
     await writeFile(join(dir, 'shop.yaml'), SHOP_CHANGED);
@@ -332,10 +332,12 @@ describe('FileBackend', () => {
     await writeFile(join(dir, 'shop.yaml'), SHOP);
     let calls = 0;
     backend = new FileBackend({ dir, logger: log.logger });
-    await backend.start(() => {
-      calls += 1;
-      if (calls > 1) throw new Error('consumer exploded');
-    });
+    await backend.start(
+      sinkOf(() => {
+        calls += 1;
+        if (calls > 1) throw new Error('consumer exploded');
+      }),
+    );
     await writeFile(join(dir, 'shop.yaml'), SHOP_CHANGED);
     const error = await waitFor(() => log.lines.find((l) => l.level === 50));
     expect(error).toMatchObject({

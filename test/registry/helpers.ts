@@ -2,6 +2,8 @@
 // whose lines can be inspected.
 
 import pino from 'pino';
+import type { BackendSink } from '../../src/registry/backend.js';
+import type { TableContent } from '../../src/table/types.js';
 
 type Fields = Record<string, unknown>;
 
@@ -72,3 +74,8 @@ export function capturingLogger(): { logger: pino.Logger; lines: LogLine[] } {
 }
 
 export const WARN = 40;
+
+/** A backend sink that hands content to `onContent` and ignores freshness. */
+export function sinkOf(onContent: (content: TableContent) => void): BackendSink {
+  return { content: onContent, fresh: () => {} };
+}

@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { TableContent } from '../../table/types.js';
+import type { BackendSink, RegistryBackend } from '../backend.js';
 import type { ClusterObject } from '../model.js';
 import { assembleZones } from './assemble.js';
 import { listZoneFiles } from './load.js';
@@ -28,7 +29,8 @@ interface FileState {
   good?: { hash: string; objects: ClusterObject[] };
 }
 
-export class FileBackend {
+export class FileBackend implements RegistryBackend {
+  readonly name = 'file';
   private readonly dir: string;
   private readonly logger: Logger;
   private readonly debounceMs: number;
@@ -51,9 +53,10 @@ export class FileBackend {
     this.rescanMs = opts.rescanMs ?? 30_000;
   }
 
-  /** Loads the directory, calls `onContent` once with the result, then follows changes. */
-  async start(onContent: (content: TableContent) => void): Promise<void> {
+  /** Loads the directory, delivers its content once, then follows changes. */
+  async start(sink: BackendSink): Promise<void> {
     if (this.onContent) throw new Error('FileBackend.start() was already called');
+    const onContent = sink.content;
     const info = await stat(this.dir).catch(() => undefined);
     if (!info) throw new Error(`zone directory ${this.dir} does not exist`);
     if (!info.isDirectory()) throw new Error(`zone directory ${this.dir} is not a directory`);
@@ -71,6 +74,11 @@ export class FileBackend {
       void this.scan();
     }, this.rescanMs);
     this.rescanTimer.unref();
+  }
+
+  /** A directory is read whole before start() resolves: synced from then on. */
+  whenSynced(): Promise<boolean> {
+    return Promise.resolve(this.fingerprint !== undefined);
   }
 
   async close(): Promise<void> {

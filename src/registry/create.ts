@@ -1,0 +1,36 @@
+// Builds the configured registry backends, in priority order: when two define the same service,
+// the earlier one's wins (the table merges them in this order).
+
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { RegistryBackend } from './backend.js';
+import { FileBackend } from './file/backend.js';
+import { KubernetesBackend } from './kubernetes/backend.js';
+import { resolveConnection } from './kubernetes/connection.js';
+
+export async function createBackends(config: Config, logger: Logger): Promise<RegistryBackend[]> {
+  const backends: RegistryBackend[] = [];
+  if (config.zonesDir !== undefined) {
+    backends.push(new FileBackend({ dir: config.zonesDir, logger: logger.child({ backend: 'file' }) }));
+  }
+  if (config.kubernetes) {
+    const { kubernetes } = config;
+    backends.push(
+      new KubernetesBackend({
+        connection: await resolveConnection({
+          kubeconfig: kubernetes.kubeconfig,
+          context: kubernetes.context,
+          url: kubernetes.url,
+          tokenFile: kubernetes.tokenFile,
+          caFile: kubernetes.caFile,
+        }),
+        logger: logger.child({ backend: 'kubernetes' }),
+        // Pods are the largest and busiest kind: only `--pods verified` needs them.
+        watchPods: config.pods === 'verified',
+        labelSelector: kubernetes.labels,
+        namespaceLabelSelector: kubernetes.namespaceLabels,
+      }),
+    );
+  }
+  return backends;
+}
