@@ -137,6 +137,7 @@ export class ClusterDns {
    */
   private async startBackends(): Promise<void> {
     this.backends = await createBackends(this.config, this.logger);
+    for (const backend of this.backends) this.table.reserve(backend.name);
     for (const backend of this.backends) {
       // A zone directory is read whole before start() resolves; live registries sync later.
       if (backend.name !== 'file') this.table.expectBackend(backend.name, this.config.maxStaleMs);

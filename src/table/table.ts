@@ -1,7 +1,7 @@
 // The service table: the current snapshot, rebuilt from every backend's latest content whenever one
 // of them changes, and swapped in one assignment so a query sees the old table or the new one.
 import { Snapshot } from './snapshot.js';
-import type { TableContent } from './types.js';
+import { emptyContent, type TableContent } from './types.js';
 
 export type TableListener = (snapshot: Snapshot, previous: Snapshot) => void;
 
@@ -45,6 +45,14 @@ export class ServiceTable {
     this.snapshot = new Snapshot(this.nextVersion(previous.version), merged);
     for (const listener of this.listeners) listener(this.snapshot, previous);
     return this.snapshot;
+  }
+
+  /**
+   * Fixes a backend's place in the merge before it delivers anything: views merge in the order
+   * backends were reserved, so the configured priority holds however their first syncs race.
+   */
+  reserve(backend: string): void {
+    if (!this.contents.has(backend)) this.contents.set(backend, emptyContent());
   }
 
   /** Declare a backend that must sync before its names are trusted; Infinity never goes stale. */
