@@ -174,6 +174,8 @@ export async function startHarness(
     fake?: FakeApiServerOptions;
     backend?: Partial<KubernetesBackendOptions>;
     seed?: (fake: FakeApiServer) => void;
+    /** The connection to use; default plain http without credentials. */
+    connect?: (fake: FakeApiServer) => KubernetesConnection;
   } = {},
 ): Promise<Harness> {
   const fake = await FakeApiServer.start(opts.fake);
@@ -181,7 +183,7 @@ export async function startHarness(
   opts.seed?.(fake);
   const { logger, lines } = capturingLogger();
   const backend = new KubernetesBackend({
-    connection: plainConnection(fake),
+    connection: opts.connect?.(fake) ?? plainConnection(fake),
     logger,
     watchPods: false,
     backoff: FAST_BACKOFF,
