@@ -202,6 +202,11 @@ export class FakeApiServer {
     this.failures.push({ remaining: n, status, ...opts });
   }
 
+  /** Forgets failures injected by failNext() that have not happened yet. */
+  clearFailures(): void {
+    this.failures = [];
+  }
+
   /** Open watches go silent for good (a dead peer); while on, new watches get no answer either. */
   stall(on: boolean): void {
     this.stallAll = on;

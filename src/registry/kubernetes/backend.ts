@@ -52,6 +52,11 @@ export interface KubernetesBackendStatus {
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_INACTIVITY_TIMEOUT_MS = 90_000;
 export const DEFAULT_COALESCE_MS = 5;
+/**
+ * While every watch is open the view is current even when nothing changes, so the table hears so
+ * this often; --max-stale then counts from the moment a watch broke, not from the last event.
+ */
+const FRESH_HEARTBEAT_MS = 250;
 
 export class KubernetesBackend implements RegistryBackend {
   readonly name = 'kubernetes';
@@ -68,6 +73,7 @@ export class KubernetesBackend implements RegistryBackend {
   private sink?: BackendSink;
   private running: Promise<void>[] = [];
   private coalesceTimer?: NodeJS.Timeout;
+  private heartbeat?: NodeJS.Timeout;
   /** performance.now() of the oldest change not yet delivered. */
   private pendingSince?: number;
   private lastSyncAt?: number;
@@ -131,6 +137,10 @@ export class KubernetesBackend implements RegistryBackend {
       'syncing from the Kubernetes API',
     );
     this.running = [...this.reflectors.values()].map((r) => r.run());
+    this.heartbeat = setInterval(() => {
+      if (this.delivered && this.connected) sink.fresh();
+    }, FRESH_HEARTBEAT_MS);
+    this.heartbeat.unref();
     return Promise.resolve();
   }
 
@@ -169,6 +179,7 @@ export class KubernetesBackend implements RegistryBackend {
     this.controller.abort(new Error('Kubernetes backend closed'));
     clearTimeout(this.coalesceTimer);
     this.coalesceTimer = undefined;
+    clearInterval(this.heartbeat);
     for (const waiter of [...this.syncWaiters]) waiter(false);
     await Promise.all(this.running);
     this.client.close();
