@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { discoveryDocument } from './discovery.js';
 
 export type Resource = 'namespaces' | 'services' | 'endpointslices' | 'pods';
 type Obj = Record<string, unknown> & { metadata: Record<string, unknown> };
@@ -315,6 +316,11 @@ export class FakeApiServer {
       );
     }
     if (req.method !== 'GET') return answer(405, 'MethodNotAllowed', `${req.method} is not supported here`);
+    const discovery = info ? undefined : discoveryDocument(url.pathname);
+    if (discovery) {
+      record.status = 200;
+      return sendJson(res, 200, discovery);
+    }
     if (!info)
       return answer(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
 

@@ -1,0 +1,141 @@
+// deploy/kubernetes/ as a cluster would take it: every object valid against the Kubernetes API
+// schema, accepted by `kubectl apply --dry-run=client` (against the test API server's discovery),
+// and saying what clusterdns needs: the RBAC to list and watch its kinds, two replicas with probes
+// and resource requests, and a Service with the kube-dns ports.
+
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
+import { requireTool } from '../helpers/tools.js';
+
+const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
+const run = promisify(execFile);
+
+type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
+
+function manifests(): { file: string; object: Manifest }[] {
+  return readdirSync(DIR)
+    .filter((file) => file.endsWith('.yaml'))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => ({
+        file,
+        object: doc.toJS() as Manifest,
+      })),
+    );
+}
+
+function find(kind: string, name?: string): Manifest {
+  const found = manifests().find((m) => m.object.kind === kind && (!name || m.object.metadata.name === name));
+  if (!found) throw new Error(`no ${kind} ${name ?? ''} in deploy/kubernetes`);
+  return found.object;
+}
+
+describe('deploy/kubernetes', () => {
+  it.each(manifests().map((m) => [`${m.file}: ${m.object.kind} ${m.object.metadata.name}`, m.object]))(
+    '%s is valid against the Kubernetes API schema',
+    async (_, object) => {
+      const [group, version] = object.apiVersion.includes('/')
+        ? object.apiVersion.split('/')
+        : [undefined, object.apiVersion];
+      const path = group ? `${group}/${version}/${object.kind}` : `${version}/${object.kind}`;
+      const models = (await import(/* @vite-ignore */ `kubernetes-models/${path}`)) as Record<
+        string,
+        new (value: unknown) => { validate(): void }
+      >;
+      const Model = models[object.kind];
+      expect(Model, `kubernetes-models has no ${path}`).toBeDefined();
+      expect(() => new Model!(object).validate()).not.toThrow();
+    },
+  );
+
+  it('grants list and watch on exactly the kinds the Kubernetes backend reads', () => {
+    const role = find('ClusterRole') as Manifest & {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    };
+    const granted = role.rules.flatMap((rule) =>
+      rule.apiGroups.flatMap((group) =>
+        rule.resources.map((r) => `${group}/${r}:${rule.verbs.sort().join()}`),
+      ),
+    );
+    expect(granted.sort()).toEqual([
+      '/namespaces:list,watch',
+      '/pods:list,watch',
+      '/services:list,watch',
+      'discovery.k8s.io/endpointslices:list,watch',
+    ]);
+    const binding = find('ClusterRoleBinding') as Manifest & {
+      roleRef: { name: string };
+      subjects: { kind: string; name: string; namespace: string }[];
+    };
+    const account = find('ServiceAccount') as Manifest & { metadata: { namespace: string } };
+    expect(binding.roleRef.name).toBe(role.metadata.name);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: account.metadata.name, namespace: account.metadata.namespace },
+    ]);
+  });
+
+  it('runs two replicas with health and readiness probes and resource requests', () => {
+    const deployment = find('Deployment') as Manifest & {
+      spec: {
+        replicas: number;
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: { serviceAccountName: string; containers: Record<string, any>[] };
+        };
+      };
+    };
+    expect(deployment.spec.replicas).toBe(2);
+    const pod = deployment.spec.template.spec;
+    expect(pod.serviceAccountName).toBe(find('ServiceAccount').metadata.name);
+    const [container] = pod.containers;
+    expect(container!.livenessProbe.httpGet).toEqual({ path: '/health', port: 8080 });
+    expect(container!.readinessProbe.httpGet).toEqual({ path: '/ready', port: 8181 });
+    expect(container!.resources.requests).toMatchObject({
+      cpu: expect.any(String),
+      memory: expect.any(String),
+    });
+    expect(container!.args).toContain('--kubernetes');
+
+    const service = find('Service') as Manifest & {
+      spec: { selector: Record<string, string>; ports: { port: number; protocol: string; name: string }[] };
+    };
+    expect(service.metadata.name).toBe('kube-dns');
+    expect(service.spec.ports.map((p) => `${p.name} ${p.port}/${p.protocol}`)).toEqual([
+      'dns 53/UDP',
+      'dns-tcp 53/TCP',
+      'metrics 9153/TCP',
+    ]);
+    for (const [key, value] of Object.entries(service.spec.selector))
+      expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+  });
+});
+
+const hasKubectl = requireTool('kubectl', ['version', '--client'], 'kubernetes-client');
+
+describe.skipIf(!hasKubectl)('kubectl apply --dry-run=client -f deploy/kubernetes/', () => {
+  let fake: FakeApiServer;
+  beforeAll(async () => {
+    fake = await FakeApiServer.start();
+  });
+  afterAll(() => fake?.close());
+
+  it('accepts every manifest', async () => {
+    // Schema validation is the test above: the test API server serves discovery, not OpenAPI.
+    const { stdout } = await run('kubectl', [
+      '--server',
+      fake.url,
+      'apply',
+      '--dry-run=client',
+      '--validate=false',
+      '-f',
+      DIR,
+    ]);
+    const created = stdout.trim().split('\n').sort();
+    expect(created).toHaveLength(manifests().length);
+    for (const line of created) expect(line).toMatch(/ created \(dry run\)$/);
+  });
+});
