@@ -21,6 +21,9 @@ export interface ServiceEntry {
   ready: ReadyEndpoint[];
   /** Ready endpoints by their name (several addresses may share a hostname). */
   byName: Map<string, ReadyEndpoint[]>;
+  /** ipKey() of each cluster IP and of each ready endpoint (same order as `ready`), for the reverse index. */
+  clusterIpKeys: string[];
+  endpointKeys: string[];
 }
 
 /** What a reverse (PTR) look-up of one address finds. */
@@ -47,9 +50,14 @@ export class Snapshot {
   private readonly reverseKeys: Record<IpFamily, string[]> = { 4: [], 6: [] };
   readonly counts: SnapshotCounts;
 
+  /**
+   * `previous`: the snapshot this one replaces. A service a backend handed over unchanged (the same
+   * object) keeps its entry, so a change to one service in a large table rebuilds one entry.
+   */
   constructor(
     readonly version: number,
     content: TableContent,
+    previous?: Snapshot,
   ) {
     const namespaces = new Set(content.namespaces);
     let endpoints = 0;
@@ -57,7 +65,8 @@ export class Snapshot {
       namespaces.add(service.namespace);
       const key = serviceKey(service.namespace, service.name);
       if (this.services.has(key)) continue; // the first definition wins; the backend warned
-      const entry = buildEntry(service);
+      const prior = previous?.services.get(key);
+      const entry = prior?.service === service ? prior : buildEntry(service);
       endpoints += entry.ready.length;
       this.services.set(key, entry);
       this.indexReverse(entry);
@@ -114,13 +123,13 @@ export class Snapshot {
   }
 
   private indexReverse(entry: ServiceEntry): void {
-    for (const ip of entry.service.clusterIPs) {
-      const reverse = this.reverseEntry(ipKey(ip));
+    for (const key of entry.clusterIpKeys) {
+      const reverse = this.reverseEntry(key);
       reverse.clusterIpOf ??= entry;
     }
-    for (const endpoint of entry.ready) {
-      this.reverseEntry(ipKey(endpoint.ip)).endpointOf.push({ entry, endpoint });
-    }
+    entry.ready.forEach((endpoint, i) => {
+      this.reverseEntry(entry.endpointKeys[i]!).endpointOf.push({ entry, endpoint });
+    });
   }
 
   private reverseEntry(key: string): ReverseEntry {
@@ -158,5 +167,11 @@ function buildEntry(service: Service): ServiceEntry {
       else byName.set(name, [view]);
     }
   }
-  return { service, ready, byName };
+  return {
+    service,
+    ready,
+    byName,
+    clusterIpKeys: service.clusterIPs.map(ipKey),
+    endpointKeys: ready.map((endpoint) => ipKey(endpoint.ip)),
+  };
 }

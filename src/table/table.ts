@@ -42,7 +42,7 @@ export class ServiceTable {
       merged.pods.push(...part.pods);
     }
     const previous = this.snapshot;
-    this.snapshot = new Snapshot(this.nextVersion(previous.version), merged);
+    this.snapshot = new Snapshot(this.nextVersion(previous.version), merged, previous);
     for (const listener of this.listeners) listener(this.snapshot, previous);
     return this.snapshot;
   }

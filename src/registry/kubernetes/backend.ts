@@ -10,7 +10,7 @@ import { ApiClient } from './api-client.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import type { KubernetesConnection } from './connection.js';
 import { KINDS, type KindName } from './kinds.js';
-import { joinKubernetesObjects } from './join.js';
+import { type JoinMemo, joinKubernetesObjects } from './join.js';
 import { type KindStatus, Reflector } from './reflector.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './throttle.js';
 
@@ -74,6 +74,7 @@ export class KubernetesBackend implements RegistryBackend {
   private running: Promise<void>[] = [];
   private coalesceTimer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
+  private readonly joinMemo: JoinMemo = new Map();
   /** performance.now() of the oldest change not yet delivered. */
   private pendingSince?: number;
   private lastSyncAt?: number;
@@ -207,7 +208,7 @@ export class KubernetesBackend implements RegistryBackend {
   private deliver(): void {
     this.coalesceTimer = undefined;
     if (this.closed || !this.sink) return;
-    const content = joinKubernetesObjects(this.objects());
+    const content = joinKubernetesObjects(this.objects(), this.joinMemo);
     const latency = performance.now() - (this.pendingSince ?? performance.now());
     this.pendingSince = undefined;
     try {

@@ -4,20 +4,33 @@
 import type { Endpoint, Pod, PortSpec, Service, TableContent } from '../../table/types.js';
 import type { ClusterObject } from '../model.js';
 
-export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableContent {
+type ServiceObject = Extract<ClusterObject, { kind: 'Service' }>;
+type SliceObject = Extract<ClusterObject, { kind: 'EndpointSlice' }>;
+
+/** What one joined service was built from, and the result: reused while the inputs are the same objects. */
+interface JoinedService {
+  inputs: ClusterObject[];
+  service: Service;
+}
+
+/**
+ * The previous join's services by namespace/name. Passing the same memo to successive joins of a
+ * live store reuses every service whose Service and slices are the very same objects as last time,
+ * so one changed slice in a large cluster rebuilds one service, and the table, seeing the same
+ * Service object, keeps its compiled entry too.
+ */
+export type JoinMemo = Map<string, JoinedService>;
+
+export function joinKubernetesObjects(objects: readonly ClusterObject[], memo?: JoinMemo): TableContent {
   const namespaces = new Set<string>();
-  const services = new Map<string, { service: Service; byIP: Map<string, Endpoint> }>();
+  const groups = new Map<string, { service: ServiceObject; slices: SliceObject[] }>();
   const pods = new Map<string, Pod>();
 
   // Services first, so a slice listed before its service still finds it. The first definition wins.
   for (const object of objects) {
     if (object.kind !== 'Service') continue;
     const key = `${object.service.namespace}/${object.service.name}`;
-    if (services.has(key)) continue;
-    const service: Service = { ...object.service, clusterIPs: [...object.service.clusterIPs], endpoints: [] };
-    const entry = { service, byIP: new Map<string, Endpoint>() };
-    services.set(key, entry);
-    addEndpoints(entry, object.service.endpoints);
+    if (!groups.has(key)) groups.set(key, { service: object, slices: [] });
   }
 
   for (const object of objects) {
@@ -28,13 +41,11 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableC
       case 'Service':
         namespaces.add(object.service.namespace);
         break;
-      case 'EndpointSlice': {
+      case 'EndpointSlice':
         namespaces.add(object.namespace);
         // A slice whose service is gone (or not yet listed anywhere) has nothing to serve.
-        const entry = services.get(`${object.namespace}/${object.serviceName}`);
-        if (entry) addEndpoints(entry, object.endpoints);
+        groups.get(`${object.namespace}/${object.serviceName}`)?.slices.push(object);
         break;
-      }
       case 'Pod': {
         namespaces.add(object.pod.namespace);
         const key = `${object.pod.namespace}/${object.pod.name}`;
@@ -44,11 +55,37 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableC
     }
   }
 
+  const services: Service[] = [];
+  for (const [key, group] of groups) {
+    const inputs: ClusterObject[] = [group.service, ...group.slices];
+    const prior = memo?.get(key);
+    if (prior && sameObjects(prior.inputs, inputs)) {
+      services.push(prior.service);
+      continue;
+    }
+    const service = joinService(group.service, group.slices);
+    memo?.set(key, { inputs, service });
+    services.push(service);
+  }
+  if (memo) for (const key of memo.keys()) if (!groups.has(key)) memo.delete(key);
+
   return {
     namespaces: [...namespaces].sort(),
-    services: [...services.values()].map((e) => e.service).sort(byNamespaceAndName),
+    services: services.sort(byNamespaceAndName),
     pods: [...pods.values()].sort(byNamespaceAndName),
   };
+}
+
+function joinService(object: ServiceObject, slices: SliceObject[]): Service {
+  const service: Service = { ...object.service, clusterIPs: [...object.service.clusterIPs], endpoints: [] };
+  const entry = { service, byIP: new Map<string, Endpoint>() };
+  addEndpoints(entry, object.service.endpoints);
+  for (const slice of slices) addEndpoints(entry, slice.endpoints);
+  return service;
+}
+
+function sameObjects(a: readonly ClusterObject[], b: readonly ClusterObject[]): boolean {
+  return a.length === b.length && a.every((object, i) => object === b[i]);
 }
 
 /**
