@@ -15,6 +15,13 @@ import { requireTool } from '../helpers/tools.js';
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 const run = promisify(execFile);
 
+interface Container {
+  args: string[];
+  livenessProbe: { httpGet: unknown };
+  readinessProbe: { httpGet: unknown };
+  resources: { requests: Record<string, string> };
+}
+
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
 
 function manifests(): { file: string; object: Manifest }[] {
@@ -84,7 +91,7 @@ describe('deploy/kubernetes', () => {
         replicas: number;
         template: {
           metadata: { labels: Record<string, string> };
-          spec: { serviceAccountName: string; containers: Record<string, any>[] };
+          spec: { serviceAccountName: string; containers: Container[] };
         };
       };
     };
