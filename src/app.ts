@@ -138,6 +138,12 @@ export class ClusterDns {
   private async startBackends(): Promise<void> {
     this.backends = await createBackends(this.config, this.logger);
     for (const backend of this.backends) this.table.reserve(backend.name);
+    this.table.onConflict((conflict) =>
+      this.logger.warn(
+        conflict,
+        `service defined by two registries: ${conflict.served}'s definition is served, ${conflict.ignored}'s ignored`,
+      ),
+    );
     for (const backend of this.backends) {
       // A zone directory is read whole before start() resolves; live registries sync later.
       if (backend.name !== 'file') this.table.expectBackend(backend.name, this.config.maxStaleMs);

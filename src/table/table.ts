@@ -5,6 +5,14 @@ import { emptyContent, type TableContent } from './types.js';
 
 export type TableListener = (snapshot: Snapshot, previous: Snapshot) => void;
 
+/** Two backends define one service: `served`'s definition is served, `ignored`'s is not. */
+export interface Conflict {
+  service: string;
+  served: string;
+  ignored: string;
+}
+export type ConflictListener = (conflict: Conflict) => void;
+
 /**
  * Whether the table can be trusted for negative answers: `unsynced` until every backend has synced
  * once (a missing name may just not have arrived: SERVFAIL, never NXDOMAIN), `stale` when a backend
@@ -23,6 +31,8 @@ export class ServiceTable {
   private snapshot: Snapshot;
   private readonly listeners = new Set<TableListener>();
   private readonly syncs = new Map<string, BackendSync>();
+  private readonly conflictListeners = new Set<ConflictListener>();
+  private reportedConflicts = new Set<string>();
 
   constructor(private readonly clock: () => number = Date.now) {
     this.snapshot = new Snapshot(this.nextVersion(0), { namespaces: [], services: [], pods: [] });
@@ -36,11 +46,13 @@ export class ServiceTable {
   setContent(backend: string, content: TableContent): Snapshot {
     this.contents.set(backend, content);
     const merged: TableContent = { namespaces: [], services: [], pods: [] };
+    // Loops, not push(...spread): a spread of 100 000 services overflows the call stack.
     for (const part of this.contents.values()) {
-      merged.namespaces.push(...part.namespaces);
-      merged.services.push(...part.services);
-      merged.pods.push(...part.pods);
+      for (const namespace of part.namespaces) merged.namespaces.push(namespace);
+      for (const service of part.services) merged.services.push(service);
+      for (const pod of part.pods) merged.pods.push(pod);
     }
+    if (this.contents.size > 1) this.findConflicts();
     const previous = this.snapshot;
     this.snapshot = new Snapshot(this.nextVersion(previous.version), merged, previous);
     for (const listener of this.listeners) listener(this.snapshot, previous);
@@ -83,6 +95,35 @@ export class ServiceTable {
     return [...this.syncs.entries()]
       .filter(([, sync]) => !sync.synced || now - sync.lastSyncAt > sync.maxStaleMs)
       .map(([name]) => name);
+  }
+
+  /** Called once per service that two backends define (the first in priority order is served). */
+  onConflict(listener: ConflictListener): () => void {
+    this.conflictListeners.add(listener);
+    return () => this.conflictListeners.delete(listener);
+  }
+
+  /** Services defined by more than one backend, each reported once while it lasts. */
+  private findConflicts(): void {
+    const owner = new Map<string, string>();
+    const current = new Set<string>();
+    for (const [backend, part] of this.contents) {
+      for (const service of part.services) {
+        const key = `${service.namespace}/${service.name}`;
+        const winner = owner.get(key);
+        if (winner === undefined) {
+          owner.set(key, backend);
+          continue;
+        }
+        if (winner === backend) continue;
+        const conflict = `${key} ${winner} ${backend}`;
+        current.add(conflict);
+        if (this.reportedConflicts.has(conflict)) continue;
+        for (const listener of this.conflictListeners)
+          listener({ service: key, served: winner, ignored: backend });
+      }
+    }
+    this.reportedConflicts = current;
   }
 
   onChange(listener: TableListener): () => void {
