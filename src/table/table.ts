@@ -1,10 +1,11 @@
-// The service table: the current snapshot, rebuilt from every backend's latest content whenever one
-// of them changes, and swapped in one assignment so a query sees the old table or the new one.
-import { Snapshot } from './snapshot.js';
-import { emptyContent, type TableContent } from './types.js';
+// The service table: every backend's latest view, merged in priority order into one ServiceIndex.
+// A backend hands over its whole view; the table finds the services that changed (by identity:
+// backends hand back the very same Service object for an unchanged service) and updates only
+// those in the index, in one synchronous step, so a query sees the table before or after a change.
+import { ServiceIndex, serviceKey } from './service-index.js';
+import type { Pod, Service, TableContent } from './types.js';
 
-export type TableListener = (snapshot: Snapshot, previous: Snapshot) => void;
-
+export type TableListener = (index: ServiceIndex) => void;
 /** Two backends define one service: `served`'s definition is served, `ignored`'s is not. */
 export interface Conflict {
   service: string;
@@ -26,37 +27,56 @@ interface BackendSync {
   maxStaleMs: number;
 }
 
+/** One backend's view, keyed for diffing. */
+interface BackendView {
+  namespaces: readonly string[];
+  services: Map<string, Service>;
+  pods: readonly Pod[];
+}
+
 export class ServiceTable {
-  private readonly contents = new Map<string, TableContent>();
-  private snapshot: Snapshot;
+  private readonly views = new Map<string, BackendView>();
+  private readonly index: ServiceIndex;
   private readonly listeners = new Set<TableListener>();
   private readonly syncs = new Map<string, BackendSync>();
   private readonly conflictListeners = new Set<ConflictListener>();
-  private reportedConflicts = new Set<string>();
+  /** Per service key, the `served ignored` backend pairs already reported. */
+  private readonly reportedConflicts = new Map<string, Set<string>>();
 
   constructor(private readonly clock: () => number = Date.now) {
-    this.snapshot = new Snapshot(this.nextVersion(0), { namespaces: [], services: [], pods: [] });
+    this.index = new ServiceIndex(this.nextVersion(0));
   }
 
-  get current(): Snapshot {
-    return this.snapshot;
+  get current(): ServiceIndex {
+    return this.index;
   }
 
-  /** Replace what `backend` contributes. Backends registered earlier win on a duplicate service. */
-  setContent(backend: string, content: TableContent): Snapshot {
-    this.contents.set(backend, content);
-    const merged: TableContent = { namespaces: [], services: [], pods: [] };
-    // Loops, not push(...spread): a spread of 100 000 services overflows the call stack.
-    for (const part of this.contents.values()) {
-      for (const namespace of part.namespaces) merged.namespaces.push(namespace);
-      for (const service of part.services) merged.services.push(service);
-      for (const pod of part.pods) merged.pods.push(pod);
+  /** Replace what `backend` contributes. Backends reserved earlier win on a duplicate service. */
+  setContent(backend: string, content: TableContent): ServiceIndex {
+    const before = this.views.get(backend);
+    const services = new Map<string, Service>();
+    for (const service of content.services) {
+      const key = serviceKey(service.namespace, service.name);
+      if (!services.has(key)) services.set(key, service); // the first definition wins; the backend warned
     }
-    if (this.contents.size > 1) this.findConflicts();
-    const previous = this.snapshot;
-    this.snapshot = new Snapshot(this.nextVersion(previous.version), merged, previous);
-    for (const listener of this.listeners) listener(this.snapshot, previous);
-    return this.snapshot;
+    this.views.set(backend, { namespaces: content.namespaces, services, pods: content.pods });
+
+    const changed = new Set<string>();
+    for (const [key, service] of services) if (before?.services.get(key) !== service) changed.add(key);
+    for (const key of before?.services.keys() ?? []) if (!services.has(key)) changed.add(key);
+    for (const key of changed) this.index.setService(key, this.winner(key));
+    if (!before || !sameItems(before.namespaces, content.namespaces)) {
+      this.index.setListedNamespaces([...this.views.values()].flatMap((view) => view.namespaces));
+    }
+    if (!before || !sameItems(before.pods, content.pods)) {
+      const pods: Pod[] = [];
+      for (const view of this.views.values()) for (const pod of view.pods) pods.push(pod);
+      this.index.setPods(pods);
+    }
+    if (this.views.size > 1 && changed.size > 0) this.findConflicts(changed);
+    this.index.version = this.nextVersion(this.index.version);
+    for (const listener of this.listeners) listener(this.index);
+    return this.index;
   }
 
   /**
@@ -64,7 +84,16 @@ export class ServiceTable {
    * backends were reserved, so the configured priority holds however their first syncs race.
    */
   reserve(backend: string): void {
-    if (!this.contents.has(backend)) this.contents.set(backend, emptyContent());
+    if (!this.views.has(backend)) this.views.set(backend, { namespaces: [], services: new Map(), pods: [] });
+  }
+
+  /** The definition served for `key`: the first backend's in priority order. */
+  private winner(key: string): Service | undefined {
+    for (const view of this.views.values()) {
+      const service = view.services.get(key);
+      if (service) return service;
+    }
+    return undefined;
   }
 
   /** Declare a backend that must sync before its names are trusted; Infinity never goes stale. */
@@ -103,27 +132,22 @@ export class ServiceTable {
     return () => this.conflictListeners.delete(listener);
   }
 
-  /** Services defined by more than one backend, each reported once while it lasts. */
-  private findConflicts(): void {
-    const owner = new Map<string, string>();
-    const current = new Set<string>();
-    for (const [backend, part] of this.contents) {
-      for (const service of part.services) {
-        const key = `${service.namespace}/${service.name}`;
-        const winner = owner.get(key);
-        if (winner === undefined) {
-          owner.set(key, backend);
-          continue;
-        }
-        if (winner === backend) continue;
-        const conflict = `${key} ${winner} ${backend}`;
-        current.add(conflict);
-        if (this.reportedConflicts.has(conflict)) continue;
+  /** Changed services now defined by more than one backend, each reported once while it lasts. */
+  private findConflicts(changed: Set<string>): void {
+    for (const key of changed) {
+      const owners = [...this.views].filter(([, view]) => view.services.has(key)).map(([name]) => name);
+      const [served, ...ignored] = owners;
+      const now = new Set(ignored.map((other) => `${served} ${other}`));
+      const before = this.reportedConflicts.get(key);
+      for (const pair of now) {
+        if (before?.has(pair)) continue;
+        const [winner, other] = pair.split(' ') as [string, string];
         for (const listener of this.conflictListeners)
-          listener({ service: key, served: winner, ignored: backend });
+          listener({ service: key, served: winner, ignored: other });
       }
+      if (now.size > 0) this.reportedConflicts.set(key, now);
+      else this.reportedConflicts.delete(key);
     }
-    this.reportedConflicts = current;
   }
 
   onChange(listener: TableListener): () => void {
@@ -139,4 +163,8 @@ export class ServiceTable {
     const now = Math.floor(this.clock() / 1000);
     return (now > previous ? now : previous + 1) >>> 0;
   }
+}
+
+function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
+  return a === b || (a.length === b.length && a.every((item, i) => item === b[i]));
 }

@@ -5,7 +5,7 @@
 // NODATA or an answer.
 import { RRType, type ResourceRecord } from '../../dns/types.js';
 import { ipFromDashed, ipFamily } from '../../table/ip.js';
-import type { ServiceEntry, Snapshot } from '../../table/snapshot.js';
+import type { ServiceEntry, ServiceIndex } from '../../table/service-index.js';
 import { DNS_SCHEMA_VERSION, DNS_VERSION_TTL, addressRecord, addressRecords, soaRecord } from './records.js';
 import {
   ANY_PORT,
@@ -48,7 +48,7 @@ function found(answers: ResourceRecord[], additional: ResourceRecord[] = []): Lo
 
 /** Everything one look-up needs about the question. */
 export interface NameQuery {
-  snapshot: Snapshot;
+  snapshot: ServiceIndex;
   qtype: number;
   /** The name as asked: owner of the records. */
   owner: string;

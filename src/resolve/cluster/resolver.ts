@@ -3,7 +3,7 @@
 // upstream (when one is configured) and so returns a promise.
 import { lowerLabel, splitName } from '../../dns/labels.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
-import type { Snapshot } from '../../table/snapshot.js';
+import type { ServiceIndex } from '../../table/service-index.js';
 import type { ServingState } from '../../table/table.js';
 import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
 import type { Zone, ZoneSet } from '../zones.js';
@@ -27,7 +27,7 @@ interface Resolved {
 
 export class ClusterZoneResolver implements Resolver {
   constructor(
-    private readonly table: { readonly current: Snapshot; readonly servingState?: ServingState },
+    private readonly table: { readonly current: ServiceIndex; readonly servingState?: ServingState },
     private readonly options: ClusterZoneResolverOptions,
   ) {}
 
@@ -48,7 +48,7 @@ export class ClusterZoneResolver implements Resolver {
     return this.chase(snapshot, question.type, first);
   }
 
-  private lookup(snapshot: Snapshot, name: string, qtype: number): Resolved | undefined {
+  private lookup(snapshot: ServiceIndex, name: string, qtype: number): Resolved | undefined {
     const labels = splitName(name);
     const lower = labels.map(lowerLabel);
     const zone = this.options.zones.find(lower);
@@ -80,7 +80,7 @@ export class ClusterZoneResolver implements Resolver {
    * CNAME, its NXDOMAIN as the final rcode, RFC 6604); a target elsewhere is asked upstream, its
    * answer appended and its TC bit passed on; without an upstream the CNAME stands alone.
    */
-  private chase(snapshot: Snapshot, qtype: number, first: Resolved): Answer | Promise<Answer> {
+  private chase(snapshot: ServiceIndex, qtype: number, first: Resolved): Answer | Promise<Answer> {
     const answers: ResourceRecord[] = [];
     const additional: ResourceRecord[] = [];
     const seen = new Set<string>();
@@ -123,7 +123,7 @@ export class ClusterZoneResolver implements Resolver {
   }
 }
 
-function positive(resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
+function positive(resolved: Resolved, snapshot: ServiceIndex, ttl: number): Answer {
   const result = resolved.result as Extract<LookupResult, { exists: true }>;
   if (result.answers.length === 0) return negative(Rcode.NOERROR, resolved, snapshot, ttl);
   return {
@@ -136,7 +136,7 @@ function positive(resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
 }
 
 /** NXDOMAIN, NODATA or SERVFAIL: no answer, the zone's SOA in the authority section (RFC 2308 §3). */
-function negative(rcode: number, resolved: Resolved, snapshot: Snapshot, ttl: number): Answer {
+function negative(rcode: number, resolved: Resolved, snapshot: ServiceIndex, ttl: number): Answer {
   return {
     rcode,
     authoritative: true,

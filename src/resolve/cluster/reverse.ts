@@ -3,7 +3,7 @@
 // answered in its full 32-nibble form; a shorter name with addresses below it is an empty
 // non-terminal (NODATA), anything else NXDOMAIN.
 import { RRType, type ResourceRecord } from '../../dns/types.js';
-import type { ServiceEntry } from '../../table/snapshot.js';
+import type { ServiceEntry } from '../../table/service-index.js';
 import type { ClusterZoneOptions, LookupResult, NameQuery } from './lookup.js';
 import { NXDOMAIN } from './lookup.js';
 

@@ -2,7 +2,7 @@
 // least 1 where N counts every (address × port) candidate before duplicates are removed, one SRV per
 // (target, port), and the targets' addresses as glue in the additional section.
 import type { ResourceRecord } from '../../dns/types.js';
-import type { ReadyEndpoint, ServiceEntry } from '../../table/snapshot.js';
+import type { ReadyEndpoint, ServiceEntry } from '../../table/service-index.js';
 import type { PortSpec } from '../../table/types.js';
 import { addressRecord } from './records.js';
 

@@ -12,7 +12,7 @@
 // A client whose namespace is unknown gets exactly the plain answers.
 import { lowerLabel, splitName } from '../../dns/labels.js';
 import { RRClass, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
-import type { Snapshot } from '../../table/snapshot.js';
+import type { ServiceIndex } from '../../table/service-index.js';
 import type { QueryContext, Resolver } from '../types.js';
 import type { Zone, ZoneSet } from '../zones.js';
 
@@ -48,7 +48,7 @@ export class SearchPathResolver implements Resolver {
   private readonly primary: Zone | undefined;
 
   constructor(
-    private readonly table: { readonly current: Snapshot },
+    private readonly table: { readonly current: ServiceIndex },
     private readonly options: SearchPathOptions,
   ) {
     this.primary = options.zones.zones.find(

@@ -1,0 +1,239 @@
+// The merged service table with the indexes the resolvers need, so that every question is a few
+// map look-ups. It is updated in place, one service at a time, and each update is applied in one
+// synchronous step between two queries: a query, which reads it synchronously, sees the table
+// before a change or after it, never half of it, and a change to one service in a table of 100 000
+// costs that service's work, not the table's.
+import { dashedIp, ipFamily, ipKey, normalizeIp, type IpFamily } from './ip.js';
+import type { PortSpec, Pod, Service } from './types.js';
+
+/** A ready endpoint address as DNS sees it. */
+export interface ReadyEndpoint {
+  /** The label it is known by below its service: the hostname, else the dashed IP. */
+  name: string;
+  ip: string;
+  family: IpFamily;
+  ports: PortSpec[];
+  weight?: number;
+  priority?: number;
+}
+
+export interface ServiceEntry {
+  service: Service;
+  /** Ready endpoint addresses, each IP once. */
+  ready: ReadyEndpoint[];
+  /** Ready endpoints by their name (several addresses may share a hostname). */
+  byName: Map<string, ReadyEndpoint[]>;
+  /** ipKey() of each cluster IP and of each ready endpoint (same order as `ready`). */
+  clusterIpKeys: string[];
+  endpointKeys: string[];
+}
+
+/** What a reverse (PTR) look-up of one address finds. */
+export interface ReverseEntry {
+  /** A service whose cluster IP this is: the PTR names the service. */
+  clusterIpOf?: ServiceEntry;
+  /** Otherwise: every service that has this address as a ready endpoint, one PTR each. */
+  endpointOf: { entry: ServiceEntry; endpoint: ReadyEndpoint }[];
+}
+
+export interface IndexCounts {
+  namespaces: number;
+  services: number;
+  endpoints: number;
+  pods: number;
+}
+
+interface ReverseSlot {
+  /** Every service with this cluster IP, oldest first; the first is answered. */
+  clusterIpOf: ServiceEntry[];
+  endpointOf: { entry: ServiceEntry; endpoint: ReadyEndpoint }[];
+}
+
+export class ServiceIndex {
+  /** The SOA serial: moves forward with every change. */
+  version: number;
+  private readonly services = new Map<string, ServiceEntry>();
+  private readonly reverse = new Map<string, ReverseSlot>();
+  private podsByIp = new Map<string, Pod[]>();
+  private podCount = 0;
+  /** Sorted ipKey()s of every address with a PTR, per family, to find reverse empty non-terminals. */
+  private readonly reverseKeys: Record<IpFamily, string[]> = { 4: [], 6: [] };
+  /** Namespaces the registries list, and how many services each namespace holds. */
+  private listedNamespaces = new Set<string>();
+  private readonly servicesPerNamespace = new Map<string, number>();
+  private namespaceSet: Set<string> | undefined;
+  private endpointCount = 0;
+
+  constructor(version: number) {
+    this.version = version;
+  }
+
+  /** Every namespace that exists: listed by a registry, or holding a service or pod. */
+  get namespaces(): ReadonlySet<string> {
+    if (!this.namespaceSet) {
+      const all = new Set(this.listedNamespaces);
+      for (const namespace of this.servicesPerNamespace.keys()) all.add(namespace);
+      for (const pods of this.podsByIp.values()) for (const pod of pods) all.add(pod.namespace);
+      this.namespaceSet = all;
+    }
+    return this.namespaceSet;
+  }
+
+  get counts(): IndexCounts {
+    return {
+      namespaces: this.namespaces.size,
+      services: this.services.size,
+      endpoints: this.endpointCount,
+      pods: this.podCount,
+    };
+  }
+
+  service(namespace: string, name: string): ServiceEntry | undefined {
+    return this.services.get(serviceKey(namespace, name));
+  }
+
+  allServices(): IterableIterator<ServiceEntry> {
+    return this.services.values();
+  }
+
+  /** What the address (an ipKey) reverses to, or undefined when nothing has it. */
+  reverseOf(key: string): ReverseEntry | undefined {
+    const slot = this.reverse.get(key);
+    if (!slot) return undefined;
+    return { clusterIpOf: slot.clusterIpOf[0], endpointOf: slot.endpointOf };
+  }
+
+  /** Whether some address with a PTR record has a key starting with `prefix` (a reverse ENT). */
+  hasReverseBelow(family: IpFamily, prefix: string): boolean {
+    const keys = this.reverseKeys[family];
+    const at = lowerBound(keys, prefix);
+    return at < keys.length && (keys[at] as string).startsWith(prefix);
+  }
+
+  podsWithIp(ip: string): Pod[] {
+    return this.podsByIp.get(ipKey(ip)) ?? [];
+  }
+
+  // ---- updates, applied by the table ----
+
+  /** Puts `service` under its key (replacing what was there), or removes the key when undefined. */
+  setService(key: string, service: Service | undefined): void {
+    const old = this.services.get(key);
+    if (old?.service === service) return;
+    if (old) this.unindex(key, old);
+    if (service) this.index(key, buildEntry(service));
+    this.namespaceSet = undefined;
+  }
+
+  setListedNamespaces(namespaces: Iterable<string>): void {
+    this.listedNamespaces = new Set(namespaces);
+    this.namespaceSet = undefined;
+  }
+
+  setPods(pods: readonly Pod[]): void {
+    const byIp = new Map<string, Pod[]>();
+    for (const pod of pods) {
+      for (const ip of pod.ips) {
+        const key = ipKey(ip);
+        const list = byIp.get(key);
+        if (list) list.push(pod);
+        else byIp.set(key, [pod]);
+      }
+    }
+    this.podsByIp = byIp;
+    this.podCount = pods.length;
+    this.namespaceSet = undefined;
+  }
+
+  private index(key: string, entry: ServiceEntry): void {
+    this.services.set(key, entry);
+    const { namespace } = entry.service;
+    this.servicesPerNamespace.set(namespace, (this.servicesPerNamespace.get(namespace) ?? 0) + 1);
+    this.endpointCount += entry.ready.length;
+    for (const ipKey of entry.clusterIpKeys) this.slot(ipKey).clusterIpOf.push(entry);
+    entry.ready.forEach((endpoint, i) => {
+      this.slot(entry.endpointKeys[i]!).endpointOf.push({ entry, endpoint });
+    });
+  }
+
+  private unindex(key: string, entry: ServiceEntry): void {
+    this.services.delete(key);
+    const { namespace } = entry.service;
+    const left = (this.servicesPerNamespace.get(namespace) ?? 1) - 1;
+    if (left > 0) this.servicesPerNamespace.set(namespace, left);
+    else this.servicesPerNamespace.delete(namespace);
+    this.endpointCount -= entry.ready.length;
+    for (const ipKey of new Set([...entry.clusterIpKeys, ...entry.endpointKeys])) {
+      const slot = this.reverse.get(ipKey);
+      if (!slot) continue;
+      slot.clusterIpOf = slot.clusterIpOf.filter((e) => e !== entry);
+      slot.endpointOf = slot.endpointOf.filter((e) => e.entry !== entry);
+      if (slot.clusterIpOf.length === 0 && slot.endpointOf.length === 0) {
+        this.reverse.delete(ipKey);
+        const keys = this.reverseKeys[familyOfKey(ipKey)];
+        keys.splice(lowerBound(keys, ipKey), 1);
+      }
+    }
+  }
+
+  private slot(key: string): ReverseSlot {
+    let slot = this.reverse.get(key);
+    if (!slot) {
+      slot = { clusterIpOf: [], endpointOf: [] };
+      this.reverse.set(key, slot);
+      const keys = this.reverseKeys[familyOfKey(key)];
+      keys.splice(lowerBound(keys, key), 0, key);
+    }
+    return slot;
+  }
+}
+
+export function serviceKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+function familyOfKey(key: string): IpFamily {
+  return key.length === 8 ? 4 : 6;
+}
+
+/** The first position in sorted `keys` whose key is not below `key`. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let low = 0;
+  let high = keys.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((keys[mid] as string) < key) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+function buildEntry(service: Service): ServiceEntry {
+  const ready: ReadyEndpoint[] = [];
+  const byName = new Map<string, ReadyEndpoint[]>();
+  if (service.type !== 'ExternalName') {
+    const seen = new Set<string>();
+    for (const endpoint of service.endpoints) {
+      const family = ipFamily(endpoint.ip);
+      if (!endpoint.ready || !family) continue;
+      const ip = normalizeIp(endpoint.ip);
+      if (seen.has(ip)) continue;
+      seen.add(ip);
+      const name = endpoint.hostname || dashedIp(ip);
+      const view: ReadyEndpoint = { name, ip, family, ports: endpoint.ports };
+      if (endpoint.weight !== undefined) view.weight = endpoint.weight;
+      if (endpoint.priority !== undefined) view.priority = endpoint.priority;
+      ready.push(view);
+      const sameName = byName.get(name);
+      if (sameName) sameName.push(view);
+      else byName.set(name, [view]);
+    }
+  }
+  return {
+    service,
+    ready,
+    byName,
+    clusterIpKeys: service.clusterIPs.map(ipKey),
+    endpointKeys: ready.map((endpoint) => ipKey(endpoint.ip)),
+  };
+}
