@@ -155,6 +155,13 @@ export class ClusterDns {
             'service table updated',
           );
         },
+        changes: (changes) => {
+          const index = this.table.applyChanges(backend.name, changes);
+          this.logger.debug(
+            { backend: backend.name, version: index.version, services: changes.services.size },
+            'service table changed',
+          );
+        },
         fresh: () => this.table.markSynced(backend.name),
       });
     }

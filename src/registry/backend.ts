@@ -2,11 +2,19 @@
 // service table. A backend speaks its registry's protocol and nothing else: it never touches the
 // table, it only hands over its whole current view and says when the registry vouched for it.
 
+import type { ViewChanges } from '../table/table.js';
 import type { TableContent } from '../table/types.js';
+
+export type { ViewChanges };
 
 export interface BackendSink {
   /** The backend's whole current view; replaces what it delivered before. */
   content(content: TableContent): void;
+  /**
+   * Changes to the view delivered before: a backend that knows what changed (a watch event) says
+   * so, and one changed service in a large table costs that service's work, not the table's.
+   */
+  changes(changes: ViewChanges): void;
   /**
    * The registry just confirmed the view is current (a list, a watch event or bookmark, a poll that
    * answered). Drives readiness and `--max-stale`: a backend that stops calling this goes stale.

@@ -34,6 +34,13 @@ interface BackendView {
   pods: readonly Pod[];
 }
 
+/** What changed in one backend's view: the same shape backends deliver (see registry/backend.ts). */
+export interface ViewChanges {
+  services: Map<string, Service | undefined>;
+  namespaces?: string[];
+  pods?: Pod[];
+}
+
 export class ServiceTable {
   private readonly views = new Map<string, BackendView>();
   private readonly index: ServiceIndex;
@@ -59,21 +66,50 @@ export class ServiceTable {
       const key = serviceKey(service.namespace, service.name);
       if (!services.has(key)) services.set(key, service); // the first definition wins; the backend warned
     }
-    this.views.set(backend, { namespaces: content.namespaces, services, pods: content.pods });
+    const changed = new Map<string, Service | undefined>();
+    for (const [key, service] of services)
+      if (before?.services.get(key) !== service) changed.set(key, service);
+    for (const key of before?.services.keys() ?? []) if (!services.has(key)) changed.set(key, undefined);
+    const view: BackendView = { namespaces: content.namespaces, services, pods: content.pods };
+    this.views.set(backend, view);
+    return this.apply(backend, changed, {
+      namespaces: !before || !sameItems(before.namespaces, content.namespaces),
+      pods: !before || !sameItems(before.pods, content.pods),
+    });
+  }
 
-    const changed = new Set<string>();
-    for (const [key, service] of services) if (before?.services.get(key) !== service) changed.add(key);
-    for (const key of before?.services.keys() ?? []) if (!services.has(key)) changed.add(key);
-    for (const key of changed) this.index.setService(key, this.winner(key));
-    if (!before || !sameItems(before.namespaces, content.namespaces)) {
+  /** Apply what changed in `backend`'s view since its last delivery. */
+  applyChanges(backend: string, changes: ViewChanges): ServiceIndex {
+    let view = this.views.get(backend);
+    if (!view) this.views.set(backend, (view = { namespaces: [], services: new Map(), pods: [] }));
+    for (const [key, service] of changes.services) {
+      if (service) view.services.set(key, service);
+      else view.services.delete(key);
+    }
+    if (changes.namespaces) view.namespaces = changes.namespaces;
+    if (changes.pods) view.pods = changes.pods;
+    return this.apply(backend, changes.services, {
+      namespaces: changes.namespaces !== undefined,
+      pods: changes.pods !== undefined,
+    });
+  }
+
+  /** Brings the index up to date with the views for the keys and lists that changed. */
+  private apply(
+    _backend: string,
+    changed: Map<string, Service | undefined>,
+    lists: { namespaces: boolean; pods: boolean },
+  ): ServiceIndex {
+    for (const key of changed.keys()) this.index.setService(key, this.winner(key));
+    if (lists.namespaces) {
       this.index.setListedNamespaces([...this.views.values()].flatMap((view) => view.namespaces));
     }
-    if (!before || !sameItems(before.pods, content.pods)) {
+    if (lists.pods) {
       const pods: Pod[] = [];
       for (const view of this.views.values()) for (const pod of view.pods) pods.push(pod);
       this.index.setPods(pods);
     }
-    if (this.views.size > 1 && changed.size > 0) this.findConflicts(changed);
+    if (this.views.size > 1 && changed.size > 0) this.findConflicts(changed.keys());
     this.index.version = this.nextVersion(this.index.version);
     for (const listener of this.listeners) listener(this.index);
     return this.index;
@@ -133,7 +169,7 @@ export class ServiceTable {
   }
 
   /** Changed services now defined by more than one backend, each reported once while it lasts. */
-  private findConflicts(changed: Set<string>): void {
+  private findConflicts(changed: Iterable<string>): void {
     for (const key of changed) {
       const owners = [...this.views].filter(([, view]) => view.services.has(key)).map(([name]) => name);
       const [served, ...ignored] = owners;

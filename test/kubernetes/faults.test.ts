@@ -230,7 +230,7 @@ describe('shutdown', () => {
   it('closes every connection and leaves no timer behind', async () => {
     const timersBefore = activeTimers();
     const { fake, backend } = await synced(basicCluster(), { backend: { watchPods: true } });
-    expect(fake.openWatches()).toBe(4);
+    await eventually(() => fake.openWatches() === 4, 2000, 'a watch per kind');
     await backend.close();
     await eventually(() => fake.openConnections() === 0, 2000, 'connections closed');
     expect(fake.openWatches()).toBe(0);

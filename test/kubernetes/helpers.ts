@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { KubernetesBackend, type KubernetesBackendOptions } from '../../src/registry/kubernetes/backend.js';
 import type { KubernetesConnection } from '../../src/registry/kubernetes/connection.js';
 import { NO_CREDENTIALS } from '../../src/registry/kubernetes/credentials.js';
+import type { ViewChanges } from '../../src/registry/backend.js';
 import type { Service, TableContent } from '../../src/table/types.js';
 import { type LogLine, capturingLogger } from '../registry/helpers.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-apiserver.js';
@@ -106,6 +107,22 @@ export class Recorder {
     }
   };
 
+  /** Changes become the next content: the latest with the changed services, namespaces and pods replaced. */
+  readonly onChanges = (changes: ViewChanges): void => {
+    const services = new Map((this.latest?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
+    for (const [key, service] of changes.services) {
+      if (service) services.set(key, service);
+      else services.delete(key);
+    }
+    this.onContent({
+      namespaces: changes.namespaces ?? this.latest?.namespaces ?? [],
+      services: [...services.values()].sort((a, b) =>
+        `${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1,
+      ),
+      pods: changes.pods ?? this.latest?.pods ?? [],
+    });
+  };
+
   get latest(): TableContent | undefined {
     return this.contents[this.contents.length - 1];
   }
@@ -190,7 +207,7 @@ export async function startHarness(
     ...opts.backend,
   });
   const recorder = new Recorder();
-  await backend.start({ content: recorder.onContent, fresh: () => {} });
+  await backend.start({ content: recorder.onContent, changes: recorder.onChanges, fresh: () => {} });
   return {
     fake,
     backend,

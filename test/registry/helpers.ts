@@ -77,5 +77,11 @@ export const WARN = 40;
 
 /** A backend sink that hands content to `onContent` and ignores freshness. */
 export function sinkOf(onContent: (content: TableContent) => void): BackendSink {
-  return { content: onContent, fresh: () => {} };
+  return {
+    content: onContent,
+    changes: () => {
+      throw new Error('this backend delivers whole views only');
+    },
+    fresh: () => {},
+  };
 }

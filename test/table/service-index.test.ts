@@ -31,7 +31,8 @@ function randomService(pick: (n: number) => number, name: string, clusterIpHost:
     namespace,
     name,
     type: headless ? 'Headless' : 'ClusterIP',
-    clusterIPs: headless ? [] : [`10.96.0.${clusterIpHost}`],
+    // Unique per namespace and name: two services never share a cluster IP.
+    clusterIPs: headless ? [] : [`10.96.${NAMESPACES.indexOf(namespace)}.${clusterIpHost}`],
     ports: [],
     endpoints,
   };
@@ -45,7 +46,7 @@ function observe(index: ServiceIndex) {
     )
     .sort();
   const addresses = [
-    ...Array.from({ length: 40 }, (_, i) => `10.96.0.${i}`),
+    ...Array.from({ length: 120 }, (_, i) => `10.96.${Math.floor(i / 40)}.${i % 40}`),
     ...Array.from({ length: 20 }, (_, i) => `10.244.0.${i}`),
     ...Array.from({ length: 20 }, (_, i) => `fd00::${i.toString(16)}`),
   ];
@@ -84,6 +85,30 @@ describe('ServiceIndex updated in place', () => {
     }
     const fresh = new ServiceTable();
     fresh.setContent('registry', { namespaces: ['default'], services: [...current.values()], pods: [] });
+    expect(observe(table.current)).toEqual(observe(fresh.current));
+  });
+
+  it.each([6, 7, 8])('matches a fresh build after 300 random deltas from two backends (seed %i)', (seed) => {
+    const pick = random(seed);
+    const table = new ServiceTable();
+    const views = { kubernetes: new Map<string, Service>(), etcd: new Map<string, Service>() };
+    for (const backend of Object.keys(views))
+      table.setContent(backend, { namespaces: [], services: [], pods: [] });
+    for (let step = 0; step < 300; step++) {
+      const backend = pick(2) === 0 ? 'kubernetes' : 'etcd';
+      const name = `s${pick(30)}`;
+      const service = pick(4) === 0 ? undefined : randomService(pick, name, Number(name.slice(1)));
+      const key = service
+        ? `${service.namespace}/${name}`
+        : [...views[backend].keys()].find((k) => k.endsWith(`/${name}`));
+      if (!key) continue;
+      if (service) views[backend].set(key, service);
+      else views[backend].delete(key);
+      table.applyChanges(backend, { services: new Map([[key, service]]), namespaces: [`ns-${step % 3}`] });
+    }
+    const fresh = new ServiceTable();
+    for (const [backend, view] of Object.entries(views))
+      fresh.setContent(backend, { namespaces: ['ns-2'], services: [...view.values()], pods: [] });
     expect(observe(table.current)).toEqual(observe(fresh.current));
   });
 

@@ -4,13 +4,14 @@
 // never served.
 
 import type { Logger } from 'pino';
-import type { BackendSink, RegistryBackend } from '../backend.js';
+import type { BackendSink, RegistryBackend, ViewChanges } from '../backend.js';
+import type { Service } from '../../table/types.js';
 import type { ClusterObject } from '../model.js';
 import { ApiClient } from './api-client.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import type { KubernetesConnection } from './connection.js';
 import { KINDS, type KindName } from './kinds.js';
-import { type JoinMemo, joinKubernetesObjects } from './join.js';
+import { type ServiceObject, type SliceObject, joinKubernetesObjects, joinService } from './join.js';
 import { type KindStatus, Reflector } from './reflector.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './throttle.js';
 
@@ -74,7 +75,6 @@ export class KubernetesBackend implements RegistryBackend {
   private running: Promise<void>[] = [];
   private coalesceTimer?: NodeJS.Timeout;
   private heartbeat?: NodeJS.Timeout;
-  private readonly joinMemo: JoinMemo = new Map();
   /** performance.now() of the oldest change not yet delivered. */
   private pendingSince?: number;
   private lastSyncAt?: number;
@@ -205,14 +205,31 @@ export class KubernetesBackend implements RegistryBackend {
     this.coalesceTimer.unref();
   }
 
+  /**
+   * Hands the table what changed: the whole view the first time (and when a namespace selector's
+   * namespaces change, which can hide or show anything), afterwards only the services whose Service
+   * or slices changed, re-joined from the stores.
+   */
   private deliver(): void {
     this.coalesceTimer = undefined;
     if (this.closed || !this.sink) return;
-    const content = joinKubernetesObjects(this.objects(), this.joinMemo);
+    const touched = new Set<string>();
+    const changedKinds = new Set<KindName>();
+    for (const [name, reflector] of this.reflectors) {
+      const drained = reflector.store.drainTouched();
+      for (const key of drained.services) touched.add(key);
+      if (drained.changed) changedKinds.add(name);
+    }
+    const whole = !this.delivered || (changedKinds.has('namespaces') && !!this.opts.namespaceLabelSelector);
     const latency = performance.now() - (this.pendingSince ?? performance.now());
     this.pendingSince = undefined;
     try {
-      this.sink.content(content);
+      if (whole) {
+        const content = joinKubernetesObjects(this.objects());
+        this.sink.content(content);
+      } else {
+        this.sink.changes(this.changesFor(touched, changedKinds));
+      }
       // Only now may the table trust it: marking it fresh before the first content arrived would
       // answer NXDOMAIN from an empty view.
       this.delivered = true;
@@ -224,9 +241,36 @@ export class KubernetesBackend implements RegistryBackend {
     this.lastProgrammingLatencyMs = latency;
     this.opts.onProgrammingLatency?.(latency);
     this.logger.debug(
-      { services: content.services.length, pods: content.pods.length, latencyMs: Math.round(latency) },
-      'Kubernetes content delivered',
+      { whole, services: touched.size, latencyMs: Math.round(latency) },
+      'Kubernetes changes delivered',
     );
+  }
+
+  private changesFor(touched: Set<string>, changedKinds: Set<KindName>): ViewChanges {
+    const services = new Map<string, Service | undefined>();
+    const selected = this.opts.namespaceLabelSelector ? this.namespaceNames() : undefined;
+    for (const key of touched) {
+      const [service] = this.reflectors.get('services')!.store.forService(key) as ServiceObject[];
+      const visible = service && (!selected || selected.has(service.service.namespace));
+      const slices = this.reflectors.get('endpointslices')!.store.forService(key) as SliceObject[];
+      services.set(key, visible ? joinService(service, slices) : undefined);
+    }
+    const changes: ViewChanges = { services };
+    if (changedKinds.has('namespaces')) changes.namespaces = [...this.namespaceNames()].sort();
+    const pods = this.reflectors.get('pods');
+    if (pods && changedKinds.has('pods')) {
+      changes.pods = pods.store
+        .values()
+        .flatMap((o) => (o.kind === 'Pod' && (!selected || selected.has(o.pod.namespace)) ? [o.pod] : []));
+    }
+    return changes;
+  }
+
+  private namespaceNames(): Set<string> {
+    const names = new Set<string>();
+    for (const object of this.reflectors.get('namespaces')!.store.values())
+      if (object.kind === 'Namespace') names.add(object.name);
+    return names;
   }
 
   /** Every stored object; with a namespace selector, only those in the namespaces it selected. */

@@ -4,8 +4,8 @@
 import type { Endpoint, Pod, PortSpec, Service, TableContent } from '../../table/types.js';
 import type { ClusterObject } from '../model.js';
 
-type ServiceObject = Extract<ClusterObject, { kind: 'Service' }>;
-type SliceObject = Extract<ClusterObject, { kind: 'EndpointSlice' }>;
+export type ServiceObject = Extract<ClusterObject, { kind: 'Service' }>;
+export type SliceObject = Extract<ClusterObject, { kind: 'EndpointSlice' }>;
 
 /** What one joined service was built from, and the result: reused while the inputs are the same objects. */
 interface JoinedService {
@@ -76,7 +76,8 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[], memo?: 
   };
 }
 
-function joinService(object: ServiceObject, slices: SliceObject[]): Service {
+/** One service with the endpoints of its slices, each address once. */
+export function joinService(object: ServiceObject, slices: readonly SliceObject[]): Service {
   const service: Service = { ...object.service, clusterIPs: [...object.service.clusterIPs], endpoints: [] };
   const entry = { service, byIP: new Map<string, Endpoint>() };
   addEndpoints(entry, object.service.endpoints);

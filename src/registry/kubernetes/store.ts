@@ -15,9 +15,14 @@ interface Stored {
 }
 
 export class ObjectStore {
-  private objects = new Map<string, Stored>();
+  private readonly objects = new Map<string, Stored>();
   /** The last problem logged per rejected key, so a relist does not repeat it. */
   private rejected = new Map<string, string>();
+  /** Store keys of the objects feeding each service ("namespace/name"): its Service and its slices. */
+  private readonly byService = new Map<string, Set<string>>();
+  /** Services whose objects changed since the last drainTouched(). */
+  private touched = new Set<string>();
+  private changedSinceDrain = false;
 
   constructor(
     private readonly kind: WatchedKind,
@@ -32,12 +37,29 @@ export class ObjectStore {
     return [...this.objects.values()].map((s) => s.object);
   }
 
+  /** The objects of this kind that feed the service `serviceKey`. */
+  forService(serviceKey: string): ClusterObject[] {
+    const keys = this.byService.get(serviceKey);
+    if (!keys) return [];
+    return [...keys].map((key) => this.objects.get(key)!.object);
+  }
+
+  /**
+   * What changed since the last call: the services whose objects changed, and whether anything
+   * did (namespaces and pods feed no single service).
+   */
+  drainTouched(): { services: Set<string>; changed: boolean } {
+    const drained = { services: this.touched, changed: this.changedSinceDrain };
+    this.touched = new Set();
+    this.changedSinceDrain = false;
+    return drained;
+  }
+
   /** An ADDED or MODIFIED object. True when what DNS sees changed. */
   upsert(raw: unknown): boolean {
     const key = this.keyOf(raw);
     if (key === undefined) return false;
-    const next = this.convert(raw, key, this.objects.get(key));
-    return this.put(this.objects, key, next);
+    return this.put(key, this.convert(raw, key, this.objects.get(key)));
   }
 
   /** A DELETED object. */
@@ -45,32 +67,59 @@ export class ObjectStore {
     const key = this.keyOf(raw);
     if (key === undefined) return false;
     this.rejected.delete(key);
-    return this.objects.delete(key);
+    return this.put(key, undefined);
   }
 
   /** A full list: everything not in it is gone. True when what DNS sees changed. */
   replace(items: readonly unknown[]): boolean {
-    const fresh = new Map<string, Stored>();
     const seen = new Set<string>();
+    let changed = false;
     for (const raw of items) {
       const key = this.keyOf(raw);
       if (key === undefined) continue;
       seen.add(key);
-      this.put(fresh, key, this.convert(raw, key, this.objects.get(key)));
+      if (this.put(key, this.convert(raw, key, this.objects.get(key)))) changed = true;
     }
+    for (const key of [...this.objects.keys()])
+      if (!seen.has(key) && this.put(key, undefined)) changed = true;
     for (const key of this.rejected.keys()) if (!seen.has(key)) this.rejected.delete(key);
-    const changed =
-      fresh.size !== this.objects.size ||
-      [...fresh].some(([key, s]) => this.objects.get(key)?.fingerprint !== s.fingerprint);
-    this.objects = fresh;
     return changed;
   }
 
-  private put(into: Map<string, Stored>, key: string, next: Stored | undefined): boolean {
-    const before = into.get(key);
-    if (next === undefined) return into.delete(key);
-    into.set(key, next);
-    return before?.fingerprint !== next.fingerprint;
+  /** Stores `next` under `key` (or removes it); true, and the services it feeds noted, if DNS sees a change. */
+  private put(key: string, next: Stored | undefined): boolean {
+    const before = this.objects.get(key);
+    if (before?.fingerprint === next?.fingerprint) {
+      if (next) this.objects.set(key, { ...next, object: before!.object }); // keep identity: nothing changed
+      return false;
+    }
+    if (before) this.unlink(key, before.object);
+    if (next) {
+      this.objects.set(key, next);
+      this.link(key, next.object);
+    } else {
+      this.objects.delete(key);
+    }
+    this.changedSinceDrain = true;
+    return true;
+  }
+
+  private link(key: string, object: ClusterObject): void {
+    const service = serviceKeyOf(object);
+    if (service === undefined) return;
+    this.touched.add(service);
+    let keys = this.byService.get(service);
+    if (!keys) this.byService.set(service, (keys = new Set()));
+    keys.add(key);
+  }
+
+  private unlink(key: string, object: ClusterObject): void {
+    const service = serviceKeyOf(object);
+    if (service === undefined) return;
+    this.touched.add(service);
+    const keys = this.byService.get(service);
+    keys?.delete(key);
+    if (keys?.size === 0) this.byService.delete(service);
   }
 
   /** The stored form of `raw`: converted, the previous good version if it is invalid, or nothing. */
@@ -113,4 +162,11 @@ export class ObjectStore {
     if (!this.kind.namespaced) return name;
     return `${typeof namespace === 'string' ? namespace : ''}/${name}`;
   }
+}
+
+/** The service an object feeds: a Service its own, a slice the one it is labelled for. */
+function serviceKeyOf(object: ClusterObject): string | undefined {
+  if (object.kind === 'Service') return `${object.service.namespace}/${object.service.name}`;
+  if (object.kind === 'EndpointSlice') return `${object.namespace}/${object.serviceName}`;
+  return undefined;
 }
