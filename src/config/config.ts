@@ -19,10 +19,23 @@ export interface KubernetesConfig {
   namespaceLabels?: string;
 }
 
+export interface NacosConfig {
+  url: string;
+  api: 'v1' | 'v2' | 'v3';
+  /** DNS namespace → Nacos namespace ID ("" or "public" for the public namespace). */
+  namespaces: { dns: string; nacos: string }[];
+  group: string;
+  username?: string;
+  passwordFile?: string;
+  minPollMs: number;
+  relistMs: number;
+}
+
 export interface Config {
   /** Zone files to serve; undefined when another registry is configured and --zones is not. */
   zonesDir?: string;
   kubernetes?: KubernetesConfig;
+  nacos?: NacosConfig;
   /** Longest wait for registries to sync before serving anyway (SERVFAIL for unknown names). */
   startupTimeoutMs: number;
   /** A registry not resynced for this long makes the zone SERVFAIL; Infinity never. */
@@ -84,6 +97,30 @@ const OPTIONS = {
     type: 'string',
     metavar: 'EXPR',
     help: 'serve only namespaces matching this selector',
+  },
+  nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
+  'nacos-namespace-map': {
+    type: 'string',
+    metavar: 'NS=ID,...',
+    help: 'DNS namespace = Nacos namespace ID pairs (default default=public)',
+  },
+  'nacos-group': { type: 'string', metavar: 'GROUP', help: 'Nacos group to serve (default DEFAULT_GROUP)' },
+  'nacos-username': { type: 'string', metavar: 'USER', help: 'log in to Nacos as this user' },
+  'nacos-password-file': { type: 'string', metavar: 'FILE', help: 'password for --nacos-username' },
+  'nacos-api': {
+    type: 'string',
+    metavar: 'VERSION',
+    help: 'v1 (Nacos 1.x, 2.x) | v2 (2.2+) | v3 (3.x): HTTP API to use (default v1)',
+  },
+  'nacos-min-poll': {
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'shortest instance poll interval, whatever the server advises (default 1s; at most 30s)',
+  },
+  'nacos-relist': {
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'read the Nacos service lists again this often (default 10s)',
   },
   'startup-timeout': {
     type: 'string',
@@ -305,7 +342,7 @@ type Reader = (name: OptionName) => string | boolean | string[] | undefined;
 function zonesAndRegistries(
   read: Reader,
   checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
-): Pick<Config, 'zonesDir' | 'kubernetes'> {
+): Pick<Config, 'zonesDir' | 'kubernetes' | 'nacos'> {
   const optional = (name: OptionName) => read(name) as string | undefined;
   const kubernetesFlag = optional('kubernetes');
   const kubeconfig = optional('kubeconfig');
@@ -324,11 +361,74 @@ function zonesAndRegistries(
     ];
     for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
   }
+  const nacos = nacosConfig(optional, checked);
   const zones = optional('zones');
   return {
-    ...(zones !== undefined ? { zonesDir: zones } : kubernetes ? {} : { zonesDir: EMBEDDED_ZONES_DIR }),
+    ...(zones !== undefined
+      ? { zonesDir: zones }
+      : kubernetes || nacos
+        ? {}
+        : { zonesDir: EMBEDDED_ZONES_DIR }),
     ...(kubernetes ? { kubernetes } : {}),
+    ...(nacos ? { nacos } : {}),
   };
+}
+
+function nacosConfig(
+  optional: (name: OptionName) => string | undefined,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+): NacosConfig | undefined {
+  const url = optional('nacos');
+  if (url === undefined) return undefined;
+  checked('nacos', (value) => new URL(value), url);
+  const api = optional('nacos-api') ?? 'v1';
+  if (api !== 'v1' && api !== 'v2' && api !== 'v3') {
+    throw new ConfigError(`--nacos-api: "${api}": expected v1, v2 or v3`);
+  }
+  const namespaces = checked(
+    'nacos-namespace-map',
+    parseNamespaceMap,
+    optional('nacos-namespace-map') ?? 'default=public',
+  );
+  const username = optional('nacos-username');
+  const passwordFile = optional('nacos-password-file');
+  if ((username === undefined) !== (passwordFile === undefined)) {
+    throw new ConfigError('--nacos-username and --nacos-password-file go together');
+  }
+  const millis = (name: OptionName, fallback: string) =>
+    Math.round(checked(name, duration, optional(name) ?? fallback) * 1000);
+  const minPollMs = millis('nacos-min-poll', '1s');
+  if (minPollMs < 10 || minPollMs > 30_000) {
+    throw new ConfigError(`--nacos-min-poll: expected a duration from 10ms to 30s`);
+  }
+  return {
+    url,
+    api,
+    namespaces,
+    group: optional('nacos-group') ?? 'DEFAULT_GROUP',
+    ...(username !== undefined ? { username, passwordFile } : {}),
+    minPollMs,
+    relistMs: Math.max(100, millis('nacos-relist', '10s')),
+  };
+}
+
+/** `prod=33ea21bc-…,default=public`: DNS namespaces (labels) and the Nacos namespace IDs they serve. */
+function parseNamespaceMap(value: string): NacosConfig['namespaces'] {
+  const pairs = splitList(value).map((pair) => {
+    const at = pair.indexOf('=');
+    const dns = (at === -1 ? pair : pair.slice(0, at)).trim().toLowerCase();
+    if (at === -1 || !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(dns)) {
+      throw new Error(`"${pair}": expected dnsNamespace=nacosNamespaceId, the namespace a DNS label`);
+    }
+    return { dns, nacos: pair.slice(at + 1).trim() };
+  });
+  if (pairs.length === 0) throw new Error(`"${value}": expected at least one dnsNamespace=nacosNamespaceId`);
+  const seen = new Set<string>();
+  for (const { dns } of pairs) {
+    if (seen.has(dns)) throw new Error(`"${dns}" is mapped twice`);
+    seen.add(dns);
+  }
+  return pairs;
 }
 
 function splitList(value: string): string[] {

@@ -7,6 +7,7 @@ import type { RegistryBackend } from './backend.js';
 import { FileBackend } from './file/backend.js';
 import { KubernetesBackend } from './kubernetes/backend.js';
 import { resolveConnection } from './kubernetes/connection.js';
+import { NacosBackend } from './nacos/backend.js';
 
 export async function createBackends(config: Config, logger: Logger): Promise<RegistryBackend[]> {
   const backends: RegistryBackend[] = [];
@@ -29,6 +30,24 @@ export async function createBackends(config: Config, logger: Logger): Promise<Re
         watchPods: config.pods === 'verified',
         labelSelector: kubernetes.labels,
         namespaceLabelSelector: kubernetes.namespaceLabels,
+      }),
+    );
+  }
+  if (config.nacos) {
+    const { nacos } = config;
+    backends.push(
+      new NacosBackend({
+        url: nacos.url,
+        api: nacos.api,
+        namespaces: nacos.namespaces,
+        group: nacos.group,
+        ...(nacos.username !== undefined &&
+          nacos.passwordFile !== undefined && {
+            credentials: { username: nacos.username, passwordFile: nacos.passwordFile },
+          }),
+        minPollMs: nacos.minPollMs,
+        relistMs: nacos.relistMs,
+        logger: logger.child({ backend: 'nacos' }),
       }),
     );
   }

@@ -1,0 +1,405 @@
+// Serves Nacos services: per mapped namespace a loop lists the group's services (paged) and
+// re-lists them periodically; per service a poller reads its instance list at the interval the
+// server advises (`cacheMillis`, bounded). A poll that fails keeps that service's last good
+// instances; a server that is down keeps the whole last good view, and the table is told the view
+// is fresh only when the server answered.
+
+import type { Logger } from 'pino';
+import type { Endpoint, PortSpec, TableContent } from '../../table/types.js';
+import type { BackendSink, RegistryBackend } from '../backend.js';
+import { backoffDelay, sleep } from '../kubernetes/backoff.js';
+import { type NacosApi, NacosClient, type NacosCredentials } from './client.js';
+import { type InstanceList, readInstanceList } from './instances.js';
+import { serviceLabel } from './names.js';
+
+/** A DNS namespace served from a Nacos namespace ID ("" or "public" for the public namespace). */
+export interface NamespaceMapping {
+  dns: string;
+  nacos: string;
+}
+
+export interface NacosBackendOptions {
+  url: string;
+  /** Which HTTP API generation to speak. Default v1 (Nacos 1.x and 2.x). */
+  api?: NacosApi;
+  namespaces: NamespaceMapping[];
+  /** Default DEFAULT_GROUP. */
+  group?: string;
+  credentials?: NacosCredentials;
+  logger: Logger;
+  /** Bounds on the poll interval the server advises. Default 1 s .. 30 s. */
+  minPollMs?: number;
+  maxPollMs?: number;
+  /** Poll interval when the server advises none (3.x). Default 3 s, Nacos's defaultCacheMillis. */
+  defaultPollMs?: number;
+  /** Service lists are read again this often. Default 10 s. */
+  relistMs?: number;
+  /** Services per list page. Default 100. */
+  pageSize?: number;
+  requestTimeoutMs?: number;
+  /** Changes arriving within this window are delivered together. Default 5 ms. */
+  coalesceMs?: number;
+}
+
+export interface NacosBackendStatus {
+  /** Every namespace listed and every service in it polled at least once. */
+  synced: boolean;
+  services: number;
+  /** Services whose last poll failed: they serve their last good instances. */
+  failing: string[];
+  /** Services the server currently answers under its protection threshold (`ns/service`). */
+  protectionThreshold: string[];
+  /** How many times any service entered the protection threshold. */
+  protectionThresholdReached: number;
+  /** Successful logins (0 without credentials). */
+  logins: number;
+  /** ms since the epoch of the last answer from the server. */
+  lastSyncAt?: number;
+}
+
+export const DEFAULT_GROUP = 'DEFAULT_GROUP';
+export const DEFAULT_MIN_POLL_MS = 1000;
+export const DEFAULT_MAX_POLL_MS = 30_000;
+export const DEFAULT_POLL_MS = 3000;
+export const DEFAULT_RELIST_MS = 10_000;
+
+interface ServiceState {
+  mapping: NamespaceMapping;
+  /** The name as Nacos has it (case kept, group prefix stripped or not, as listed). */
+  nacosName: string;
+  label: string;
+  controller: AbortController;
+  /** The last good instances; undefined until the first successful poll. */
+  endpoints?: Endpoint[];
+  fingerprint?: string;
+  polled: boolean;
+  failures: number;
+  protected: boolean;
+  /** Problems already logged, so a bad instance is named once, not on every poll. */
+  logged: Set<string>;
+}
+
+export class NacosBackend implements RegistryBackend {
+  readonly name = 'nacos';
+  private readonly client: NacosClient;
+  private readonly logger: Logger;
+  private readonly group: string;
+  private readonly controller = new AbortController();
+  private readonly services = new Map<string, ServiceState>();
+  /** Names skipped (not DNS labels, or a case-fold collision), so each is logged once. */
+  private readonly skipped = new Set<string>();
+  private readonly listed = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private readonly syncWaiters = new Set<(synced: boolean) => void>();
+  private sink?: BackendSink;
+  private coalesceTimer?: NodeJS.Timeout;
+  private delivered = false;
+  private closed = false;
+  private lastSyncAt?: number;
+  private protectionThresholdReached = 0;
+
+  constructor(private readonly opts: NacosBackendOptions) {
+    this.logger = opts.logger;
+    this.group = opts.group ?? DEFAULT_GROUP;
+    this.client = new NacosClient({
+      url: opts.url,
+      api: opts.api ?? 'v1',
+      ...(opts.credentials && { credentials: opts.credentials }),
+      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+    });
+  }
+
+  start(sink: BackendSink): Promise<void> {
+    if (this.sink) throw new Error('NacosBackend.start() was already called');
+    if (this.closed) throw new Error('NacosBackend was closed');
+    this.sink = sink;
+    this.logger.info(
+      {
+        server: this.client.origin,
+        api: this.opts.api ?? 'v1',
+        group: this.group,
+        namespaces: Object.fromEntries(this.opts.namespaces.map((m) => [m.dns, m.nacos])),
+        ...(this.opts.credentials && { username: this.opts.credentials.username }),
+      },
+      'syncing from Nacos',
+    );
+    for (const mapping of this.opts.namespaces) this.track(this.listLoop(mapping));
+    return Promise.resolve();
+  }
+
+  status(): NacosBackendStatus {
+    const key = (s: ServiceState) => `${s.mapping.dns}/${s.label}`;
+    const states = [...this.services.values()];
+    return {
+      synced: this.delivered,
+      services: states.length,
+      failing: states.filter((s) => s.failures > 0).map(key),
+      protectionThreshold: states.filter((s) => s.protected).map(key),
+      protectionThresholdReached: this.protectionThresholdReached,
+      logins: this.client.tokens?.logins ?? 0,
+      ...(this.lastSyncAt !== undefined && { lastSyncAt: this.lastSyncAt }),
+    };
+  }
+
+  whenSynced(timeoutMs: number): Promise<boolean> {
+    if (this.delivered) return Promise.resolve(true);
+    if (this.closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (synced: boolean) => {
+        clearTimeout(timer);
+        this.syncWaiters.delete(done);
+        resolve(synced);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.syncWaiters.add(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller.abort(new Error('Nacos backend closed'));
+    for (const state of this.services.values()) state.controller.abort();
+    clearTimeout(this.coalesceTimer);
+    for (const waiter of [...this.syncWaiters]) waiter(false);
+    while (this.running.size > 0) await Promise.all(this.running);
+  }
+
+  private track(loop: Promise<void>): void {
+    this.running.add(loop);
+    void loop.finally(() => this.running.delete(loop));
+  }
+
+  private async listLoop(mapping: NamespaceMapping): Promise<void> {
+    const signal = this.controller.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      let wait = this.opts.relistMs ?? DEFAULT_RELIST_MS;
+      try {
+        const names = await this.client.listServices(
+          mapping.nacos,
+          this.group,
+          this.opts.pageSize ?? 100,
+          signal,
+        );
+        if (failures > 0) this.logger.info({ namespace: mapping.dns }, 'Nacos service list readable again');
+        failures = 0;
+        this.reconcile(mapping, names);
+        this.listed.add(mapping.dns);
+        this.answered();
+        this.checkSynced();
+      } catch (error) {
+        if (signal.aborted) return;
+        failures += 1;
+        if (failures === 1) {
+          this.logger.warn(
+            { namespace: mapping.dns, nacosNamespace: mapping.nacos, err: (error as Error).message },
+            'listing Nacos services failed; serving the last good view',
+          );
+        }
+        wait = backoffDelay(failures, { initialMs: this.minPoll, maxMs: this.maxPoll });
+      }
+      if (!(await this.pause(wait, signal))) return;
+    }
+  }
+
+  /** Starts pollers for services that appeared, stops those of services that went. */
+  private reconcile(mapping: NamespaceMapping, names: string[]): void {
+    const wanted = new Map<string, string>();
+    const skippedNow = new Set<string>();
+    for (const name of [...new Set(names)].sort()) {
+      const label = serviceLabel(name);
+      const key = `${mapping.dns}/${name}`;
+      let reason: string | undefined;
+      if (label === undefined) reason = 'its name, lower-cased, is not a DNS label';
+      else if (wanted.has(label)) reason = `"${wanted.get(label)}" already serves ${label}.${mapping.dns}`;
+      if (reason === undefined) {
+        wanted.set(label!, name);
+        continue;
+      }
+      skippedNow.add(key);
+      if (!this.skipped.has(key)) {
+        this.skipped.add(key);
+        this.logger.warn({ namespace: mapping.dns, service: name }, `Nacos service skipped: ${reason}`);
+      }
+    }
+    for (const key of [...this.skipped]) {
+      if (key.startsWith(`${mapping.dns}/`) && !skippedNow.has(key)) this.skipped.delete(key);
+    }
+    for (const [key, state] of this.services) {
+      if (state.mapping !== mapping || wanted.get(state.label) === state.nacosName) continue;
+      state.controller.abort();
+      this.services.delete(key);
+      this.logger.info({ namespace: mapping.dns, service: state.nacosName }, 'Nacos service gone');
+      this.changed();
+    }
+    for (const [label, nacosName] of wanted) {
+      const key = `${mapping.dns}/${label}`;
+      if (this.services.has(key)) continue;
+      const state: ServiceState = {
+        mapping,
+        nacosName,
+        label,
+        controller: new AbortController(),
+        polled: false,
+        failures: 0,
+        protected: false,
+        logged: new Set(),
+      };
+      this.services.set(key, state);
+      this.track(this.pollLoop(state));
+    }
+  }
+
+  private async pollLoop(state: ServiceState): Promise<void> {
+    const signal = AbortSignal.any([this.controller.signal, state.controller.signal]);
+    const where = { namespace: state.mapping.dns, service: state.nacosName };
+    while (!signal.aborted) {
+      let wait: number;
+      try {
+        const body = await this.client.listInstances(
+          state.mapping.nacos,
+          this.group,
+          state.nacosName,
+          signal,
+        );
+        const list = readInstanceList(body);
+        if (signal.aborted) return;
+        if (state.failures > 0) this.logger.info(where, 'Nacos service polled again');
+        state.failures = 0;
+        this.apply(state, list);
+        this.answered();
+        wait = this.clamp(list.cacheMillis ?? this.opts.defaultPollMs ?? DEFAULT_POLL_MS);
+      } catch (error) {
+        if (signal.aborted) return;
+        state.failures += 1;
+        if (state.failures === 1) {
+          this.logger.warn(
+            { ...where, err: (error as Error).message },
+            'polling Nacos instances failed; keeping their last good list',
+          );
+        }
+        wait = backoffDelay(state.failures, { initialMs: this.minPoll, maxMs: this.maxPoll });
+      }
+      if (!state.polled) {
+        state.polled = true;
+        this.checkSynced();
+      }
+      if (!(await this.pause(wait, signal))) return;
+    }
+  }
+
+  private apply(state: ServiceState, list: InstanceList): void {
+    const where = { namespace: state.mapping.dns, service: state.nacosName };
+    const problems = new Set(list.problems.map((p) => `${p.instance}: ${p.problem}`));
+    for (const problem of problems) {
+      if (!state.logged.has(problem)) this.logger.warn({ ...where, problem }, 'Nacos instance skipped');
+    }
+    state.logged = problems;
+    if (list.reachProtectionThreshold !== state.protected) {
+      state.protected = list.reachProtectionThreshold;
+      if (state.protected) {
+        this.protectionThresholdReached += 1;
+        this.logger.warn(
+          where,
+          'Nacos protection threshold reached: the server lists unhealthy instances as healthy, and they are served',
+        );
+      } else {
+        this.logger.info(where, 'Nacos protection threshold cleared');
+      }
+    }
+    const fingerprint = JSON.stringify(list.endpoints);
+    if (fingerprint === state.fingerprint) return;
+    state.fingerprint = fingerprint;
+    state.endpoints = list.endpoints;
+    this.changed();
+  }
+
+  /** The server answered: the view is current (once it has been delivered at all). */
+  private answered(): void {
+    this.lastSyncAt = Date.now();
+    if (this.delivered) this.sink?.fresh();
+  }
+
+  private checkSynced(): void {
+    if (this.delivered || this.coalesceTimer) return;
+    const allListed = this.opts.namespaces.every((m) => this.listed.has(m.dns));
+    if (allListed && [...this.services.values()].every((s) => s.polled)) this.changed();
+  }
+
+  private changed(): void {
+    if (this.closed) return;
+    if (!this.delivered) {
+      const allListed = this.opts.namespaces.every((m) => this.listed.has(m.dns));
+      if (!allListed || ![...this.services.values()].every((s) => s.polled)) return;
+    }
+    this.coalesceTimer ??= setTimeout(() => this.deliver(), this.opts.coalesceMs ?? 5);
+    this.coalesceTimer.unref();
+  }
+
+  private deliver(): void {
+    this.coalesceTimer = undefined;
+    if (this.closed || !this.sink) return;
+    const content = this.content();
+    try {
+      this.sink.content(content);
+      if (!this.delivered) {
+        this.delivered = true;
+        this.logger.info({ services: content.services.length }, 'Nacos synced');
+      }
+      this.sink.fresh();
+      for (const waiter of [...this.syncWaiters]) waiter(true);
+    } catch (error) {
+      this.logger.error({ err: error }, 'applying Nacos content failed');
+    }
+  }
+
+  private content(): TableContent {
+    const content: TableContent = {
+      namespaces: [...new Set(this.opts.namespaces.map((m) => m.dns))],
+      services: [],
+      pods: [],
+    };
+    for (const state of this.services.values()) {
+      if (state.endpoints === undefined) continue;
+      content.services.push({
+        namespace: state.mapping.dns,
+        name: state.label,
+        type: 'Headless',
+        clusterIPs: [],
+        ports: uniquePorts(state.endpoints),
+        endpoints: state.endpoints,
+      });
+    }
+    return content;
+  }
+
+  private get minPoll(): number {
+    return this.opts.minPollMs ?? DEFAULT_MIN_POLL_MS;
+  }
+
+  private get maxPoll(): number {
+    return Math.max(this.minPoll, this.opts.maxPollMs ?? DEFAULT_MAX_POLL_MS);
+  }
+
+  private clamp(ms: number): number {
+    return Math.min(this.maxPoll, Math.max(this.minPoll, ms));
+  }
+
+  /** Waits `ms`; false once the backend (or the service) is stopped. */
+  private async pause(ms: number, signal: AbortSignal): Promise<boolean> {
+    try {
+      await sleep(ms, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function uniquePorts(endpoints: Endpoint[]): PortSpec[] {
+  const ports = new Map<string, PortSpec>();
+  for (const port of endpoints.flatMap((e) => e.ports)) ports.set(`${port.name}/${port.port}`, port);
+  return [...ports.values()];
+}
