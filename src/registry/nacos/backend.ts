@@ -7,7 +7,8 @@
 import type { Logger } from 'pino';
 import type { Endpoint, PortSpec, TableContent } from '../../table/types.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
-import { backoffDelay, sleep } from '../kubernetes/backoff.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import { backoffDelay } from '../kubernetes/backoff.js';
 import { type NacosApi, NacosClient, type NacosCredentials } from './client.js';
 import { type InstanceList, readInstanceList } from './instances.js';
 import { serviceLabel } from './names.js';
@@ -387,10 +388,14 @@ export class NacosBackend implements RegistryBackend {
     return Math.min(this.maxPoll, Math.max(this.minPoll, ms));
   }
 
-  /** Waits `ms`; false once the backend (or the service) is stopped. */
+  /**
+   * Waits `ms`; false once the backend (or the service) is stopped. Unlike a watch, polling holds
+   * no connection open between requests: this timer is what keeps the process alive meanwhile
+   * (during start-up nothing else does), and close() aborts it.
+   */
   private async pause(ms: number, signal: AbortSignal): Promise<boolean> {
     try {
-      await sleep(ms, signal);
+      await delay(ms, undefined, { signal });
       return true;
     } catch {
       return false;
