@@ -107,6 +107,7 @@ export class NacosBackend implements RegistryBackend {
       api: opts.api ?? 'v1',
       ...(opts.credentials && { credentials: opts.credentials }),
       ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+      signal: this.controller.signal,
     });
   }
 

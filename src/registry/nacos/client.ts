@@ -27,6 +27,11 @@ export interface NacosClientOptions {
   /** Per request. Default 5 s. */
   requestTimeoutMs?: number;
   now?: () => number;
+  /**
+   * The client's lifetime: a login serves every request waiting for a token, so it must not be
+   * cancelled with the one request (a service's poll) that happened to start it.
+   */
+  signal?: AbortSignal;
 }
 
 export class NacosRequestError extends Error {
@@ -64,7 +69,9 @@ export class NacosClient {
     this.base = url.origin + (path.endsWith('/nacos') ? path : `${path}/nacos`);
     this.api = opts.api;
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
-    if (opts.credentials) this.tokens = new TokenKeeper((signal) => this.login(signal), opts.now);
+    if (opts.credentials) {
+      this.tokens = new TokenKeeper((signal) => this.login(opts.signal ?? signal), opts.now);
+    }
   }
 
   /** Every service name of a namespace and group, page by page. */
