@@ -37,7 +37,13 @@ export async function startNacos(
   });
   const contents: TableContent[] = [];
   let fresh = 0;
-  await backend.start({ content: (c) => void contents.push(c), fresh: () => void (fresh += 1) });
+  await backend.start({
+    content: (c) => void contents.push(c),
+    changes: () => {
+      throw new Error('the Nacos backend delivers whole views');
+    },
+    fresh: () => void (fresh += 1),
+  });
   const latest = () => contents.at(-1);
   return {
     fake,
