@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The clusterdns command: parse flags and environment, start serving, stop cleanly on a signal.
+// `clusterdns register ...` keeps an instance registered in etcd instead (registry/etcd/).
 import { readFileSync } from 'node:fs';
 import { ClusterDns } from './app.js';
 import { ConfigError, parseCommandLine, usage } from './config/config.js';
@@ -13,6 +14,11 @@ function version(): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'register') {
+    // A separate command with its own flags: loaded only when asked for.
+    const { runRegisterCommand } = await import('./registry/etcd/register-command.js');
+    process.exit(await runRegisterCommand(process.argv.slice(3)));
+  }
   let command;
   try {
     command = parseCommandLine(process.argv.slice(2));

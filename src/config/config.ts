@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
 import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
+import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
 
 export interface KubernetesConfig {
@@ -35,6 +36,7 @@ export interface Config {
   /** Zone files to serve; undefined when another registry is configured and --zones is not. */
   zonesDir?: string;
   kubernetes?: KubernetesConfig;
+  etcd?: EtcdConfig;
   nacos?: NacosConfig;
   /** Longest wait for registries to sync before serving anyway (SERVFAIL for unknown names). */
   startupTimeoutMs: number;
@@ -98,6 +100,7 @@ const OPTIONS = {
     metavar: 'EXPR',
     help: 'serve only namespaces matching this selector',
   },
+  ...ETCD_OPTIONS,
   nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
   'nacos-namespace-map': {
     type: 'string',
@@ -230,7 +233,12 @@ export function envName(option: string): string {
 }
 
 export function usage(): string {
-  const lines = ['Usage: clusterdns [options]', '', 'Options (each also read from CLUSTERDNS_<OPTION>):'];
+  const lines = [
+    'Usage: clusterdns [options]',
+    '       clusterdns register --help    keep an instance registered in etcd',
+    '',
+    'Options (each also read from CLUSTERDNS_<OPTION>):',
+  ];
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     const flag = `--${name}${spec.metavar ? ` ${spec.metavar}` : ''}`;
     lines.push(`  ${flag.padEnd(30)} ${spec.help}`);
@@ -342,7 +350,7 @@ type Reader = (name: OptionName) => string | boolean | string[] | undefined;
 function zonesAndRegistries(
   read: Reader,
   checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
-): Pick<Config, 'zonesDir' | 'kubernetes' | 'nacos'> {
+): Pick<Config, 'zonesDir' | 'kubernetes' | 'etcd' | 'nacos'> {
   const optional = (name: OptionName) => read(name) as string | undefined;
   const kubernetesFlag = optional('kubernetes');
   const kubeconfig = optional('kubeconfig');
@@ -361,15 +369,19 @@ function zonesAndRegistries(
     ];
     for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
   }
+  let etcd: EtcdConfig | undefined;
+  try {
+    etcd = etcdConfigFrom(optional);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   const nacos = nacosConfig(optional, checked);
   const zones = optional('zones');
+  const registry = kubernetes || etcd || nacos;
   return {
-    ...(zones !== undefined
-      ? { zonesDir: zones }
-      : kubernetes || nacos
-        ? {}
-        : { zonesDir: EMBEDDED_ZONES_DIR }),
+    ...(zones !== undefined ? { zonesDir: zones } : registry ? {} : { zonesDir: EMBEDDED_ZONES_DIR }),
     ...(kubernetes ? { kubernetes } : {}),
+    ...(etcd ? { etcd } : {}),
     ...(nacos ? { nacos } : {}),
   };
 }

@@ -7,6 +7,9 @@ import type { RegistryBackend } from './backend.js';
 import { FileBackend } from './file/backend.js';
 import { KubernetesBackend } from './kubernetes/backend.js';
 import { resolveConnection } from './kubernetes/connection.js';
+import { EtcdBackend } from './etcd/backend.js';
+import { connectEtcd, describeConnection } from './etcd/connection.js';
+import { parseZone } from '../resolve/zones.js';
 import { NacosBackend } from './nacos/backend.js';
 
 export async function createBackends(config: Config, logger: Logger): Promise<RegistryBackend[]> {
@@ -30,6 +33,18 @@ export async function createBackends(config: Config, logger: Logger): Promise<Re
         watchPods: config.pods === 'verified',
         labelSelector: kubernetes.labels,
         namespaceLabelSelector: kubernetes.namespaceLabels,
+      }),
+    );
+  }
+  if (config.etcd) {
+    backends.push(
+      new EtcdBackend({
+        client: await connectEtcd(config.etcd),
+        prefix: config.etcd.prefix,
+        // Keys map only under a forward zone's `svc` layout: reverse zones are answered from the table.
+        zones: config.zones.map(parseZone).flatMap((zone) => (zone.kind === 'forward' ? [zone.name] : [])),
+        logger: logger.child({ backend: 'etcd' }),
+        connection: describeConnection(config.etcd),
       }),
     );
   }

@@ -1,0 +1,109 @@
+// How to reach etcd, shared by the backend and `clusterdns register`: endpoints, TLS files, and
+// a user whose password is read from a file (never from the command line, never logged).
+
+import { readFile } from 'node:fs/promises';
+import { Etcd3, type IOptions } from 'etcd3';
+import { backoffDelay } from '../kubernetes/backoff.js';
+
+export interface EtcdConnectionConfig {
+  endpoints: string[];
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  username?: string;
+  passwordFile?: string;
+}
+
+/** Checks `--etcd URL[,URL...]`; throws a message naming the bad URL. */
+export function parseEndpoints(text: string): string[] {
+  const endpoints = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (endpoints.length === 0) throw new Error('expected one or more URLs such as http://127.0.0.1:2379');
+  for (const endpoint of endpoints) {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new Error(`"${endpoint}" is not a URL; expected e.g. http://127.0.0.1:2379`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new Error(`"${endpoint}" must start with http:// or https://`);
+    }
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
+      throw new Error(`"${endpoint}" must be only a scheme, host and port`);
+    }
+  }
+  return endpoints;
+}
+
+/** Checks that the TLS and user settings come in the pairs they need. */
+export function checkConnection(config: EtcdConnectionConfig): void {
+  if ((config.certFile === undefined) !== (config.keyFile === undefined)) {
+    throw new Error('--etcd-cert-file and --etcd-key-file go together: give both or neither');
+  }
+  if ((config.username === undefined) !== (config.passwordFile === undefined)) {
+    throw new Error('--etcd-username and --etcd-password-file go together: give both or neither');
+  }
+  const https = config.endpoints.some((e) => e.startsWith('https:'));
+  if (!https && (config.caFile || config.certFile)) {
+    throw new Error('--etcd-ca-file and --etcd-cert-file need https:// --etcd URLs');
+  }
+}
+
+/** Endpoints and how we authenticate, for a start-up log line: no secrets. */
+export function describeConnection(config: EtcdConnectionConfig): Record<string, unknown> {
+  return {
+    endpoints: config.endpoints,
+    tls: config.endpoints.some((e) => e.startsWith('https:')),
+    ...(config.certFile ? { clientCert: config.certFile } : {}),
+    ...(config.username ? { username: config.username } : {}),
+  };
+}
+
+/** A client for `config`; reads the TLS and password files now, so a missing one fails at start. */
+export async function connectEtcd(config: EtcdConnectionConfig): Promise<Etcd3> {
+  const options: IOptions = {
+    hosts: config.endpoints,
+    dialTimeout: 3000,
+    // gRPC's own reconnect backoff grows to 2 minutes; a DNS server wants its registry back sooner.
+    grpcOptions: {
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 5000,
+    },
+    faultHandling: { watchBackoff: watchBackoff(1) },
+  };
+  // https:// endpoints without these files verify the server against the system's roots.
+  if (config.caFile || config.certFile) {
+    options.credentials = {
+      // etcd3's typing wants a CA, but gRPC falls back to the system's roots without one.
+      rootCertificate: (config.caFile
+        ? await readSetting(config.caFile, '--etcd-ca-file')
+        : undefined) as Buffer,
+      ...(config.certFile ? { certChain: await readSetting(config.certFile, '--etcd-cert-file') } : {}),
+      ...(config.keyFile ? { privateKey: await readSetting(config.keyFile, '--etcd-key-file') } : {}),
+    };
+  }
+  if (config.username !== undefined && config.passwordFile !== undefined) {
+    const password = (await readSetting(config.passwordFile, '--etcd-password-file')).toString('utf8');
+    options.auth = { username: config.username, password: password.replace(/\r?\n$/, '') };
+  }
+  return new Etcd3(options);
+}
+
+/** Watch reconnects: 200 ms doubling to 5 s, jittered; the library's default climbs to 30 s. */
+function watchBackoff(attempt: number): { duration: number; next(): ReturnType<typeof watchBackoff> } {
+  return {
+    duration: backoffDelay(attempt, { initialMs: 200, maxMs: 5000 }),
+    next: () => watchBackoff(attempt + 1),
+  };
+}
+
+async function readSetting(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new Error(`${what}: cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}

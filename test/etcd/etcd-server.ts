@@ -1,0 +1,105 @@
+// A real single-member etcd for tests: loopback-only client and peer URLs on free high ports (never
+// 2379/2380, where a system etcd may listen), a temporary data directory, stopped by its PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../helpers/cli.js';
+import { requireTool } from '../helpers/tools.js';
+
+export interface EtcdServer {
+  /** The client URL, http://127.0.0.1:<port>. */
+  url: string;
+  pid: () => number;
+  /** What etcd printed, for failure messages. */
+  output: () => string;
+  /** SIGKILL: no clean shutdown, as a crash or an OOM kill would do it. */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports and data directory. */
+  restart(): Promise<void>;
+  /** Stops it and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/** Whether etcd is installed; missing under CI fails, missing locally skips with a printed reason. */
+export function hasEtcd(): boolean {
+  return requireTool('etcd', ['--version'], 'etcd-server');
+}
+
+export async function startEtcd(): Promise<EtcdServer> {
+  const dir = await mkdtemp(join(tmpdir(), 'clusterdns-etcd-'));
+  const clientPort = await freePort();
+  let peerPort = await freePort();
+  while (peerPort === clientPort) peerPort = await freePort();
+  const url = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    '--name',
+    'test',
+    '--data-dir',
+    join(dir, 'data'),
+    '--listen-client-urls',
+    url,
+    '--advertise-client-urls',
+    url,
+    '--listen-peer-urls',
+    peer,
+    '--initial-advertise-peer-urls',
+    peer,
+    '--initial-cluster',
+    `test=${peer}`,
+    '--initial-cluster-state',
+    'new',
+    '--log-level',
+    'warn',
+  ];
+  let child: ChildProcess | undefined;
+  let output = '';
+  let exited: Promise<void> = Promise.resolve();
+
+  const launch = async () => {
+    // Only our flags: ETCD_* variables from the environment would change what it listens on.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('ETCD')));
+    const started = spawn('etcd', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    started.stdout!.on('data', (chunk) => (output += chunk));
+    started.stderr!.on('data', (chunk) => (output += chunk));
+    exited = new Promise((resolve) => started.once('exit', () => resolve()));
+    await waitHealthy(url, started, () => output);
+  };
+  const kill = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      process.kill(child.pid!, 'SIGKILL');
+      await exited;
+    }
+  };
+
+  await launch();
+  return {
+    url,
+    pid: () => child!.pid!,
+    output: () => output,
+    kill,
+    restart: launch,
+    async stop() {
+      await kill();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitHealthy(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      const body = (await response.json()) as { health?: string };
+      if (body.health === 'true') return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`etcd did not become healthy within 15 s:\n${output()}`);
+}
