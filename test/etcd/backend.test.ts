@@ -1,0 +1,193 @@
+// The etcd backend against a real etcd: one read then a watch, SkyDNS values mapped onto the table,
+// bad values skipped, a connection cut (changes made meanwhile arrive), and a compaction during the
+// cut that forces a new read.
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdBackend } from '../../src/registry/etcd/backend.js';
+import { connectEtcd } from '../../src/registry/etcd/connection.js';
+import type { TableContent } from '../../src/table/types.js';
+import { WARN, capturingLogger } from '../registry/helpers.js';
+import { type EtcdServer, hasEtcd, startEtcd } from './etcd-server.js';
+import { startTcpProxy } from './tcp-proxy.js';
+
+const haveEtcd = hasEtcd();
+
+async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe.skipIf(!haveEtcd)('etcd backend', () => {
+  let etcd: EtcdServer;
+  let writer: Etcd3;
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    writer = new Etcd3({ hosts: etcd.url });
+  });
+  afterAll(async () => {
+    writer?.close();
+    await etcd?.stop();
+  });
+
+  async function startBackend(prefix: string, url = etcd.url) {
+    const { logger, lines } = capturingLogger();
+    const contents: TableContent[] = [];
+    let fresh = 0;
+    const backend = new EtcdBackend({
+      client: await connectEtcd({ endpoints: [url] }),
+      prefix,
+      zones: ['cluster.local'],
+      logger,
+    });
+    await backend.start({ content: (c) => contents.push(c), fresh: () => void fresh++ });
+    return {
+      backend,
+      lines,
+      contents,
+      fresh: () => fresh,
+      last: () => contents.at(-1),
+      /** `ns/svc ip,ip` per service with endpoints, or `ns/svc -> target` for aliases. */
+      summary: () =>
+        (contents.at(-1)?.services ?? []).map((s) =>
+          s.type === 'ExternalName'
+            ? `${s.namespace}/${s.name} -> ${s.externalName}`
+            : `${s.namespace}/${s.name} ${s.endpoints.map((e) => e.ip).join(',')}`,
+        ),
+    };
+  }
+
+  it('maps SkyDNS data onto the table: addresses, SRV ports, aliases; then follows the watch', async () => {
+    const p = '/t1/local/cluster/svc';
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1","port":8080,"portname":"http"}');
+    await writer
+      .put(`${p}/shop/web/x2`)
+      .value('{"host":"10.0.0.2","port":8080,"portname":"http","priority":5,"weight":30}');
+    await writer.put(`${p}/shop/search`).value('{"host":"www.example.com."}');
+    await writer.put('/t1/com/example/www').value('{"host":"192.0.2.1"}');
+    const b = await startBackend('/t1');
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      expect(b.fresh()).toBeGreaterThan(0);
+      const content = b.last()!;
+      expect(content.namespaces).toEqual(['shop']);
+      expect(b.summary()).toEqual(['shop/search -> www.example.com', 'shop/web 10.0.0.1,10.0.0.2']);
+      const web = content.services.find((s) => s.name === 'web')!;
+      expect(web.type).toBe('Headless');
+      expect(web.endpoints).toEqual([
+        {
+          ip: '10.0.0.1',
+          hostname: 'x1',
+          ready: true,
+          ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+        },
+        {
+          ip: '10.0.0.2',
+          hostname: 'x2',
+          ready: true,
+          ports: [{ name: 'http', protocol: 'TCP', port: 8080 }],
+          priority: 5,
+          weight: 30,
+        },
+      ]);
+      expect(b.lines.some((l) => l.msg === 'etcd key skipped: not in a served cluster zone')).toBe(true);
+
+      const freshBefore = b.fresh();
+      await writer.put(`${p}/shop/web/x3`).value('{"host":"10.0.0.3"}');
+      await writer.delete().key(`${p}/shop/web/x1`);
+      await waitFor('the watch to deliver', () => b.summary()[1] === 'shop/web 10.0.0.2,10.0.0.3');
+      expect(b.fresh()).toBeGreaterThan(freshBefore);
+      // One read only: the changes came by the watch.
+      expect(b.lines.filter((l) => l.msg === 'etcd prefix read')).toHaveLength(1);
+    } finally {
+      await b.backend.close();
+    }
+  });
+
+  it('skips a malformed value with a log line naming its key while the others serve', async () => {
+    const p = '/t2/local/cluster/svc';
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1"}');
+    await writer.put(`${p}/shop/web/bad`).value('{"host":"10.0.0.2",');
+    const b = await startBackend('/t2');
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      expect(b.summary()).toEqual(['shop/web 10.0.0.1']);
+      const warned = () => b.lines.filter((l) => l.level === WARN).map((l) => l.msg);
+      expect(warned()).toEqual([
+        expect.stringMatching(
+          /^etcd key \/t2\/local\/cluster\/svc\/shop\/web\/bad skipped: value is not JSON/,
+        ),
+      ]);
+      // One arriving by the watch, too.
+      await writer.put(`${p}/shop/web/worse`).value('{"host":"10.0.0.3","port":99999}');
+      await writer.put(`${p}/shop/web/x4`).value('{"host":"10.0.0.4"}');
+      await waitFor('x4', () => b.summary()[0] === 'shop/web 10.0.0.1,10.0.0.4');
+      expect(warned()[1]).toBe(
+        'etcd key /t2/local/cluster/svc/shop/web/worse skipped: port: expected an integer 0-65535, got 99999',
+      );
+    } finally {
+      await b.backend.close();
+    }
+  });
+
+  it('keeps the last view through a cut connection; changes made meanwhile arrive after it', async () => {
+    const p = '/t3/local/cluster/svc';
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1"}');
+    const proxy = await startTcpProxy(new URL(etcd.url));
+    const b = await startBackend('/t3', proxy.url);
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      proxy.cut();
+      await waitFor('the watch to notice', () =>
+        b.lines.some((l) => l.msg === 'etcd watch disconnected; serving the last good view'),
+      );
+      const delivered = b.contents.length;
+      await writer.put(`${p}/shop/web/x2`).value('{"host":"10.0.0.2"}');
+      await writer.delete().key(`${p}/shop/web/x1`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(b.contents).toHaveLength(delivered);
+      expect(b.summary()).toEqual(['shop/web 10.0.0.1']);
+      proxy.restore();
+      await waitFor('the changes', () => b.summary()[0] === 'shop/web 10.0.0.2', 10_000);
+      // The watch resumed where it stopped: no second read was needed.
+      expect(b.lines.filter((l) => l.msg === 'etcd prefix read')).toHaveLength(1);
+      expect(b.lines.some((l) => l.msg === 'etcd watch resumed')).toBe(true);
+    } finally {
+      await b.backend.close();
+      await proxy.close();
+    }
+  });
+
+  it('reads the prefix again when a compaction removed the revisions its watch would resume from', async () => {
+    const p = '/t4/local/cluster/svc';
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1"}');
+    await writer.put(`${p}/shop/api/a1`).value('{"host":"10.0.2.1"}');
+    const proxy = await startTcpProxy(new URL(etcd.url));
+    const b = await startBackend('/t4', proxy.url);
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      proxy.cut();
+      await writer.put(`${p}/shop/web/x2`).value('{"host":"10.0.0.2"}');
+      await writer.delete().key(`${p}/shop/api/a1`);
+      const { header } = await writer.put(`${p}/shop/web/x3`).value('{"host":"10.0.0.3"}').exec();
+      await writer.kv.compact({ revision: header.revision, physical: true });
+      proxy.restore();
+      await waitFor(
+        'the re-read',
+        () => b.summary().join(' ') === 'shop/web 10.0.0.1,10.0.0.2,10.0.0.3',
+        10_000,
+      );
+      expect(b.lines.some((l) => l.msg === 'etcd watch cancelled; reading the prefix again')).toBe(true);
+      expect(b.lines.filter((l) => l.msg === 'etcd prefix read')).toHaveLength(2);
+      // And it watches again from the new read.
+      await writer.put(`${p}/shop/api/a2`).value('{"host":"10.0.2.2"}');
+      await waitFor('the new watch', () => b.summary()[0] === 'shop/api 10.0.2.2');
+    } finally {
+      await b.backend.close();
+      await proxy.close();
+    }
+  });
+});
