@@ -1,0 +1,245 @@
+// End to end, as a user runs it: the built `clusterdns --etcd` serving DNS, `clusterdns register`
+// processes keeping instances alive under leases, queried over real UDP and with dig, against a
+// real etcd that is also killed and restarted.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Etcd3 } from 'etcd3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, freePort, startCli, type RunningCli } from '../helpers/cli.js';
+import { udpQuery } from '../helpers/dns-client.js';
+import { requireTool } from '../helpers/tools.js';
+import { type EtcdServer, hasEtcd, startEtcd } from './etcd-server.js';
+
+const run = promisify(execFile);
+const haveEtcd = hasEtcd();
+const haveDig = haveEtcd && requireTool('dig', ['-v']);
+
+interface Registered {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** performance.now() when its "registered" log line arrived. */
+  registeredAt: number;
+  spawnedAt: number;
+}
+
+describe.skipIf(!haveEtcd)('clusterdns register with clusterdns --etcd', () => {
+  let etcd: EtcdServer;
+  let writer: Etcd3;
+  let server: RunningCli;
+  let port: number;
+  const registered: Registered[] = [];
+
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    writer = new Etcd3({ hosts: etcd.url });
+    port = await freePort();
+    server = await startCli(['--etcd', etcd.url, '--listen', `127.0.0.1:${port}`, '--log-level', 'debug']);
+  });
+  afterEach(async () => {
+    for (const r of registered.splice(0)) {
+      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+      await r.exited;
+    }
+  });
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    writer?.close();
+    await etcd?.stop();
+  });
+
+  async function register(...args: string[]): Promise<Registered> {
+    const spawnedAt = performance.now();
+    const child = spawn(process.execPath, [BIN, 'register', '--etcd', etcd.url, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let registeredAt: number | undefined;
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (registeredAt === undefined && output.includes('"msg":"registered"'))
+        registeredAt = performance.now();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const entry = { child, output: () => output, exited, spawnedAt, registeredAt: 0 };
+    registered.push(entry);
+    await until(
+      'registration',
+      () => registeredAt !== undefined,
+      10_000,
+      () => output,
+    );
+    entry.registeredAt = registeredAt!;
+    return entry;
+  }
+
+  async function addresses(name: string): Promise<string[]> {
+    const { packet } = await udpQuery(port, name, 'A');
+    return packet.answers
+      .filter((a) => a.type === 'A')
+      .map((a) => String(a.data))
+      .sort();
+  }
+
+  async function until(
+    what: string,
+    check: () => boolean | Promise<boolean>,
+    timeoutMs: number,
+    context: () => string = () => server.output().slice(-3000),
+  ): Promise<number> {
+    const start = performance.now();
+    while (!(await check())) {
+      if (performance.now() - start > timeoutMs)
+        throw new Error(`timed out waiting for ${what}\n${context()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return performance.now() - start;
+  }
+
+  it('makes a registration resolvable within 1 s, with SRV for the named port', async () => {
+    const r = await register(
+      ...['--namespace', 'shop', '--service', 'web', '--ip', '10.0.0.5', '--port', '8080'],
+      ...['--port-name', 'http', '--ttl', '5'],
+    );
+    await until(
+      'the A record',
+      async () => (await addresses('web.shop.svc.cluster.local')).includes('10.0.0.5'),
+      5000,
+    );
+    const visible = performance.now();
+    const fromRegistered = visible - r.registeredAt;
+    console.log(
+      `register → DNS: ${Math.round(fromRegistered)} ms after "registered", ${Math.round(visible - r.spawnedAt)} ms after spawn`,
+    );
+    expect(fromRegistered).toBeLessThan(1000);
+    const { packet } = await udpQuery(port, '_http._tcp.web.shop.svc.cluster.local', 'SRV');
+    expect(packet.answers.map((a) => a.data)).toEqual([
+      { priority: 0, weight: 100, port: 8080, target: '10-0-0-5.web.shop.svc.cluster.local' },
+    ]);
+    expect(await addresses('10-0-0-5.web.shop.svc.cluster.local')).toEqual(['10.0.0.5']);
+    if (haveDig) {
+      const dig = async (...args: string[]) =>
+        (
+          await run('dig', ['@127.0.0.1', '-p', String(port), '+short', '+time=2', '+tries=1', ...args])
+        ).stdout.trim();
+      expect(await dig('web.shop.svc.cluster.local', 'A')).toBe('10.0.0.5');
+      expect(await dig('_http._tcp.web.shop.svc.cluster.local', 'SRV')).toBe(
+        '0 100 8080 10-0-0-5.web.shop.svc.cluster.local.',
+      );
+    }
+  });
+
+  it('SIGTERM revokes the lease: the instance goes at once and the process exits 0', async () => {
+    const r = await register(
+      ...['--namespace', 'shop', '--service', 'cart', '--ip', '10.0.1.5', '--port', '80', '--ttl', '30'],
+    );
+    await until(
+      'the A record',
+      async () => (await addresses('cart.shop.svc.cluster.local')).length === 1,
+      5000,
+    );
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toBe(0);
+    expect(r.output()).toContain('deregistered: lease revoked');
+    const gone = await until(
+      'removal',
+      async () => (await addresses('cart.shop.svc.cluster.local')).length === 0,
+      1000,
+    );
+    console.log(`SIGTERM → gone from DNS: ${Math.round(gone)} ms after exit`);
+  });
+
+  it('SIGKILL leaves the lease to expire: the instance goes within TTL + 2 s', async () => {
+    const ttl = 3;
+    const r = await register(
+      ...[
+        '--namespace',
+        'shop',
+        '--service',
+        'pay',
+        '--ip',
+        '10.0.2.5',
+        '--port',
+        '80',
+        '--ttl',
+        String(ttl),
+      ],
+    );
+    await until(
+      'the A record',
+      async () => (await addresses('pay.shop.svc.cluster.local')).length === 1,
+      5000,
+    );
+    r.child.kill('SIGKILL');
+    await r.exited;
+    const killedAt = performance.now();
+    // Nothing deregistered it: it is still served until etcd expires the lease.
+    expect(await addresses('pay.shop.svc.cluster.local')).toEqual(['10.0.2.5']);
+    await until(
+      'lease expiry',
+      async () => (await addresses('pay.shop.svc.cluster.local')).length === 0,
+      (ttl + 2) * 1000,
+    );
+    const gone = performance.now() - killedAt;
+    console.log(`SIGKILL → gone from DNS: ${Math.round(gone)} ms (TTL ${ttl} s)`);
+    expect(gone).toBeLessThan((ttl + 2) * 1000);
+  });
+
+  it('registers again when its lease is lost', async () => {
+    const r = await register(
+      ...['--namespace', 'shop', '--service', 'mail', '--ip', '10.0.3.5', '--port', '25', '--ttl', '3'],
+    );
+    await until(
+      'the A record',
+      async () => (await addresses('mail.shop.svc.cluster.local')).length === 1,
+      5000,
+    );
+    const [kv] = (await writer.getAll().prefix('/skydns/local/cluster/svc/shop/mail/').exec()).kvs;
+    await writer.leaseClient.leaseRevoke({ ID: kv!.lease });
+    await until(
+      'the loss to be noticed',
+      () => r.output().includes('lease lost; registering again'),
+      5000,
+      r.output,
+    );
+    await until(
+      'the A record again',
+      async () => (await addresses('mail.shop.svc.cluster.local')).length === 1,
+      3000,
+    );
+    const [again] = (await writer.getAll().prefix('/skydns/local/cluster/svc/shop/mail/').exec()).kvs;
+    expect(again!.lease).not.toBe(kv!.lease);
+  });
+
+  it('keeps serving while etcd is down; after its restart, changes and registrations carry on', async () => {
+    const r = await register(
+      ...['--namespace', 'ops', '--service', 'db', '--ip', '10.0.4.5', '--port', '5432', '--ttl', '3'],
+    );
+    await writer.put('/skydns/local/cluster/svc/ops/cache/c1').value('{"host":"10.0.5.1"}');
+    await until('both', async () => (await addresses('cache.ops.svc.cluster.local')).length === 1, 5000);
+    await etcd.kill();
+    await until('the server to notice', () => server.output().includes('etcd watch disconnected'), 5000);
+    // Longer than the lease TTL: the last good table still answers.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(await addresses('db.ops.svc.cluster.local')).toEqual(['10.0.4.5']);
+    expect(await addresses('cache.ops.svc.cluster.local')).toEqual(['10.0.5.1']);
+
+    await etcd.restart();
+    const restartedAt = performance.now();
+    await writer.put('/skydns/local/cluster/svc/ops/cache/c2').value('{"host":"10.0.5.2"}');
+    await writer.delete().key('/skydns/local/cluster/svc/ops/cache/c1');
+    await until(
+      'the change made after the restart',
+      async () => (await addresses('cache.ops.svc.cluster.local')).join() === '10.0.5.2',
+      10_000,
+    );
+    console.log(`etcd restart → change in DNS: ${Math.round(performance.now() - restartedAt)} ms`);
+    // The registration outlives the outage: kept alive again (or granted anew), past another TTL.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    expect(await addresses('db.ops.svc.cluster.local')).toEqual(['10.0.4.5']);
+    expect(r.child.exitCode).toBeNull();
+  });
+});
