@@ -22,6 +22,9 @@ export function parseEndpoints(text: string): string[] {
     .filter((s) => s !== '');
   if (endpoints.length === 0) throw new Error('expected one or more URLs such as http://127.0.0.1:2379');
   for (const endpoint of endpoints) {
+    if (!endpoint.includes('://')) {
+      throw new Error(`"${endpoint}" has no scheme; expected e.g. http://${endpoint}`);
+    }
     let url: URL;
     try {
       url = new URL(endpoint);
