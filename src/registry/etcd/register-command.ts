@@ -199,15 +199,17 @@ export async function runRegisterCommand(argv: string[]): Promise<number> {
     {
       ...describeConnection(config.etcd),
       key,
-      name: `${config.instance}.${config.service}.${config.namespace}.svc.${config.zone}`,
+      dnsName: `${config.instance}.${config.service}.${config.namespace}.svc.${config.zone}`,
       host: hostname(),
     },
     'registering',
   );
   registration.start();
+  // `on`, not `once`: a second signal (a supervisor repeating itself) must not kill the process
+  // halfway through revoking the lease.
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
   logger.info({ signal }, 'stopping: revoking the lease');
   await registration.stop();
