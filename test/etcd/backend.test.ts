@@ -190,4 +190,24 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
       await proxy.close();
     }
   });
+
+  // Last: it replaces this file's etcd with an empty one.
+  it('reads again when etcd comes back with other data (revision gone backwards)', async () => {
+    const p = '/t5/local/cluster/svc';
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1"}');
+    const b = await startBackend('/t5');
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      await etcd.restart({ wipe: true });
+      await writer.put(`${p}/shop/web/n1`).value('{"host":"10.9.0.1"}');
+      await waitFor('the new data', () => b.summary()[0] === 'shop/web 10.9.0.1', 15_000);
+      expect(
+        b.lines.some(
+          (l) => l.msg === 'etcd revision went backwards (data replaced); reading the prefix again',
+        ),
+      ).toBe(true);
+    } finally {
+      await b.backend.close();
+    }
+  });
 });

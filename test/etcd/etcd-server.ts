@@ -15,8 +15,8 @@ export interface EtcdServer {
   output: () => string;
   /** SIGKILL: no clean shutdown, as a crash or an OOM kill would do it. */
   kill(): Promise<void>;
-  /** Starts it again on the same ports and data directory. */
-  restart(): Promise<void>;
+  /** Starts it again on the same ports; with `wipe`, on an empty data directory (a new cluster). */
+  restart(options?: { wipe?: boolean }): Promise<void>;
   /** Stops it and removes its data directory. */
   stop(): Promise<void>;
 }
@@ -80,7 +80,11 @@ export async function startEtcd(): Promise<EtcdServer> {
     pid: () => child!.pid!,
     output: () => output,
     kill,
-    restart: launch,
+    async restart({ wipe = false } = {}) {
+      await kill();
+      if (wipe) await rm(join(dir, 'data'), { recursive: true, force: true });
+      await launch();
+    },
     async stop() {
       await kill();
       await rm(dir, { recursive: true, force: true });
