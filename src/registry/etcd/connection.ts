@@ -76,6 +76,9 @@ export async function connectEtcd(config: EtcdConnectionConfig): Promise<Etcd3> 
       'grpc.max_reconnect_backoff_ms': 5000,
     },
     faultHandling: { watchBackoff: watchBackoff(1) },
+    // A request to an etcd that went silent (not refused) would otherwise wait forever, and with
+    // it a retry or a shutdown. Streams (watch, lease keep-alive) are long-lived by design.
+    defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + 10_000 }),
   };
   // https:// endpoints without these files verify the server against the system's roots.
   if (config.caFile || config.certFile) {
