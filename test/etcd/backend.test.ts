@@ -3,22 +3,12 @@
 // cut that forces a new read.
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EtcdBackend } from '../../src/registry/etcd/backend.js';
-import { connectEtcd } from '../../src/registry/etcd/connection.js';
-import type { TableContent } from '../../src/table/types.js';
-import { WARN, capturingLogger } from '../registry/helpers.js';
+import { WARN } from '../registry/helpers.js';
 import { type EtcdServer, hasEtcd, startEtcd } from './etcd-server.js';
+import { startBackend as startBackendAt, waitFor } from './helpers.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 const haveEtcd = hasEtcd();
-
-async function waitFor(what: string, check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe.skipIf(!haveEtcd)('etcd backend', () => {
   let etcd: EtcdServer;
@@ -33,32 +23,7 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
     await etcd?.stop();
   });
 
-  async function startBackend(prefix: string, url = etcd.url) {
-    const { logger, lines } = capturingLogger();
-    const contents: TableContent[] = [];
-    let fresh = 0;
-    const backend = new EtcdBackend({
-      client: await connectEtcd({ endpoints: [url] }),
-      prefix,
-      zones: ['cluster.local'],
-      logger,
-    });
-    await backend.start({ content: (c) => contents.push(c), fresh: () => void fresh++ });
-    return {
-      backend,
-      lines,
-      contents,
-      fresh: () => fresh,
-      last: () => contents.at(-1),
-      /** `ns/svc ip,ip` per service with endpoints, or `ns/svc -> target` for aliases. */
-      summary: () =>
-        (contents.at(-1)?.services ?? []).map((s) =>
-          s.type === 'ExternalName'
-            ? `${s.namespace}/${s.name} -> ${s.externalName}`
-            : `${s.namespace}/${s.name} ${s.endpoints.map((e) => e.ip).join(',')}`,
-        ),
-    };
-  }
+  const startBackend = (prefix: string, url = etcd.url) => startBackendAt(prefix, { endpoints: [url] });
 
   it('maps SkyDNS data onto the table: addresses, SRV ports, aliases; then follows the watch', async () => {
     const p = '/t1/local/cluster/svc';

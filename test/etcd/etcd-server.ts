@@ -1,7 +1,9 @@
 // A real single-member etcd for tests: loopback-only client and peer URLs on free high ports (never
 // 2379/2380, where a system etcd may listen), a temporary data directory, stopped by its PID.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../helpers/cli.js';
@@ -26,12 +28,22 @@ export function hasEtcd(): boolean {
   return requireTool('etcd', ['--version'], 'etcd-server');
 }
 
-export async function startEtcd(): Promise<EtcdServer> {
+/** Serve clients over https with this server certificate, and require client certificates from `ca`. */
+export interface EtcdTls {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** Client certificate and key the health check presents. */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+export async function startEtcd({ tls }: { tls?: EtcdTls } = {}): Promise<EtcdServer> {
   const dir = await mkdtemp(join(tmpdir(), 'clusterdns-etcd-'));
   const clientPort = await freePort();
   let peerPort = await freePort();
   while (peerPort === clientPort) peerPort = await freePort();
-  const url = `http://127.0.0.1:${clientPort}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const args = [
     '--name',
@@ -52,6 +64,8 @@ export async function startEtcd(): Promise<EtcdServer> {
     'new',
     '--log-level',
     'warn',
+    ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile] : []),
+    ...(tls ? ['--client-cert-auth'] : []),
   ];
   let child: ChildProcess | undefined;
   let output = '';
@@ -65,7 +79,7 @@ export async function startEtcd(): Promise<EtcdServer> {
     started.stdout!.on('data', (chunk) => (output += chunk));
     started.stderr!.on('data', (chunk) => (output += chunk));
     exited = new Promise((resolve) => started.once('exit', () => resolve()));
-    await waitHealthy(url, started, () => output);
+    await waitHealthy(url, started, () => output, tls);
   };
   const kill = async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -92,13 +106,17 @@ export async function startEtcd(): Promise<EtcdServer> {
   };
 }
 
-async function waitHealthy(url: string, child: ChildProcess, output: () => string): Promise<void> {
+async function waitHealthy(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  tls?: EtcdTls,
+): Promise<void> {
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`etcd exited with ${child.exitCode}:\n${output()}`);
     try {
-      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      const body = (await response.json()) as { health?: string };
+      const body = JSON.parse(await getHealth(`${url}/health`, tls)) as { health?: string };
       if (body.health === 'true') return;
     } catch {
       // not listening yet
@@ -106,4 +124,28 @@ async function waitHealthy(url: string, child: ChildProcess, output: () => strin
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`etcd did not become healthy within 15 s:\n${output()}`);
+}
+
+async function getHealth(url: string, tls?: EtcdTls): Promise<string> {
+  if (!tls) return (await fetch(url, { signal: AbortSignal.timeout(1000) })).text();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        ca: readFileSync(tls.caFile),
+        cert: readFileSync(tls.clientCertFile),
+        key: readFileSync(tls.clientKeyFile),
+        timeout: 1000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }

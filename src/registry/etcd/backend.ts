@@ -119,6 +119,8 @@ export class EtcdBackend implements RegistryBackend {
         await sleep(delayMs, this.controller.signal).catch(() => {});
         continue;
       }
+      // close() may have come while the read was delivering: no watch to start then.
+      if (this.closed) return;
       await this.watch(revision);
     }
   }
