@@ -1,6 +1,7 @@
 // The etcd backend against a real etcd that demands TLS client certificates, and one that demands
 // a user and password: it syncs with the right credentials, and without them it keeps trying
 // without ever putting the password in a log line.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,6 @@ describe.skipIf(!haveEtcd)('etcd over TLS with client certificates', () => {
 
   beforeAll(async () => {
     etcd = await startEtcd({ tls: TLS });
-    const { readFileSync } = await import('node:fs');
     const writer = new Etcd3({
       hosts: etcd.url,
       credentials: {

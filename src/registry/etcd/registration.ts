@@ -26,13 +26,9 @@ export class Registration {
   private readonly controller = new AbortController();
   private lease?: Lease;
   private running?: Promise<void>;
-  private registeredOnce?: () => void;
-  /** Resolves the first time the key is written. */
-  readonly registered: Promise<void>;
 
   constructor(opts: RegistrationOptions) {
     this.opts = opts;
-    this.registered = new Promise((resolve) => (this.registeredOnce = resolve));
   }
 
   start(): void {
@@ -76,7 +72,6 @@ export class Registration {
           { key: this.opts.key, lease: await lease.grant(), ttl: this.opts.ttlSeconds },
           'registered',
         );
-        this.registeredOnce?.();
         const stopped = new Promise<undefined>((resolve) =>
           signal.addEventListener('abort', () => resolve(undefined), { once: true }),
         );
