@@ -41,7 +41,6 @@ export class EtcdBackend implements RegistryBackend {
   private readonly syncWaiters = new Set<(synced: boolean) => void>();
   private sink?: BackendSink;
   private running?: Promise<void>;
-  private watcher?: Watcher;
   /** Ends the current watch so the loop reads again (or stops, when closed). */
   private endWatch?: () => void;
   private watchConnected = false;
@@ -151,11 +150,9 @@ export class EtcdBackend implements RegistryBackend {
         .prefix(this.watchPrefix)
         .startRevision((BigInt(revision) + 1n).toString())
         .watcher();
-      this.watcher = watcher;
       let lost = false;
       const finish = () => {
         this.watchConnected = false;
-        this.watcher = undefined;
         this.endWatch = undefined;
         watcher.removeAllListeners();
         // Keep a listener: an 'error' after this must not become an uncaught exception.
@@ -177,10 +174,13 @@ export class EtcdBackend implements RegistryBackend {
           this.endWatch?.();
           return;
         }
+        // etcd3 moves its resume point to the revision of this reply, past events etcd is still to
+        // replay to us; were the stream to drop again before they came, they would be skipped.
+        resumeFrom(watcher, this.revision);
         this.watchConnected = true;
         if (lost) {
           lost = false;
-          this.logger.info({ fromRevision: watcher.lastRevision() }, 'etcd watch resumed');
+          this.logger.info({ fromRevision: (this.revision + 1n).toString() }, 'etcd watch resumed');
         }
         this.sink?.fresh();
       });
@@ -191,7 +191,11 @@ export class EtcdBackend implements RegistryBackend {
           this.logger.warn({ err: error }, 'etcd watch disconnected; serving the last good view');
         }
       });
-      watcher.on('data', (response: IWatchResponse) => this.apply(response));
+      watcher.on('data', (response: IWatchResponse) => {
+        this.apply(response);
+        // The same with a batch of replayed events: resume after the last one we applied.
+        resumeFrom(watcher, this.revision);
+      });
       watcher.on('error', (error: Error) => {
         // A cancelled watch (its revision compacted, or etcd dropped it) cannot resume: read again.
         this.logger.info({ err: error }, 'etcd watch cancelled; reading the prefix again');
@@ -202,7 +206,9 @@ export class EtcdBackend implements RegistryBackend {
 
   private apply(response: IWatchResponse): void {
     if (this.closed) return;
-    this.revision = BigInt(response.header.revision);
+    // A batch of events is applied up to its last event; a progress notice vouches for its header.
+    const last = response.events.at(-1);
+    this.revision = BigInt(last ? last.kv.mod_revision : response.header.revision);
     for (const event of response.events) {
       const key = event.kv.key.toString('utf8');
       if (event.type === 'Delete') this.view.delete(key);
@@ -239,4 +245,9 @@ export class EtcdBackend implements RegistryBackend {
       // The watch reports the outage; the view just stops being fresh.
     }
   }
+}
+
+/** Makes `watcher` resume, after a reconnect, from the revision after `seen`. */
+function resumeFrom(watcher: Watcher, seen: bigint): void {
+  watcher.request.start_revision = (seen + 1n).toString();
 }
