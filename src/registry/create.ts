@@ -45,6 +45,8 @@ export async function createBackends(config: Config, logger: Logger): Promise<Re
         zones: config.zones.map(parseZone).flatMap((zone) => (zone.kind === 'forward' ? [zone.name] : [])),
         logger: logger.child({ backend: 'etcd' }),
         connection: describeConnection(config.etcd),
+        // A quiet etcd must be confirmed often enough that --max-stale never sees it as stale.
+        freshIntervalMs: Math.max(100, Math.min(10_000, config.maxStaleMs / 3)),
       }),
     );
   }

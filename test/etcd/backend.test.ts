@@ -23,7 +23,8 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
     await etcd?.stop();
   });
 
-  const startBackend = (prefix: string, url = etcd.url) => startBackendAt(prefix, { endpoints: [url] });
+  const startBackend = (prefix: string, url = etcd.url, freshIntervalMs?: number) =>
+    startBackendAt(prefix, { endpoints: [url] }, { freshIntervalMs });
 
   it('maps SkyDNS data onto the table: addresses, SRV ports, aliases; then follows the watch', async () => {
     const p = '/t1/local/cluster/svc';
@@ -95,6 +96,29 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
       );
     } finally {
       await b.backend.close();
+    }
+  });
+
+  it('confirms a quiet prefix as fresh while etcd answers, and stops when it does not', async () => {
+    await writer.put('/t6/local/cluster/svc/shop/web/x1').value('{"host":"10.0.0.1"}');
+    const proxy = await startTcpProxy(new URL(etcd.url));
+    const b = await startBackend('/t6', proxy.url, 100);
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      const before = b.fresh();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(b.fresh()).toBeGreaterThanOrEqual(before + 3);
+      proxy.cut();
+      await waitFor('the watch to notice', () =>
+        b.lines.some((l) => l.msg === 'etcd watch disconnected; serving the last good view'),
+      );
+      const cutAt = b.fresh();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(b.fresh()).toBe(cutAt);
+      expect(b.summary()).toEqual(['shop/web 10.0.0.1']);
+    } finally {
+      await b.backend.close();
+      await proxy.close();
     }
   });
 

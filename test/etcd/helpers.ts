@@ -13,7 +13,11 @@ export async function waitFor(what: string, check: () => boolean, timeoutMs = 50
   }
 }
 
-export async function startBackend(prefix: string, connection: EtcdConnectionConfig) {
+export async function startBackend(
+  prefix: string,
+  connection: EtcdConnectionConfig,
+  { freshIntervalMs }: { freshIntervalMs?: number } = {},
+) {
   const { logger, lines } = capturingLogger();
   const contents: TableContent[] = [];
   let fresh = 0;
@@ -22,6 +26,7 @@ export async function startBackend(prefix: string, connection: EtcdConnectionCon
     prefix,
     zones: ['cluster.local'],
     logger,
+    ...(freshIntervalMs !== undefined ? { freshIntervalMs } : {}),
   });
   await backend.start({ content: (c) => contents.push(c), fresh: () => void fresh++ });
   return {
