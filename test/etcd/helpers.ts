@@ -28,7 +28,13 @@ export async function startBackend(
     logger,
     ...(freshIntervalMs !== undefined ? { freshIntervalMs } : {}),
   });
-  await backend.start({ content: (c) => contents.push(c), fresh: () => void fresh++ });
+  await backend.start({
+    content: (c) => contents.push(c),
+    changes: () => {
+      throw new Error('the etcd backend delivers whole views');
+    },
+    fresh: () => void fresh++,
+  });
   return {
     backend,
     lines,
