@@ -1,4 +1,5 @@
-// The server's lifecycle: config → backend → table → resolvers → listeners, and back down.
+// The server's lifecycle: ops endpoints → backends → table → resolvers → listeners; on the way down
+// lameduck (still answering, /ready at 503), then listeners, upstreams, backends, endpoints.
 //
 // The resolver chain, in order:
 //   loop probe   answers our own forwarding-loop probe, so a loop is seen and broken
@@ -13,7 +14,11 @@ import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from './config/address.js';
 import type { Config } from './config/config.js';
 import { lowerLabel, splitName } from './dns/labels.js';
+import { BackendStatus } from './ops/backend-status.js';
 import { newCounters, type Counters } from './ops/counters.js';
+import { OpsEndpoints } from './ops/http.js';
+import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
+import { QueryMetrics } from './ops/metrics/query-metrics.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
@@ -34,14 +39,27 @@ export interface BoundListener {
   address: AddressInfo;
 }
 
+/** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
+const LINK_PLUGINS = ['loop', 'autopath', 'kubernetes', 'forward'];
+/** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
 export class ClusterDns {
   readonly table = new ServiceTable();
   readonly counters: Counters = newCounters();
+  readonly backendStatus = new BackendStatus();
   private backends: RegistryBackend[] = [];
   private readonly listeners: (UdpListener | TcpListener)[] = [];
   private forwarder: Forwarder | undefined;
   private searchPath: SearchPathResolver | undefined;
   private gate: RecursionGate | undefined;
+  private queryMetrics: QueryMetrics | undefined;
+  private metrics: ServerMetrics | undefined;
+  private endpoints: OpsEndpoints | undefined;
+  private serverLabels: string[] = [];
+  private listening = false;
+  private draining = false;
+  private endLameduck: (() => void) | undefined;
 
   constructor(
     private readonly config: Config,
@@ -49,13 +67,15 @@ export class ClusterDns {
   ) {}
 
   async start(): Promise<BoundListener[]> {
+    const zones = ZoneSet.parse(this.config.zones);
     try {
+      // First, so /health answers and /ready says what it waits for while registries sync.
+      await this.startEndpoints(zones);
       await this.startBackends();
     } catch (error) {
       await this.close();
       throw error;
     }
-    const zones = ZoneSet.parse(this.config.zones);
     const resolvConf = this.readHostResolvConf();
     const upstreams = this.upstreams(resolvConf);
     const forwarder = upstreams.length
@@ -95,14 +115,18 @@ export class ClusterDns {
     });
     this.searchPath = searchPath;
     const loop = new LoopDetector();
-    const handler = new QueryHandler({
-      resolver: new ResolverChain([loop, searchPath, cluster, outside]),
-      logger: this.logger,
-      counters: this.counters,
-      logQueries: this.config.logQueries,
-      recursionAvailable: (address) => forwarder !== undefined && policy.allows(address),
-    });
-    const bound = await this.listen(handler);
+    const resolver = new ResolverChain([loop, searchPath, cluster, outside]);
+    const bound = await this.listen(
+      () =>
+        new QueryHandler({
+          resolver,
+          logger: this.logger,
+          counters: this.counters,
+          logQueries: this.config.logQueries,
+          recursionAvailable: (address) => forwarder !== undefined && policy.allows(address),
+        }),
+    );
+    this.listening = true;
     if (forwarder) {
       try {
         await loop.check(forwarder, upstreams.map(formatHostPort).join(', '));
@@ -114,7 +138,7 @@ export class ClusterDns {
     return bound;
   }
 
-  /** Counters of every part, for logs and (later) metrics. */
+  /** Counters of every part, for logs. */
   stats() {
     return {
       server: { ...this.counters },
@@ -124,11 +148,80 @@ export class ClusterDns {
     };
   }
 
+  /** What keeps /ready from 200, by name: unsynced or stale backends, listeners, shutdown. */
+  notReady(): string[] {
+    const names = this.table.notReady();
+    if (!this.listening) names.push('listeners');
+    if (this.draining) names.push('lameduck');
+    return names;
+  }
+
+  /** Where the ops endpoints listen (their ports when asked for port 0). */
+  endpointAddresses(): Map<'health' | 'ready' | 'metrics', AddressInfo> {
+    return this.endpoints?.bound ?? new Map();
+  }
+
+  /**
+   * The first step of a graceful stop: /ready turns 503 so load balancers and Kubernetes stop
+   * sending clients here, while queries are still answered for `ms` (CoreDNS's `lameduck`).
+   * endLameduck() cuts it short (a second signal).
+   */
+  async lameduck(ms: number): Promise<void> {
+    this.draining = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.endLameduck = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  skipLameduck(): void {
+    this.endLameduck?.();
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.listeners.map((listener) => listener.close()));
+    this.draining = true;
+    this.listening = false;
+    await Promise.all(this.listeners.map((listener) => listener.close(SHUTDOWN_GRACE_MS)));
     this.listeners.length = 0;
     this.forwarder?.close();
     await Promise.all(this.backends.map((backend) => backend.close()));
+    await this.endpoints?.close();
+  }
+
+  private async startEndpoints(zones: ZoneSet): Promise<void> {
+    if (this.config.metrics) {
+      this.queryMetrics = new QueryMetrics(
+        zones.zones.map((zone) => zone.name),
+        LINK_PLUGINS,
+      );
+      this.metrics = createMetrics({
+        queries: this.queryMetrics,
+        counters: this.counters,
+        server: () => this.serverLabels[0] ?? '',
+        forward: () => this.forwarder?.stats(),
+        searchPath: () => this.searchPath?.stats,
+        recursionRefused: () => this.gate?.refused ?? 0,
+        backends: () => {
+          const notReady = new Set(this.table.notReady());
+          return this.backendStatus.all().map((state) => ({
+            ...state,
+            ...this.table.viewSize(state.name),
+            synced: state.delivered && !notReady.has(state.name),
+          }));
+        },
+        tableVersion: () => this.table.current.version,
+        version: packageVersion(),
+      });
+    }
+    this.endpoints = new OpsEndpoints(
+      this.config,
+      { notReady: () => this.notReady(), ...(this.metrics ? { registry: this.metrics.registry } : {}) },
+      this.logger,
+    );
+    await this.endpoints.start();
   }
 
   /**
@@ -136,8 +229,13 @@ export class ClusterDns {
    * either way: names of a backend that has not synced answer SERVFAIL, never a false NXDOMAIN.
    */
   private async startBackends(): Promise<void> {
-    this.backends = await createBackends(this.config, this.logger);
-    for (const backend of this.backends) this.table.reserve(backend.name);
+    this.backends = await createBackends(this.config, this.logger, {
+      ...(this.metrics ? { onProgrammingLatency: this.metrics.observeProgrammingLatency } : {}),
+    });
+    for (const backend of this.backends) {
+      this.table.reserve(backend.name);
+      this.backendStatus.add(backend.name);
+    }
     this.table.onConflict((conflict) =>
       this.logger.warn(
         conflict,
@@ -150,6 +248,7 @@ export class ClusterDns {
       await backend.start({
         content: (content) => {
           const snapshot = this.table.setContent(backend.name, content);
+          this.backendStatus.delivered(backend.name);
           this.logger.info(
             { backend: backend.name, version: snapshot.version, ...snapshot.counts },
             'service table updated',
@@ -157,12 +256,16 @@ export class ClusterDns {
         },
         changes: (changes) => {
           const index = this.table.applyChanges(backend.name, changes);
+          this.backendStatus.delivered(backend.name);
           this.logger.debug(
             { backend: backend.name, version: index.version, services: changes.services.size },
             'service table changed',
           );
         },
-        fresh: () => this.table.markSynced(backend.name),
+        fresh: () => {
+          this.table.markSynced(backend.name);
+          this.backendStatus.fresh(backend.name);
+        },
       });
     }
     const synced = await Promise.all(
@@ -177,13 +280,19 @@ export class ClusterDns {
     }
   }
 
-  private async listen(handler: QueryHandler): Promise<BoundListener[]> {
+  /** Binds every --listen address; each gets its own handler, for its own metrics `server` label. */
+  private async listen(newHandler: () => QueryHandler): Promise<BoundListener[]> {
     const bound: BoundListener[] = [];
     try {
       for (const listen of this.config.listen) {
+        const handler = newHandler();
         const udp = new UdpListener(listen, handler, this.logger);
         this.listeners.push(udp);
         const udpAddress = await udp.start();
+        // The label carries the bound port, known only now when port 0 was asked for.
+        const server = serverLabel({ ...listen, port: udpAddress.port });
+        this.serverLabels.push(server);
+        if (this.queryMetrics) handler.recordTo(this.queryMetrics.recorder(server, listen.family));
         // Port 0 asks for any free port: TCP then takes the same number UDP got.
         const tcp = new TcpListener(
           { ...listen, port: udpAddress.port },
@@ -239,6 +348,19 @@ export class ClusterDns {
       return [];
     }
   }
+}
+
+/** A listener as CoreDNS names it in the `server` label: `dns://:53` for every interface. */
+function serverLabel({ host, port, family }: HostPort): string {
+  if (host === '0.0.0.0' || host === '::') return `dns://:${port}`;
+  return `dns://${family === 6 ? `[${host}]` : host}:${port}`;
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 /**

@@ -2,7 +2,7 @@
 // The clusterdns command: parse flags and environment, start serving, stop cleanly on a signal.
 // `clusterdns register ...` keeps an instance registered in etcd instead (registry/etcd/).
 import { readFileSync } from 'node:fs';
-import { ClusterDns } from './app.js';
+import { ClusterDns, SHUTDOWN_GRACE_MS } from './app.js';
 import { ConfigError, parseCommandLine, usage } from './config/config.js';
 import { createLogger } from './ops/logger.js';
 
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     return;
   }
   const { config } = command;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const server = new ClusterDns(config, logger);
   try {
     await server.start();
@@ -46,20 +46,43 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  // Counters of every part (upstreams, cache, autopath, malformed input) until /metrics exists:
-  // every minute at debug level, and once at shutdown.
+  // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
   const statsTimer = setInterval(() => logger.debug({ counters: server.stats() }, 'counters'), 60_000);
   statsTimer.unref();
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.info({ signal }, 'second signal: ending lameduck now');
+      server.skipLameduck();
+      return;
+    }
     stopping = true;
     clearInterval(statsTimer);
-    logger.info({ signal, counters: server.stats() }, 'shutting down');
+    // Whatever hangs, the process is gone within this bound: an orchestrator's kill is harsher.
+    const boundMs = config.lameduckMs + SHUTDOWN_GRACE_MS + 5000;
+    setTimeout(() => {
+      logger.error({ boundMs }, 'shutdown did not finish in time; exiting');
+      logger.flush();
+      process.exit(1);
+    }, boundMs).unref();
+    logger.info(
+      { signal, lameduckMs: config.lameduckMs },
+      'shutting down: /ready now reports 503; still answering for the lameduck period',
+    );
     server
-      .close()
-      .then(() => logger.flush())
-      .finally(() => process.exit(0));
+      .lameduck(config.lameduckMs)
+      .then(() => {
+        logger.info('lameduck over: closing listeners');
+        return server.close();
+      })
+      .then(() => {
+        logger.info({ counters: server.stats() }, 'stopped');
+        logger.flush(() => process.exit(0));
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush(() => process.exit(1));
+      });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -8,6 +8,7 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
+import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
 
 export interface KubernetesConfig {
   /** API server URL; undefined: a kubeconfig or the in-cluster service account. */
@@ -32,7 +33,7 @@ export interface NacosConfig {
   relistMs: number;
 }
 
-export interface Config {
+export interface Config extends OpsConfig {
   /** Zone files to serve; undefined when another registry is configured and --zones is not. */
   zonesDir?: string;
   kubernetes?: KubernetesConfig;
@@ -220,6 +221,7 @@ const OPTIONS = {
     metavar: 'SECONDS',
     help: 'close idle TCP connections after this (default 10)',
   },
+  ...OPS_OPTIONS,
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
 } satisfies Record<string, OptionSpec>;
@@ -311,6 +313,7 @@ function buildConfig(
   }
   return {
     ...zonesAndRegistries(read, checked),
+    ...opsConfig((name) => read(name) as string | undefined, checked, duration),
     startupTimeoutMs: Math.round(seconds('startup-timeout', '5s') * 1000),
     maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale', '0') * 1000),
     listen: (list('listen') ?? ['127.0.0.1:1053']).map((value) => checked('listen', parseHostPort, value)),

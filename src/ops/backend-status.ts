@@ -1,16 +1,12 @@
-// What each registry backend has delivered and when it last vouched for it: the source of the
-// per-backend table sizes and sync ages that /metrics reports.
-import type { TableContent } from '../table/types.js';
+// When each registry backend last delivered its view or had it confirmed: the source of the
+// per-backend sync state and sync age that /metrics reports.
 
 export interface BackendState {
   name: string;
   /** Content delivered at least once. */
   delivered: boolean;
-  /** ms since the epoch of the last content or confirmation from the registry. */
+  /** ms since the epoch of the last content, change or confirmation from the registry. */
   lastSyncAt?: number;
-  services: number;
-  endpoints: number;
-  pods: number;
 }
 
 export class BackendStatus {
@@ -19,17 +15,14 @@ export class BackendStatus {
   constructor(private readonly clock: () => number = Date.now) {}
 
   add(name: string): void {
-    this.states.set(name, { name, delivered: false, services: 0, endpoints: 0, pods: 0 });
+    this.states.set(name, { name, delivered: false });
   }
 
-  delivered(name: string, content: TableContent): void {
+  delivered(name: string): void {
     const state = this.states.get(name);
     if (!state) return;
     state.delivered = true;
     state.lastSyncAt = this.clock();
-    state.services = content.services.length;
-    state.endpoints = content.services.reduce((sum, service) => sum + service.endpoints.length, 0);
-    state.pods = content.pods.length;
   }
 
   fresh(name: string): void {

@@ -119,6 +119,14 @@ export class ServiceTable {
     return this.index;
   }
 
+  /** How much one backend contributes, for metrics; walks its view, so read it at scrape time. */
+  viewSize(backend: string): { services: number; endpoints: number; pods: number } {
+    const view = this.views.get(backend);
+    let endpoints = 0;
+    for (const service of view?.services.values() ?? []) endpoints += service.endpoints.length;
+    return { services: view?.services.size ?? 0, endpoints, pods: view?.pods.length ?? 0 };
+  }
+
   /**
    * Fixes a backend's place in the merge before it delivers anything: views merge in the order
    * backends were reserved, so the configured priority holds however their first syncs race.

@@ -9,6 +9,14 @@ import type { ForwarderStats } from '../../resolve/forward/forwarder.js';
 import type { LatencyStats } from '../../resolve/forward/latency.js';
 import type { SearchPathStats } from '../../resolve/search/search-path.js';
 import type { BackendState } from '../backend-status.js';
+
+/** A backend as /metrics reports it: its sync state and what it contributes to the table. */
+export interface BackendReport extends BackendState {
+  synced: boolean;
+  services: number;
+  endpoints: number;
+  pods: number;
+}
 import type { Counters } from '../counters.js';
 import { exponentialBuckets, type Labels, type Sample } from './cells.js';
 import type { QueryMetrics } from './query-metrics.js';
@@ -22,7 +30,7 @@ export interface MetricsSource {
   forward: () => ForwarderStats | undefined;
   searchPath: () => SearchPathStats | undefined;
   recursionRefused: () => number;
-  backends: () => (BackendState & { synced: boolean })[];
+  backends: () => BackendReport[];
   tableVersion: () => number;
   version: string;
 }
@@ -288,7 +296,7 @@ function histogramSamples(name: string, labels: Labels, latency: LatencyStats): 
 
 /** What CoreDNS has no metric for. */
 function registerOwn(registry: Registry, source: MetricsSource): void {
-  const perBackend = (read: (b: BackendState & { synced: boolean }) => number | undefined) => () =>
+  const perBackend = (read: (b: BackendReport) => number | undefined) => () =>
     source.backends().flatMap((b): Row[] => {
       const value = read(b);
       return value === undefined ? [] : [[{ backend: b.name }, value]];
