@@ -38,14 +38,16 @@ async function main(): Promise<void> {
   const { config } = command;
   const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const server = new ClusterDns(config, logger);
-  try {
-    await server.start();
-  } catch (error) {
-    logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
-    logger.flush();
-    process.exitCode = 1;
-    return;
-  }
+  // Signals are taken from the start: one arriving while start-up still waits (on registries, on
+  // the loop probe) stops the server gracefully once it is up, instead of killing it mid-answer.
+  const started = server.start().then(
+    () => true,
+    (error: unknown) => {
+      logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      logger.flush(() => process.exit(1));
+      return false;
+    },
+  );
   // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
   const statsTimer = setInterval(() => logger.debug({ counters: server.stats() }, 'counters'), 60_000);
   statsTimer.unref();
@@ -69,13 +71,13 @@ async function main(): Promise<void> {
       { signal, lameduckMs: config.lameduckMs },
       'shutting down: /ready now reports 503; still answering for the lameduck period',
     );
-    server
-      .lameduck(config.lameduckMs)
-      .then(() => {
+    void started
+      .then(async (up) => {
+        // A failed start has closed everything already and exits on its own.
+        if (!up) return;
+        await server.lameduck(config.lameduckMs);
         logger.info('lameduck over: closing listeners');
-        return server.close();
-      })
-      .then(() => {
+        await server.close();
         logger.info({ counters: server.stats() }, 'stopped');
         logger.flush(() => process.exit(0));
       })
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  await started;
 }
 
 await main();
