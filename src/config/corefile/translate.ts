@@ -1,0 +1,438 @@
+// A Corefile as clusterdns options: each server block becomes one server's option layer (the same
+// form a config file gives), so one checker validates both and `config print` shows the result.
+// A directive or sub-directive clusterdns does not carry out is an error naming it and its line:
+// running a Corefile with parts silently dropped would answer differently from CoreDNS.
+import { isIP } from 'node:net';
+import { ConfigError, optionSpec, type OptionLayer, type RawValue } from '../config.js';
+import { ZoneList } from '../../resolve/zones.js';
+import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
+
+export interface TranslatedCorefile {
+  /** One per server block (each on its own port or bind addresses). */
+  servers: OptionLayer[];
+  notices: string[];
+}
+
+export function translateCorefile(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): TranslatedCorefile {
+  const notices: string[] = [];
+  const blocks = parseCorefile(text, file, env);
+  const servers = blocks.map((block) => translateBlock(block, file, notices));
+  const seen = new Map<string, number>();
+  servers.forEach((server, i) => {
+    for (const listen of server.values.listen as string[]) {
+      const first = seen.get(listen);
+      if (first !== undefined) {
+        throw new ConfigError(
+          `${file}:${blocks[i]!.line}: a second server block on ${listen} (the first is at line ${first}): ` +
+            'several server blocks must differ in port or bind address',
+        );
+      }
+      seen.set(listen, blocks[i]!.line);
+    }
+  });
+  return { servers, notices };
+}
+
+/** The options one server block sets, each remembering the line that set it. */
+class Options {
+  readonly values: Partial<Record<string, RawValue>> = {};
+  private readonly where = new Map<string, string>();
+
+  constructor(
+    private readonly file: string,
+    private readonly notices: string[],
+  ) {}
+
+  set(name: string, value: RawValue, directive: Directive, what = directive.name): void {
+    if (!optionSpec(name)) {
+      // Options another part of clusterdns owns (health, ready, metrics, lameduck) may not exist
+      // in this build yet: say so at start-up rather than drop them unseen.
+      this.notices.push(
+        `${this.file}:${directive.line}: ${what} ${JSON.stringify(value)} has no clusterdns option "${name}" in this build; not served`,
+      );
+      return;
+    }
+    this.values[name] = value;
+    this.where.set(name, `${this.file}:${directive.line} (${what})`);
+  }
+
+  layer(blockLine: number): OptionLayer {
+    const where = this.where;
+    const file = this.file;
+    return {
+      values: this.values,
+      label: (name) => where.get(name) ?? `${file}:${blockLine} (server block)`,
+    };
+  }
+}
+
+function fail(file: string, directive: Directive, message: string): never {
+  throw new ConfigError(`${file}:${directive.line}: ${message}`);
+}
+
+interface BlockKeys {
+  zones: string[];
+  port: number;
+}
+
+function blockKeys(block: ServerBlock, file: string): BlockKeys {
+  const zones: string[] = [];
+  let port: number | undefined;
+  for (const key of block.keys) {
+    const scheme = /^([a-z]+):\/\//.exec(key);
+    if (scheme && scheme[1] !== 'dns') {
+      throw new ConfigError(`${file}:${block.line}: ${scheme[1]}:// servers are not supported, only dns://`);
+    }
+    const rest = scheme ? key.slice(scheme[0].length) : key;
+    const match = /^([^:]*)(?::(\d+))?$/.exec(rest);
+    if (!match)
+      throw new ConfigError(`${file}:${block.line}: server block key "${key}": expected ZONE[:PORT]`);
+    const keyPort = Number(match[2] ?? 53);
+    if (port !== undefined && keyPort !== port) {
+      throw new ConfigError(`${file}:${block.line}: the keys of one server block must share one port`);
+    }
+    port = keyPort;
+    zones.push(normalizeZone(match[1] || '.'));
+  }
+  return { zones, port: port ?? 53 };
+}
+
+function normalizeZone(zone: string): string {
+  return zone === '.' ? '.' : zone.replace(/\.$/, '').toLowerCase();
+}
+
+function translateBlock(block: ServerBlock, file: string, notices: string[]): OptionLayer {
+  const { zones, port } = blockKeys(block, file);
+  const options = new Options(file, notices);
+  const blockDirective: Directive = { name: 'server block', args: [], line: block.line, block: [] };
+  options.set('listen', [`0.0.0.0:${port}`], blockDirective, 'server block');
+  // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
+  options.set('cache-size', '0', blockDirective, 'no cache directive');
+  options.set('serve-stale', '0', blockDirective, 'no cache directive');
+  let forwarded = false;
+  let kubernetes = false;
+  const cacheDisabled: Context['cacheDisabled'] = [];
+  const seen = new Set<string>();
+  for (const directive of block.directives) {
+    if (seen.has(directive.name) && directive.name !== 'bind') {
+      fail(file, directive, `${directive.name} given twice in one server block`);
+    }
+    seen.add(directive.name);
+    const handler = DIRECTIVES[directive.name];
+    if (!handler) fail(file, directive, `directive "${directive.name}" is not supported by clusterdns`);
+    const context: Context = { file, options, zones, port, cacheDisabled };
+    handler(directive, context);
+    if (directive.name === 'forward') forwarded = true;
+    if (directive.name === 'kubernetes') kubernetes = true;
+  }
+  if (!kubernetes) {
+    throw new ConfigError(
+      `${file}:${block.line}: a server block without kubernetes: clusterdns serves a cluster zone`,
+    );
+  }
+  const served = new ZoneList((options.values.zone as string[]).filter((zone) => zone !== '.'));
+  for (const { zone, line } of cacheDisabled) {
+    if (zone === '.' || !served.holds(zone)) {
+      throw new ConfigError(
+        `${file}:${line}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
+      );
+    }
+  }
+  if (forwarded && !zones.includes('.')) {
+    throw new ConfigError(
+      `${file}:${block.line}: forward in a server block for ${zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
+    );
+  }
+  // No forward: CoreDNS answers no name outside its zones; neither do we.
+  if (!forwarded) options.set('allow-recursion', '', blockDirective, 'no forward directive');
+  return options.layer(block.line);
+}
+
+interface Context {
+  file: string;
+  options: Options;
+  zones: string[];
+  port: number;
+  /** `cache { disable ... ZONE }` zones, checked against the served zones once all are known. */
+  cacheDisabled: { zone: string; line: number }[];
+}
+
+type Handler = (directive: Directive, context: Context) => void;
+
+function expectArgs(directive: Directive, file: string, min: number, max: number, shape: string): void {
+  if (directive.args.length < min || directive.args.length > max) {
+    fail(file, directive, `${directive.name}: expected ${directive.name} ${shape}`);
+  }
+}
+
+function noBlock(directive: Directive, file: string): void {
+  const first = directive.block[0];
+  if (first) fail(file, first, `${directive.name} option "${first.name}" is not supported`);
+}
+
+/** Sub-directives through their handlers; any other is an error naming it. */
+function subdirectives(
+  directive: Directive,
+  file: string,
+  handlers: Record<string, (sub: Directive) => void>,
+  other?: (sub: Directive) => boolean,
+): void {
+  for (const sub of directive.block) {
+    const handler = handlers[sub.name];
+    if (handler) handler(sub);
+    else if (!other?.(sub)) fail(file, sub, `${directive.name} option "${sub.name}" is not supported`);
+  }
+}
+
+function oneArg(sub: Directive, file: string, parent: string, shape: string): string {
+  if (sub.args.length !== 1) fail(file, sub, `${parent} ${sub.name}: expected ${sub.name} ${shape}`);
+  return sub.args[0]!;
+}
+
+const DIRECTIVES: Record<string, Handler> = {
+  // Every error is logged; consolidation is a log-reader's job.
+  errors(directive, { file }) {
+    expectArgs(directive, file, 0, 0, 'with no arguments');
+    subdirectives(directive, file, { consolidate: () => undefined, stacktrace: () => undefined });
+  },
+  health(directive, { file, options }) {
+    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+    options.set('health', directive.args[0] ?? ':8080', directive);
+    subdirectives(directive, file, {
+      lameduck: (sub) =>
+        options.set('lameduck', oneArg(sub, file, 'health', 'DURATION'), sub, 'health lameduck'),
+    });
+  },
+  ready(directive, { file, options }) {
+    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+    noBlock(directive, file);
+    options.set('ready', directive.args[0] ?? ':8181', directive);
+  },
+  prometheus(directive, { file, options }) {
+    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+    noBlock(directive, file);
+    options.set('metrics', directive.args[0] ?? 'localhost:9153', directive, 'prometheus');
+  },
+  kubernetes(directive, context) {
+    const { file, options } = context;
+    options.set('zone', directive.args.length ? directive.args.map(normalizeZone) : context.zones, directive);
+    options.set('kubernetes', '', directive);
+    const set = (name: string, sub: Directive, value: RawValue) =>
+      options.set(name, value, sub, `kubernetes ${sub.name}`);
+    subdirectives(directive, file, {
+      endpoint: (sub) => set('kubernetes', sub, oneArg(sub, file, 'kubernetes', 'URL')),
+      kubeconfig(sub) {
+        if (sub.args.length < 1 || sub.args.length > 2)
+          fail(file, sub, 'kubernetes kubeconfig: expected kubeconfig FILE [CONTEXT]');
+        set('kubeconfig', sub, sub.args[0]!);
+        if (sub.args[1] !== undefined) set('kube-context', sub, sub.args[1]);
+      },
+      namespaces(sub) {
+        if (sub.args.length === 0) fail(file, sub, 'kubernetes namespaces: expected namespaces NAMESPACE...');
+        set('namespaces', sub, sub.args.join(','));
+      },
+      labels(sub) {
+        if (sub.args.length === 0) fail(file, sub, 'kubernetes labels: expected labels EXPRESSION');
+        set('labels', sub, sub.args.join(' '));
+      },
+      namespace_labels(sub) {
+        if (sub.args.length === 0)
+          fail(file, sub, 'kubernetes namespace_labels: expected namespace_labels EXPRESSION');
+        set('namespace-labels', sub, sub.args.join(' '));
+      },
+      pods: (sub) => set('pods', sub, oneArg(sub, file, 'kubernetes', 'disabled|insecure|verified')),
+      ttl: (sub) => set('ttl', sub, oneArg(sub, file, 'kubernetes', 'SECONDS')),
+      startup_timeout: (sub) => set('startup-timeout', sub, oneArg(sub, file, 'kubernetes', 'DURATION')),
+      fallthrough: (sub) =>
+        set('fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
+      ignore(sub) {
+        if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
+          fail(file, sub, 'kubernetes ignore: expected ignore empty_service');
+        }
+        set('ignore-empty-service', sub, true);
+      },
+    });
+  },
+  forward(directive, { file, options }) {
+    if (directive.args.length < 2) fail(file, directive, 'forward: expected forward FROM TO...');
+    const [from, ...to] = directive.args as [string, ...string[]];
+    if (normalizeZone(from) !== '.') {
+      fail(
+        file,
+        directive,
+        `forward ${from}: clusterdns forwards only from . (a stub domain needs its own server)`,
+      );
+    }
+    const files = to.filter((target) => target.startsWith('/'));
+    const servers = to.filter((target) => !target.startsWith('/'));
+    if (files.length > 1 || (files.length === 1 && servers.length > 0)) {
+      fail(file, directive, 'forward: expected either one resolv.conf file or upstream addresses, not both');
+    }
+    if (files[0] !== undefined) options.set('resolv-conf', files[0], directive, 'forward');
+    else
+      options.set(
+        'upstream',
+        servers.map((target) => upstream(target, file, directive)),
+        directive,
+        'forward',
+      );
+    subdirectives(directive, file, {
+      max_concurrent: (sub) =>
+        options.set('max-concurrent', oneArg(sub, file, 'forward', 'N'), sub, 'forward max_concurrent'),
+      read_timeout: (sub) =>
+        options.set(
+          'upstream-timeout',
+          oneArg(sub, file, 'forward', 'DURATION'),
+          sub,
+          'forward read_timeout',
+        ),
+      except(sub) {
+        if (sub.args.length === 0) fail(file, sub, 'forward except: expected except ZONE...');
+        options.set('forward-except', sub.args.map(normalizeZone).join(','), sub, 'forward except');
+      },
+      policy(sub) {
+        // Upstreams are tried in their configured order, the first healthy one first.
+        if (oneArg(sub, file, 'forward', 'sequential') !== 'sequential') {
+          fail(file, sub, `forward policy ${sub.args[0]}: clusterdns supports only policy sequential`);
+        }
+      },
+    });
+  },
+  cache(directive, context) {
+    const { file, options } = context;
+    const [ttl, ...zones] = directive.args;
+    if (zones.some((zone) => normalizeZone(zone) !== '.')) {
+      fail(file, directive, 'cache ZONES: clusterdns caches every forwarded name; give no zones');
+    }
+    options.set('cache-size', '10000', directive, 'cache');
+    if (ttl !== undefined) {
+      options.set('cache-max-ttl', ttl, directive, 'cache TTL');
+      options.set('cache-denial-max-ttl', ttl, directive, 'cache TTL');
+    }
+    let capacity = 0;
+    const kind = (sub: Directive, key: string) => {
+      if (sub.args.length < 1 || sub.args.length > 2)
+        fail(file, sub, `cache ${sub.name}: expected ${sub.name} CAPACITY [TTL]`);
+      // One cache holds both kinds: its size is their sum.
+      capacity += Number(sub.args[0]);
+      if (!/^\d+$/.test(sub.args[0]!))
+        fail(file, sub, `cache ${sub.name}: "${sub.args[0]}": expected a whole number`);
+      options.set('cache-size', String(capacity), sub, `cache ${sub.name}`);
+      if (sub.args[1] !== undefined) options.set(key, sub.args[1], sub, `cache ${sub.name} TTL`);
+    };
+    subdirectives(directive, file, {
+      // Only forwarded answers are cached: the served zones never are. Disabling the cache for
+      // them (kubeadm's Corefile does) is what happens anyway; for other zones it is not supported.
+      disable(sub) {
+        const [what, ...zones] = sub.args;
+        if ((what !== 'success' && what !== 'denial') || zones.length === 0) {
+          fail(file, sub, 'cache disable: expected disable success|denial ZONE...');
+        }
+        context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), line: sub.line })));
+      },
+      success: (sub) => kind(sub, 'cache-max-ttl'),
+      denial: (sub) => kind(sub, 'cache-denial-max-ttl'),
+      serve_stale(sub) {
+        if (
+          sub.args.length > 2 ||
+          (sub.args[1] !== undefined && !['immediate', 'verify'].includes(sub.args[1]))
+        ) {
+          fail(file, sub, 'cache serve_stale: expected serve_stale [DURATION [immediate|verify]]');
+        }
+        options.set('serve-stale', sub.args[0] ?? '1h', sub, 'cache serve_stale');
+      },
+    });
+  },
+  // Forwarding-loop detection runs whenever clusterdns forwards.
+  loop(directive, { file }) {
+    expectArgs(directive, file, 0, 0, 'with no arguments');
+    noBlock(directive, file);
+  },
+  // The Corefile is watched for changes always (and reloaded on SIGHUP).
+  reload(directive, { file }) {
+    expectArgs(directive, file, 0, 2, '[INTERVAL [JITTER]]');
+    noBlock(directive, file);
+  },
+  loadbalance(directive, { file, options }) {
+    if (directive.args[0] !== undefined && directive.args[0] !== 'round_robin') {
+      fail(file, directive, `loadbalance ${directive.args[0]}: clusterdns supports only round_robin`);
+    }
+    expectArgs(directive, file, 0, 1, '[round_robin]');
+    noBlock(directive, file);
+    options.set('loadbalance', true, directive);
+  },
+  log(directive, { file, options }) {
+    if (directive.args.some((arg) => arg !== '.')) {
+      fail(file, directive, 'log: clusterdns logs every query in one format; give no names or format');
+    }
+    noBlock(directive, file);
+    options.set('log-queries', true, directive, 'log');
+  },
+  autopath(directive, { file, options }) {
+    const target = directive.args[directive.args.length - 1];
+    if (target !== '@kubernetes' || directive.args.slice(0, -1).some((zone) => normalizeZone(zone) !== '.')) {
+      fail(file, directive, 'autopath: clusterdns supports autopath @kubernetes');
+    }
+    noBlock(directive, file);
+    options.set('autopath', true, directive);
+  },
+  hosts(directive, { file, options }) {
+    const [path, ...zones] = directive.args;
+    if (zones.some((zone) => normalizeZone(zone) !== '.')) {
+      fail(file, directive, 'hosts ZONES: clusterdns answers hosts entries for every name; give no zones');
+    }
+    if (path !== undefined) options.set('hosts-file', path, directive, 'hosts');
+    const lines: string[] = [];
+    let fallthrough = false;
+    subdirectives(
+      directive,
+      file,
+      {
+        fallthrough(sub) {
+          if (sub.args.length)
+            fail(file, sub, 'hosts fallthrough: clusterdns falls through for every name; give no zones');
+          fallthrough = true;
+        },
+        ttl: (sub) => options.set('hosts-ttl', oneArg(sub, file, 'hosts', 'SECONDS'), sub, 'hosts ttl'),
+        // The hosts file is read again on every reload.
+        reload: () => undefined,
+      },
+      (sub) => {
+        if (isIP(sub.name) === 0) return false;
+        if (sub.args.length === 0) fail(file, sub, `hosts entry ${sub.name}: expected IP NAME...`);
+        lines.push([sub.name, ...sub.args].join(' '));
+        return true;
+      },
+    );
+    if (!fallthrough) {
+      fail(
+        file,
+        directive,
+        'hosts without fallthrough (NXDOMAIN for every other name) is not supported: add fallthrough',
+      );
+    }
+    if (lines.length) options.set('hosts', lines, directive, 'hosts');
+  },
+  bind(directive, { file, options, port }) {
+    if (directive.args.length === 0) fail(file, directive, 'bind: expected bind ADDRESS...');
+    const previous = (options.values.listen as string[] | undefined) ?? [];
+    const bound = directive.args.map((address) => {
+      if (isIP(address) === 0) fail(file, directive, `bind ${address}: expected an IP address`);
+      return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+    });
+    const fresh = previous.every((listen) => listen.startsWith('0.0.0.0:'));
+    options.set('listen', fresh ? bound : [...previous, ...bound], directive, 'bind');
+  },
+};
+
+function upstream(target: string, file: string, directive: Directive): string {
+  const scheme = /^([a-z]+):\/\//.exec(target);
+  if (scheme && scheme[1] !== 'dns') {
+    fail(file, directive, `forward ${target}: ${scheme[1]}:// upstreams are not supported, only dns://`);
+  }
+  return scheme ? target.slice(scheme[0].length) : target;
+}
