@@ -1,10 +1,17 @@
 #!/usr/bin/env node
-// The clusterdns command: parse flags and environment, start serving, stop cleanly on a signal.
-// `clusterdns register ...` keeps an instance registered in etcd instead (registry/etcd/).
-import { readFileSync } from 'node:fs';
+// The clusterdns command: parse flags, environment and the config file or Corefile, start one
+// server per configured server (usually one), reload on SIGHUP or when the file changes, and stop
+// cleanly on a signal. `clusterdns register ...` keeps an instance registered in etcd instead
+// (registry/etcd/).
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import type { Logger } from 'pino';
 import { ClusterDns } from './app.js';
-import { ConfigError, parseCommandLine, usage } from './config/config.js';
+import { parseCommandLine, type LoadedServers } from './config/command.js';
+import { ConfigError, usage, type Config } from './config/config.js';
 import { createLogger } from './ops/logger.js';
+
+/** How often the config file or Corefile is checked for a change. */
+const WATCH_INTERVAL_MS = 1000;
 
 function version(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -35,34 +42,100 @@ async function main(): Promise<void> {
     process.stdout.write(`clusterdns ${version()}\n`);
     return;
   }
-  const { config } = command;
-  const logger = createLogger(config.logLevel);
-  const server = new ClusterDns(config, logger);
+  if (command.kind === 'print') {
+    process.stdout.write(command.text);
+    return;
+  }
+  const { loaded, load, watch } = command;
+  const logger = createLogger(command.config.logLevel);
+  for (const notice of loaded.notices) logger.warn(notice);
+  const servers: ClusterDns[] = [];
   try {
-    await server.start();
+    for (const config of loaded.configs) servers.push(await startServer(config, logger));
   } catch (error) {
     logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+    await Promise.all(servers.map((server) => server.close()));
     logger.flush();
     process.exitCode = 1;
     return;
   }
+  const stats = () => servers.map((server) => server.stats());
   // Counters of every part (upstreams, cache, autopath, malformed input) until /metrics exists:
   // every minute at debug level, and once at shutdown.
-  const statsTimer = setInterval(() => logger.debug({ counters: server.stats() }, 'counters'), 60_000);
+  const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);
   statsTimer.unref();
+
+  // Reloads run one at a time, in the order asked.
+  let reloading = Promise.resolve();
+  const reload = (reason: string) => {
+    reloading = reloading.then(() => reloadServers(servers, load, reason, logger));
+  };
+  process.on('SIGHUP', () => reload('SIGHUP'));
+  if (watch !== undefined) {
+    watchFile(watch, { interval: WATCH_INTERVAL_MS, persistent: false }, (current, previous) => {
+      if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) reload(`${watch} changed`);
+    });
+  }
+
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     clearInterval(statsTimer);
-    logger.info({ signal, counters: server.stats() }, 'shutting down');
-    server
-      .close()
+    if (watch !== undefined) unwatchFile(watch);
+    logger.info({ signal, counters: stats() }, 'shutting down');
+    reloading
+      .then(() => Promise.all(servers.map((server) => server.close())))
       .then(() => logger.flush())
       .finally(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+async function startServer(config: Config, logger: Logger): Promise<ClusterDns> {
+  const server = new ClusterDns(config, logger);
+  await server.start();
+  return server;
+}
+
+/**
+ * Read and check the configuration again, then swap it into every server. A configuration that
+ * does not pass the checks, or a part that cannot be built, is logged and the running one stays.
+ */
+async function reloadServers(
+  servers: ClusterDns[],
+  load: () => LoadedServers,
+  reason: string,
+  logger: Logger,
+): Promise<void> {
+  let next: LoadedServers;
+  try {
+    next = load();
+  } catch (error) {
+    logger.error(
+      { reason, err: error },
+      `configuration rejected, the running one stays: ${(error as Error).message}`,
+    );
+    return;
+  }
+  for (const notice of next.notices) logger.warn(notice);
+  logger.level = next.configs[0]!.logLevel;
+  // SIGHUP re-reads files the config only names (hosts files) even when the config is the same.
+  const force = reason === 'SIGHUP';
+  for (const [i, config] of next.configs.entries()) {
+    try {
+      if (i < servers.length) await servers[i]!.reload(config, force);
+      else servers.push(await startServer(config, logger));
+    } catch (error) {
+      logger.error(
+        { reason, err: error },
+        `reload failed, the running configuration stays: ${(error as Error).message}`,
+      );
+    }
+  }
+  const removed = servers.splice(next.configs.length);
+  await Promise.all(removed.map((server) => server.close()));
 }
 
 await main();
