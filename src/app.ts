@@ -6,6 +6,7 @@
 //   hosts        --hosts and --hosts-file entries
 //   cluster zone authoritative answers for the served zones (NXDOMAIN passes on under --fallthrough)
 //   except       REFUSED for --forward-except zones
+//   stub domains names under a --stub-domain zone go to its own upstreams
 //   recursion    REFUSED for clients not allowed recursion; else
 //   forwarder    cache, then the upstreams
 // with --loadbalance rotating the address records of every answer.
@@ -35,6 +36,7 @@ import { Forwarder } from './resolve/forward/forwarder.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
 import { LoopDetector } from './resolve/loop-detect.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
+import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
@@ -51,6 +53,7 @@ export interface BoundListener {
 interface Resolvers {
   handler: QueryHandler;
   forwarder: Forwarder | undefined;
+  stubForwarders: Forwarder[];
   searchPath: SearchPathResolver;
   gate: RecursionGate | undefined;
   loop: LoopDetector;
@@ -128,7 +131,7 @@ export class ClusterDns {
       if (relisten) added.push(...(await this.listen(next, next.listen, true)));
     } catch (error) {
       await Promise.all(backends.map((backend) => backend.close()));
-      resolvers?.forwarder?.close();
+      if (resolvers) closeForwarders(resolvers);
       await Promise.all(added.map((key) => this.closeListener(key)));
       throw error;
     }
@@ -147,7 +150,7 @@ export class ClusterDns {
         [...listenersBefore].filter((key) => !keep.has(key)).map((key) => this.closeListener(key)),
       );
     }
-    previous?.forwarder?.close();
+    if (previous) closeForwarders(previous);
     this.logger.info({ changed }, 'configuration reloaded');
     return { changed };
   }
@@ -164,7 +167,7 @@ export class ClusterDns {
 
   async close(): Promise<void> {
     await Promise.all([...this.listeners.keys()].map((key) => this.closeListener(key)));
-    this.resolvers?.forwarder?.close();
+    if (this.resolvers) closeForwarders(this.resolvers);
     await Promise.all(this.backends.map((backend) => backend.close()));
   }
 
@@ -241,8 +244,32 @@ export class ClusterDns {
     const hosts = readHosts(config);
     const policy = new AddressPolicy(config.allowRecursion);
     const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
+    const stubForwarders = config.stubDomains.map(
+      ({ zone, upstreams: servers }) =>
+        new Forwarder({
+          servers,
+          timeoutMs: config.upstreamTimeoutMs,
+          maxConcurrent: config.maxConcurrent,
+          logger: this.logger.child({ part: 'forward', zone }),
+          cache: config.cache,
+        }),
+    );
+    // The recursion policy guards each stub zone as it guards the default upstreams.
+    const stubs = stubForwarders.length
+      ? new StubDomainResolver(
+          config.stubDomains.map(({ zone }, i) => ({
+            zone,
+            forwarder: new RecursionGate(policy, stubForwarders[i]!),
+          })),
+        )
+      : undefined;
     const outside = new ResolverChain(
-      present([hosts, config.forwardExcept ? new ForwardExcept(config.forwardExcept) : undefined, gate]),
+      present([
+        hosts,
+        config.forwardExcept ? new ForwardExcept(config.forwardExcept) : undefined,
+        stubs,
+        gate,
+      ]),
     );
     const clusterZone = new ClusterZoneResolver(table, {
       zones,
@@ -275,9 +302,10 @@ export class ClusterDns {
       logger: this.logger,
       counters: this.counters,
       logQueries: config.logQueries,
-      recursionAvailable: (address) => forwarder !== undefined && policy.allows(address),
+      recursionAvailable: (address) =>
+        (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
     });
-    return { handler, forwarder, searchPath, gate, loop, upstreams };
+    return { handler, forwarder, stubForwarders, searchPath, gate, loop, upstreams };
   }
 
   /**
@@ -354,6 +382,11 @@ export class ClusterDns {
       return [];
     }
   }
+}
+
+function closeForwarders(resolvers: Resolvers): void {
+  resolvers.forwarder?.close();
+  for (const forwarder of resolvers.stubForwarders) forwarder.close();
 }
 
 function present(links: (Resolver | undefined)[]): Resolver[] {

@@ -57,6 +57,8 @@ export interface Config {
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
   upstreams: HostPort[];
+  /** Zones forwarded to upstreams of their own. */
+  stubDomains: { zone: string; upstreams: HostPort[] }[];
   /** Zones never forwarded. */
   forwardExcept?: string[];
   /** Where default upstreams and the host's search domains come from. */
@@ -225,6 +227,12 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'FILE',
     help: 'default upstreams and host search domains (default /etc/resolv.conf)',
+  },
+  'stub-domain': {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE=HOST[:PORT],...',
+    help: 'ask these upstreams, not the default ones, for names under ZONE; repeatable',
   },
   'forward-except': {
     type: 'string',
@@ -446,6 +454,9 @@ export function buildConfig(layers: readonly OptionLayer[], env: NodeJS.ProcessE
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
     ),
+    stubDomains: ((read('stub-domain') as string[] | undefined) ?? []).map((value) =>
+      checked('stub-domain', stubDomain, value),
+    ),
     ...(forwardExcept ? { forwardExcept } : {}),
     resolvConf: text('resolv-conf')!,
     upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
@@ -562,6 +573,16 @@ function parseNamespaceMap(value: string): NacosConfig['namespaces'] {
     seen.add(dns);
   }
   return pairs;
+}
+
+/** `ZONE=HOST[:PORT],...`: a stub zone and its upstreams. */
+function stubDomain(value: string): { zone: string; upstreams: HostPort[] } {
+  const at = value.indexOf('=');
+  const upstreams = splitList(value.slice(at + 1));
+  if (at <= 0 || upstreams.length === 0) {
+    throw new Error(`"${value}": expected ZONE=HOST[:PORT],... as in consul.local=10.150.0.1`);
+  }
+  return { zone: parseZone(value.slice(0, at)).name, upstreams: upstreams.map((u) => parseHostPort(u, 53)) };
 }
 
 export function splitList(value: string): string[] {

@@ -188,3 +188,68 @@ describe('a Corefile clusterdns cannot run as written', () => {
     expect(failure?.stderr).toContain(`${path}:4: directive "rewrite" is not supported by clusterdns`);
   });
 });
+
+describe('a Corefile with several server blocks and ports', () => {
+  it('serves each port its own way, stub domains from their own upstreams, and hosts entries', async () => {
+    const api = await FakeApiServer.start();
+    for (const object of [namespace('shop'), service('shop', 'web', { clusterIP: '10.96.45.10' })]) {
+      api.apply(object);
+    }
+    const main = await startFakeUpstream({ 'www.example.com': ['192.0.2.80'] });
+    const consul = await startFakeUpstream({ 'db.service.consul.local': ['10.150.0.7'] });
+    const dir = await mkdtemp(join(tmpdir(), 'clusterdns-corefile-'));
+    const [port, otherPort] = [await freePort(), await freePort()];
+    const path = join(dir, 'Corefile');
+    await writeFile(
+      path,
+      `.:${port} {
+        bind 127.0.0.1
+        kubernetes cluster.local {
+          endpoint ${api.url}
+        }
+        hosts {
+          10.0.0.9 gateway.example
+          fallthrough
+        }
+        forward . 127.0.0.1:${main.port}
+      }
+      consul.local:${port} {
+        bind 127.0.0.1
+        forward . 127.0.0.1:${consul.port}
+      }
+      .:${otherPort} {
+        bind 127.0.0.1
+        kubernetes cluster.local {
+          endpoint ${api.url}
+          ttl 99
+        }
+      }
+      `,
+    );
+    const cli = await startCli(['--corefile', path]);
+    try {
+      const web = await udpQuery(port, 'web.shop.svc.cluster.local', 'A');
+      expect(answerLines(web.packet)).toEqual(['web.shop.svc.cluster.local A 10.96.45.10']);
+      expect(web.packet.answers[0]!.ttl).toBe(5);
+      const db = await udpQuery(port, 'db.service.consul.local', 'A');
+      expect(answerLines(db.packet)).toEqual(['db.service.consul.local A 10.150.0.7']);
+      expect(consul.asked).toEqual(['db.service.consul.local A']);
+      expect(answerLines((await udpQuery(port, 'www.example.com', 'A')).packet)).toEqual([
+        'www.example.com A 192.0.2.80',
+      ]);
+      expect(main.asked).toContain('www.example.com A');
+      expect(main.asked).not.toContain('db.service.consul.local A');
+      expect(answerLines((await udpQuery(port, 'gateway.example', 'A')).packet)).toEqual([
+        'gateway.example A 10.0.0.9',
+      ]);
+      // The second port: its own TTL, and no forward, so nothing outside the zone is answered.
+      const other = await udpQuery(otherPort, 'web.shop.svc.cluster.local', 'A');
+      expect(other.packet.answers[0]!.ttl).toBe(99);
+      expect((await udpQuery(otherPort, 'www.example.com', 'A')).packet.rcode).toBe('REFUSED');
+    } finally {
+      cli.child.kill('SIGKILL');
+      await Promise.all([main.close(), consul.close(), api.close()]);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

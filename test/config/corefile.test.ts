@@ -202,6 +202,49 @@ describe('Corefile directives', () => {
     expect(configs.map((c) => c.logQueries)).toEqual([false, true]);
   });
 
+  it('serves blocks on one port as one server: kubernetes, the root block and stub domains', () => {
+    const [config, ...others] = configsOf(`
+      cluster.local:53 {
+        kubernetes
+      }
+      .:53 {
+        forward . 192.0.2.1
+        cache 30
+        log
+      }
+      consul.local:53 example.org:53 {
+        forward . 10.150.0.1 10.150.0.2:5353
+        cache 30
+        log
+      }
+    `);
+    expect(others).toEqual([]);
+    expect(config!.zones).toEqual(['cluster.local']);
+    expect(config!.upstreams.map((u) => u.host)).toEqual(['192.0.2.1']);
+    expect(config!.cache.successMaxTtl).toBe(30);
+    expect(config!.logQueries).toBe(true);
+    expect(config!.stubDomains.map(({ zone, upstreams }) => [zone, upstreams.map((u) => u.port)])).toEqual([
+      ['consul.local', [53, 5353]],
+      ['example.org', [53, 5353]],
+    ]);
+    // A stub block must agree with its port on what clusterdns keeps once per server.
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n  cache 30\n}\nconsul.local:53 {\n  forward . 10.0.0.1\n}\n',
+      ),
+    ).toMatch(
+      /^Corefile:6: the server block for consul\.local sets cache-size to "0", the one on its port to "10000"/,
+    );
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nconsul.local:53 {\n  hosts {\n    fallthrough\n  }\n  forward . 10.0.0.1\n}\n',
+      ),
+    ).toMatch(/^Corefile:6: hosts in a stub-domain server block/);
+    expect(
+      error('.:53 {\n  kubernetes cluster.local\n}\nconsul.local:53 {\n  forward . 10.0.0.1\n}\n'),
+    ).toMatch(/^Corefile:4: stub-domain server blocks need a forward/);
+  });
+
   it('names an unsupported directive, sub-directive or form with its line', () => {
     expect(error(block('  rewrite name foo bar'))).toBe(
       'Corefile:3: directive "rewrite" is not supported by clusterdns',
@@ -221,9 +264,9 @@ describe('Corefile directives', () => {
     );
     expect(error(block('  loadbalance weighted /w'))).toMatch(/^Corefile:3: loadbalance weighted/);
     expect(error(block('  autopath /etc/resolv.conf'))).toMatch(/^Corefile:3: autopath/);
-    expect(error('.:53 {\n  errors\n}\n')).toMatch(/^Corefile:1: a server block without kubernetes/);
+    expect(error('.:53 {\n  errors\n}\n')).toMatch(/^Corefile:1: a server without kubernetes/);
     expect(error(`${block('')}${block('', 'example.com:1053')}`)).toMatch(
-      /^Corefile:5: a second server block on 0\.0\.0\.0:1053 \(the first is at line 1\)/,
+      /^Corefile:5: a second kubernetes on the same port \(the first is at line 1\)/,
     );
     expect(
       error('.:53 {\n  kubernetes cluster.local\n  cache 30 {\n    disable success example.com\n  }\n}\n'),

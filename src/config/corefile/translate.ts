@@ -8,33 +8,149 @@ import { ZoneList } from '../../resolve/zones.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 
 export interface TranslatedCorefile {
-  /** One per server block (each on its own port or bind addresses). */
+  /** One per port group: the server blocks that share a port and bind addresses. */
   servers: OptionLayer[];
   notices: string[];
 }
 
+/**
+ * Server blocks on one port are one server: the block with `kubernetes`, optionally a block for
+ * `.` that says how other names are forwarded and cached, and stub-domain blocks (`zone:53 {
+ * forward . IP }`) whose names go to upstreams of their own.
+ */
 export function translateCorefile(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): TranslatedCorefile {
   const notices: string[] = [];
-  const blocks = parseCorefile(text, file, env);
-  const servers = blocks.map((block) => translateBlock(block, file, notices));
-  const seen = new Map<string, number>();
-  servers.forEach((server, i) => {
-    for (const listen of server.values.listen as string[]) {
-      const first = seen.get(listen);
-      if (first !== undefined) {
+  const groups = new Map<string, TranslatedBlock[]>();
+  const owners = new Map<string, { key: string; line: number }>();
+  for (const block of parseCorefile(text, file, env)) {
+    const translated = translateBlock(block, file, notices);
+    const listens = translated.options.values.listen as string[];
+    const key = [...listens].sort().join(' ');
+    for (const listen of listens) {
+      const owner = owners.get(listen);
+      if (owner && owner.key !== key) {
         throw new ConfigError(
-          `${file}:${blocks[i]!.line}: a second server block on ${listen} (the first is at line ${first}): ` +
-            'several server blocks must differ in port or bind address',
+          `${file}:${block.line}: server blocks sharing ${listen} must bind the same addresses (see line ${owner.line})`,
         );
       }
-      seen.set(listen, blocks[i]!.line);
+      owners.set(listen, { key, line: block.line });
     }
-  });
-  return { servers, notices };
+    groups.set(key, [...(groups.get(key) ?? []), translated]);
+  }
+  return { servers: [...groups.values()].map((group) => translateGroup(group, file)), notices };
+}
+
+interface TranslatedBlock {
+  line: number;
+  zones: string[];
+  options: Options;
+  directives: Directive[];
+  cacheDisabled: Context['cacheDisabled'];
+}
+
+/** Directives a stub-domain block may hold: what forwarding needs, nothing that serves a zone. */
+const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind']);
+/** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
+const SHARED_OPTIONS = [
+  'cache-size',
+  'cache-max-ttl',
+  'cache-denial-max-ttl',
+  'serve-stale',
+  'max-concurrent',
+  'upstream-timeout',
+  'log-queries',
+];
+
+function translateGroup(group: TranslatedBlock[], file: string): OptionLayer {
+  const kubernetes = group.filter((block) => block.directives.some((d) => d.name === 'kubernetes'));
+  if (kubernetes.length === 0) {
+    throw new ConfigError(
+      `${file}:${group[0]!.line}: a server without kubernetes: clusterdns serves a cluster zone (every port needs one block with kubernetes)`,
+    );
+  }
+  if (kubernetes.length > 1) {
+    throw new ConfigError(
+      `${file}:${kubernetes[1]!.line}: a second kubernetes on the same port (the first is at line ${kubernetes[0]!.line})`,
+    );
+  }
+  const primary = kubernetes[0]!;
+  const root = group.find((block) => block !== primary && block.zones.includes('.'));
+  const stubs = group.filter((block) => block !== primary && block !== root);
+  const main = primary.options;
+  if (root) main.absorb(root.options, file, root.line);
+  const forwarders = [primary, root].filter((block) =>
+    block?.directives.some((d) => d.name === 'forward'),
+  ) as TranslatedBlock[];
+  for (const block of forwarders) {
+    if (!block.zones.includes('.')) {
+      throw new ConfigError(
+        `${file}:${block.line}: forward in a server block for ${block.zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
+      );
+    }
+  }
+  const groupLine: Directive = { name: 'server block', args: [], line: primary.line, block: [] };
+  // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
+  if (![primary, root].some((block) => block?.directives.some((d) => d.name === 'cache'))) {
+    main.set('cache-size', '0', groupLine, 'no cache directive');
+    main.set('serve-stale', '0', groupLine, 'no cache directive');
+  }
+  const served = new ZoneList((main.values.zone as string[]).filter((zone) => zone !== '.'));
+  for (const { zone, line } of [primary, root].flatMap((block) => block?.cacheDisabled ?? [])) {
+    if (zone === '.' || !served.holds(zone)) {
+      throw new ConfigError(
+        `${file}:${line}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
+      );
+    }
+  }
+  const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main, file));
+  if (stubDomains.length) main.set('stub-domain', stubDomains, groupLine, 'stub-domain server blocks');
+  if (forwarders.length === 0) {
+    if (stubs.length) {
+      throw new ConfigError(
+        `${file}:${stubs[0]!.line}: stub-domain server blocks need a forward in the block for . on the same port`,
+      );
+    }
+    // No forward: CoreDNS answers no name outside its zones; neither do we.
+    main.set('allow-recursion', '', groupLine, 'no forward directive');
+  }
+  return main.layer(primary.line);
+}
+
+/** A stub block's zones as `ZONE=UPSTREAMS`, once its settings are checked against the server's. */
+function stubDomain(stub: TranslatedBlock, main: Options, file: string): string[] {
+  for (const directive of stub.directives) {
+    if (!STUB_DIRECTIVES.has(directive.name)) {
+      fail(
+        file,
+        directive,
+        `${directive.name} in a stub-domain server block (only forward, cache, errors, log, loop, reload)`,
+      );
+    }
+  }
+  const upstreams = stub.options.values.upstream as string[] | undefined;
+  if (!upstreams) {
+    throw new ConfigError(
+      `${file}:${stub.line}: a server block for ${stub.zones.join(' ')} needs forward . ADDRESS...`,
+    );
+  }
+  if (!stub.directives.some((d) => d.name === 'cache')) {
+    stub.options.values['cache-size'] = '0';
+    stub.options.values['serve-stale'] = '0';
+  }
+  for (const name of SHARED_OPTIONS) {
+    const value = (options: Options) => options.values[name] ?? optionSpec(name)?.defaultValue ?? false;
+    if (JSON.stringify(value(stub.options)) !== JSON.stringify(value(main))) {
+      throw new ConfigError(
+        `${file}:${stub.line}: the server block for ${stub.zones.join(' ')} sets ${name} to ${JSON.stringify(value(stub.options))}, ` +
+          `the one on its port to ${JSON.stringify(value(main))}: clusterdns has one ${name} per port`,
+      );
+    }
+  }
+  return stub.zones.map((zone) => `${zone}=${upstreams.join(',')}`);
 }
 
 /** The options one server block sets, each remembering the line that set it. */
@@ -58,6 +174,20 @@ class Options {
     }
     this.values[name] = value;
     this.where.set(name, `${this.file}:${directive.line} (${what})`);
+  }
+
+  /** Another block's options, on the same port: each key may come from one block only. */
+  absorb(other: Options, file: string, line: number): void {
+    for (const [name, value] of Object.entries(other.values)) {
+      if (name === 'listen' || value === undefined) continue;
+      if (this.values[name] !== undefined) {
+        throw new ConfigError(
+          `${file}:${line}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
+        );
+      }
+      this.values[name] = value;
+      this.where.set(name, other.where.get(name)!);
+    }
   }
 
   layer(blockLine: number): OptionLayer {
@@ -105,16 +235,11 @@ function normalizeZone(zone: string): string {
   return zone === '.' ? '.' : zone.replace(/\.$/, '').toLowerCase();
 }
 
-function translateBlock(block: ServerBlock, file: string, notices: string[]): OptionLayer {
+function translateBlock(block: ServerBlock, file: string, notices: string[]): TranslatedBlock {
   const { zones, port } = blockKeys(block, file);
   const options = new Options(file, notices);
   const blockDirective: Directive = { name: 'server block', args: [], line: block.line, block: [] };
   options.set('listen', [`0.0.0.0:${port}`], blockDirective, 'server block');
-  // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
-  options.set('cache-size', '0', blockDirective, 'no cache directive');
-  options.set('serve-stale', '0', blockDirective, 'no cache directive');
-  let forwarded = false;
-  let kubernetes = false;
   const cacheDisabled: Context['cacheDisabled'] = [];
   const seen = new Set<string>();
   for (const directive of block.directives) {
@@ -124,32 +249,9 @@ function translateBlock(block: ServerBlock, file: string, notices: string[]): Op
     seen.add(directive.name);
     const handler = DIRECTIVES[directive.name];
     if (!handler) fail(file, directive, `directive "${directive.name}" is not supported by clusterdns`);
-    const context: Context = { file, options, zones, port, cacheDisabled };
-    handler(directive, context);
-    if (directive.name === 'forward') forwarded = true;
-    if (directive.name === 'kubernetes') kubernetes = true;
+    handler(directive, { file, options, zones, port, cacheDisabled });
   }
-  if (!kubernetes) {
-    throw new ConfigError(
-      `${file}:${block.line}: a server block without kubernetes: clusterdns serves a cluster zone`,
-    );
-  }
-  const served = new ZoneList((options.values.zone as string[]).filter((zone) => zone !== '.'));
-  for (const { zone, line } of cacheDisabled) {
-    if (zone === '.' || !served.holds(zone)) {
-      throw new ConfigError(
-        `${file}:${line}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
-      );
-    }
-  }
-  if (forwarded && !zones.includes('.')) {
-    throw new ConfigError(
-      `${file}:${block.line}: forward in a server block for ${zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
-    );
-  }
-  // No forward: CoreDNS answers no name outside its zones; neither do we.
-  if (!forwarded) options.set('allow-recursion', '', blockDirective, 'no forward directive');
-  return options.layer(block.line);
+  return { line: block.line, zones, options, directives: block.directives, cacheDisabled };
 }
 
 interface Context {
@@ -309,6 +411,8 @@ const DIRECTIVES: Record<string, Handler> = {
       fail(file, directive, 'cache ZONES: clusterdns caches every forwarded name; give no zones');
     }
     options.set('cache-size', '10000', directive, 'cache');
+    // Stale answers only with serve_stale, as in CoreDNS.
+    options.set('serve-stale', '0', directive, 'cache');
     if (ttl !== undefined) {
       options.set('cache-max-ttl', ttl, directive, 'cache TTL');
       options.set('cache-denial-max-ttl', ttl, directive, 'cache TTL');
