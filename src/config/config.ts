@@ -19,6 +19,8 @@ export interface KubernetesConfig {
   caFile?: string;
   labels?: string;
   namespaceLabels?: string;
+  /** Watch no EndpointSlices: endpoint and headless names answer NXDOMAIN. */
+  noEndpoints?: boolean;
 }
 
 export interface NacosConfig {
@@ -122,6 +124,10 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'EXPR',
     help: 'serve only namespaces matching this selector',
+  },
+  'no-endpoints': {
+    type: 'boolean',
+    help: 'watch no EndpointSlices: endpoint and headless service names answer NXDOMAIN (less API load)',
   },
   ...ETCD_OPTIONS,
   nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
@@ -490,7 +496,7 @@ function zonesAndRegistries(
   if (kubernetesFlag !== undefined || kubeconfig !== undefined) {
     if (kubernetesFlag) checked('kubernetes', (value) => new URL(value), kubernetesFlag);
     kubernetes = {};
-    const fields: [keyof KubernetesConfig, string | undefined][] = [
+    const fields: [Exclude<keyof KubernetesConfig, 'noEndpoints'>, string | undefined][] = [
       ['url', kubernetesFlag || undefined],
       ['kubeconfig', kubeconfig],
       ['context', optional('kube-context')],
@@ -500,6 +506,7 @@ function zonesAndRegistries(
       ['namespaceLabels', optional('namespace-labels')],
     ];
     for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
+    if (read('no-endpoints') === true) kubernetes.noEndpoints = true;
   }
   let etcd: EtcdConfig | undefined;
   try {

@@ -31,6 +31,7 @@ export async function createBackends(config: Config, logger: Logger): Promise<Re
         logger: logger.child({ backend: 'kubernetes' }),
         // Pods are the largest and busiest kind: only `--pods verified` needs them.
         watchPods: config.pods === 'verified',
+        watchEndpoints: !kubernetes.noEndpoints,
         labelSelector: kubernetes.labels,
         namespaceLabelSelector: kubernetes.namespaceLabels,
       }),

@@ -190,9 +190,14 @@ describe('a Corefile clusterdns cannot run as written', () => {
 });
 
 describe('a Corefile with several server blocks and ports', () => {
-  it('serves each port its own way, stub domains from their own upstreams, and hosts entries', async () => {
+  it('serves each port its own way, stub domains from their own upstreams, hosts entries, noendpoints', async () => {
     const api = await FakeApiServer.start();
-    for (const object of [namespace('shop'), service('shop', 'web', { clusterIP: '10.96.45.10' })]) {
+    for (const object of [
+      namespace('shop'),
+      service('shop', 'web', { clusterIP: '10.96.45.10' }),
+      service('shop', 'pool', { clusterIP: 'None' }),
+      slice('shop', 'pool', ['10.244.2.1']),
+    ]) {
       api.apply(object);
     }
     const main = await startFakeUpstream({ 'www.example.com': ['192.0.2.80'] });
@@ -222,6 +227,7 @@ describe('a Corefile with several server blocks and ports', () => {
         kubernetes cluster.local {
           endpoint ${api.url}
           ttl 99
+          noendpoints
         }
       }
       `,
@@ -242,9 +248,13 @@ describe('a Corefile with several server blocks and ports', () => {
       expect(answerLines((await udpQuery(port, 'gateway.example', 'A')).packet)).toEqual([
         'gateway.example A 10.0.0.9',
       ]);
-      // The second port: its own TTL, and no forward, so nothing outside the zone is answered.
+      const pool = await udpQuery(port, 'pool.shop.svc.cluster.local', 'A');
+      expect(answerLines(pool.packet)).toEqual(['pool.shop.svc.cluster.local A 10.244.2.1']);
+      // The second port: its own TTL, no endpoints (a headless name does not exist there), and no
+      // forward, so nothing outside the zone is answered.
       const other = await udpQuery(otherPort, 'web.shop.svc.cluster.local', 'A');
       expect(other.packet.answers[0]!.ttl).toBe(99);
+      expect((await udpQuery(otherPort, 'pool.shop.svc.cluster.local', 'A')).packet.rcode).toBe('NXDOMAIN');
       expect((await udpQuery(otherPort, 'www.example.com', 'A')).packet.rcode).toBe('REFUSED');
     } finally {
       cli.child.kill('SIGKILL');

@@ -127,6 +127,7 @@ describe('Corefile directives', () => {
         ttl 0
         fallthrough
         ignore empty_service
+        noendpoints
         startup_timeout 10s
       }
     }`);
@@ -138,6 +139,7 @@ describe('Corefile directives', () => {
       context: 'admin',
       labels: 'app=web',
       namespaceLabels: 'team=a',
+      noEndpoints: true,
     });
     expect(config!.namespaces).toEqual(['shop', 'other']);
     expect(config!.pods).toBe('verified');

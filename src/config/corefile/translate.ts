@@ -351,6 +351,11 @@ const DIRECTIVES: Record<string, Handler> = {
       startup_timeout: (sub) => set('startup-timeout', sub, oneArg(sub, file, 'kubernetes', 'DURATION')),
       fallthrough: (sub) =>
         set('fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
+      noendpoints(sub) {
+        if (sub.args.length)
+          fail(file, sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
+        set('no-endpoints', sub, true);
+      },
       ignore(sub) {
         if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
           fail(file, sub, 'kubernetes ignore: expected ignore empty_service');
