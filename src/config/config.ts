@@ -111,19 +111,35 @@ export const OPTIONS = {
     metavar: '[URL]',
     help: 'serve from the Kubernetes API: --kubeconfig, else in-cluster, else this URL',
   },
-  kubeconfig: { type: 'string', metavar: 'FILE', help: 'kubeconfig for --kubernetes' },
+  kubeconfig: {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'kubeconfig for --kubernetes (certificate, token or basic users; insecure-skip-tls-verify, tls-server-name)',
+  },
   'kube-context': {
     type: 'string',
     metavar: 'NAME',
     help: 'context in --kubeconfig (default its current one)',
   },
-  'kube-token-file': { type: 'string', metavar: 'FILE', help: 'bearer token for --kubernetes URL' },
-  'kube-ca-file': { type: 'string', metavar: 'FILE', help: 'CA bundle for an https --kubernetes URL' },
-  labels: { type: 'string', metavar: 'EXPR', help: 'serve only services matching this label selector' },
+  'kube-token-file': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'bearer token for a --kubernetes URL; re-read every minute and after a 401',
+  },
+  'kube-ca-file': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'CA bundle for an https --kubernetes URL (default the system CAs)',
+  },
+  labels: {
+    type: 'string',
+    metavar: 'EXPR',
+    help: 'serve only services (and their EndpointSlices) matching this label selector',
+  },
   'namespace-labels': {
     type: 'string',
     metavar: 'EXPR',
-    help: 'serve only namespaces matching this selector',
+    help: 'serve only namespaces matching this label selector',
   },
   'no-endpoints': {
     type: 'boolean',
@@ -158,19 +174,19 @@ export const OPTIONS = {
     defaultValue: '5s',
     type: 'string',
     metavar: 'DURATION',
-    help: 'wait this long for registries to sync before serving (default 5s)',
+    help: 'wait this long for registries to sync before serving; until they do, zone names answer SERVFAIL',
   },
   'max-stale': {
     type: 'string',
     metavar: 'DURATION',
-    help: 'SERVFAIL for the zone after a registry has not resynced this long (default unlimited)',
+    help: 'after a registry has been unreachable this long, zone names answer SERVFAIL (default unlimited)',
   },
   listen: {
     defaultValue: ['127.0.0.1:1053'],
     type: 'string',
     multiple: true,
     metavar: 'HOST:PORT',
-    help: 'address to answer on over UDP and TCP; repeatable (default 127.0.0.1:1053)',
+    help: 'address to answer on over UDP and TCP, IPv6 as [::1]:1053; repeatable',
   },
   zone: {
     type: 'string',
@@ -232,7 +248,7 @@ export const OPTIONS = {
     defaultValue: '/etc/resolv.conf',
     type: 'string',
     metavar: 'FILE',
-    help: 'default upstreams and host search domains (default /etc/resolv.conf)',
+    help: 'default upstreams, and the host search domains autopath tries',
   },
   'stub-domain': {
     type: 'string',
@@ -296,7 +312,10 @@ export const OPTIONS = {
     metavar: 'DURATION',
     help: 'serve expired answers this long past expiry when upstreams fail; 0 disables (default 1h)',
   },
-  'log-queries': { type: 'boolean', help: 'log one line per query' },
+  'log-queries': {
+    type: 'boolean',
+    help: 'log one line per query (client, name, type, transport, rcode, size, duration)',
+  },
   'log-level': {
     defaultValue: 'info',
     type: 'string',
