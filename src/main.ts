@@ -3,14 +3,15 @@
 // server per configured server (usually one), reload on SIGHUP or when the file changes, and stop
 // cleanly on a signal. `clusterdns register ...` keeps an instance registered in etcd instead
 // (registry/etcd/).
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { ClusterDns } from './app.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
+import { FileWatcher } from './config/watch.js';
 import { createLogger } from './ops/logger.js';
 
-/** How often the config file or Corefile is checked for a change. */
+/** How often the config file or Corefile, and the hosts files it names, are checked for a change. */
 const WATCH_INTERVAL_MS = 1000;
 
 function version(): string {
@@ -65,24 +66,30 @@ async function main(): Promise<void> {
   const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);
   statsTimer.unref();
 
-  // Reloads run one at a time, in the order asked.
+  // Reloads run one at a time, in the order asked. SIGHUP and a changed hosts file rebuild the
+  // resolvers even when the configuration reads the same: the files it names may have changed.
   let reloading = Promise.resolve();
-  const reload = (reason: string) => {
-    reloading = reloading.then(() => reloadServers(servers, load, reason, logger));
-  };
-  process.on('SIGHUP', () => reload('SIGHUP'));
-  if (watch !== undefined) {
-    watchFile(watch, { interval: WATCH_INTERVAL_MS, persistent: false }, (current, previous) => {
-      if (current.mtimeMs !== previous.mtimeMs || current.size !== previous.size) reload(`${watch} changed`);
+  const watcher = new FileWatcher(WATCH_INTERVAL_MS, (path) => reload(`${path} changed`, path !== watch));
+  const watchFiles = (configs: Config[]) =>
+    watcher.set([
+      ...(watch !== undefined ? [watch] : []),
+      ...configs.flatMap((config) => (config.hosts.file !== undefined ? [config.hosts.file] : [])),
+    ]);
+  const reload = (reason: string, force: boolean) => {
+    reloading = reloading.then(async () => {
+      const configs = await reloadServers(servers, load, { reason, force }, logger);
+      if (configs) watchFiles(configs);
     });
-  }
+  };
+  process.on('SIGHUP', () => reload('SIGHUP', true));
+  watchFiles(loaded.configs);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     clearInterval(statsTimer);
-    if (watch !== undefined) unwatchFile(watch);
+    watcher.close();
     logger.info({ signal, counters: stats() }, 'shutting down');
     reloading
       .then(() => Promise.all(servers.map((server) => server.close())))
@@ -106,9 +113,9 @@ async function startServer(config: Config, logger: Logger): Promise<ClusterDns> 
 async function reloadServers(
   servers: ClusterDns[],
   load: () => LoadedServers,
-  reason: string,
+  { reason, force }: { reason: string; force: boolean },
   logger: Logger,
-): Promise<void> {
+): Promise<Config[] | undefined> {
   let next: LoadedServers;
   try {
     next = load();
@@ -117,12 +124,10 @@ async function reloadServers(
       { reason, err: error },
       `configuration rejected, the running one stays: ${(error as Error).message}`,
     );
-    return;
+    return undefined;
   }
   for (const notice of next.notices) logger.warn(notice);
   logger.level = next.configs[0]!.logLevel;
-  // SIGHUP re-reads files the config only names (hosts files) even when the config is the same.
-  const force = reason === 'SIGHUP';
   for (const [i, config] of next.configs.entries()) {
     try {
       if (i < servers.length) await servers[i]!.reload(config, force);
@@ -136,6 +141,7 @@ async function reloadServers(
   }
   const removed = servers.splice(next.configs.length);
   await Promise.all(removed.map((server) => server.close()));
+  return next.configs;
 }
 
 await main();

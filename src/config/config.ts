@@ -226,7 +226,7 @@ export const OPTIONS = {
   'hosts-file': {
     type: 'string',
     metavar: 'FILE',
-    help: 'a hosts file (/etc/hosts format) answered before the upstreams; re-read on reload',
+    help: 'a hosts file (/etc/hosts format) answered before the upstreams; read again when it changes',
   },
   'hosts-ttl': {
     type: 'string',

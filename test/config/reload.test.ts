@@ -140,3 +140,28 @@ describe('reload of a Corefile', () => {
     }
   });
 });
+
+describe('reload of a hosts file', () => {
+  it('answers the new entries once the hosts file changes, without a signal', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'clusterdns-reload-'));
+    const zones = await makeZonesDir({ 'shop.yaml': SHOP });
+    const hosts = join(work, 'hosts');
+    await writeFile(hosts, '10.0.0.9 gateway.example\n');
+    const port = await freePort();
+    const cli = await startCli(['--zones', zones, '--listen', `127.0.0.1:${port}`, '--hosts-file', hosts]);
+    const gateway = async () => answerLines((await udpQuery(port, 'gateway.example', 'A')).packet).join();
+    try {
+      expect(await gateway()).toBe('gateway.example A 10.0.0.9');
+      await writeFile(hosts, '10.0.0.10 gateway.example\n');
+      const deadline = Date.now() + 5000;
+      while ((await gateway()) !== 'gateway.example A 10.0.0.10' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await gateway()).toBe('gateway.example A 10.0.0.10');
+    } finally {
+      cli.child.kill('SIGKILL');
+      await rm(work, { recursive: true, force: true });
+      await rm(zones, { recursive: true, force: true });
+    }
+  });
+});

@@ -507,7 +507,7 @@ const DIRECTIVES: Record<string, Handler> = {
           fallthrough = true;
         },
         ttl: (sub) => options.set('hosts-ttl', oneArg(sub, file, 'hosts', 'SECONDS'), sub, 'hosts ttl'),
-        // The hosts file is read again on every reload.
+        // The hosts file is watched and read again when it changes.
         reload: () => undefined,
       },
       (sub) => {
