@@ -93,6 +93,12 @@ function translateGroup(group: TranslatedBlock[], file: string): OptionLayer {
     }
   }
   const groupLine: Directive = { name: 'server block', args: [], line: primary.line, block: [] };
+  // A Corefile serves no HTTP endpoint it does not name, and shuts down without a lameduck wait
+  // unless health gives one.
+  main.setDefault('health', '', groupLine, 'no health directive');
+  main.setDefault('ready', '', groupLine, 'no ready directive');
+  main.setDefault('metrics', '', groupLine, 'no prometheus directive');
+  main.setDefault('lameduck', '0s', groupLine, 'no health lameduck');
   // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
   if (![primary, root].some((block) => block?.directives.some((d) => d.name === 'cache'))) {
     main.set('cache-size', '0', groupLine, 'no cache directive');
@@ -174,6 +180,15 @@ class Options {
     }
     this.values[name] = value;
     this.where.set(name, `${this.file}:${directive.line} (${what})`);
+  }
+
+  /**
+   * What CoreDNS does when a Corefile leaves a plugin out (no health endpoint, no lameduck), as a
+   * value the option takes when this build has it: unlike a user's setting, nothing is lost
+   * when it does not.
+   */
+  setDefault(name: string, value: RawValue, directive: Directive, what: string): void {
+    if (optionSpec(name) && this.values[name] === undefined) this.set(name, value, directive, what);
   }
 
   /** Another block's options, on the same port: each key may come from one block only. */
