@@ -35,7 +35,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   if (flags.values.version) return { kind: 'version' };
   const print = positionals.length === 2 && positionals[0] === 'config' && positionals[1] === 'print';
   if (positionals.length > 0 && !print) {
-    throw new ConfigError(`unexpected argument "${positionals.join(' ')}": the only command is config print`);
+    throw new ConfigError(
+      `unexpected argument "${positionals.join(' ')}": the commands are config print and register`,
+    );
   }
   const environment = envLayer(env);
   const source = sourceFile(flags, environment);
