@@ -412,6 +412,20 @@ export function mergeLayers(layers: readonly OptionLayer[]): {
 
 /** Check every value and build the Config; the first bad value throws, named by where it came from. */
 export function buildConfig(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Config {
+  try {
+    return checkLayers(layers, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // A check that names the option as its flag (--nacos-api: ...) is told where the value came
+    // from instead, so a bad file key or variable is reported as that.
+    const match = /^--([a-z0-9-]+)(?=:)/.exec(error.message);
+    const label = mergeLayers(layers).label;
+    if (!match || !optionSpec(match[1]!) || label(match[1]!) === match[0]) throw error;
+    throw new ConfigError(`${label(match[1]!)}${error.message.slice(match[0].length)}`);
+  }
+}
+
+function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Config {
   const { read: raw, label } = mergeLayers(layers);
   const read: Reader = (name) => {
     const value = raw(name);

@@ -92,6 +92,12 @@ describe('config file', () => {
     // The same bad value from elsewhere is named there.
     expect(failure([], { CLUSTERDNS_TTL: '9000' })).toMatch(/^CLUSTERDNS_TTL: "9000"/);
     expect(failure(['--ttl', '9000'])).toMatch(/^--ttl: "9000"/);
+    // Checks written with the flag's name name the file key when the value came from the file.
+    const nacos = await configFile('nacos.yaml', 'nacos: http://127.0.0.1:8848\nnacos-api: v9\n');
+    expect(failure(['--config', nacos])).toBe(`${nacos}: nacos-api: "v9": expected v1, v2 or v3`);
+    expect(failure(['--nacos', 'http://127.0.0.1:8848', '--nacos-api', 'v9'])).toBe(
+      '--nacos-api: "v9": expected v1, v2 or v3',
+    );
     // A flag that overrides a bad file value wins: the file's value is never used.
     expect(serve(['--config', bad, '--ttl', '10']).config.ttl).toBe(10);
   });
