@@ -1,4 +1,5 @@
-// The server's lifecycle: config → backend → table → resolvers → listeners, and back down.
+// The server's lifecycle: ops endpoints → backends → table → resolvers → listeners; on the way down
+// lameduck (still answering, /ready at 503), then listeners, upstreams, backends, endpoints.
 //
 // The resolver chain, in order:
 //   loop probe   answers our own forwarding-loop probe, so a loop is seen and broken
@@ -22,14 +23,18 @@ import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from './config/address.js';
 import type { Config } from './config/config.js';
 import { lowerLabel, splitName } from './dns/labels.js';
+import { BackendStatus } from './ops/backend-status.js';
 import { newCounters, type Counters } from './ops/counters.js';
+import { OpsEndpoints } from './ops/http.js';
+import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
+import { QueryMetrics } from './ops/metrics/query-metrics.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
 import { FallthroughResolver } from './resolve/fallthrough.js';
 import { ForwardExcept } from './resolve/forward-except.js';
 import { HostsResolver, parseHosts } from './resolve/hosts/hosts.js';
-import { LoadBalanceResolver } from './resolve/load-balance.js';
+import { LoadBalancedChain } from './resolve/load-balance.js';
 import type { Resolver } from './resolve/types.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
@@ -49,9 +54,18 @@ export interface BoundListener {
   address: AddressInfo;
 }
 
+/** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
+const LINK_PLUGINS = ['loop', 'autopath', 'hosts', 'kubernetes', 'forward'];
+/** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
+export const SHUTDOWN_GRACE_MS = 5000;
+
+/** A chain link that never answers: holds a link's place (and its metrics label) when it is off. */
+const ABSENT: Resolver = { resolve: () => undefined };
+
 /** The parts built from the resolver settings; rebuilt whole on every reload. */
 interface Resolvers {
-  handler: QueryHandler;
+  /** A handler per listener, each counting into its own listener's metrics. */
+  newHandler: () => QueryHandler;
   forwarder: Forwarder | undefined;
   stubForwarders: Forwarder[];
   searchPath: SearchPathResolver;
@@ -64,19 +78,26 @@ interface Listening {
   udp: UdpListener;
   tcp: TcpListener;
   bound: BoundListener[];
+  /** The metrics `server` label, as CoreDNS writes it. */
+  server: string;
+  family: 4 | 6;
+  /** What the sockets call: swapped on reload, so a kept listener serves the new chain. */
+  slot: { handler: QueryHandler };
 }
 
 export class ClusterDns {
   table = new ServiceTable();
   readonly counters: Counters = newCounters();
+  backendStatus = new BackendStatus();
   private backends: RegistryBackend[] = [];
   private readonly listeners = new Map<string, Listening>();
   private resolvers: Resolvers | undefined;
-  /** What the listeners call: the current chain, whichever that is after reloads. */
-  private readonly entry = {
-    handle: (message: Buffer, context: Parameters<QueryHandler['handle']>[1]) =>
-      this.resolvers!.handler.handle(message, context),
-  };
+  private queryMetrics: QueryMetrics | undefined;
+  private metrics: ServerMetrics | undefined;
+  private endpoints: OpsEndpoints | undefined;
+  private listening = false;
+  private draining = false;
+  private endLameduck: (() => void) | undefined;
 
   constructor(
     private config: Config,
@@ -85,13 +106,16 @@ export class ClusterDns {
 
   async start(): Promise<BoundListener[]> {
     try {
-      this.backends = await this.startBackends(this.config, this.table);
+      // First, so /health answers and /ready says what it waits for while registries sync.
+      await this.startEndpoints(ZoneSet.parse(this.config.zones));
+      this.backends = await this.startBackends(this.config, this.table, this.backendStatus);
       this.resolvers = this.buildResolvers(this.config, this.table);
       await this.listen(this.config, this.config.listen);
     } catch (error) {
       await this.close();
       throw error;
     }
+    this.listening = true;
     const { forwarder, loop, upstreams } = this.resolvers;
     if (forwarder) {
       try {
@@ -109,6 +133,11 @@ export class ClusterDns {
     return [...this.listeners.values()].flatMap((listening) => listening.bound);
   }
 
+  /** The lameduck period of the configuration running now. */
+  get lameduckMs(): number {
+    return this.config.lameduckMs;
+  }
+
   /**
    * Serve `next` instead of the running config. Everything new is built before anything is
    * swapped; on failure the new parts are closed and the old config keeps serving.
@@ -118,17 +147,23 @@ export class ClusterDns {
     const changed = changedSections(old, next);
     if (force && changed.length === 0) changed.push('resolvers');
     if (changed.length === 0) return { changed };
+    if (changed.includes('endpoints')) {
+      // The endpoints hold probes and scrapes; moving them under a running orchestrator would
+      // fail its probes, so they change with a restart.
+      this.logger.warn('health, ready, metrics and log-format changes take effect at the next restart');
+    }
     const newBackends = changed.includes('backends');
     const table = newBackends ? new ServiceTable() : this.table;
+    const backendStatus = newBackends ? new BackendStatus() : this.backendStatus;
     let backends: RegistryBackend[] = [];
     let resolvers: Resolvers | undefined;
     const listenersBefore = new Set(this.listeners.keys());
     const relisten = changed.includes('listeners');
     const added: string[] = [];
     try {
-      if (newBackends) backends = await this.startBackends(next, table);
+      if (newBackends) backends = await this.startBackends(next, table, backendStatus);
       resolvers = this.buildResolvers(next, table);
-      if (relisten) added.push(...(await this.listen(next, next.listen, true)));
+      if (relisten) added.push(...(await this.listen(next, next.listen, true, resolvers)));
     } catch (error) {
       await Promise.all(backends.map((backend) => backend.close()));
       if (resolvers) closeForwarders(resolvers);
@@ -138,9 +173,11 @@ export class ClusterDns {
     const previous = this.resolvers;
     const oldBackends = this.backends;
     this.resolvers = resolvers;
-    this.config = next;
+    for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
+    this.config = withEndpointsOf(old, next);
     if (newBackends) {
       this.table = table;
+      this.backendStatus = backendStatus;
       this.backends = backends;
       await Promise.all(oldBackends.map((backend) => backend.close()));
     }
@@ -155,7 +192,7 @@ export class ClusterDns {
     return { changed };
   }
 
-  /** Counters of every part, for logs and (later) metrics. */
+  /** Counters of every part, for logs. */
   stats() {
     return {
       server: { ...this.counters },
@@ -165,27 +202,113 @@ export class ClusterDns {
     };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.listeners.keys()].map((key) => this.closeListener(key)));
-    if (this.resolvers) closeForwarders(this.resolvers);
-    await Promise.all(this.backends.map((backend) => backend.close()));
+  /** What keeps /ready from 200, by name: unsynced or stale backends, listeners, shutdown. */
+  notReady(): string[] {
+    const names = this.table.notReady();
+    if (!this.listening) names.push('listeners');
+    if (this.draining) names.push('lameduck');
+    return names;
   }
 
-  private async closeListener(key: string): Promise<void> {
+  /** Where the ops endpoints listen (their ports when asked for port 0). */
+  endpointAddresses(): Map<'health' | 'ready' | 'metrics', AddressInfo> {
+    return this.endpoints?.bound ?? new Map();
+  }
+
+  /**
+   * The first step of a graceful stop: /ready turns 503 so load balancers and Kubernetes stop
+   * sending clients here, while queries are still answered for `ms` (CoreDNS's `lameduck`).
+   * endLameduck() cuts it short (a second signal).
+   */
+  async lameduck(ms: number): Promise<void> {
+    this.draining = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.endLameduck = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  skipLameduck(): void {
+    this.endLameduck?.();
+  }
+
+  async close(): Promise<void> {
+    this.draining = true;
+    this.listening = false;
+    await Promise.all([...this.listeners.keys()].map((key) => this.closeListener(key, SHUTDOWN_GRACE_MS)));
+    if (this.resolvers) closeForwarders(this.resolvers);
+    await Promise.all(this.backends.map((backend) => backend.close()));
+    await this.endpoints?.close();
+  }
+
+  private async startEndpoints(zones: ZoneSet): Promise<void> {
+    if (this.config.metrics) {
+      this.queryMetrics = new QueryMetrics(
+        zones.zones.map((zone) => zone.name),
+        LINK_PLUGINS,
+      );
+      this.metrics = createMetrics({
+        queries: this.queryMetrics,
+        counters: this.counters,
+        server: () => this.listeners.values().next().value?.server ?? '',
+        forward: () => this.resolvers?.forwarder?.stats(),
+        searchPath: () => this.resolvers?.searchPath.stats,
+        recursionRefused: () => this.resolvers?.gate?.refused ?? 0,
+        backends: () => {
+          const notReady = new Set(this.table.notReady());
+          return this.backendStatus.all().map((state) => ({
+            ...state,
+            ...this.table.viewSize(state.name),
+            synced: state.delivered && !notReady.has(state.name),
+          }));
+        },
+        tableVersion: () => this.table.current.version,
+        version: packageVersion(),
+      });
+    }
+    this.endpoints = new OpsEndpoints(
+      this.config,
+      { notReady: () => this.notReady(), ...(this.metrics ? { registry: this.metrics.registry } : {}) },
+      this.logger,
+    );
+    await this.endpoints.start();
+  }
+
+  /** Point a listener at a resolver chain, with a handler counting into its own metrics. */
+  private serveWith(listening: Listening, resolvers: Resolvers): void {
+    const handler = resolvers.newHandler();
+    if (this.queryMetrics) handler.recordTo(this.queryMetrics.recorder(listening.server, listening.family));
+    listening.slot.handler = handler;
+  }
+
+  /** Close one address's sockets; answers still being worked on get `graceMs` to finish. */
+  private async closeListener(key: string, graceMs = 0): Promise<void> {
     const listening = this.listeners.get(key);
     if (!listening) return;
     this.listeners.delete(key);
-    await Promise.all([listening.udp.close(), listening.tcp.close()]);
+    await Promise.all([listening.udp.close(), listening.tcp.close(graceMs)]);
   }
 
   /**
    * Starts every backend and waits, at most --startup-timeout, for all to sync. Serving starts
    * either way: names of a backend that has not synced answer SERVFAIL, never a false NXDOMAIN.
    */
-  private async startBackends(config: Config, table: ServiceTable): Promise<RegistryBackend[]> {
-    const backends = await createBackends(config, this.logger);
+  private async startBackends(
+    config: Config,
+    table: ServiceTable,
+    status: BackendStatus,
+  ): Promise<RegistryBackend[]> {
+    const backends = await createBackends(config, this.logger, {
+      ...(this.metrics ? { onProgrammingLatency: this.metrics.observeProgrammingLatency } : {}),
+    });
     try {
-      for (const backend of backends) table.reserve(backend.name);
+      for (const backend of backends) {
+        table.reserve(backend.name);
+        status.add(backend.name);
+      }
       table.onConflict((conflict) =>
         this.logger.warn(
           conflict,
@@ -198,6 +321,7 @@ export class ClusterDns {
         await backend.start({
           content: (content) => {
             const snapshot = table.setContent(backend.name, content);
+            status.delivered(backend.name);
             this.logger.info(
               { backend: backend.name, version: snapshot.version, ...snapshot.counts },
               'service table updated',
@@ -205,12 +329,16 @@ export class ClusterDns {
           },
           changes: (changes) => {
             const index = table.applyChanges(backend.name, changes);
+            status.delivered(backend.name);
             this.logger.debug(
               { backend: backend.name, version: index.version, services: changes.services.size },
               'service table changed',
             );
           },
-          fresh: () => table.markSynced(backend.name),
+          fresh: () => {
+            table.markSynced(backend.name);
+            status.fresh(backend.name);
+          },
         });
       }
     } catch (error) {
@@ -296,44 +424,48 @@ export class ClusterDns {
       outside,
     });
     const loop = new LoopDetector();
-    const chain = new ResolverChain(present([loop, searchPath, hosts, cluster, outside]));
-    const handler = new QueryHandler({
-      resolver: config.loadbalance ? new LoadBalanceResolver(chain) : chain,
-      logger: this.logger,
-      counters: this.counters,
-      logQueries: config.logQueries,
-      recursionAvailable: (address) =>
-        (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
-    });
-    return { handler, forwarder, stubForwarders, searchPath, gate, loop, upstreams };
+    // Five links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
+    const links = [loop, searchPath, hosts ?? ABSENT, cluster, outside];
+    const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
+    const newHandler = () =>
+      new QueryHandler({
+        resolver,
+        logger: this.logger,
+        counters: this.counters,
+        logQueries: config.logQueries,
+        recursionAvailable: (address) =>
+          (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
+      });
+    return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams };
   }
 
   /**
    * Binds the addresses not bound yet (all of them when `fresh`: TCP settings changed) and returns
    * their keys. A key already bound keeps its sockets: a reload does not drop queries in flight.
    */
-  private async listen(config: Config, addresses: HostPort[], fresh = false): Promise<string[]> {
+  private async listen(
+    config: Config,
+    addresses: HostPort[],
+    fresh = false,
+    resolvers = this.resolvers!,
+  ): Promise<string[]> {
     const added: string[] = [];
     const tcpChanged = fresh && this.config.tcpIdleTimeout !== config.tcpIdleTimeout;
     for (const listen of addresses) {
       const key = formatHostPort(listen);
       if (this.listeners.has(key) && !tcpChanged) continue;
       if (this.listeners.has(key)) await this.closeListener(key);
-      const udp = new UdpListener(listen, this.entry, this.logger);
+      const slot = { handler: resolvers.newHandler() };
+      const entry = { handle: (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args) };
+      const udp = new UdpListener(listen, entry, this.logger);
       const udpAddress = await udp.start();
       // Port 0 asks for any free port: TCP then takes the same number UDP got.
-      const tcp = new TcpListener(
-        { ...listen, port: udpAddress.port },
-        this.entry,
-        this.logger,
-        this.counters,
-        {
-          idleTimeoutMs: config.tcpIdleTimeout * 1000,
-          maxConnections: 1000,
-          maxInFlightPerConnection: 100,
-          maxBufferedOutput: 1 << 20,
-        },
-      );
+      const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
+        idleTimeoutMs: config.tcpIdleTimeout * 1000,
+        maxConnections: 1000,
+        maxInFlightPerConnection: 100,
+        maxBufferedOutput: 1 << 20,
+      });
       let tcpAddress: AddressInfo;
       try {
         tcpAddress = await tcp.start();
@@ -341,14 +473,20 @@ export class ClusterDns {
         await udp.close();
         throw error;
       }
-      this.listeners.set(key, {
+      const listening: Listening = {
         udp,
         tcp,
         bound: [
           { transport: 'udp', address: udpAddress },
           { transport: 'tcp', address: tcpAddress },
         ],
-      });
+        // The label carries the bound port, known only now when port 0 was asked for.
+        server: serverLabel({ ...listen, port: udpAddress.port }),
+        family: listen.family,
+        slot,
+      };
+      this.serveWith(listening, resolvers);
+      this.listeners.set(key, listening);
       added.push(key);
       this.logger.info(
         { listen: formatHostPort({ ...listen, port: udpAddress.port }), proto: ['udp', 'tcp'] },
@@ -405,6 +543,18 @@ function readHosts(config: Config): HostsResolver | undefined {
 /** Settings read only when backends start, and only when listeners bind. */
 const BACKEND_KEYS = ['zonesDir', 'kubernetes', 'startupTimeoutMs', 'maxStaleMs'] as const;
 const LISTENER_KEYS = ['listen', 'tcpIdleTimeout'] as const;
+/** Settings of the ops endpoints and logs, which a running server keeps (see reload()). */
+const ENDPOINT_KEYS = ['health', 'ready', 'metrics', 'logFormat'] as const;
+
+/** `next`, but with the ops endpoint settings of the running `old` (see reload()). */
+function withEndpointsOf(old: Config, next: Config): Config {
+  const config: Config = { ...next };
+  for (const key of ENDPOINT_KEYS) {
+    if (old[key] === undefined) delete config[key];
+    else Object.assign(config, { [key]: old[key] });
+  }
+  return config;
+}
 
 /** Which parts a new config needs rebuilt: always the resolvers when anything changed. */
 export function changedSections(old: Config, next: Config): string[] {
@@ -416,8 +566,22 @@ export function changedSections(old: Config, next: Config): string[] {
   return [
     ...(differs(BACKEND_KEYS) || podsWatched(old) !== podsWatched(next) ? ['backends'] : []),
     ...(differs(LISTENER_KEYS) ? ['listeners'] : []),
+    ...(differs(ENDPOINT_KEYS) ? ['endpoints'] : []),
     'resolvers',
   ];
+}
+
+/** A listener as CoreDNS names it in the `server` label: `dns://:53` for every interface. */
+function serverLabel({ host, port, family }: HostPort): string {
+  if (host === '0.0.0.0' || host === '::') return `dns://:${port}`;
+  return `dns://${family === 6 ? `[${host}]` : host}:${port}`;
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
 }
 
 /**

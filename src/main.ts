@@ -5,7 +5,7 @@
 // (registry/etcd/).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ClusterDns } from './app.js';
+import { ClusterDns, SHUTDOWN_GRACE_MS } from './app.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
@@ -48,27 +48,32 @@ async function main(): Promise<void> {
     return;
   }
   const { loaded, load, watch } = command;
-  const logger = createLogger(command.config.logLevel);
+  const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
   for (const notice of loaded.notices) logger.warn(notice);
   const servers: ClusterDns[] = [];
-  try {
-    for (const config of loaded.configs) servers.push(await startServer(config, logger));
-  } catch (error) {
-    logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
-    await Promise.all(servers.map((server) => server.close()));
-    logger.flush();
-    process.exitCode = 1;
-    return;
-  }
+  // Signals are taken from the start: one arriving while start-up still waits (on registries, on
+  // the loop probe) stops the servers gracefully once they are up, instead of killing them
+  // mid-answer.
+  const started = (async () => {
+    try {
+      for (const config of loaded.configs) servers.push(await startServer(config, logger));
+      return true;
+    } catch (error) {
+      logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      await Promise.all(servers.map((server) => server.close()));
+      logger.flush(() => process.exit(1));
+      return false;
+    }
+  })();
   const stats = () => servers.map((server) => server.stats());
-  // Counters of every part (upstreams, cache, autopath, malformed input) until /metrics exists:
-  // every minute at debug level, and once at shutdown.
+  // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
   const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);
   statsTimer.unref();
 
-  // Reloads run one at a time, in the order asked. SIGHUP and a changed hosts file rebuild the
-  // resolvers even when the configuration reads the same: the files it names may have changed.
-  let reloading = Promise.resolve();
+  // Reloads run one at a time, in the order asked, once start-up is done. SIGHUP and a changed
+  // hosts file rebuild the resolvers even when the configuration reads the same: the files it
+  // names may have changed.
+  let reloading: Promise<unknown> = started;
   const watcher = new FileWatcher(WATCH_INTERVAL_MS, (path) => reload(`${path} changed`, path !== watch));
   const watchFiles = (configs: Config[]) =>
     watcher.set([
@@ -76,7 +81,8 @@ async function main(): Promise<void> {
       ...configs.flatMap((config) => (config.hosts.file !== undefined ? [config.hosts.file] : [])),
     ]);
   const reload = (reason: string, force: boolean) => {
-    reloading = reloading.then(async () => {
+    reloading = reloading.then(async (up) => {
+      if (up === false || stopping) return;
       const configs = await reloadServers(servers, load, { reason, force }, logger);
       if (configs) watchFiles(configs);
     });
@@ -86,18 +92,44 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.info({ signal }, 'second signal: ending lameduck now');
+      for (const server of servers) server.skipLameduck();
+      return;
+    }
     stopping = true;
     clearInterval(statsTimer);
     watcher.close();
-    logger.info({ signal, counters: stats() }, 'shutting down');
-    reloading
-      .then(() => Promise.all(servers.map((server) => server.close())))
-      .then(() => logger.flush())
-      .finally(() => process.exit(0));
+    const lameduckMs = Math.max(0, ...servers.map((server) => server.lameduckMs), command.config.lameduckMs);
+    // Whatever hangs, the process is gone within this bound: an orchestrator's kill is harsher.
+    const boundMs = lameduckMs + SHUTDOWN_GRACE_MS + 5000;
+    setTimeout(() => {
+      logger.error({ boundMs }, 'shutdown did not finish in time; exiting');
+      logger.flush();
+      process.exit(1);
+    }, boundMs).unref();
+    logger.info(
+      { signal, lameduckMs },
+      'shutting down: /ready now reports 503; still answering for the lameduck period',
+    );
+    void started
+      .then(async (up) => {
+        // A failed start has closed everything already and exits on its own.
+        if (!up) return;
+        await Promise.all(servers.map((server) => server.lameduck(server.lameduckMs)));
+        logger.info('lameduck over: closing listeners');
+        await Promise.all(servers.map((server) => server.close()));
+        logger.info({ counters: stats() }, 'stopped');
+        logger.flush(() => process.exit(0));
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        logger.flush(() => process.exit(1));
+      });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  await started;
 }
 
 async function startServer(config: Config, logger: Logger): Promise<ClusterDns> {

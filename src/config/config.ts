@@ -9,6 +9,7 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
+import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
 
 export interface KubernetesConfig {
   /** API server URL; undefined: a kubeconfig or the in-cluster service account. */
@@ -35,7 +36,7 @@ export interface NacosConfig {
   relistMs: number;
 }
 
-export interface Config {
+export interface Config extends OpsConfig {
   /** Zone files to serve; undefined when another registry is configured and --zones is not. */
   zonesDir?: string;
   kubernetes?: KubernetesConfig;
@@ -328,6 +329,7 @@ export const OPTIONS = {
     metavar: 'SECONDS',
     help: 'close idle TCP connections after this (default 10)',
   },
+  ...OPS_OPTIONS,
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
 } satisfies Record<string, OptionSpec>;
@@ -475,6 +477,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const hostsFile = text('hosts-file');
   return {
     ...zonesAndRegistries(read, checked),
+    ...opsConfig((name) => read(name) as string | undefined, checked, duration),
     startupTimeoutMs: Math.round(seconds('startup-timeout') * 1000),
     maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale') * 1000),
     listen: list('listen')!.map((value) => checked('listen', parseHostPort, value)),

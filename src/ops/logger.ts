@@ -1,6 +1,28 @@
-// One pino logger for the process: JSON lines on stdout, level from --log-level.
+// One pino logger for the process, on stdout: JSON lines for machines (the default), or with
+// --log-format pretty one readable line per entry for people at a terminal.
+import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
+import type { LogFormat } from '../config/ops.js';
+import { prettyLine } from './pretty.js';
 
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ name: 'clusterdns', level }, destination ?? pino.destination({ fd: 1, sync: false }));
+export function createLogger(
+  level: string,
+  destination?: NodeJS.WritableStream,
+  format: LogFormat = 'json',
+): Logger {
+  if (format === 'json') return pino({ level }, destination ?? pino.destination({ fd: 1, sync: false }));
+  // Written synchronously: a person reading a terminal wants every line before the process exits.
+  return pino({ level }, prettyStream(destination ?? pino.destination({ fd: 1, sync: true })));
+}
+
+/** Rewrites each JSON line pino writes; a few lines of formatting spare a pino-pretty dependency. */
+function prettyStream(out: { write(text: string): unknown }): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      let text = '';
+      for (const line of chunk.toString().split('\n')) if (line) text += `${prettyLine(line)}\n`;
+      out.write(text);
+      callback();
+    },
+  });
 }

@@ -12,7 +12,16 @@ import { connectEtcd, describeConnection } from './etcd/connection.js';
 import { parseZone } from '../resolve/zones.js';
 import { NacosBackend } from './nacos/backend.js';
 
-export async function createBackends(config: Config, logger: Logger): Promise<RegistryBackend[]> {
+export interface BackendHooks {
+  /** The Kubernetes backend's time from a change arriving to its delivery, for metrics. */
+  onProgrammingLatency?: (ms: number) => void;
+}
+
+export async function createBackends(
+  config: Config,
+  logger: Logger,
+  hooks: BackendHooks = {},
+): Promise<RegistryBackend[]> {
   const backends: RegistryBackend[] = [];
   if (config.zonesDir !== undefined) {
     backends.push(new FileBackend({ dir: config.zonesDir, logger: logger.child({ backend: 'file' }) }));
@@ -34,6 +43,7 @@ export async function createBackends(config: Config, logger: Logger): Promise<Re
         watchEndpoints: !kubernetes.noEndpoints,
         labelSelector: kubernetes.labels,
         namespaceLabelSelector: kubernetes.namespaceLabels,
+        ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),
       }),
     );
   }

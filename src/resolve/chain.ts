@@ -8,13 +8,23 @@ export function refusedAnswer(): Answer {
 }
 
 export class ResolverChain implements Resolver {
+  /**
+   * Index of the link that took the last question (-1: none), for metrics' `plugin` label. Read it
+   * right after resolve() returns: set synchronously, it costs a query nothing to keep.
+   */
+  answeredBy = -1;
+
   constructor(private readonly links: readonly Resolver[]) {}
 
   resolve(question: Question, context: QueryContext): Answer | Promise<Answer> {
-    for (const link of this.links) {
-      const answer = link.resolve(question, context);
-      if (answer !== undefined) return answer;
+    for (let i = 0; i < this.links.length; i++) {
+      const answer = this.links[i]!.resolve(question, context);
+      if (answer !== undefined) {
+        this.answeredBy = i;
+        return answer;
+      }
     }
+    this.answeredBy = -1;
     return refusedAnswer();
   }
 }

@@ -1,19 +1,17 @@
 // Round-robin order of address records (CoreDNS's loadbalance): each answer rotates its A and
 // AAAA records by one more step than the last, so clients that take the first address spread
-// over all of them. CNAMEs stay in front, where glibc expects them.
+// over all of them. CNAMEs stay in front, where glibc expects them. A chain of its own, so the
+// link that answered is still known (for the metrics' plugin label).
 import { RRType, type Answer, type Question, type ResourceRecord } from '../dns/types.js';
-import type { QueryContext, Resolver } from './types.js';
+import { ResolverChain } from './chain.js';
+import type { QueryContext } from './types.js';
 
-export class LoadBalanceResolver implements Resolver {
+export class LoadBalancedChain extends ResolverChain {
   private turn = 0;
 
-  constructor(private readonly inner: Resolver) {}
-
-  resolve(question: Question, context: QueryContext): Answer | Promise<Answer> | undefined {
-    if (question.type !== RRType.A && question.type !== RRType.AAAA)
-      return this.inner.resolve(question, context);
-    const answer = this.inner.resolve(question, context);
-    if (answer === undefined) return undefined;
+  override resolve(question: Question, context: QueryContext): Answer | Promise<Answer> {
+    const answer = super.resolve(question, context);
+    if (question.type !== RRType.A && question.type !== RRType.AAAA) return answer;
     if (answer instanceof Promise) return answer.then((settled) => this.rotate(settled));
     return this.rotate(answer);
   }

@@ -3,9 +3,12 @@
 // throw: a failure while answering becomes SERVFAIL for that query alone, with a log line.
 import type { Logger } from 'pino';
 import { encodeResponse, parseQuery, type ResponseHeader } from '../dns/index.js';
+import { rcodeName, typeName } from '../dns/mnemonics.js';
 import { Rcode, type Answer, type Query } from '../dns/types.js';
-import type { QueryContext, Resolver } from '../resolve/types.js';
+import type { ResolverChain } from '../resolve/chain.js';
+import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
+import type { QueryRecorder } from '../ops/metrics/query-metrics.js';
 
 /** Our EDNS payload size: the DNS Flag Day 2020 value, which avoids IP fragmentation. */
 export const ADVERTISED_UDP_SIZE = 1232;
@@ -14,7 +17,7 @@ const MIN_UDP_SIZE = 512;
 const MAX_TCP_MESSAGE = 65535;
 
 export interface HandlerOptions {
-  resolver: Resolver;
+  resolver: ResolverChain;
   logger: Logger;
   counters: Counters;
   logQueries: boolean;
@@ -27,7 +30,14 @@ function emptyAnswer(rcode: number): Answer {
 }
 
 export class QueryHandler {
+  private recorder: QueryRecorder | undefined;
+
   constructor(private readonly options: HandlerOptions) {}
+
+  /** Count every answered query in the metrics of the listener this handler serves. */
+  recordTo(recorder: QueryRecorder): void {
+    this.recorder = recorder;
+  }
 
   /** The reply bytes, undefined to send nothing, or a promise of either when resolving waits. */
   handle(message: Buffer, context: QueryContext): Buffer | undefined | Promise<Buffer | undefined> {
@@ -54,20 +64,30 @@ export class QueryHandler {
     const query = outcome.query;
     const queryContext = query.edns?.dnssecOk ? { ...context, dnssecOk: true } : context;
     let answer: Answer | Promise<Answer>;
+    let link: number;
     try {
-      answer = this.options.resolver.resolve(query.question, queryContext) ?? emptyAnswer(Rcode.REFUSED);
+      answer = this.options.resolver.resolve(query.question, queryContext);
+      link = this.options.resolver.answeredBy;
     } catch (error) {
       answer = this.failed(query, error);
+      link = -1;
     }
     if (answer instanceof Promise) {
       return answer
         .catch((error: unknown) => this.failed(query, error))
-        .then((resolved) => this.reply(query, resolved, context, started));
+        .then((resolved) => this.reply(query, resolved, context, started, message.length, link));
     }
-    return this.reply(query, answer, context, started);
+    return this.reply(query, answer, context, started, message.length, link);
   }
 
-  private reply(query: Query, answer: Answer, context: QueryContext, started: bigint): Buffer {
+  private reply(
+    query: Query,
+    answer: Answer,
+    context: QueryContext,
+    started: bigint,
+    requestSize: number,
+    link: number,
+  ): Buffer {
     const header: ResponseHeader = query;
     const options = this.encodeOptions(query.edns, context);
     if (answer.ra === undefined)
@@ -80,7 +100,22 @@ export class QueryHandler {
       answer = this.failed(query, error);
       bytes = encodeResponse(header, answer, options);
     }
-    if (this.options.logQueries) this.logQuery(query, answer, context, bytes, started);
+    const recorder = this.recorder;
+    if (recorder || this.options.logQueries) {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      recorder?.answered(
+        query.question.name,
+        query.question.type,
+        context.transport,
+        query.edns?.dnssecOk === true,
+        requestSize,
+        bytes.length,
+        answer.rcode,
+        link,
+        seconds,
+      );
+      if (this.options.logQueries) this.logQuery(query, answer, context, bytes, seconds);
+    }
     return bytes;
   }
 
@@ -111,25 +146,24 @@ export class QueryHandler {
     answer: Answer,
     context: QueryContext,
     bytes: Buffer,
-    started: bigint,
+    seconds: number,
   ): void {
     // The fields of CoreDNS's log plugin: who asked, what, over what, and what came back.
     this.options.logger.info(
       {
         client: `${context.clientAddress}:${context.clientPort}`,
         id: query.id,
-        // qname, not name: pino's own `name` field (the logger's) would clash.
-        qname: query.question.name,
-        qtype: query.question.type,
-        qclass: query.question.class,
-        proto: context.transport,
+        name: query.question.name,
+        type: typeName(query.question.type),
+        class: query.question.class,
+        transport: context.transport,
         bufsize: query.edns?.udpSize,
         do: query.edns?.dnssecOk ?? false,
-        rcode: answer.rcode,
+        rcode: rcodeName(answer.rcode),
         answers: answer.answers.length,
         size: bytes.length,
         tc: (bytes[2]! & 0x02) !== 0,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        durationMs: seconds * 1000,
       },
       'query',
     );

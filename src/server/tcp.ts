@@ -22,9 +22,15 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxBufferedOutput: 1 << 20,
 };
 
+interface Connection {
+  inFlight: number;
+  /** Shutting down: no new query is read; the socket ends once its answers are written. */
+  closing: boolean;
+}
+
 export class TcpListener {
   private server: Server | undefined;
-  private readonly connections = new Set<Socket>();
+  private readonly connections = new Map<Socket, Connection>();
 
   constructor(
     private readonly address: HostPort,
@@ -53,10 +59,10 @@ export class TcpListener {
   }
 
   private serve(socket: Socket): void {
-    this.connections.add(socket);
+    const connection: Connection = { inFlight: 0, closing: false };
+    this.connections.set(socket, connection);
     socket.setTimeout(this.limits.idleTimeoutMs);
     let buffered = Buffer.alloc(0);
-    let inFlight = 0;
     const context = {
       transport: 'tcp' as const,
       clientAddress: socket.remoteAddress ?? '',
@@ -78,6 +84,7 @@ export class TcpListener {
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.connections.delete(socket));
     socket.on('data', (chunk) => {
+      if (connection.closing) return;
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
       while (buffered.length >= 2) {
         const length = buffered.readUInt16BE(0);
@@ -89,22 +96,38 @@ export class TcpListener {
           send(reply);
           continue;
         }
-        inFlight++;
-        if (inFlight >= this.limits.maxInFlightPerConnection) socket.pause();
+        connection.inFlight++;
+        if (connection.inFlight >= this.limits.maxInFlightPerConnection) socket.pause();
         reply.then((bytes) => {
-          inFlight--;
+          connection.inFlight--;
           send(bytes);
-          if (inFlight < this.limits.maxInFlightPerConnection && socket.isPaused()) socket.resume();
+          if (connection.closing) {
+            if (connection.inFlight === 0) socket.end();
+          } else if (connection.inFlight < this.limits.maxInFlightPerConnection && socket.isPaused()) {
+            socket.resume();
+          }
         });
       }
     });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops accepting connections and reading queries; answers already being worked on are still
+   * written, then each connection ends. Whatever is left after `graceMs` is cut.
+   */
+  async close(graceMs = 0): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    for (const socket of this.connections) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const [socket, connection] of this.connections) {
+      connection.closing = true;
+      if (connection.inFlight === 0) socket.end();
+    }
+    const cut = setTimeout(() => {
+      for (const socket of this.connections.keys()) socket.destroy();
+    }, graceMs);
+    await closed;
+    clearTimeout(cut);
   }
 }

@@ -43,6 +43,8 @@ export class UdpListener {
   }
 
   private send(socket: Socket, bytes: Buffer, port: number, address: string): void {
+    // An answer that took an upstream round trip may come back after shutdown closed the socket.
+    if (this.socket !== socket) return;
     socket.send(bytes, port, address, (error) => {
       if (error) this.logger.debug({ err: error, client: address }, 'UDP send failed');
     });

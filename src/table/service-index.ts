@@ -19,6 +19,8 @@ export interface ReadyEndpoint {
 
 export interface ServiceEntry {
   service: Service;
+  /** The backend whose definition this is: its staleness is this service's. */
+  backend: string;
   /** Ready endpoint addresses, each IP once. */
   ready: ReadyEndpoint[];
   /** Ready endpoints by their name (several addresses may share a hostname). */
@@ -116,12 +118,12 @@ export class ServiceIndex {
 
   // ---- updates, applied by the table ----
 
-  /** Puts `service` under its key (replacing what was there), or removes the key when undefined. */
-  setService(key: string, service: Service | undefined): void {
+  /** Puts `backend`'s `service` under its key (replacing what was there), or removes the key. */
+  setService(key: string, service: Service | undefined, backend = ''): void {
     const old = this.services.get(key);
-    if (old?.service === service) return;
+    if (old?.service === service && old?.backend === backend) return;
     if (old) this.unindex(key, old);
-    if (service) this.index(key, buildEntry(service));
+    if (service) this.index(key, buildEntry(service, backend));
     this.namespaceSet = undefined;
   }
 
@@ -208,7 +210,7 @@ function lowerBound(keys: readonly string[], key: string): number {
   return low;
 }
 
-function buildEntry(service: Service): ServiceEntry {
+function buildEntry(service: Service, backend: string): ServiceEntry {
   const ready: ReadyEndpoint[] = [];
   const byName = new Map<string, ReadyEndpoint[]>();
   if (service.type !== 'ExternalName') {
@@ -231,6 +233,7 @@ function buildEntry(service: Service): ServiceEntry {
   }
   return {
     service,
+    backend,
     ready,
     byName,
     clusterIpKeys: service.clusterIPs.map(ipKey),

@@ -17,7 +17,8 @@ export type ConflictListener = (conflict: Conflict) => void;
 /**
  * Whether the table can be trusted for negative answers: `unsynced` until every backend has synced
  * once (a missing name may just not have arrived: SERVFAIL, never NXDOMAIN), `stale` when a backend
- * has gone longer than its allowance without a successful sync (SERVFAIL for everything).
+ * has gone longer than its allowance without a successful sync (SERVFAIL for its names, and for any
+ * name not found, which may be one of them).
  */
 export type ServingState = 'ready' | 'unsynced' | 'stale';
 
@@ -100,7 +101,10 @@ export class ServiceTable {
     changed: Map<string, Service | undefined>,
     lists: { namespaces: boolean; pods: boolean },
   ): ServiceIndex {
-    for (const key of changed.keys()) this.index.setService(key, this.winner(key));
+    for (const key of changed.keys()) {
+      const [backend, service] = this.winner(key) ?? [];
+      this.index.setService(key, service, backend);
+    }
     if (lists.namespaces) {
       this.index.setListedNamespaces([...this.views.values()].flatMap((view) => view.namespaces));
     }
@@ -115,6 +119,14 @@ export class ServiceTable {
     return this.index;
   }
 
+  /** How much one backend contributes, for metrics; walks its view, so read it at scrape time. */
+  viewSize(backend: string): { services: number; endpoints: number; pods: number } {
+    const view = this.views.get(backend);
+    let endpoints = 0;
+    for (const service of view?.services.values() ?? []) endpoints += service.endpoints.length;
+    return { services: view?.services.size ?? 0, endpoints, pods: view?.pods.length ?? 0 };
+  }
+
   /**
    * Fixes a backend's place in the merge before it delivers anything: views merge in the order
    * backends were reserved, so the configured priority holds however their first syncs race.
@@ -123,11 +135,11 @@ export class ServiceTable {
     if (!this.views.has(backend)) this.views.set(backend, { namespaces: [], services: new Map(), pods: [] });
   }
 
-  /** The definition served for `key`: the first backend's in priority order. */
-  private winner(key: string): Service | undefined {
-    for (const view of this.views.values()) {
+  /** The definition served for `key`: the first backend's in priority order, with its name. */
+  private winner(key: string): [string, Service] | undefined {
+    for (const [backend, view] of this.views) {
       const service = view.services.get(key);
-      if (service) return service;
+      if (service) return [backend, service];
     }
     return undefined;
   }
@@ -152,6 +164,12 @@ export class ServiceTable {
       if (this.clock() - sync.lastSyncAt > sync.maxStaleMs) state = 'stale';
     }
     return state;
+  }
+
+  /** Whether `backend` has gone longer than its allowance without vouching for its view. */
+  isStale(backend: string): boolean {
+    const sync = this.syncs.get(backend);
+    return !!sync && sync.synced && this.clock() - sync.lastSyncAt > sync.maxStaleMs;
   }
 
   /** Backends not serving current data, by name, for readiness reports. */

@@ -103,10 +103,12 @@ describe('Corefiles Kubernetes ships', () => {
       });
       expect(config.loadbalance).toBe(true);
       expect(config.logQueries).toBe(false);
-      // health, ready and prometheus are reported, not dropped unseen, while their options are missing.
-      for (const directive of ['health', 'ready', 'prometheus']) {
-        expect(notices.join('\n')).toMatch(new RegExp(`${name}:\\d+: ${directive}`));
-      }
+      // health (with lameduck), ready and prometheus become the ops options.
+      expect(config.health).toEqual({ port: 8080 });
+      expect(config.lameduckMs).toBe(5000);
+      expect(config.ready).toEqual({ port: 8181 });
+      expect(config.metrics).toEqual({ port: 9153 });
+      expect(notices).toEqual([]);
     });
   }
 });
@@ -196,6 +198,17 @@ describe('Corefile directives', () => {
       maxEntries: 0,
       staleWindow: 0,
     });
+  });
+
+  it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
+    const [config] = configsOf(block(''));
+    expect(config!.health).toBeUndefined();
+    expect(config!.ready).toBeUndefined();
+    expect(config!.metrics).toBeUndefined();
+    expect(config!.lameduckMs).toBe(0);
+    const [local] = configsOf(block('  health 127.0.0.1:8080\n  prometheus 127.0.0.1:9153'));
+    expect(local!.health).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(local!.metrics).toEqual({ host: '127.0.0.1', port: 9153 });
   });
 
   it('runs one server per block on its own port', () => {

@@ -17,6 +17,30 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Unless a test chose them, the ops endpoints take free loopback ports: the defaults (:8080,
+ * :8181, :9153) would collide between tests running side by side and with a running server.
+ */
+export function loopbackEndpoints(args: string[], env: NodeJS.ProcessEnv = {}): string[] {
+  const given = (name: string) =>
+    args.includes(`--${name}`) || env[`CLUSTERDNS_${name.toUpperCase()}`] !== undefined;
+  return [
+    ...['health', 'ready', 'metrics'].flatMap((name) => (given(name) ? [] : [`--${name}`, '127.0.0.1:0'])),
+    // A test that stops its server waits out the lameduck only when it is what the test is about.
+    ...(given('lameduck') ? [] : ['--lameduck', '0s']),
+  ];
+}
+
+/** The URL of an ops endpoint, from the line the server logs when it binds it. */
+export function endpointUrl(output: string, name: 'health' | 'ready' | 'metrics'): string {
+  for (const line of output.split('\n')) {
+    if (!line.includes(`"serving /${name}"`)) continue;
+    const { address } = JSON.parse(line) as { address: string };
+    return `http://${address}/${name}`;
+  }
+  throw new Error(`the server logged no address for /${name}:\n${output}`);
+}
+
 export interface RunningCli {
   child: ChildProcess;
   output: () => string;
@@ -29,7 +53,7 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
     args.includes('--upstream') || env.CLUSTERDNS_UPSTREAM || args.includes('--resolv-conf');
   const child = spawn(
     process.execPath,
-    [BIN, ...(ownUpstream ? [] : ['--resolv-conf', '/dev/null']), ...args],
+    [BIN, ...(ownUpstream ? [] : ['--resolv-conf', '/dev/null']), ...loopbackEndpoints(args, env), ...args],
     {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { ClusterDns } from '../../src/app.js';
 import { parseCommandLine } from '../../src/config/command.js';
 import { createLogger } from '../../src/ops/logger.js';
+import { loopbackEndpoints } from './cli.js';
 
 export interface TestServer {
   app: ClusterDns;
@@ -25,7 +26,10 @@ export async function startServer(files: Record<string, string>, flags: string[]
   const dir = await makeZonesDir(files);
   // Without an --upstream of the test's own, forward nowhere: the host's resolver is off loopback.
   const upstream = flags.includes('--upstream') ? [] : ['--resolv-conf', '/dev/null'];
-  const command = parseCommandLine(['--zones', dir, '--listen', '127.0.0.1:0', ...upstream, ...flags], {});
+  const command = parseCommandLine(
+    ['--zones', dir, '--listen', '127.0.0.1:0', ...upstream, ...loopbackEndpoints(flags), ...flags],
+    {},
+  );
   if (command.kind !== 'serve') throw new Error('expected a serve command');
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({

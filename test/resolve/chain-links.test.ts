@@ -5,7 +5,7 @@ import { RRClass, RRType, Rcode, type Answer, type Question } from '../../src/dn
 import { FallthroughResolver } from '../../src/resolve/fallthrough.js';
 import { ForwardExcept } from '../../src/resolve/forward-except.js';
 import { HostsResolver, parseHosts } from '../../src/resolve/hosts/hosts.js';
-import { LoadBalanceResolver } from '../../src/resolve/load-balance.js';
+import { LoadBalancedChain } from '../../src/resolve/load-balance.js';
 import type { QueryContext, Resolver } from '../../src/resolve/types.js';
 
 const context: QueryContext = { transport: 'udp', clientAddress: '127.0.0.1', clientPort: 5000 };
@@ -91,11 +91,12 @@ describe('loadbalance', () => {
   it('rotates the address records of successive answers, CNAMEs first', () => {
     const answer = reply(Rcode.NOERROR, ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     answer.answers.unshift({ name: 'x', ttl: 5, data: { type: 'CNAME', target: 'y' } });
-    const link = new LoadBalanceResolver(fixed(answer));
+    const link = new LoadBalancedChain([fixed(undefined), fixed(answer)]);
     const firsts = [0, 1, 2, 3].map((_) => lines(link.resolve(q('x'), context)));
     expect(firsts.map((l) => l[0])).toEqual(['x CNAME y', 'x CNAME y', 'x CNAME y', 'x CNAME y']);
     expect(firsts.map((l) => l[1])).toEqual(['x A 10.0.0.1', 'x A 10.0.0.2', 'x A 10.0.0.3', 'x A 10.0.0.1']);
     expect(firsts.every((l) => [...l].sort().join() === [...firsts[0]!].sort().join())).toBe(true);
+    expect(link.answeredBy).toBe(1); // the link that answered, for the metrics' plugin label
   });
 });
 

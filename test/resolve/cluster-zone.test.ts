@@ -599,6 +599,47 @@ describe('serving state of the table', () => {
     check(await ask(resolver, 'nope.shop.svc.cluster.local', 'A'), negative('NXDOMAIN'));
   });
 
+  it("answers SERVFAIL for a stale registry's names and for missing names, not for a current one", async () => {
+    let now = 1_700_000_000_000;
+    const table = new ServiceTable(() => now);
+    table.expectBackend('kubernetes', 60_000);
+    table.expectBackend('etcd', 60_000);
+    table.setContent('kubernetes', fixture);
+    table.setContent('etcd', {
+      namespaces: ['edge'],
+      services: [
+        {
+          namespace: 'edge',
+          name: 'gw',
+          type: 'ClusterIP',
+          clusterIPs: ['10.50.0.1'],
+          ports: [],
+          endpoints: [],
+        },
+      ],
+      pods: [],
+    });
+    table.markSynced('kubernetes');
+    table.markSynced('etcd');
+    const resolver = new ClusterZoneResolver(table, {
+      zones: ZoneSet.parse(DEFAULT_ZONES),
+      ttl: 5,
+      pods: 'disabled',
+      ignoreEmptyService: false,
+      nsAddresses: [],
+    });
+    now += 61_000;
+    table.markSynced('kubernetes'); // etcd has not vouched for its view for 61 s
+    expect(table.servingState).toBe('stale');
+    expect(table.notReady()).toEqual(['etcd']);
+    check(await ask(resolver, 'gw.edge.svc.cluster.local', 'A'), negative('SERVFAIL'));
+    check(await ask(resolver, 'nope.edge.svc.cluster.local', 'A'), negative('SERVFAIL'));
+    check(await ask(resolver, 'web.shop.svc.cluster.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+    });
+  });
+
   it('answers SERVFAIL for the whole zone once a backend is past its max staleness', async () => {
     const { table, resolver, advance } = build(60_000);
     table.markSynced('kubernetes');

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, freePort, startCli, type RunningCli } from '../helpers/cli.js';
+import { BIN, freePort, loopbackEndpoints, startCli, type RunningCli } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
@@ -24,7 +24,9 @@ const MANIFESTS = list(
 );
 
 async function expectExit(args: string[], code: number, message: RegExp, env: NodeJS.ProcessEnv = {}) {
-  const failure = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } }).then(
+  const failure = await run(process.execPath, [BIN, ...loopbackEndpoints(args, env), ...args], {
+    env: { ...process.env, ...env },
+  }).then(
     () => undefined,
     (error: { code: number; stderr: string; stdout: string }) => error,
   );

@@ -40,7 +40,7 @@ mount --bind "$work/resolv.conf" /etc/resolv.conf
 
 start() { # start clusterdns with extra flags; wait until it listens
   : > "$work/dns.log"
-  node ${BIN} --listen 127.0.0.1:53 --upstream 127.0.0.2:53 --namespace shop --log-queries "$@" > "$work/dns.log" 2>&1 &
+  node ${BIN} --listen 127.0.0.1:53 --upstream 127.0.0.2:53 --namespace shop --log-queries --lameduck 0 "$@" > "$work/dns.log" 2>&1 &
   dns=$!
   for i in $(seq 1 100); do grep -q '"listening"' "$work/dns.log" && return 0; sleep 0.05; done
   echo "clusterdns did not start"; cat "$work/dns.log"; exit 1

@@ -150,7 +150,15 @@ describe('server over UDP and TCP', () => {
   it('logs one line per query with --log-queries', async () => {
     await udpQuery(server.port, 'web.shop.svc.cluster.local', 'AAAA', { id: 999 });
     const line = server.logs.find((entry) => entry.msg === 'query' && entry.id === 999);
-    expect(line).toMatchObject({ qname: 'web.shop.svc.cluster.local', qtype: 28, proto: 'udp', rcode: 0 });
+    expect(line).toMatchObject({
+      name: 'web.shop.svc.cluster.local',
+      type: 'AAAA',
+      transport: 'udp',
+      rcode: 'NOERROR',
+    });
+    expect(line!.client).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(line!.size).toBeGreaterThan(12);
+    expect(line!.durationMs).toBeGreaterThanOrEqual(0);
   });
 });
 

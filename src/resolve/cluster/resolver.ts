@@ -22,12 +22,18 @@ export interface ClusterZoneResolverOptions extends ClusterZoneOptions {
 interface Resolved {
   zone: Zone;
   zoneAsAsked: string;
+  /** Lower-case labels between the name and the zone, leftmost first. */
+  relative: string[];
   result: LookupResult;
 }
 
 export class ClusterZoneResolver implements Resolver {
   constructor(
-    private readonly table: { readonly current: ServiceIndex; readonly servingState?: ServingState },
+    private readonly table: {
+      readonly current: ServiceIndex;
+      readonly servingState?: ServingState;
+      isStale?(backend: string): boolean;
+    },
     private readonly options: ClusterZoneResolverOptions,
   ) {}
 
@@ -38,14 +44,33 @@ export class ClusterZoneResolver implements Resolver {
     if (question.class !== RRClass.IN && question.class !== RRClass.ANY) return refused();
     if (question.type === RRType.AXFR || question.type === RRType.IXFR) return refused();
     const state = this.table.servingState ?? 'ready';
-    // Before the first sync a missing name may just not have arrived; past --max-stale nothing can
-    // be vouched for. SERVFAIL (with the SOA) tells resolvers to retry, NXDOMAIN would be cached.
-    if (state === 'stale' || (state === 'unsynced' && !first.result.exists)) {
+    // Before the first sync a missing name may just not have arrived; past --max-stale a registry's
+    // names cannot be vouched for, nor can a missing name (it may be one of them). SERVFAIL (with the
+    // SOA) tells resolvers to retry, NXDOMAIN would be cached. A service of a registry that is still
+    // current answers as usual.
+    if (
+      state !== 'ready' &&
+      (!first.result.exists || (state === 'stale' && this.fromStale(snapshot, first)))
+    ) {
       return negative(Rcode.SERVFAIL, first, snapshot, this.options.ttl);
     }
     if (!first.result.exists) return negative(Rcode.NXDOMAIN, first, snapshot, this.options.ttl);
     if (!first.result.chase) return positive(first, snapshot, this.options.ttl);
     return this.chase(snapshot, question.type, first);
+  }
+
+  /**
+   * Whether the answer comes from a stale registry: a name below `<svc>.<ns>.svc` whose service a
+   * stale backend defines. Other names (reverse, pods) cannot be traced to one registry cheaply and
+   * count as stale while any registry is.
+   */
+  private fromStale(snapshot: ServiceIndex, resolved: Resolved): boolean {
+    const { relative } = resolved;
+    const n = relative.length;
+    if (n === 0 || (n === 1 && relative[0] === 'dns-version')) return false; // the apex is ours
+    if (resolved.zone.kind !== 'forward' || n < 3 || relative[n - 1] !== 'svc') return true;
+    const entry = snapshot.service(relative[n - 2]!, relative[n - 3]!);
+    return !entry || (this.table.isStale?.(entry.backend) ?? true);
   }
 
   private lookup(snapshot: ServiceIndex, name: string, qtype: number): Resolved | undefined {
@@ -72,7 +97,7 @@ export class ClusterZoneResolver implements Resolver {
             this.options.zones.primary,
             this.options,
           ));
-    return { zone, zoneAsAsked: query.zoneAsAsked, result };
+    return { zone, zoneAsAsked: query.zoneAsAsked, relative: query.relative, result };
   }
 
   /**

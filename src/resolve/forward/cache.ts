@@ -38,6 +38,8 @@ export const STALE_TTL = 30;
 
 export interface CacheStats {
   entries: number;
+  /** Entries by kind, counted when asked (a scrape), not kept up per query. */
+  entriesByKind: { success: number; denial: number };
   hits: { success: number; denial: number };
   misses: number;
   /** Entries pushed out by `maxEntries`. */
@@ -124,7 +126,9 @@ export class AnswerCache {
 
   stats(): CacheStats {
     const { hits, ...rest } = this.counters;
-    return { entries: this.entries.size, hits: { ...hits }, ...rest };
+    const entriesByKind = { success: 0, denial: 0 };
+    for (const entry of this.entries.values()) entriesByKind[entry.kind]++;
+    return { entries: this.entries.size, entriesByKind, hits: { ...hits }, ...rest };
   }
 
   private lifetimeOf(answer: Answer): { kind: Kind; ttl: number } | undefined {

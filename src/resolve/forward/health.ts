@@ -33,8 +33,12 @@ export interface UpstreamStats {
   /** Truncated UDP replies retried over TCP. */
   tcpRetries: number;
   probes: number;
+  /** Probes of a down server that got no reply. */
+  probeFailures: number;
   /** Time to each reply, failed rcodes included; timeouts are not replies. */
   latency: LatencyStats;
+  /** The same replies split by rcode. */
+  byRcode: { rcode: number; latency: LatencyStats }[];
 }
 
 const PROBE_QUESTION: Question = { name: '', type: RRType.NS, class: RRClass.IN };
@@ -48,6 +52,7 @@ export class UpstreamServer {
   private closed = false;
   private queries = 0;
   private probes = 0;
+  private probeFailures = 0;
   private spoofedDropped = 0;
   private tcpRetries = 0;
   private readonly failures: Record<FailureKind, number> = {
@@ -57,6 +62,7 @@ export class UpstreamServer {
     refused: 0,
   };
   private readonly latency = new LatencyHistogram();
+  private readonly latencyByRcode = new Map<number, LatencyHistogram>();
 
   constructor(
     readonly address: HostPort,
@@ -78,9 +84,13 @@ export class UpstreamServer {
     if (result.kind !== 'reply') {
       return this.failed(result.kind, result.kind === 'network' ? result.error : undefined);
     }
-    this.latency.record(performance.now() - started);
-    if (result.transport === 'tcp' || result.truncated) this.tcpRetries++;
     const { rcode } = result.reply;
+    const elapsed = performance.now() - started;
+    this.latency.record(elapsed);
+    let byRcode = this.latencyByRcode.get(rcode);
+    if (!byRcode) this.latencyByRcode.set(rcode, (byRcode = new LatencyHistogram()));
+    byRcode.record(elapsed);
+    if (result.transport === 'tcp' || result.truncated) this.tcpRetries++;
     if (rcode === Rcode.REFUSED) return this.failed('refused');
     // Extended rcodes (over 15) answer EDNS features we never asked for: as unusable as SERVFAIL.
     if (rcode === Rcode.SERVFAIL || rcode > 15) return this.failed('servfail');
@@ -98,7 +108,9 @@ export class UpstreamServer {
       spoofedDropped: this.spoofedDropped,
       tcpRetries: this.tcpRetries,
       probes: this.probes,
+      probeFailures: this.probeFailures,
       latency: this.latency.stats(),
+      byRcode: [...this.latencyByRcode].map(([rcode, latency]) => ({ rcode, latency: latency.stats() })),
     };
   }
 
@@ -144,7 +156,8 @@ export class UpstreamServer {
         timeoutMs: this.options.timeoutMs,
         dnssecOk: false,
       });
-      if (result.kind === 'reply' && this.down && !this.closed) this.markUp('it answered a probe');
+      if (result.kind !== 'reply') this.probeFailures++;
+      else if (this.down && !this.closed) this.markUp('it answered a probe');
     } finally {
       this.probing = false;
     }

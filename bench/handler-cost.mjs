@@ -1,0 +1,113 @@
+// The per-query cost of metrics inside the process: the real query path (parse, resolve from the
+// bundled zones, encode) through QueryHandler, with and without a metrics recorder, alternating
+// rounds. No sockets, so the number is the handler's own CPU time.
+// Usage: npm run build && node bench/handler-cost.mjs [queries-per-round] [rounds]
+import { readFileSync } from 'node:fs';
+import console from 'node:console';
+import process from 'node:process';
+import { URL } from 'node:url';
+import dnsPacket from 'dns-packet';
+import { pino } from 'pino';
+import { ClusterDns } from '../dist/app.js';
+import { parseCommandLine } from '../dist/config/config.js';
+import { QueryHandler } from '../dist/server/handler.js';
+import { QueryMetrics } from '../dist/ops/metrics/query-metrics.js';
+import { ResolverChain } from '../dist/resolve/chain.js';
+import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
+import { ZoneSet } from '../dist/resolve/zones.js';
+
+const perRound = Number(process.argv[2] ?? 200_000);
+const rounds = Number(process.argv[3] ?? 5);
+const logger = pino({ level: 'silent' });
+const command = parseCommandLine(
+  ['--resolv-conf', '/dev/null', '--health', '', '--ready', '', '--metrics', '', '--listen', '127.0.0.1:0'],
+  {},
+);
+const app = new ClusterDns(command.config, logger);
+await app.start();
+const zones = ZoneSet.parse(command.config.zones);
+const resolver = new ResolverChain([
+  new ClusterZoneResolver(app.table, {
+    zones,
+    ttl: 5,
+    pods: 'disabled',
+    ignoreEmptyService: false,
+    nsAddresses: ['127.0.0.1'],
+  }),
+]);
+const queries = readFileSync(new URL('./queries-cluster.txt', import.meta.url), 'utf8')
+  .trim()
+  .split('\n')
+  .map((line, id) => {
+    const [name, type] = line.split(' ');
+    return dnsPacket.encode({
+      type: 'query',
+      id,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ name, type, class: 'IN' }],
+    });
+  });
+const context = { transport: 'udp', clientAddress: '127.0.0.1', clientPort: 5353 };
+const options = {
+  resolver,
+  logger,
+  counters: app.counters,
+  logQueries: false,
+  recursionAvailable: () => false,
+};
+const plain = new QueryHandler(options);
+const counted = new QueryHandler(options);
+counted.recordTo(
+  new QueryMetrics(
+    zones.zones.map((z) => z.name),
+    ['kubernetes'],
+  ).recorder('dns://127.0.0.1:53', 4),
+);
+
+// CPU time of this process, not wall time: other processes on a shared machine preempt us, and
+// wall time would charge their share to whichever variant was running.
+function time(handler) {
+  const started = process.cpuUsage();
+  for (let i = 0; i < perRound; i++) handler.handle(queries[i % queries.length], context);
+  const used = process.cpuUsage(started);
+  return ((used.user + used.system) * 1000) / perRound;
+}
+time(plain);
+time(counted); // warm both paths up
+const on = [];
+const off = [];
+for (let r = 0; r < rounds; r++) {
+  off.push(time(plain));
+  on.push(time(counted));
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+console.log(
+  `metrics off: ${off.map((n) => n.toFixed(0)).join(' ')} ns/query, median ${median(off).toFixed(0)}`,
+);
+console.log(
+  `metrics on:  ${on.map((n) => n.toFixed(0)).join(' ')} ns/query, median ${median(on).toFixed(0)}`,
+);
+console.log(`difference: ${(((median(on) - median(off)) / median(off)) * 100).toFixed(1)}%`);
+
+// The recorder alone: what metrics add to each query, whatever the rest of the path costs.
+const recorder = new QueryMetrics(
+  zones.zones.map((z) => z.name),
+  ['kubernetes'],
+).recorder('dns://:53', 4);
+const names = ['api.shop.svc.cluster.local', 'www.example.com', '1.0.96.10.in-addr.arpa'];
+const calls = perRound * 10;
+const started = process.cpuUsage();
+for (let i = 0; i < calls; i++) recorder.answered(names[i % 3], 1, 'udp', false, 44, 60, 0, 0, 0.0001);
+const used = process.cpuUsage(started);
+console.log(`recorder alone: ${(((used.user + used.system) * 1000) / calls).toFixed(0)} ns/query`);
+
+// The other thing metrics add per query: reading the clock for the duration.
+const origin = process.hrtime.bigint();
+let total = 0;
+const clockStarted = process.cpuUsage();
+for (let i = 0; i < calls; i++) total += Number(process.hrtime.bigint() - origin) / 1e9;
+const clockUsed = process.cpuUsage(clockStarted);
+console.log(
+  `duration read: ${(((clockUsed.user + clockUsed.system) * 1000) / calls).toFixed(0)} ns/query (${total > 0})`,
+);
+await app.close();

@@ -1,0 +1,64 @@
+// Type and rcode mnemonics for logs and metrics labels (RFC 1035, RFC 6895 registries). Unknown
+// values take RFC 3597's generic form, TYPE<n>, and RCODE<n> by analogy.
+
+const TYPE_NAMES: Record<number, string> = {
+  1: 'A',
+  2: 'NS',
+  5: 'CNAME',
+  6: 'SOA',
+  12: 'PTR',
+  13: 'HINFO',
+  15: 'MX',
+  16: 'TXT',
+  28: 'AAAA',
+  33: 'SRV',
+  35: 'NAPTR',
+  41: 'OPT',
+  43: 'DS',
+  46: 'RRSIG',
+  47: 'NSEC',
+  48: 'DNSKEY',
+  50: 'NSEC3',
+  64: 'SVCB',
+  65: 'HTTPS',
+  251: 'IXFR',
+  252: 'AXFR',
+  255: 'ANY',
+  257: 'CAA',
+};
+
+/** By rcode value 0-23; CoreDNS writes these same strings in its `rcode` label. */
+export const RCODE_NAMES: readonly string[] = [
+  'NOERROR',
+  'FORMERR',
+  'SERVFAIL',
+  'NXDOMAIN',
+  'NOTIMP',
+  'REFUSED',
+  'YXDOMAIN',
+  'YXRRSET',
+  'NXRRSET',
+  'NOTAUTH',
+  'NOTZONE',
+  'RCODE11',
+  'RCODE12',
+  'RCODE13',
+  'RCODE14',
+  'RCODE15',
+  'BADVERS',
+  'BADKEY',
+  'BADTIME',
+  'BADMODE',
+  'BADNAME',
+  'BADALG',
+  'BADTRUNC',
+  'BADCOOKIE',
+];
+
+export function typeName(type: number): string {
+  return TYPE_NAMES[type] ?? `TYPE${type}`;
+}
+
+export function rcodeName(rcode: number): string {
+  return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
+}

@@ -1,0 +1,36 @@
+// When each registry backend last delivered its view or had it confirmed: the source of the
+// per-backend sync state and sync age that /metrics reports.
+
+export interface BackendState {
+  name: string;
+  /** Content delivered at least once. */
+  delivered: boolean;
+  /** ms since the epoch of the last content, change or confirmation from the registry. */
+  lastSyncAt?: number;
+}
+
+export class BackendStatus {
+  private readonly states = new Map<string, BackendState>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  add(name: string): void {
+    this.states.set(name, { name, delivered: false });
+  }
+
+  delivered(name: string): void {
+    const state = this.states.get(name);
+    if (!state) return;
+    state.delivered = true;
+    state.lastSyncAt = this.clock();
+  }
+
+  fresh(name: string): void {
+    const state = this.states.get(name);
+    if (state) state.lastSyncAt = this.clock();
+  }
+
+  all(): BackendState[] {
+    return [...this.states.values()];
+  }
+}

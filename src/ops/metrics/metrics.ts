@@ -1,0 +1,381 @@
+// The /metrics registry: one place that reads every part of the server and names what it reads.
+// Per-query series come from QueryMetrics' preallocated cells; everything the parts already count
+// (cache, upstreams, autopath, backends, table, malformed input) is read when Prometheus scrapes,
+// so it costs the query path nothing. CoreDNS's names and labels where CoreDNS has the metric,
+// `clusterdns_*` where it has none.
+import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+import { rcodeName } from '../../dns/mnemonics.js';
+import type { ForwarderStats } from '../../resolve/forward/forwarder.js';
+import type { LatencyStats } from '../../resolve/forward/latency.js';
+import type { SearchPathStats } from '../../resolve/search/search-path.js';
+import type { BackendState } from '../backend-status.js';
+
+/** A backend as /metrics reports it: its sync state and what it contributes to the table. */
+export interface BackendReport extends BackendState {
+  synced: boolean;
+  services: number;
+  endpoints: number;
+  pods: number;
+}
+import type { Counters } from '../counters.js';
+import { exponentialBuckets, type Labels, type Sample } from './cells.js';
+import type { QueryMetrics } from './query-metrics.js';
+
+/** What the metrics read, all of it live: each call returns the current value. */
+export interface MetricsSource {
+  queries: QueryMetrics;
+  counters: Counters;
+  /** The `server` label of the parts every listener shares (cache, autopath): the first listener's. */
+  server: () => string;
+  forward: () => ForwarderStats | undefined;
+  searchPath: () => SearchPathStats | undefined;
+  recursionRefused: () => number;
+  backends: () => BackendReport[];
+  tableVersion: () => number;
+  version: string;
+}
+
+export interface ServerMetrics {
+  registry: Registry;
+  /** Feeds coredns_kubernetes_dns_programming_duration_seconds. */
+  observeProgrammingLatency: (ms: number) => void;
+}
+
+export function createMetrics(source: MetricsSource): ServerMetrics {
+  const registry = new Registry();
+  registerQuerySeries(registry, source.queries);
+  const programming = new Histogram({
+    name: 'coredns_kubernetes_dns_programming_duration_seconds',
+    help: 'Time from a Kubernetes API change arriving to the service table answering from it.',
+    // CoreDNS's buckets for this metric: 1 ms doubling to about 9 minutes.
+    buckets: exponentialBuckets(0.001, 2, 20),
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'coredns_build_info',
+    help: 'A metric with a constant 1 labeled by version, revision and runtime.',
+    labelNames: ['version', 'revision', 'goversion'],
+    registers: [registry],
+  }).set({ version: source.version, revision: '', goversion: `node${process.versions.node}` }, 1);
+  scrapedCounter(
+    registry,
+    'coredns_panics_total',
+    'Queries whose answering threw; each got SERVFAIL.',
+    [],
+    () => [[{}, source.counters.queryErrors]],
+  );
+  registerCache(registry, source);
+  registerForward(registry, source);
+  scrapedCounter(
+    registry,
+    'coredns_autopath_success_total',
+    'Queries answered by autopath on the server.',
+    ['server'],
+    () => {
+      const stats = source.searchPath();
+      return stats ? [[{ server: source.server() }, stats.autopathSuccess]] : [];
+    },
+  );
+  registerOwn(registry, source);
+  return {
+    registry,
+    observeProgrammingLatency: (ms) => programming.observe(ms / 1000),
+  };
+}
+
+type Row = [Labels, number];
+
+/** A counter whose value a part keeps; read at scrape time. */
+function scrapedCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  rows: () => Row[],
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of rows()) this.inc(labels, value);
+    },
+  });
+}
+
+function scrapedGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  rows: () => Row[],
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of rows()) this.set(labels, value);
+    },
+  });
+}
+
+/** A metric whose samples are produced whole at scrape time (histograms prom-client cannot set). */
+function sampled(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: 'counter' | 'histogram',
+  samples: () => Sample[],
+): void {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: samples() }),
+  };
+  registry.registerMetric(metric as unknown as Metric);
+}
+
+function registerQuerySeries(registry: Registry, queries: QueryMetrics): void {
+  const help: Record<string, [string, 'counter' | 'histogram']> = {
+    coredns_dns_requests_total: ['Counter of DNS requests made per zone, protocol and family.', 'counter'],
+    coredns_dns_do_requests_total: ['Counter of DNS requests with the DO bit set per zone.', 'counter'],
+    coredns_dns_responses_total: ['Counter of response status codes per zone and answering part.', 'counter'],
+    coredns_dns_request_duration_seconds: [
+      'Histogram of the time (in seconds) each request took per zone.',
+      'histogram',
+    ],
+    coredns_dns_request_size_bytes: ['Size of the request in bytes per zone and protocol.', 'histogram'],
+    coredns_dns_response_size_bytes: [
+      'Size of the returned response in bytes per zone and protocol.',
+      'histogram',
+    ],
+  };
+  // One pass over the cells per scrape, shared by the six metrics it feeds: the registry asks each
+  // metric for its values in the same tick, and the pass is forgotten on the next.
+  let cached: Record<string, Sample[]> | undefined;
+  const samplesOf = (name: string) => {
+    if (!cached) {
+      cached = queries.samples();
+      setImmediate(() => (cached = undefined));
+    }
+    return cached[name] ?? [];
+  };
+  for (const [name, [text, type]] of Object.entries(help)) {
+    sampled(registry, name, text, type, () => samplesOf(name));
+  }
+}
+
+function registerCache(registry: Registry, source: MetricsSource): void {
+  // The forwarder's cache answers names outside the served zones: CoreDNS's root-zone cache.
+  const base = () => ({ server: source.server(), zones: '.' });
+  const cache = () => source.forward()?.cache;
+  scrapedGauge(
+    registry,
+    'coredns_cache_entries',
+    'The number of elements in the cache.',
+    ['server', 'zones', 'type'],
+    () => {
+      const stats = cache();
+      if (!stats) return [];
+      return [
+        [{ ...base(), type: 'success' }, stats.entriesByKind.success],
+        [{ ...base(), type: 'denial' }, stats.entriesByKind.denial],
+      ];
+    },
+  );
+  scrapedCounter(
+    registry,
+    'coredns_cache_hits_total',
+    'The count of cache hits.',
+    ['server', 'zones', 'type'],
+    () => {
+      const stats = cache();
+      if (!stats) return [];
+      return [
+        [{ ...base(), type: 'success' }, stats.hits.success],
+        [{ ...base(), type: 'denial' }, stats.hits.denial],
+      ];
+    },
+  );
+  const single = (name: string, help: string, read: (s: NonNullable<ReturnType<typeof cache>>) => number) =>
+    scrapedCounter(registry, name, help, ['server', 'zones'], () => {
+      const stats = cache();
+      return stats ? [[base(), read(stats)]] : [];
+    });
+  single('coredns_cache_misses_total', 'The count of cache misses.', (s) => s.misses);
+  single(
+    'coredns_cache_requests_total',
+    'The count of cache requests.',
+    (s) => s.misses + s.hits.success + s.hits.denial,
+  );
+  single('coredns_cache_evictions_total', 'The count of cache evictions.', (s) => s.evictions);
+  single(
+    'coredns_cache_served_stale_total',
+    'The number of requests served from stale cache entries.',
+    (s) => s.staleServed,
+  );
+}
+
+function registerForward(registry: Registry, source: MetricsSource): void {
+  const upstreams = () => source.forward()?.upstreams ?? [];
+  scrapedCounter(
+    registry,
+    'coredns_forward_requests_total',
+    'Counter of requests made per upstream.',
+    ['to'],
+    () => upstreams().map((u) => [{ to: u.server }, u.queries]),
+  );
+  scrapedCounter(
+    registry,
+    'coredns_forward_responses_total',
+    'Counter of responses received per upstream and rcode.',
+    ['to', 'rcode'],
+    () =>
+      upstreams().flatMap((u) =>
+        u.byRcode.map(({ rcode, latency }): Row => [
+          { to: u.server, rcode: rcodeName(rcode) },
+          latency.count,
+        ]),
+      ),
+  );
+  sampled(
+    registry,
+    'coredns_proxy_request_duration_seconds',
+    'Histogram of the time each request took per upstream and rcode.',
+    'histogram',
+    () =>
+      upstreams().flatMap((u) =>
+        u.byRcode.flatMap(({ rcode, latency }) =>
+          histogramSamples(
+            'coredns_proxy_request_duration_seconds',
+            { proxy_name: 'forward', to: u.server, rcode: rcodeName(rcode) },
+            latency,
+          ),
+        ),
+      ),
+  );
+  scrapedCounter(
+    registry,
+    'coredns_proxy_healthcheck_failures_total',
+    'Count of failed health checks of a down upstream.',
+    ['proxy_name', 'to'],
+    () => upstreams().map((u) => [{ proxy_name: 'forward', to: u.server }, u.probeFailures]),
+  );
+  scrapedCounter(
+    registry,
+    'coredns_forward_max_concurrent_rejects_total',
+    'Count of queries refused because the concurrent upstream queries were at their limit.',
+    [],
+    () => {
+      const stats = source.forward();
+      return stats ? [[{}, stats.maxConcurrentRejects]] : [];
+    },
+  );
+}
+
+/** A LatencyStats (milliseconds, per-bucket counts) as a Prometheus histogram in seconds. */
+function histogramSamples(name: string, labels: Labels, latency: LatencyStats): Sample[] {
+  const samples: Sample[] = [];
+  let cumulative = 0;
+  for (const { leMs, count } of latency.buckets) {
+    cumulative += count;
+    const le = leMs === Infinity ? '+Inf' : String(leMs / 1000);
+    samples.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
+  }
+  samples.push({ metricName: `${name}_sum`, labels, value: latency.sumMs / 1000 });
+  samples.push({ metricName: `${name}_count`, labels, value: latency.count });
+  return samples;
+}
+
+/** What CoreDNS has no metric for. */
+function registerOwn(registry: Registry, source: MetricsSource): void {
+  const perBackend = (read: (b: BackendReport) => number | undefined) => () =>
+    source.backends().flatMap((b): Row[] => {
+      const value = read(b);
+      return value === undefined ? [] : [[{ backend: b.name }, value]];
+    });
+  scrapedGauge(
+    registry,
+    'clusterdns_table_services',
+    'Services in the table, per backend.',
+    ['backend'],
+    perBackend((b) => b.services),
+  );
+  scrapedGauge(
+    registry,
+    'clusterdns_table_endpoints',
+    'Endpoint addresses in the table, per backend.',
+    ['backend'],
+    perBackend((b) => b.endpoints),
+  );
+  scrapedGauge(
+    registry,
+    'clusterdns_table_pods',
+    'Pods in the table, per backend.',
+    ['backend'],
+    perBackend((b) => b.pods),
+  );
+  scrapedGauge(
+    registry,
+    'clusterdns_backend_synced',
+    '1 when the backend has synced and is not stale, else 0.',
+    ['backend'],
+    perBackend((b) => (b.synced ? 1 : 0)),
+  );
+  scrapedGauge(
+    registry,
+    'clusterdns_backend_last_sync_age_seconds',
+    'Seconds since the backend last delivered content or its registry confirmed it; absent before the first.',
+    ['backend'],
+    perBackend((b) => (b.lastSyncAt === undefined ? undefined : (Date.now() - b.lastSyncAt) / 1000)),
+  );
+  scrapedGauge(
+    registry,
+    'clusterdns_table_version',
+    'Version of the service table (its SOA serial).',
+    [],
+    () => [[{}, source.tableVersion()]],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_malformed_packets_dropped_total',
+    'Packets dropped unanswered: too short for a header, or a response sent to us.',
+    [],
+    () => [[{}, source.counters.malformedDropped]],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_malformed_queries_answered_total',
+    'Queries with a readable header but a bad body, answered FORMERR.',
+    [],
+    () => [[{}, source.counters.malformedAnswered]],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_upstream_spoofed_replies_dropped_total',
+    'Upstream replies dropped for a wrong source, ID or question.',
+    ['to'],
+    () => (source.forward()?.upstreams ?? []).map((u) => [{ to: u.server }, u.spoofedDropped]),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_recursion_refused_total',
+    'Queries for names outside the zones refused because the client may not recurse.',
+    [],
+    () => [[{}, source.recursionRefused()]],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_tcp_connections_closed_total',
+    'TCP connections closed for idling, oversize or a client that would not read.',
+    [],
+    () => [[{}, source.counters.tcpConnectionsClosed]],
+  );
+}

@@ -1,0 +1,132 @@
+// /metrics of the real server: queries over real sockets move CoreDNS-named series, with CoreDNS's
+// labels, by exactly the amounts sent; what the parts count is read at scrape time.
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
+import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
+import { scrape, valueOf } from '../helpers/prometheus.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const SHOP = list(
+  namespace('shop'),
+  service('shop', 'web', { clusterIPs: ['10.96.10.10'], ports: [{ name: 'http', port: 80 }] }),
+  endpointSlice('shop', 'web', [{ ip: '10.244.1.5' }, { ip: '10.244.1.6' }], [{ name: 'http', port: 80 }]),
+  service('shop', 'db', { clusterIPs: ['10.96.10.20'], ports: [{ name: 'pg', port: 5432 }] }),
+);
+
+describe('/metrics', () => {
+  let server: TestServer;
+  let upstream: FakeUpstream;
+  let url: string;
+  let labels: { server: string };
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ 'www.example.com': ['192.0.2.80'] });
+    server = await startServer({ 'shop.yaml': SHOP }, ['--upstream', `127.0.0.1:${upstream.port}`]);
+    url = `http://127.0.0.1:${server.app.endpointAddresses().get('metrics')!.port}/metrics`;
+    labels = { server: `dns://127.0.0.1:${server.port}` };
+  });
+  afterAll(async () => {
+    await server.close();
+    await upstream.close();
+  });
+
+  /** The change of each named series across `act`. */
+  async function across(
+    act: () => Promise<void>,
+  ): Promise<(name: string, l?: Record<string, string>) => number> {
+    const before = (await scrape(url)).series;
+    await act();
+    const after = (await scrape(url)).series;
+    return (name, l = {}) => valueOf(after, name, l) - valueOf(before, name, l);
+  }
+
+  it('is Prometheus text, with build info and the table per backend', async () => {
+    const { series, contentType } = await scrape(url);
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const info = series.find((s) => s.name === 'coredns_build_info')!;
+    expect(info.value).toBe(1);
+    expect(info.labels.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(valueOf(series, 'coredns_panics_total')).toBe(0);
+    expect(valueOf(series, 'clusterdns_table_services', { backend: 'file' })).toBe(2);
+    expect(valueOf(series, 'clusterdns_table_endpoints', { backend: 'file' })).toBe(2);
+    expect(valueOf(series, 'clusterdns_table_pods', { backend: 'file' })).toBe(0);
+    expect(valueOf(series, 'clusterdns_backend_synced', { backend: 'file' })).toBe(1);
+    expect(
+      valueOf(series, 'clusterdns_backend_last_sync_age_seconds', { backend: 'file' }),
+    ).toBeGreaterThanOrEqual(0);
+    expect(valueOf(series, 'clusterdns_table_version')).toBe(server.app.table.current.version);
+  });
+
+  it('counts cluster queries by zone, proto, family, type, rcode and plugin', async () => {
+    const delta = await across(async () => {
+      for (let i = 0; i < 3; i++) await udpQuery(server.port, 'web.shop.svc.cluster.local', 'A');
+      await tcpQuery(server.port, 'web.shop.svc.cluster.local', 'AAAA');
+      await udpQuery(server.port, 'nothere.shop.svc.cluster.local', 'A', { udpSize: 1232, dnssecOk: true });
+    });
+    const zone = { ...labels, zone: 'cluster.local.' };
+    expect(delta('coredns_dns_requests_total', { ...zone, proto: 'udp', family: '1', type: 'A' })).toBe(4);
+    expect(delta('coredns_dns_requests_total', { ...zone, proto: 'tcp', family: '1', type: 'AAAA' })).toBe(1);
+    expect(delta('coredns_dns_do_requests_total', zone)).toBe(1);
+    expect(delta('coredns_dns_responses_total', { ...zone, rcode: 'NOERROR', plugin: 'kubernetes' })).toBe(4);
+    expect(delta('coredns_dns_responses_total', { ...zone, rcode: 'NXDOMAIN', plugin: 'kubernetes' })).toBe(
+      1,
+    );
+    expect(delta('coredns_dns_request_duration_seconds_count', { ...zone, type: 'A' })).toBe(4);
+    expect(delta('coredns_dns_request_duration_seconds_bucket', { ...zone, type: 'A', le: '+Inf' })).toBe(4);
+    expect(delta('coredns_dns_request_duration_seconds_bucket', { ...zone, type: 'A', le: '8.192' })).toBe(4);
+    expect(delta('coredns_dns_request_size_bytes_count', { ...zone, proto: 'tcp' })).toBe(1);
+    // A query for web.shop.svc.cluster.local is 44 bytes: 12 header, 28 name, 4 type and class.
+    expect(delta('coredns_dns_request_size_bytes_sum', { ...zone, proto: 'tcp' })).toBe(44);
+    expect(
+      delta('coredns_dns_response_size_bytes_bucket', { ...zone, proto: 'udp', le: '100' }),
+    ).toBeGreaterThan(0);
+    expect(delta('coredns_dns_response_size_bytes_count', { ...zone, proto: 'udp' })).toBe(4);
+  });
+
+  it('counts forwarded queries, the cache and the upstream under their CoreDNS names', async () => {
+    const to = `127.0.0.1:${upstream.port}`;
+    const delta = await across(async () => {
+      await udpQuery(server.port, 'www.example.com', 'A');
+      await udpQuery(server.port, 'www.example.com', 'A');
+    });
+    const root = { ...labels, zone: '.' };
+    expect(delta('coredns_dns_requests_total', { ...root, proto: 'udp', family: '1', type: 'A' })).toBe(2);
+    expect(delta('coredns_dns_responses_total', { ...root, rcode: 'NOERROR', plugin: 'forward' })).toBe(2);
+    const cache = { ...labels, zones: '.' };
+    expect(delta('coredns_cache_misses_total', cache)).toBe(1);
+    expect(delta('coredns_cache_hits_total', { ...cache, type: 'success' })).toBe(1);
+    expect(delta('coredns_cache_requests_total', cache)).toBe(2);
+    expect(delta('coredns_cache_entries', { ...cache, type: 'success' })).toBe(1);
+    expect(delta('coredns_forward_requests_total', { to })).toBe(1);
+    expect(delta('coredns_forward_responses_total', { to, rcode: 'NOERROR' })).toBe(1);
+    const proxy = { proxy_name: 'forward', to, rcode: 'NOERROR' };
+    expect(delta('coredns_proxy_request_duration_seconds_count', proxy)).toBe(1);
+    expect(delta('coredns_proxy_request_duration_seconds_bucket', { ...proxy, le: '+Inf' })).toBe(1);
+  });
+
+  it('counts packets dropped as malformed', async () => {
+    const delta = await across(async () => {
+      const socket = createSocket('udp4');
+      await new Promise<void>((resolve) =>
+        socket.send(Buffer.from([1, 2, 3, 4, 5]), server.port, '127.0.0.1', () => resolve()),
+      );
+      socket.close();
+      // The dropped packet gets no reply: a query after it shows it was read.
+      await udpQuery(server.port, 'web.shop.svc.cluster.local', 'A');
+    });
+    expect(delta('clusterdns_malformed_packets_dropped_total')).toBe(1);
+  });
+
+  it('keeps query types outside CoreDNS’s list under type="other"', async () => {
+    const delta = await across(async () => {
+      await udpQuery(server.port, 'web.shop.svc.cluster.local', 'NAPTR');
+    });
+    const zone = { ...labels, zone: 'cluster.local.' };
+    expect(delta('coredns_dns_requests_total', { ...zone, proto: 'udp', family: '1', type: 'other' })).toBe(
+      1,
+    );
+    expect(delta('coredns_dns_request_duration_seconds_count', { ...zone, type: 'other' })).toBe(1);
+  });
+});

@@ -1,0 +1,77 @@
+// The per-query cells: which zone a name is counted under, and the label values they export.
+import { describe, expect, it } from 'vitest';
+import { QueryMetrics, ZoneMatcher } from '../../src/ops/metrics/query-metrics.js';
+import { prettyLine } from '../../src/ops/pretty.js';
+
+describe('ZoneMatcher', () => {
+  const zones = new ZoneMatcher(['cluster.local', '10.in-addr.arpa', 'in-addr.arpa']);
+  it.each([
+    ['web.shop.svc.cluster.local', 'cluster.local.'],
+    ['WEB.Shop.SVC.Cluster.LOCAL', 'cluster.local.'],
+    ['cluster.local', 'cluster.local.'],
+    ['xcluster.local', '.'],
+    ['local', '.'],
+    ['1.0.96.10.in-addr.arpa', '10.in-addr.arpa.'],
+    ['1.0.96.11.in-addr.arpa', 'in-addr.arpa.'],
+    ['www.example.com', '.'],
+    ['', '.'],
+  ])('counts %s under zone %s', (name, zone) => {
+    expect(zones.labels[zones.match(name)]).toBe(zone);
+  });
+});
+
+describe('QueryMetrics', () => {
+  it('exports each touched combination once, with its label values', () => {
+    const metrics = new QueryMetrics(['cluster.local'], ['kubernetes', 'forward']);
+    const recorder = metrics.recorder('dns://:53', 6);
+    recorder.answered('a.b.svc.cluster.local', 33, 'tcp', true, 50, 120, 3, 0, 0.0003);
+    recorder.answered('a.b.svc.cluster.local', 33, 'tcp', false, 50, 120, 3, 0, 0.0003);
+    recorder.answered('example.com', 99, 'udp', false, 30, 40, 2, -1, 0.01);
+    const samples = metrics.samples();
+    expect(samples.coredns_dns_requests_total).toEqual([
+      {
+        labels: { server: 'dns://:53', zone: 'cluster.local.', proto: 'tcp', family: '2', type: 'SRV' },
+        value: 2,
+      },
+      { labels: { server: 'dns://:53', zone: '.', proto: 'udp', family: '2', type: 'other' }, value: 1 },
+    ]);
+    expect(samples.coredns_dns_do_requests_total).toEqual([
+      { labels: { server: 'dns://:53', zone: 'cluster.local.' }, value: 1 },
+    ]);
+    expect(samples.coredns_dns_responses_total).toEqual([
+      {
+        labels: { server: 'dns://:53', zone: 'cluster.local.', rcode: 'NXDOMAIN', plugin: 'kubernetes' },
+        value: 2,
+      },
+      { labels: { server: 'dns://:53', zone: '.', rcode: 'SERVFAIL', plugin: '' }, value: 1 },
+    ]);
+    const buckets = samples.coredns_dns_request_duration_seconds!.filter(
+      (s) => s.metricName === 'coredns_dns_request_duration_seconds_bucket' && s.labels.type === 'SRV',
+    );
+    // 0.3 ms is above the first bound (0.25 ms) and within the second (0.5 ms); cumulative after.
+    expect(buckets.slice(0, 3).map((s) => [s.labels.le, s.value])).toEqual([
+      ['0.00025', 0],
+      ['0.0005', 2],
+      ['0.001', 2],
+    ]);
+    expect(buckets.at(-1)).toMatchObject({ labels: { le: '+Inf' }, value: 2 });
+  });
+});
+
+describe('pretty log lines', () => {
+  it('puts time, level and message first, then the fields', () => {
+    const line = JSON.stringify({
+      level: 40,
+      time: Date.UTC(2026, 0, 2, 3, 4, 5, 678),
+      pid: 1,
+      hostname: 'h',
+      msg: 'upstream marked down',
+      upstream: '10.0.0.1:53',
+      failures: 2,
+      note: 'two words',
+    });
+    expect(prettyLine(line)).toBe(
+      '03:04:05.678 WARN  upstream marked down upstream=10.0.0.1:53 failures=2 note="two words"',
+    );
+  });
+});
