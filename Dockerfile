@@ -16,9 +16,13 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY zones ./zones
-# DNS over UDP and TCP. Inside a container, listen on all addresses; map to 53 at the edge
-# (docker run -p 53:1053/udp -p 53:1053/tcp) or grant NET_BIND_SERVICE to listen on 53 itself.
-EXPOSE 1053/udp 1053/tcp
+# DNS over UDP and TCP on 1053; health on 8080, readiness on 8181, Prometheus metrics on 9153.
+# The server runs unprivileged: publish 53 at the edge (docker run -p 53:1053/udp -p 53:1053/tcp),
+# or let it bind 53 itself with the net.ipv4.ip_unprivileged_port_start=53 sysctl (docker run
+# --sysctl ..., or the pod securityContext in deploy/kubernetes/) and --listen 0.0.0.0:53.
+EXPOSE 1053/udp 1053/tcp 8080/tcp 8181/tcp 9153/tcp
 USER node
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/main.js"]
 CMD ["--listen", "0.0.0.0:1053", "--zones", "/app/zones"]

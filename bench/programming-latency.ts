@@ -110,11 +110,22 @@ const server = spawn(
     '/dev/null',
     '--log-level',
     'warn',
+    // Probe and metrics endpoints on free ports: the defaults (:8080, :8181, :9153) may be taken.
+    '--health',
+    '127.0.0.1:0',
+    '--ready',
+    '127.0.0.1:0',
+    '--metrics',
+    '127.0.0.1:0',
+    '--lameduck',
+    '0',
   ],
   {
     stdio: ['ignore', 'inherit', 'inherit'],
   },
 );
+// However the benchmark ends, the server goes with it.
+process.on('exit', () => server.kill('SIGKILL'));
 const ready = Date.now() + 10_000;
 while (!(await query(`svc-0.bench.svc.cluster.local`))?.answers?.length) {
   if (Date.now() > ready) throw new Error('clusterdns did not start');
@@ -157,5 +168,6 @@ console.log(
 );
 console.table({ 'endpoint added': percentiles(added), 'service deleted': percentiles(deleted) });
 server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
 socket.close();
 await fake.close();

@@ -11,11 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { requireTool } from '../helpers/tools.js';
+import { parseCommandLine } from '../../src/config/config.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 const run = promisify(execFile);
 
 interface Container {
+  name: string;
   args: string[];
   livenessProbe: { httpGet: unknown };
   readinessProbe: { httpGet: unknown };
@@ -24,15 +26,29 @@ interface Container {
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
 
-function manifests(): { file: string; object: Manifest }[] {
-  return readdirSync(DIR)
+const EXAMPLES = join(DIR, 'examples');
+
+/** The manifests in `dir` (not below it: `kubectl apply -f DIR` does not recurse either). */
+function manifests(dir = DIR): { file: string; object: Manifest }[] {
+  return readdirSync(dir)
     .filter((file) => file.endsWith('.yaml'))
     .flatMap((file) =>
-      parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => ({
+      parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((doc) => ({
         file,
         object: doc.toJS() as Manifest,
       })),
     );
+}
+
+/** Every container of every workload, with the file it is in. */
+function containers(dir: string): { where: string; container: Container }[] {
+  return manifests(dir).flatMap(({ file, object }) => {
+    const spec = (object as { spec?: { template?: { spec?: { containers?: Container[] } } } }).spec;
+    return (spec?.template?.spec?.containers ?? []).map((container) => ({
+      where: `${file}: ${container.name}`,
+      container,
+    }));
+  });
 }
 
 function find(kind: string, name?: string): Manifest {
@@ -42,22 +58,35 @@ function find(kind: string, name?: string): Manifest {
 }
 
 describe('deploy/kubernetes', () => {
-  it.each(manifests().map((m) => [`${m.file}: ${m.object.kind} ${m.object.metadata.name}`, m.object]))(
-    '%s is valid against the Kubernetes API schema',
-    async (_, object) => {
-      const [group, version] = object.apiVersion.includes('/')
-        ? object.apiVersion.split('/')
-        : [undefined, object.apiVersion];
-      const path = group ? `${group}/${version}/${object.kind}` : `${version}/${object.kind}`;
-      const models = (await import(/* @vite-ignore */ `kubernetes-models/${path}`)) as Record<
-        string,
-        new (value: unknown) => { validate(): void }
-      >;
-      const Model = models[object.kind];
-      expect(Model, `kubernetes-models has no ${path}`).toBeDefined();
-      expect(() => new Model!(object).validate()).not.toThrow();
-    },
-  );
+  it.each(
+    [...manifests(), ...manifests(EXAMPLES)].map((m) => [
+      `${m.file}: ${m.object.kind} ${m.object.metadata.name}`,
+      m.object,
+    ]),
+  )('%s is valid against the Kubernetes API schema', async (_, object) => {
+    const [group, version] = object.apiVersion.includes('/')
+      ? object.apiVersion.split('/')
+      : [undefined, object.apiVersion];
+    const path = group ? `${group}/${version}/${object.kind}` : `${version}/${object.kind}`;
+    const models = (await import(/* @vite-ignore */ `kubernetes-models/${path}`)) as Record<
+      string,
+      new (value: unknown) => { validate(): void }
+    >;
+    const Model = models[object.kind];
+    expect(Model, `kubernetes-models has no ${path}`).toBeDefined();
+    expect(() => new Model!(object).validate()).not.toThrow();
+  });
+
+  it('gives clusterdns only flags it accepts', () => {
+    const found = [...containers(DIR), ...containers(EXAMPLES)].filter(({ container }) =>
+      container.name.startsWith('clusterdns'),
+    );
+    expect(found.length).toBe(2);
+    for (const { where, container } of found) {
+      const command = parseCommandLine(container.args, { POD_NAMESPACE: 'shop' });
+      expect(command.kind, where).toBe('serve');
+    }
+  });
 
   it('grants list and watch on exactly the kinds the Kubernetes backend reads', () => {
     const role = find('ClusterRole') as Manifest & {
@@ -130,7 +159,7 @@ describe.skipIf(!hasKubectl)('kubectl apply --dry-run=client -f deploy/kubernete
   });
   afterAll(() => fake?.close());
 
-  it('accepts every manifest', async () => {
+  it('accepts every manifest, and the sidecar example', async () => {
     // Schema validation is the test above: the test API server serves discovery, not OpenAPI.
     const { stdout } = await run('kubectl', [
       '--server',
@@ -144,5 +173,15 @@ describe.skipIf(!hasKubectl)('kubectl apply --dry-run=client -f deploy/kubernete
     const created = stdout.trim().split('\n').sort();
     expect(created).toHaveLength(manifests().length);
     for (const line of created) expect(line).toMatch(/ created \(dry run\)$/);
+    const example = await run('kubectl', [
+      '--server',
+      fake.url,
+      'apply',
+      '--dry-run=client',
+      '--validate=false',
+      '-f',
+      EXAMPLES,
+    ]);
+    expect(example.stdout.trim().split('\n')).toHaveLength(manifests(EXAMPLES).length);
   });
 });

@@ -56,9 +56,10 @@ for mode in plain autopath; do
   section "$mode hosts api.shop.svc.cluster.local"; getent hosts api.shop.svc.cluster.local
   section "$mode ahosts db"; getent ahosts db | awk '{print $1}' | sort -u
   section "$mode ahosts search"; getent ahosts search | awk '{print $1}' | sort -u
+  sleep 0.5 # query log lines are written asynchronously: let the earlier ones land before counting
   before=$(queries)
   section "$mode ahosts example.com"; getent ahosts example.com | awk '{print $1}' | sort -u
-  sleep 0.2
+  sleep 0.5
   section "$mode queries example.com"; echo $(( $(queries) - before ))
   section "$mode dig +search web"; dig +search +short web
   stop
