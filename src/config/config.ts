@@ -334,6 +334,10 @@ export const OPTIONS = {
   version: { type: 'boolean', help: 'print the version' },
 } satisfies Record<string, OptionSpec>;
 
+// The command line is read in command.ts (it also reads the config file and the Corefile, which
+// need this module); callers that know it from here keep working.
+export { parseCommandLine, type ParsedCommand } from './command.js';
+
 export type OptionName = keyof typeof OPTIONS;
 /** An option's value before checking: flags and files give strings, booleans and lists of strings. */
 export type RawValue = string | boolean | string[];
