@@ -126,7 +126,7 @@ const server = spawn(
 );
 // However the benchmark ends, the server goes with it.
 process.on('exit', () => server.kill('SIGKILL'));
-const ready = Date.now() + 10_000;
+const ready = Date.now() + 120_000; // a large table takes a while to list
 while (!(await query(`svc-0.bench.svc.cluster.local`))?.answers?.length) {
   if (Date.now() > ready) throw new Error('clusterdns did not start');
   await new Promise((r) => setTimeout(r, 50));

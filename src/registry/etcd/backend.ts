@@ -5,6 +5,7 @@
 
 import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
 import type { Logger } from 'pino';
+import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
 import { type BackoffOptions, backoffDelay, sleep } from '../kubernetes/backoff.js';
 import { SkyDnsView } from './view.js';
@@ -38,7 +39,7 @@ export class EtcdBackend implements RegistryBackend {
   private readonly view: SkyDnsView;
   private readonly watchPrefix: string;
   private readonly controller = new AbortController();
-  private readonly syncWaiters = new Set<(synced: boolean) => void>();
+  private readonly firstSync = new FirstSync();
   private sink?: BackendSink;
   private running?: Promise<void>;
   /** Ends the current watch so the loop reads again (or stops, when closed). */
@@ -47,7 +48,6 @@ export class EtcdBackend implements RegistryBackend {
   /** The newest revision the view reflects. */
   private revision = 0n;
   private freshTimer?: NodeJS.Timeout;
-  private delivered = false;
   private closed = false;
 
   constructor(opts: EtcdBackendOptions) {
@@ -74,18 +74,8 @@ export class EtcdBackend implements RegistryBackend {
   }
 
   whenSynced(timeoutMs: number): Promise<boolean> {
-    if (this.delivered) return Promise.resolve(true);
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (synced: boolean) => {
-        clearTimeout(timer);
-        this.syncWaiters.delete(done);
-        resolve(synced);
-      };
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.syncWaiters.add(done);
-    });
+    if (this.closed && !this.firstSync.done) return Promise.resolve(false);
+    return this.firstSync.wait(timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -93,7 +83,7 @@ export class EtcdBackend implements RegistryBackend {
     this.closed = true;
     clearInterval(this.freshTimer);
     this.controller.abort(new Error('etcd backend closed'));
-    for (const waiter of [...this.syncWaiters]) waiter(false);
+    this.firstSync.abandon();
     this.endWatch?.();
     await this.running;
     this.opts.client.close();
@@ -113,7 +103,7 @@ export class EtcdBackend implements RegistryBackend {
         const delayMs = backoffDelay(failures, { ...DEFAULT_ETCD_BACKOFF, ...this.opts.backoff });
         this.logger.warn(
           { err: error, failures, retryInMs: delayMs },
-          this.delivered ? 'etcd read failed; serving the last good view' : 'etcd read failed',
+          this.firstSync.done ? 'etcd read failed; serving the last good view' : 'etcd read failed',
         );
         await sleep(delayMs, this.controller.signal).catch(() => {});
         continue;
@@ -224,9 +214,8 @@ export class EtcdBackend implements RegistryBackend {
     const content = this.view.content();
     try {
       this.sink.content(content);
-      this.delivered = true;
       this.sink.fresh();
-      for (const waiter of [...this.syncWaiters]) waiter(true);
+      this.firstSync.complete();
     } catch (error) {
       this.logger.error({ err: error }, 'applying etcd content failed');
     }
@@ -237,7 +226,7 @@ export class EtcdBackend implements RegistryBackend {
 
   /** A quiet but connected watch: confirm etcd still answers before calling the view fresh. */
   private async confirmFresh(): Promise<void> {
-    if (!this.delivered || !this.watchConnected || this.closed) return;
+    if (!this.firstSync.done || !this.watchConnected || this.closed) return;
     try {
       await this.opts.client.getAll().prefix(this.watchPrefix).count();
       if (this.watchConnected && !this.closed) this.sink?.fresh();

@@ -4,6 +4,7 @@
 // never served.
 
 import type { Logger } from 'pino';
+import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend, ViewChanges } from '../backend.js';
 import type { Service } from '../../table/types.js';
 import type { ClusterObject } from '../model.js';
@@ -72,7 +73,7 @@ export class KubernetesBackend implements RegistryBackend {
   private readonly controller = new AbortController();
   private readonly reflectors = new Map<KindName, Reflector>();
   private readonly statusListeners = new Set<(status: KubernetesBackendStatus) => void>();
-  private readonly syncWaiters = new Set<(synced: boolean) => void>();
+  private readonly firstSync = new FirstSync();
   private sink?: BackendSink;
   private running: Promise<void>[] = [];
   private coalesceTimer?: NodeJS.Timeout;
@@ -81,8 +82,6 @@ export class KubernetesBackend implements RegistryBackend {
   private pendingSince?: number;
   private lastSyncAt?: number;
   private synced = false;
-  /** The sink holds a complete view. */
-  private delivered = false;
   private connected = false;
   /** The synced/connected pair listeners were last told about. */
   private notified = 'false/false';
@@ -142,7 +141,7 @@ export class KubernetesBackend implements RegistryBackend {
     );
     this.running = [...this.reflectors.values()].map((r) => r.run());
     this.heartbeat = setInterval(() => {
-      if (this.delivered && this.connected) sink.fresh();
+      if (this.firstSync.done && this.connected) sink.fresh();
     }, FRESH_HEARTBEAT_MS);
     this.heartbeat.unref();
     return Promise.resolve();
@@ -162,18 +161,8 @@ export class KubernetesBackend implements RegistryBackend {
 
   /** True once the first full content was delivered; false if `timeoutMs` passes or it closes first. */
   whenSynced(timeoutMs: number): Promise<boolean> {
-    if (this.delivered) return Promise.resolve(true);
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (synced: boolean) => {
-        clearTimeout(timer);
-        this.syncWaiters.delete(done);
-        resolve(synced);
-      };
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.syncWaiters.add(done);
-    });
+    if (this.closed && !this.firstSync.done) return Promise.resolve(false);
+    return this.firstSync.wait(timeoutMs);
   }
 
   /** Stops every request and timer; resolves when the loops have ended. */
@@ -184,7 +173,7 @@ export class KubernetesBackend implements RegistryBackend {
     clearTimeout(this.coalesceTimer);
     this.coalesceTimer = undefined;
     clearInterval(this.heartbeat);
-    for (const waiter of [...this.syncWaiters]) waiter(false);
+    this.firstSync.abandon();
     await Promise.all(this.running);
     this.client.close();
     this.statusListeners.clear();
@@ -193,7 +182,7 @@ export class KubernetesBackend implements RegistryBackend {
   /** A kind listed or saw an event: the registry vouches for what we hold, once all kinds have listed. */
   private progressed(): void {
     this.lastSyncAt = Date.now();
-    if (this.delivered) this.sink?.fresh();
+    if (this.firstSync.done) this.sink?.fresh();
   }
 
   private changed(arrivedAt: number): void {
@@ -223,7 +212,8 @@ export class KubernetesBackend implements RegistryBackend {
       for (const key of drained.services) touched.add(key);
       if (drained.changed) changedKinds.add(name);
     }
-    const whole = !this.delivered || (changedKinds.has('namespaces') && !!this.opts.namespaceLabelSelector);
+    const whole =
+      !this.firstSync.done || (changedKinds.has('namespaces') && !!this.opts.namespaceLabelSelector);
     const latency = performance.now() - (this.pendingSince ?? performance.now());
     this.pendingSince = undefined;
     try {
@@ -235,9 +225,8 @@ export class KubernetesBackend implements RegistryBackend {
       }
       // Only now may the table trust it: marking it fresh before the first content arrived would
       // answer NXDOMAIN from an empty view.
-      this.delivered = true;
       this.sink.fresh();
-      for (const waiter of [...this.syncWaiters]) waiter(true);
+      this.firstSync.complete();
     } catch (error) {
       this.logger.error({ err: error }, 'applying Kubernetes content failed');
     }

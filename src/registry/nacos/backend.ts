@@ -6,6 +6,7 @@
 
 import type { Logger } from 'pino';
 import type { Endpoint, PortSpec, TableContent } from '../../table/types.js';
+import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { backoffDelay } from '../kubernetes/backoff.js';
@@ -91,10 +92,9 @@ export class NacosBackend implements RegistryBackend {
   private readonly skipped = new Set<string>();
   private readonly listed = new Set<string>();
   private readonly running = new Set<Promise<void>>();
-  private readonly syncWaiters = new Set<(synced: boolean) => void>();
+  private readonly firstSync = new FirstSync();
   private sink?: BackendSink;
   private coalesceTimer?: NodeJS.Timeout;
-  private delivered = false;
   private closed = false;
   private lastSyncAt?: number;
   private protectionThresholdReached = 0;
@@ -133,7 +133,7 @@ export class NacosBackend implements RegistryBackend {
     const key = (s: ServiceState) => `${s.mapping.dns}/${s.label}`;
     const states = [...this.services.values()];
     return {
-      synced: this.delivered,
+      synced: this.firstSync.done,
       services: states.length,
       failing: states.filter((s) => s.failures > 0).map(key),
       protectionThreshold: states.filter((s) => s.protected).map(key),
@@ -144,18 +144,8 @@ export class NacosBackend implements RegistryBackend {
   }
 
   whenSynced(timeoutMs: number): Promise<boolean> {
-    if (this.delivered) return Promise.resolve(true);
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const done = (synced: boolean) => {
-        clearTimeout(timer);
-        this.syncWaiters.delete(done);
-        resolve(synced);
-      };
-      const timer = setTimeout(() => done(false), timeoutMs);
-      timer.unref();
-      this.syncWaiters.add(done);
-    });
+    if (this.closed && !this.firstSync.done) return Promise.resolve(false);
+    return this.firstSync.wait(timeoutMs);
   }
 
   async close(): Promise<void> {
@@ -164,7 +154,7 @@ export class NacosBackend implements RegistryBackend {
     this.controller.abort(new Error('Nacos backend closed'));
     for (const state of this.services.values()) state.controller.abort();
     clearTimeout(this.coalesceTimer);
-    for (const waiter of [...this.syncWaiters]) waiter(false);
+    this.firstSync.abandon();
     while (this.running.size > 0) await Promise.all(this.running);
   }
 
@@ -321,18 +311,18 @@ export class NacosBackend implements RegistryBackend {
   /** The server answered: the view is current (once it has been delivered at all). */
   private answered(): void {
     this.lastSyncAt = Date.now();
-    if (this.delivered) this.sink?.fresh();
+    if (this.firstSync.done) this.sink?.fresh();
   }
 
   private checkSynced(): void {
-    if (this.delivered || this.coalesceTimer) return;
+    if (this.firstSync.done || this.coalesceTimer) return;
     const allListed = this.opts.namespaces.every((m) => this.listed.has(m.dns));
     if (allListed && [...this.services.values()].every((s) => s.polled)) this.changed();
   }
 
   private changed(): void {
     if (this.closed) return;
-    if (!this.delivered) {
+    if (!this.firstSync.done) {
       const allListed = this.opts.namespaces.every((m) => this.listed.has(m.dns));
       if (!allListed || ![...this.services.values()].every((s) => s.polled)) return;
     }
@@ -346,12 +336,11 @@ export class NacosBackend implements RegistryBackend {
     const content = this.content();
     try {
       this.sink.content(content);
-      if (!this.delivered) {
-        this.delivered = true;
+      if (!this.firstSync.done) {
         this.logger.info({ services: content.services.length }, 'Nacos synced');
       }
       this.sink.fresh();
-      for (const waiter of [...this.syncWaiters]) waiter(true);
+      this.firstSync.complete();
     } catch (error) {
       this.logger.error({ err: error }, 'applying Nacos content failed');
     }
