@@ -4,9 +4,18 @@
 // The resolver chain, in order:
 //   loop probe   answers our own forwarding-loop probe, so a loop is seen and broken
 //   search path  short names and autopath, for clients whose namespace is known
-//   cluster zone authoritative answers for the served zones
+//   hosts        --hosts and --hosts-file entries
+//   cluster zone authoritative answers for the served zones (NXDOMAIN passes on under --fallthrough)
+//   except       REFUSED for --forward-except zones
+//   stub domains names under a --stub-domain zone go to its own upstreams
 //   recursion    REFUSED for clients not allowed recursion; else
 //   forwarder    cache, then the upstreams
+// with --loadbalance rotating the address records of every answer.
+//
+// A reload builds the parts whose settings changed and swaps them in: the resolver chain always,
+// the backends and table only when their settings changed, and a listener only when its address
+// (or the TCP settings) changed; until the new parts are ready the old ones keep serving.
+import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -22,11 +31,17 @@ import { QueryMetrics } from './ops/metrics/query-metrics.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
+import { FallthroughResolver } from './resolve/fallthrough.js';
+import { ForwardExcept } from './resolve/forward-except.js';
+import { HostsResolver, parseHosts } from './resolve/hosts/hosts.js';
+import { LoadBalancedChain } from './resolve/load-balance.js';
+import type { Resolver } from './resolve/types.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
 import { LoopDetector } from './resolve/loop-detect.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
+import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
@@ -40,93 +55,68 @@ export interface BoundListener {
 }
 
 /** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
-const LINK_PLUGINS = ['loop', 'autopath', 'kubernetes', 'forward'];
+const LINK_PLUGINS = ['loop', 'autopath', 'hosts', 'kubernetes', 'forward'];
 /** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
+/** A chain link that never answers: holds a link's place (and its metrics label) when it is off. */
+const ABSENT: Resolver = { resolve: () => undefined };
+
+/** The parts built from the resolver settings; rebuilt whole on every reload. */
+interface Resolvers {
+  /** A handler per listener, each counting into its own listener's metrics. */
+  newHandler: () => QueryHandler;
+  forwarder: Forwarder | undefined;
+  stubForwarders: Forwarder[];
+  searchPath: SearchPathResolver;
+  gate: RecursionGate | undefined;
+  loop: LoopDetector;
+  upstreams: HostPort[];
+}
+
+interface Listening {
+  udp: UdpListener;
+  tcp: TcpListener;
+  bound: BoundListener[];
+  /** The metrics `server` label, as CoreDNS writes it. */
+  server: string;
+  family: 4 | 6;
+  /** What the sockets call: swapped on reload, so a kept listener serves the new chain. */
+  slot: { handler: QueryHandler };
+}
+
 export class ClusterDns {
-  readonly table = new ServiceTable();
+  table = new ServiceTable();
   readonly counters: Counters = newCounters();
-  readonly backendStatus = new BackendStatus();
+  backendStatus = new BackendStatus();
   private backends: RegistryBackend[] = [];
-  private readonly listeners: (UdpListener | TcpListener)[] = [];
-  private forwarder: Forwarder | undefined;
-  private searchPath: SearchPathResolver | undefined;
-  private gate: RecursionGate | undefined;
+  private readonly listeners = new Map<string, Listening>();
+  private resolvers: Resolvers | undefined;
   private queryMetrics: QueryMetrics | undefined;
   private metrics: ServerMetrics | undefined;
   private endpoints: OpsEndpoints | undefined;
-  private serverLabels: string[] = [];
   private listening = false;
   private draining = false;
   private endLameduck: (() => void) | undefined;
 
   constructor(
-    private readonly config: Config,
+    private config: Config,
     private readonly logger: Logger,
   ) {}
 
   async start(): Promise<BoundListener[]> {
-    const zones = ZoneSet.parse(this.config.zones);
     try {
       // First, so /health answers and /ready says what it waits for while registries sync.
-      await this.startEndpoints(zones);
-      await this.startBackends();
+      await this.startEndpoints(ZoneSet.parse(this.config.zones));
+      this.backends = await this.startBackends(this.config, this.table, this.backendStatus);
+      this.resolvers = this.buildResolvers(this.config, this.table);
+      await this.listen(this.config, this.config.listen);
     } catch (error) {
       await this.close();
       throw error;
     }
-    const resolvConf = this.readHostResolvConf();
-    const upstreams = this.upstreams(resolvConf);
-    const forwarder = upstreams.length
-      ? new Forwarder({
-          servers: upstreams,
-          timeoutMs: this.config.upstreamTimeoutMs,
-          maxConcurrent: this.config.maxConcurrent,
-          logger: this.logger.child({ part: 'forward' }),
-          cache: this.config.cache,
-        })
-      : undefined;
-    this.forwarder = forwarder;
-    const cluster = new ClusterZoneResolver(this.table, {
-      zones,
-      ttl: this.config.ttl,
-      ...(this.config.namespaces ? { namespaces: new Set(this.config.namespaces) } : {}),
-      pods: this.config.pods,
-      ignoreEmptyService: this.config.ignoreEmptyService,
-      nsAddresses: serverAddresses(this.config.listen),
-      ...(forwarder ? { upstream: forwarder } : {}),
-    });
-    const policy = new AddressPolicy(this.config.allowRecursion);
-    const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
-    this.gate = gate;
-    const outside = gate ?? new ResolverChain([]);
-    const searchPath = new SearchPathResolver(this.table, {
-      zones,
-      ...(this.config.namespace ? { namespace: this.config.namespace } : {}),
-      namespaceFromPods: this.config.pods === 'verified',
-      autopath: this.config.autopath,
-      hostSearch: (resolvConf?.search ?? []).filter(
-        (domain) => !zones.find(splitName(domain).map(lowerLabel)),
-      ),
-      ttl: this.config.ttl,
-      cluster,
-      outside,
-    });
-    this.searchPath = searchPath;
-    const loop = new LoopDetector();
-    const resolver = new ResolverChain([loop, searchPath, cluster, outside]);
-    const bound = await this.listen(
-      () =>
-        new QueryHandler({
-          resolver,
-          logger: this.logger,
-          counters: this.counters,
-          logQueries: this.config.logQueries,
-          recursionAvailable: (address) => forwarder !== undefined && policy.allows(address),
-        }),
-    );
     this.listening = true;
+    const { forwarder, loop, upstreams } = this.resolvers;
     if (forwarder) {
       try {
         await loop.check(forwarder, upstreams.map(formatHostPort).join(', '));
@@ -135,16 +125,80 @@ export class ClusterDns {
         throw error;
       }
     }
-    return bound;
+    return this.bound();
+  }
+
+  /** The sockets bound now, UDP then TCP per address. */
+  bound(): BoundListener[] {
+    return [...this.listeners.values()].flatMap((listening) => listening.bound);
+  }
+
+  /** The lameduck period of the configuration running now. */
+  get lameduckMs(): number {
+    return this.config.lameduckMs;
+  }
+
+  /**
+   * Serve `next` instead of the running config. Everything new is built before anything is
+   * swapped; on failure the new parts are closed and the old config keeps serving.
+   */
+  async reload(next: Config, force = false): Promise<{ changed: string[] }> {
+    const old = this.config;
+    const changed = changedSections(old, next);
+    if (force && changed.length === 0) changed.push('resolvers');
+    if (changed.length === 0) return { changed };
+    if (changed.includes('endpoints')) {
+      // The endpoints hold probes and scrapes; moving them under a running orchestrator would
+      // fail its probes, so they change with a restart.
+      this.logger.warn('health, ready, metrics and log-format changes take effect at the next restart');
+    }
+    const newBackends = changed.includes('backends');
+    const table = newBackends ? new ServiceTable() : this.table;
+    const backendStatus = newBackends ? new BackendStatus() : this.backendStatus;
+    let backends: RegistryBackend[] = [];
+    let resolvers: Resolvers | undefined;
+    const listenersBefore = new Set(this.listeners.keys());
+    const relisten = changed.includes('listeners');
+    const added: string[] = [];
+    try {
+      if (newBackends) backends = await this.startBackends(next, table, backendStatus);
+      resolvers = this.buildResolvers(next, table);
+      if (relisten) added.push(...(await this.listen(next, next.listen, true, resolvers)));
+    } catch (error) {
+      await Promise.all(backends.map((backend) => backend.close()));
+      if (resolvers) closeForwarders(resolvers);
+      await Promise.all(added.map((key) => this.closeListener(key)));
+      throw error;
+    }
+    const previous = this.resolvers;
+    const oldBackends = this.backends;
+    this.resolvers = resolvers;
+    for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
+    this.config = withEndpointsOf(old, next);
+    if (newBackends) {
+      this.table = table;
+      this.backendStatus = backendStatus;
+      this.backends = backends;
+      await Promise.all(oldBackends.map((backend) => backend.close()));
+    }
+    if (relisten) {
+      const keep = new Set(next.listen.map(formatHostPort));
+      await Promise.all(
+        [...listenersBefore].filter((key) => !keep.has(key)).map((key) => this.closeListener(key)),
+      );
+    }
+    if (previous) closeForwarders(previous);
+    this.logger.info({ changed }, 'configuration reloaded');
+    return { changed };
   }
 
   /** Counters of every part, for logs. */
   stats() {
     return {
       server: { ...this.counters },
-      forward: this.forwarder?.stats(),
-      recursionRefused: this.gate?.refused ?? 0,
-      searchPath: this.searchPath ? { ...this.searchPath.stats } : undefined,
+      forward: this.resolvers?.forwarder?.stats(),
+      recursionRefused: this.resolvers?.gate?.refused ?? 0,
+      searchPath: this.resolvers ? { ...this.resolvers.searchPath.stats } : undefined,
     };
   }
 
@@ -184,9 +238,8 @@ export class ClusterDns {
   async close(): Promise<void> {
     this.draining = true;
     this.listening = false;
-    await Promise.all(this.listeners.map((listener) => listener.close(SHUTDOWN_GRACE_MS)));
-    this.listeners.length = 0;
-    this.forwarder?.close();
+    await Promise.all([...this.listeners.keys()].map((key) => this.closeListener(key, SHUTDOWN_GRACE_MS)));
+    if (this.resolvers) closeForwarders(this.resolvers);
     await Promise.all(this.backends.map((backend) => backend.close()));
     await this.endpoints?.close();
   }
@@ -200,10 +253,10 @@ export class ClusterDns {
       this.metrics = createMetrics({
         queries: this.queryMetrics,
         counters: this.counters,
-        server: () => this.serverLabels[0] ?? '',
-        forward: () => this.forwarder?.stats(),
-        searchPath: () => this.searchPath?.stats,
-        recursionRefused: () => this.gate?.refused ?? 0,
+        server: () => this.listeners.values().next().value?.server ?? '',
+        forward: () => this.resolvers?.forwarder?.stats(),
+        searchPath: () => this.resolvers?.searchPath.stats,
+        recursionRefused: () => this.resolvers?.gate?.refused ?? 0,
         backends: () => {
           const notReady = new Set(this.table.notReady());
           return this.backendStatus.all().map((state) => ({
@@ -224,130 +277,298 @@ export class ClusterDns {
     await this.endpoints.start();
   }
 
+  /** Point a listener at a resolver chain, with a handler counting into its own metrics. */
+  private serveWith(listening: Listening, resolvers: Resolvers): void {
+    const handler = resolvers.newHandler();
+    if (this.queryMetrics) handler.recordTo(this.queryMetrics.recorder(listening.server, listening.family));
+    listening.slot.handler = handler;
+  }
+
+  /** Close one address's sockets; answers still being worked on get `graceMs` to finish. */
+  private async closeListener(key: string, graceMs = 0): Promise<void> {
+    const listening = this.listeners.get(key);
+    if (!listening) return;
+    this.listeners.delete(key);
+    await Promise.all([listening.udp.close(), listening.tcp.close(graceMs)]);
+  }
+
   /**
    * Starts every backend and waits, at most --startup-timeout, for all to sync. Serving starts
    * either way: names of a backend that has not synced answer SERVFAIL, never a false NXDOMAIN.
    */
-  private async startBackends(): Promise<void> {
-    this.backends = await createBackends(this.config, this.logger, {
+  private async startBackends(
+    config: Config,
+    table: ServiceTable,
+    status: BackendStatus,
+  ): Promise<RegistryBackend[]> {
+    const backends = await createBackends(config, this.logger, {
       ...(this.metrics ? { onProgrammingLatency: this.metrics.observeProgrammingLatency } : {}),
     });
-    for (const backend of this.backends) {
-      this.table.reserve(backend.name);
-      this.backendStatus.add(backend.name);
+    try {
+      for (const backend of backends) {
+        table.reserve(backend.name);
+        status.add(backend.name);
+      }
+      table.onConflict((conflict) =>
+        this.logger.warn(
+          conflict,
+          `service defined by two registries: ${conflict.served}'s definition is served, ${conflict.ignored}'s ignored`,
+        ),
+      );
+      for (const backend of backends) {
+        // A zone directory is read whole before start() resolves; live registries sync later.
+        if (backend.name !== 'file') table.expectBackend(backend.name, config.maxStaleMs);
+        await backend.start({
+          content: (content) => {
+            const snapshot = table.setContent(backend.name, content);
+            status.delivered(backend.name);
+            this.logger.info(
+              { backend: backend.name, version: snapshot.version, ...snapshot.counts },
+              'service table updated',
+            );
+          },
+          changes: (changes) => {
+            const index = table.applyChanges(backend.name, changes);
+            status.delivered(backend.name);
+            this.logger.debug(
+              { backend: backend.name, version: index.version, services: changes.services.size },
+              'service table changed',
+            );
+          },
+          fresh: () => {
+            table.markSynced(backend.name);
+            status.fresh(backend.name);
+          },
+        });
+      }
+    } catch (error) {
+      await Promise.all(backends.map((backend) => backend.close()));
+      throw error;
     }
-    this.table.onConflict((conflict) =>
-      this.logger.warn(
-        conflict,
-        `service defined by two registries: ${conflict.served}'s definition is served, ${conflict.ignored}'s ignored`,
-      ),
-    );
-    for (const backend of this.backends) {
-      // A zone directory is read whole before start() resolves; live registries sync later.
-      if (backend.name !== 'file') this.table.expectBackend(backend.name, this.config.maxStaleMs);
-      await backend.start({
-        content: (content) => {
-          const snapshot = this.table.setContent(backend.name, content);
-          this.backendStatus.delivered(backend.name);
-          this.logger.info(
-            { backend: backend.name, version: snapshot.version, ...snapshot.counts },
-            'service table updated',
-          );
-        },
-        changes: (changes) => {
-          const index = this.table.applyChanges(backend.name, changes);
-          this.backendStatus.delivered(backend.name);
-          this.logger.debug(
-            { backend: backend.name, version: index.version, services: changes.services.size },
-            'service table changed',
-          );
-        },
-        fresh: () => {
-          this.table.markSynced(backend.name);
-          this.backendStatus.fresh(backend.name);
-        },
-      });
-    }
-    const synced = await Promise.all(
-      this.backends.map((backend) => backend.whenSynced(this.config.startupTimeoutMs)),
-    );
-    const waiting = this.backends.filter((_, i) => !synced[i]).map((backend) => backend.name);
+    const synced = await Promise.all(backends.map((backend) => backend.whenSynced(config.startupTimeoutMs)));
+    const waiting = backends.filter((_, i) => !synced[i]).map((backend) => backend.name);
     if (waiting.length > 0) {
       this.logger.warn(
-        { backends: waiting, waitedMs: this.config.startupTimeoutMs },
+        { backends: waiting, waitedMs: config.startupTimeoutMs },
         'serving before every registry synced: their zone names answer SERVFAIL until they do',
       );
     }
+    return backends;
   }
 
-  /** Binds every --listen address; each gets its own handler, for its own metrics `server` label. */
-  private async listen(newHandler: () => QueryHandler): Promise<BoundListener[]> {
-    const bound: BoundListener[] = [];
-    try {
-      for (const listen of this.config.listen) {
-        const handler = newHandler();
-        const udp = new UdpListener(listen, handler, this.logger);
-        this.listeners.push(udp);
-        const udpAddress = await udp.start();
-        // The label carries the bound port, known only now when port 0 was asked for.
-        const server = serverLabel({ ...listen, port: udpAddress.port });
-        this.serverLabels.push(server);
-        if (this.queryMetrics) handler.recordTo(this.queryMetrics.recorder(server, listen.family));
-        // Port 0 asks for any free port: TCP then takes the same number UDP got.
-        const tcp = new TcpListener(
-          { ...listen, port: udpAddress.port },
-          handler,
-          this.logger,
-          this.counters,
-          {
-            idleTimeoutMs: this.config.tcpIdleTimeout * 1000,
-            maxConnections: 1000,
-            maxInFlightPerConnection: 100,
-            maxBufferedOutput: 1 << 20,
-          },
-        );
-        this.listeners.push(tcp);
-        const tcpAddress = await tcp.start();
-        bound.push({ transport: 'udp', address: udpAddress }, { transport: 'tcp', address: tcpAddress });
-        this.logger.info(
-          { listen: formatHostPort({ ...listen, port: udpAddress.port }), proto: ['udp', 'tcp'] },
-          'listening',
-        );
+  private buildResolvers(config: Config, table: ServiceTable): Resolvers {
+    const zones = ZoneSet.parse(config.zones);
+    const resolvConf = this.readHostResolvConf(config);
+    const upstreams = this.upstreams(config, resolvConf);
+    const forwarder = upstreams.length
+      ? new Forwarder({
+          servers: upstreams,
+          timeoutMs: config.upstreamTimeoutMs,
+          maxConcurrent: config.maxConcurrent,
+          logger: this.logger.child({ part: 'forward' }),
+          cache: config.cache,
+        })
+      : undefined;
+    const hosts = readHosts(config);
+    const policy = new AddressPolicy(config.allowRecursion);
+    const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
+    const stubForwarders = config.stubDomains.map(
+      ({ zone, upstreams: servers }) =>
+        new Forwarder({
+          servers,
+          timeoutMs: config.upstreamTimeoutMs,
+          maxConcurrent: config.maxConcurrent,
+          logger: this.logger.child({ part: 'forward', zone }),
+          cache: config.cache,
+        }),
+    );
+    // The recursion policy guards each stub zone as it guards the default upstreams.
+    const stubs = stubForwarders.length
+      ? new StubDomainResolver(
+          config.stubDomains.map(({ zone }, i) => ({
+            zone,
+            forwarder: new RecursionGate(policy, stubForwarders[i]!),
+          })),
+        )
+      : undefined;
+    const outside = new ResolverChain(
+      present([
+        hosts,
+        config.forwardExcept ? new ForwardExcept(config.forwardExcept) : undefined,
+        stubs,
+        gate,
+      ]),
+    );
+    const clusterZone = new ClusterZoneResolver(table, {
+      zones,
+      ttl: config.ttl,
+      ...(config.namespaces ? { namespaces: new Set(config.namespaces) } : {}),
+      pods: config.pods,
+      ignoreEmptyService: config.ignoreEmptyService,
+      nsAddresses: serverAddresses(config.listen),
+      ...(forwarder ? { upstream: forwarder } : {}),
+    });
+    const cluster = config.fallthrough
+      ? new FallthroughResolver(clusterZone, outside, config.fallthrough)
+      : clusterZone;
+    const searchPath = new SearchPathResolver(table, {
+      zones,
+      ...(config.namespace ? { namespace: config.namespace } : {}),
+      namespaceFromPods: config.pods === 'verified',
+      autopath: config.autopath,
+      hostSearch: (resolvConf?.search ?? []).filter(
+        (domain) => !zones.find(splitName(domain).map(lowerLabel)),
+      ),
+      ttl: config.ttl,
+      cluster,
+      outside,
+    });
+    const loop = new LoopDetector();
+    // Five links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
+    const links = [loop, searchPath, hosts ?? ABSENT, cluster, outside];
+    const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
+    const newHandler = () =>
+      new QueryHandler({
+        resolver,
+        logger: this.logger,
+        counters: this.counters,
+        logQueries: config.logQueries,
+        recursionAvailable: (address) =>
+          (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
+      });
+    return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams };
+  }
+
+  /**
+   * Binds the addresses not bound yet (all of them when `fresh`: TCP settings changed) and returns
+   * their keys. A key already bound keeps its sockets: a reload does not drop queries in flight.
+   */
+  private async listen(
+    config: Config,
+    addresses: HostPort[],
+    fresh = false,
+    resolvers = this.resolvers!,
+  ): Promise<string[]> {
+    const added: string[] = [];
+    const tcpChanged = fresh && this.config.tcpIdleTimeout !== config.tcpIdleTimeout;
+    for (const listen of addresses) {
+      const key = formatHostPort(listen);
+      if (this.listeners.has(key) && !tcpChanged) continue;
+      if (this.listeners.has(key)) await this.closeListener(key);
+      const slot = { handler: resolvers.newHandler() };
+      const entry = { handle: (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args) };
+      const udp = new UdpListener(listen, entry, this.logger);
+      const udpAddress = await udp.start();
+      // Port 0 asks for any free port: TCP then takes the same number UDP got.
+      const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
+        idleTimeoutMs: config.tcpIdleTimeout * 1000,
+        maxConnections: 1000,
+        maxInFlightPerConnection: 100,
+        maxBufferedOutput: 1 << 20,
+      });
+      let tcpAddress: AddressInfo;
+      try {
+        tcpAddress = await tcp.start();
+      } catch (error) {
+        await udp.close();
+        throw error;
       }
-    } catch (error) {
-      await this.close();
-      throw error;
+      const listening: Listening = {
+        udp,
+        tcp,
+        bound: [
+          { transport: 'udp', address: udpAddress },
+          { transport: 'tcp', address: tcpAddress },
+        ],
+        // The label carries the bound port, known only now when port 0 was asked for.
+        server: serverLabel({ ...listen, port: udpAddress.port }),
+        family: listen.family,
+        slot,
+      };
+      this.serveWith(listening, resolvers);
+      this.listeners.set(key, listening);
+      added.push(key);
+      this.logger.info(
+        { listen: formatHostPort({ ...listen, port: udpAddress.port }), proto: ['udp', 'tcp'] },
+        'listening',
+      );
     }
-    return bound;
+    return added;
   }
 
-  private readHostResolvConf(): ResolvConf | undefined {
+  private readHostResolvConf(config: Config): ResolvConf | undefined {
     try {
-      return readResolvConf(readFileSync(this.config.resolvConf, 'utf8'));
+      return readResolvConf(readFileSync(config.resolvConf, 'utf8'));
     } catch (error) {
-      this.logger.warn({ err: error, file: this.config.resolvConf }, 'cannot read resolv.conf');
+      this.logger.warn({ err: error, file: config.resolvConf }, 'cannot read resolv.conf');
       return undefined;
     }
   }
 
   /** --upstream, else the host's nameservers less this server; none means no forwarding. */
-  private upstreams(resolvConf: ResolvConf | undefined): HostPort[] {
-    if (this.config.upstreams.length > 0) return this.config.upstreams;
+  private upstreams(config: Config, resolvConf: ResolvConf | undefined): HostPort[] {
+    if (config.upstreams.length > 0) return config.upstreams;
     try {
-      if (!resolvConf) throw new Error(`no upstream: cannot read ${this.config.resolvConf}; pass --upstream`);
-      const upstreams = upstreamsFromResolvConf(resolvConf, this.config.listen, {
-        source: this.config.resolvConf,
+      if (!resolvConf) throw new Error(`no upstream: cannot read ${config.resolvConf}; pass --upstream`);
+      const upstreams = upstreamsFromResolvConf(resolvConf, config.listen, {
+        source: config.resolvConf,
       });
-      this.logger.info(
-        { upstreams: upstreams.map(formatHostPort), from: this.config.resolvConf },
-        'forwarding',
-      );
+      this.logger.info({ upstreams: upstreams.map(formatHostPort), from: config.resolvConf }, 'forwarding');
       return upstreams;
     } catch (error) {
       this.logger.warn(`${(error as Error).message}; names outside the served zones get REFUSED`);
       return [];
     }
   }
+}
+
+function closeForwarders(resolvers: Resolvers): void {
+  resolvers.forwarder?.close();
+  for (const forwarder of resolvers.stubForwarders) forwarder.close();
+}
+
+function present(links: (Resolver | undefined)[]): Resolver[] {
+  return links.filter((link): link is Resolver => link !== undefined);
+}
+
+/** The hosts entries of --hosts and --hosts-file; a file that cannot be read fails the (re)load. */
+function readHosts(config: Config): HostsResolver | undefined {
+  const entries = parseHosts(config.hosts.lines.join('\n'), '--hosts');
+  if (config.hosts.file !== undefined) {
+    entries.push(...parseHosts(readFileSync(config.hosts.file, 'utf8'), config.hosts.file));
+  }
+  return entries.length ? new HostsResolver(entries, config.hosts.ttl) : undefined;
+}
+
+/** Settings read only when backends start, and only when listeners bind. */
+const BACKEND_KEYS = ['zonesDir', 'kubernetes', 'startupTimeoutMs', 'maxStaleMs'] as const;
+const LISTENER_KEYS = ['listen', 'tcpIdleTimeout'] as const;
+/** Settings of the ops endpoints and logs, which a running server keeps (see reload()). */
+const ENDPOINT_KEYS = ['health', 'ready', 'metrics', 'logFormat'] as const;
+
+/** `next`, but with the ops endpoint settings of the running `old` (see reload()). */
+function withEndpointsOf(old: Config, next: Config): Config {
+  const config: Config = { ...next };
+  for (const key of ENDPOINT_KEYS) {
+    if (old[key] === undefined) delete config[key];
+    else Object.assign(config, { [key]: old[key] });
+  }
+  return config;
+}
+
+/** Which parts a new config needs rebuilt: always the resolvers when anything changed. */
+export function changedSections(old: Config, next: Config): string[] {
+  if (isDeepStrictEqual(old, next)) return [];
+  const differs = (keys: readonly (keyof Config)[]) =>
+    keys.some((key) => !isDeepStrictEqual(old[key], next[key]));
+  // Pods are watched only for `pods verified`.
+  const podsWatched = (config: Config) => config.pods === 'verified';
+  return [
+    ...(differs(BACKEND_KEYS) || podsWatched(old) !== podsWatched(next) ? ['backends'] : []),
+    ...(differs(LISTENER_KEYS) ? ['listeners'] : []),
+    ...(differs(ENDPOINT_KEYS) ? ['endpoints'] : []),
+    'resolvers',
+  ];
 }
 
 /** A listener as CoreDNS names it in the `server` label: `dns://:53` for every interface. */

@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// The clusterdns command: parse flags and environment, start serving, stop cleanly on a signal.
-// `clusterdns register ...` keeps an instance registered in etcd instead (registry/etcd/).
+// The clusterdns command: parse flags, environment and the config file or Corefile, start one
+// server per configured server (usually one), reload on SIGHUP or when the file changes, and stop
+// cleanly on a signal. `clusterdns register ...` keeps an instance registered in etcd instead
+// (registry/etcd/).
 import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
 import { ClusterDns, SHUTDOWN_GRACE_MS } from './app.js';
-import { ConfigError, parseCommandLine, usage } from './config/config.js';
+import { parseCommandLine, type LoadedServers } from './config/command.js';
+import { ConfigError, usage, type Config } from './config/config.js';
+import { FileWatcher } from './config/watch.js';
 import { createLogger } from './ops/logger.js';
+
+/** How often the config file or Corefile, and the hosts files it names, are checked for a change. */
+const WATCH_INTERVAL_MS = 1000;
 
 function version(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -35,50 +43,83 @@ async function main(): Promise<void> {
     process.stdout.write(`clusterdns ${version()}\n`);
     return;
   }
-  const { config } = command;
-  const logger = createLogger(config.logLevel, undefined, config.logFormat);
-  const server = new ClusterDns(config, logger);
+  if (command.kind === 'print') {
+    process.stdout.write(command.text);
+    return;
+  }
+  const { loaded, load, watch } = command;
+  const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
+  for (const notice of loaded.notices) logger.warn(notice);
+  const servers: ClusterDns[] = [];
   // Signals are taken from the start: one arriving while start-up still waits (on registries, on
-  // the loop probe) stops the server gracefully once it is up, instead of killing it mid-answer.
-  const started = server.start().then(
-    () => true,
-    (error: unknown) => {
+  // the loop probe) stops the servers gracefully once they are up, instead of killing them
+  // mid-answer.
+  const started = (async () => {
+    try {
+      for (const config of loaded.configs) servers.push(await startServer(config, logger));
+      return true;
+    } catch (error) {
       logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      await Promise.all(servers.map((server) => server.close()));
       logger.flush(() => process.exit(1));
       return false;
-    },
-  );
+    }
+  })();
+  const stats = () => servers.map((server) => server.stats());
   // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
-  const statsTimer = setInterval(() => logger.debug({ counters: server.stats() }, 'counters'), 60_000);
+  const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);
   statsTimer.unref();
+
+  // Reloads run one at a time, in the order asked, once start-up is done. SIGHUP and a changed
+  // hosts file rebuild the resolvers even when the configuration reads the same: the files it
+  // names may have changed.
+  let reloading: Promise<unknown> = started;
+  const watcher = new FileWatcher(WATCH_INTERVAL_MS, (path) => reload(`${path} changed`, path !== watch));
+  const watchFiles = (configs: Config[]) =>
+    watcher.set([
+      ...(watch !== undefined ? [watch] : []),
+      ...configs.flatMap((config) => (config.hosts.file !== undefined ? [config.hosts.file] : [])),
+    ]);
+  const reload = (reason: string, force: boolean) => {
+    reloading = reloading.then(async (up) => {
+      if (up === false || stopping) return;
+      const configs = await reloadServers(servers, load, { reason, force }, logger);
+      if (configs) watchFiles(configs);
+    });
+  };
+  process.on('SIGHUP', () => reload('SIGHUP', true));
+  watchFiles(loaded.configs);
+
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
       logger.info({ signal }, 'second signal: ending lameduck now');
-      server.skipLameduck();
+      for (const server of servers) server.skipLameduck();
       return;
     }
     stopping = true;
     clearInterval(statsTimer);
+    watcher.close();
+    const lameduckMs = Math.max(0, ...servers.map((server) => server.lameduckMs), command.config.lameduckMs);
     // Whatever hangs, the process is gone within this bound: an orchestrator's kill is harsher.
-    const boundMs = config.lameduckMs + SHUTDOWN_GRACE_MS + 5000;
+    const boundMs = lameduckMs + SHUTDOWN_GRACE_MS + 5000;
     setTimeout(() => {
       logger.error({ boundMs }, 'shutdown did not finish in time; exiting');
       logger.flush();
       process.exit(1);
     }, boundMs).unref();
     logger.info(
-      { signal, lameduckMs: config.lameduckMs },
+      { signal, lameduckMs },
       'shutting down: /ready now reports 503; still answering for the lameduck period',
     );
     void started
       .then(async (up) => {
         // A failed start has closed everything already and exits on its own.
         if (!up) return;
-        await server.lameduck(config.lameduckMs);
+        await Promise.all(servers.map((server) => server.lameduck(server.lameduckMs)));
         logger.info('lameduck over: closing listeners');
-        await server.close();
-        logger.info({ counters: server.stats() }, 'stopped');
+        await Promise.all(servers.map((server) => server.close()));
+        logger.info({ counters: stats() }, 'stopped');
         logger.flush(() => process.exit(0));
       })
       .catch((error: unknown) => {
@@ -89,6 +130,50 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await started;
+}
+
+async function startServer(config: Config, logger: Logger): Promise<ClusterDns> {
+  const server = new ClusterDns(config, logger);
+  await server.start();
+  return server;
+}
+
+/**
+ * Read and check the configuration again, then swap it into every server. A configuration that
+ * does not pass the checks, or a part that cannot be built, is logged and the running one stays.
+ */
+async function reloadServers(
+  servers: ClusterDns[],
+  load: () => LoadedServers,
+  { reason, force }: { reason: string; force: boolean },
+  logger: Logger,
+): Promise<Config[] | undefined> {
+  let next: LoadedServers;
+  try {
+    next = load();
+  } catch (error) {
+    logger.error(
+      { reason, err: error },
+      `configuration rejected, the running one stays: ${(error as Error).message}`,
+    );
+    return undefined;
+  }
+  for (const notice of next.notices) logger.warn(notice);
+  logger.level = next.configs[0]!.logLevel;
+  for (const [i, config] of next.configs.entries()) {
+    try {
+      if (i < servers.length) await servers[i]!.reload(config, force);
+      else servers.push(await startServer(config, logger));
+    } catch (error) {
+      logger.error(
+        { reason, err: error },
+        `reload failed, the running configuration stays: ${(error as Error).message}`,
+      );
+    }
+  }
+  const removed = servers.splice(next.configs.length);
+  await Promise.all(removed.map((server) => server.close()));
+  return next.configs;
 }
 
 await main();

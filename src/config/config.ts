@@ -1,6 +1,7 @@
-// Configuration: one table of options drives the flags, the CLUSTERDNS_* environment variables and
-// --help, and every value is checked at the door with a message naming the option, the value and
-// what was expected. Precedence: flags, then environment, then defaults.
+// Configuration: one table of options drives the flags, the CLUSTERDNS_* environment variables, the
+// config file's keys and --help, and every value is checked at the door with a message naming the
+// option where it was set (flag, variable, file key or Corefile line), the value and what was
+// expected. Precedence: flags, then environment, then the config file or Corefile, then defaults.
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
@@ -19,6 +20,8 @@ export interface KubernetesConfig {
   caFile?: string;
   labels?: string;
   namespaceLabels?: string;
+  /** Watch no EndpointSlices: endpoint and headless names answer NXDOMAIN. */
+  noEndpoints?: boolean;
 }
 
 export interface NacosConfig {
@@ -50,7 +53,17 @@ export interface Config extends OpsConfig {
   namespaces?: string[];
   pods: PodMode;
   ignoreEmptyService: boolean;
+  /** Served zones ('.' for all) whose NXDOMAIN names go on down the chain (hosts, upstreams). */
+  fallthrough?: string[];
+  /** Hosts-file entries answered before the upstreams: inline lines, and a file re-read on reload. */
+  hosts: { lines: string[]; file?: string; ttl: number };
+  /** Rotate A/AAAA order per answer. */
+  loadbalance: boolean;
   upstreams: HostPort[];
+  /** Zones forwarded to upstreams of their own. */
+  stubDomains: { zone: string; upstreams: HostPort[] }[];
+  /** Zones never forwarded. */
+  forwardExcept?: string[];
   /** Where default upstreams and the host's search domains come from. */
   resolvConf: string;
   upstreamTimeoutMs: number;
@@ -69,14 +82,26 @@ export interface Config extends OpsConfig {
 /** The zones/ directory shipped with the package: the table served when --zones is not given. */
 export const EMBEDDED_ZONES_DIR = fileURLToPath(new URL('../../zones', import.meta.url));
 
-interface OptionSpec {
+export interface OptionSpec {
   type: 'string' | 'boolean';
   multiple?: boolean;
   help: string;
   metavar?: string;
+  /** The value taken when no flag, variable or file sets it; shown by `config print` and the docs. */
+  defaultValue?: string | readonly string[];
 }
 
-const OPTIONS = {
+export const OPTIONS = {
+  config: {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'YAML file of options, keys as the flag names; flags and variables override it; reloaded on change',
+  },
+  corefile: {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'run a CoreDNS Corefile (see README.md); flags and variables override it; reloaded on change',
+  },
   zones: {
     type: 'string',
     metavar: 'DIR',
@@ -87,19 +112,39 @@ const OPTIONS = {
     metavar: '[URL]',
     help: 'serve from the Kubernetes API: --kubeconfig, else in-cluster, else this URL',
   },
-  kubeconfig: { type: 'string', metavar: 'FILE', help: 'kubeconfig for --kubernetes' },
+  kubeconfig: {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'kubeconfig for --kubernetes (certificate, token or basic users; insecure-skip-tls-verify, tls-server-name)',
+  },
   'kube-context': {
     type: 'string',
     metavar: 'NAME',
     help: 'context in --kubeconfig (default its current one)',
   },
-  'kube-token-file': { type: 'string', metavar: 'FILE', help: 'bearer token for --kubernetes URL' },
-  'kube-ca-file': { type: 'string', metavar: 'FILE', help: 'CA bundle for an https --kubernetes URL' },
-  labels: { type: 'string', metavar: 'EXPR', help: 'serve only services matching this label selector' },
+  'kube-token-file': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'bearer token for a --kubernetes URL; re-read every minute and after a 401',
+  },
+  'kube-ca-file': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'CA bundle for an https --kubernetes URL (default the system CAs)',
+  },
+  labels: {
+    type: 'string',
+    metavar: 'EXPR',
+    help: 'serve only services (and their EndpointSlices) matching this label selector',
+  },
   'namespace-labels': {
     type: 'string',
     metavar: 'EXPR',
-    help: 'serve only namespaces matching this selector',
+    help: 'serve only namespaces matching this label selector',
+  },
+  'no-endpoints': {
+    type: 'boolean',
+    help: 'watch no EndpointSlices: endpoint and headless service names answer NXDOMAIN (less API load)',
   },
   ...ETCD_OPTIONS,
   nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
@@ -127,30 +172,39 @@ const OPTIONS = {
     help: 'read the Nacos service lists again this often (default 10s)',
   },
   'startup-timeout': {
+    defaultValue: '5s',
     type: 'string',
     metavar: 'DURATION',
-    help: 'wait this long for registries to sync before serving (default 5s)',
+    help: 'wait this long for registries to sync before serving; until they do, zone names answer SERVFAIL',
   },
   'max-stale': {
     type: 'string',
     metavar: 'DURATION',
-    help: 'SERVFAIL for the zone after a registry has not resynced this long (default unlimited)',
+    help: 'after a registry has been unreachable this long, zone names answer SERVFAIL (default unlimited)',
   },
   listen: {
+    defaultValue: ['127.0.0.1:1053'],
     type: 'string',
     multiple: true,
     metavar: 'HOST:PORT',
-    help: 'address to answer on over UDP and TCP; repeatable (default 127.0.0.1:1053)',
+    help: 'address to answer on over UDP and TCP, IPv6 as [::1]:1053; repeatable',
   },
   zone: {
     type: 'string',
+    defaultValue: DEFAULT_ZONES,
     multiple: true,
     metavar: 'ZONE',
     help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
   },
-  ttl: { type: 'string', metavar: 'SECONDS', help: 'TTL of cluster records, 0-3600 (default 5)' },
+  ttl: {
+    defaultValue: '5',
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'TTL of cluster records, 0-3600 (default 5)',
+  },
   namespaces: { type: 'string', metavar: 'NS,...', help: 'expose only these namespaces (default all)' },
   pods: {
+    defaultValue: 'disabled',
     type: 'string',
     metavar: 'MODE',
     help: 'disabled | insecure | verified: how a-b-c-d.<ns>.pod.<zone> is answered (default disabled)',
@@ -159,6 +213,32 @@ const OPTIONS = {
     type: 'boolean',
     help: 'NXDOMAIN for a ClusterIP service with no ready endpoint',
   },
+  fallthrough: {
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'names of these served zones (. for all) that do not exist go on to --hosts and the upstreams',
+  },
+  hosts: {
+    type: 'string',
+    multiple: true,
+    metavar: '"IP NAME..."',
+    help: 'a hosts-file line answered before the upstreams (A, AAAA and PTR); repeatable',
+  },
+  'hosts-file': {
+    type: 'string',
+    metavar: 'FILE',
+    help: 'a hosts file (/etc/hosts format) answered before the upstreams; read again when it changes',
+  },
+  'hosts-ttl': {
+    type: 'string',
+    defaultValue: '3600',
+    metavar: 'SECONDS',
+    help: 'TTL of answers from --hosts and --hosts-file',
+  },
+  loadbalance: {
+    type: 'boolean',
+    help: 'rotate the order of A and AAAA records in each answer (round robin)',
+  },
   upstream: {
     type: 'string',
     multiple: true,
@@ -166,22 +246,37 @@ const OPTIONS = {
     help: 'resolver for names outside the zones; repeatable, tried in order (default: --resolv-conf nameservers)',
   },
   'resolv-conf': {
+    defaultValue: '/etc/resolv.conf',
     type: 'string',
     metavar: 'FILE',
-    help: 'default upstreams and host search domains (default /etc/resolv.conf)',
+    help: 'default upstreams, and the host search domains autopath tries',
+  },
+  'stub-domain': {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE=HOST[:PORT],...',
+    help: 'ask these upstreams, not the default ones, for names under ZONE; repeatable',
+  },
+  'forward-except': {
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'names under these zones are never forwarded (REFUSED)',
   },
   'upstream-timeout': {
+    defaultValue: '2s',
     type: 'string',
     metavar: 'DURATION',
     help: 'read timeout per upstream query (default 2s)',
   },
   'max-concurrent': {
+    defaultValue: '1000',
     type: 'string',
     metavar: 'N',
     help: 'upstream queries in flight at most; beyond it REFUSED (default 1000)',
   },
   'allow-recursion': {
     type: 'string',
+    defaultValue: DEFAULT_ALLOW_RECURSION.join(','),
     metavar: 'CIDR,...',
     help: `clients whose names outside the zones are forwarded (default ${DEFAULT_ALLOW_RECURSION.join(',')})`,
   },
@@ -194,29 +289,42 @@ const OPTIONS = {
     type: 'boolean',
     help: "walk the client's search path on the server (needs a known namespace)",
   },
-  'cache-size': { type: 'string', metavar: 'N', help: 'forwarded answers cached at most (default 10000)' },
+  'cache-size': {
+    defaultValue: '10000',
+    type: 'string',
+    metavar: 'N',
+    help: 'forwarded answers cached at most (default 10000)',
+  },
   'cache-max-ttl': {
+    defaultValue: '3600',
     type: 'string',
     metavar: 'SECONDS',
     help: 'cap on a cached positive answer (default 3600)',
   },
   'cache-denial-max-ttl': {
+    defaultValue: '1800',
     type: 'string',
     metavar: 'SECONDS',
     help: 'cap on a cached negative answer (default 1800)',
   },
   'serve-stale': {
+    defaultValue: '1h',
     type: 'string',
     metavar: 'DURATION',
     help: 'serve expired answers this long past expiry when upstreams fail; 0 disables (default 1h)',
   },
-  'log-queries': { type: 'boolean', help: 'log one line per query' },
+  'log-queries': {
+    type: 'boolean',
+    help: 'log one line per query (client, name, type, transport, rcode, size, duration)',
+  },
   'log-level': {
+    defaultValue: 'info',
     type: 'string',
     metavar: 'LEVEL',
     help: 'trace | debug | info | warn | error (default info)',
   },
   'tcp-idle-timeout': {
+    defaultValue: '10',
     type: 'string',
     metavar: 'SECONDS',
     help: 'close idle TCP connections after this (default 10)',
@@ -226,7 +334,23 @@ const OPTIONS = {
   version: { type: 'boolean', help: 'print the version' },
 } satisfies Record<string, OptionSpec>;
 
-type OptionName = keyof typeof OPTIONS;
+// The command line is read in command.ts (it also reads the config file and the Corefile, which
+// need this module); callers that know it from here keep working.
+export { parseCommandLine, type ParsedCommand } from './command.js';
+
+export type OptionName = keyof typeof OPTIONS;
+/** An option's value before checking: flags and files give strings, booleans and lists of strings. */
+export type RawValue = string | boolean | string[];
+
+/** One place options come from, and how a message names a key there. */
+export interface OptionLayer {
+  values: Partial<Record<string, RawValue>>;
+  /** `--ttl`, `CLUSTERDNS_TTL`, `clusterdns.yaml: ttl`, `Corefile:7 ttl`: what the user can find. */
+  label: (name: string) => string;
+}
+
+/** Keys that choose where options come from, or what the command does, rather than serving. */
+export const COMMAND_OPTIONS: readonly string[] = ['help', 'version', 'config', 'corefile'];
 
 export class ConfigError extends Error {}
 
@@ -234,12 +358,17 @@ export function envName(option: string): string {
   return `CLUSTERDNS_${option.toUpperCase().replaceAll('-', '_')}`;
 }
 
+export function optionSpec(name: string): OptionSpec | undefined {
+  return Object.hasOwn(OPTIONS, name) ? (OPTIONS as Record<string, OptionSpec>)[name] : undefined;
+}
+
 export function usage(): string {
   const lines = [
     'Usage: clusterdns [options]',
-    '       clusterdns register --help    keep an instance registered in etcd',
+    '       clusterdns config print [options]   show the effective configuration as a config file',
+    '       clusterdns register --help          keep an instance registered in etcd',
     '',
-    'Options (each also read from CLUSTERDNS_<OPTION>):',
+    'Options (each also read from CLUSTERDNS_<OPTION>, and from the --config file under its own name):',
   ];
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     const flag = `--${name}${spec.metavar ? ` ${spec.metavar}` : ''}`;
@@ -248,106 +377,152 @@ export function usage(): string {
   return lines.join('\n');
 }
 
-export type ParsedCommand = { kind: 'help' } | { kind: 'version' } | { kind: 'serve'; config: Config };
-
-export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
-  let values: Record<string, string | boolean | string[] | undefined>;
+/** The command line as options and positional words; throws ConfigError with the usage. */
+export function flagLayer(argv: string[]): { layer: OptionLayer; positionals: string[] } {
   try {
-    ({ values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: withBareKubernetes(argv),
       options: OPTIONS,
       strict: true,
-      allowPositionals: false,
-    }));
+      allowPositionals: true,
+    });
+    return { layer: { values, label: (name) => `--${name}` }, positionals };
   } catch (error) {
     throw new ConfigError(`${(error as Error).message}\n\n${usage()}`);
   }
-  if (values.help) return { kind: 'help' };
-  if (values.version) return { kind: 'version' };
-  const read = (name: OptionName): string | boolean | string[] | undefined => {
-    if (values[name] !== undefined) return values[name];
-    const fromEnv = env[envName(name)];
-    if (fromEnv === undefined || fromEnv === '') return undefined;
-    const spec: OptionSpec = OPTIONS[name];
-    if (spec.type === 'boolean') return parseBoolean(name, fromEnv);
-    return spec.multiple ? splitList(fromEnv) : fromEnv;
-  };
-  return { kind: 'serve', config: buildConfig(read, env) };
 }
 
-function buildConfig(
-  read: (name: OptionName) => string | boolean | string[] | undefined,
-  env: NodeJS.ProcessEnv,
-): Config {
+/** CLUSTERDNS_* variables: lists comma-separated, booleans as true/false (also 1/0, yes/no, on/off). */
+export function envLayer(env: NodeJS.ProcessEnv): OptionLayer {
+  const values: Partial<Record<string, RawValue>> = {};
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    const fromEnv = env[envName(name)];
+    if (fromEnv === undefined || fromEnv === '') continue;
+    if (spec.type === 'boolean') values[name] = parseBoolean(name, fromEnv);
+    else values[name] = spec.multiple ? splitList(fromEnv) : fromEnv;
+  }
+  return { values, label: envName };
+}
+
+/** The layers merged, earliest first: the first that sets a key wins it. */
+export function mergeLayers(layers: readonly OptionLayer[]): {
+  read: Reader;
+  label: (name: string) => string;
+} {
+  const owner = (name: string) => layers.find((layer) => layer.values[name] !== undefined);
+  return {
+    read: (name) => owner(name)?.values[name],
+    label: (name) => owner(name)?.label(name) ?? `--${name}`,
+  };
+}
+
+/** Check every value and build the Config; the first bad value throws, named by where it came from. */
+export function buildConfig(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Config {
+  try {
+    return checkLayers(layers, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // A check that names the option as its flag (--nacos-api: ...) is told where the value came
+    // from instead, so a bad file key or variable is reported as that.
+    const match = /^--([a-z0-9-]+)(?=:)/.exec(error.message);
+    const label = mergeLayers(layers).label;
+    if (!match || !optionSpec(match[1]!) || label(match[1]!) === match[0]) throw error;
+    throw new ConfigError(`${label(match[1]!)}${error.message.slice(match[0].length)}`);
+  }
+}
+
+function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Config {
+  const { read: raw, label } = mergeLayers(layers);
+  const read: Reader = (name) => {
+    const value = raw(name);
+    if (value !== undefined) return value;
+    const fallback = (OPTIONS[name] as OptionSpec).defaultValue;
+    return typeof fallback === 'string' ? fallback : fallback ? [...fallback] : undefined;
+  };
+  const fail = (name: OptionName, message: string) => new ConfigError(`${label(name)}: ${message}`);
   const list = (name: OptionName) => (read(name) as string[] | undefined)?.flatMap(splitList);
   const checked = <T>(name: OptionName, parse: (value: string) => T, value: string): T => {
     try {
       return parse(value);
     } catch (error) {
-      throw new ConfigError(`--${name}: ${(error as Error).message}`);
+      throw fail(name, (error as Error).message);
     }
   };
-  const zones = list('zone') ?? DEFAULT_ZONES;
+  const text = (name: OptionName) => read(name) as string | undefined;
+  const zones = list('zone')!;
   zones.forEach((zone) => checked('zone', parseZone, zone));
-  const namespaces = read('namespaces') as string | undefined;
-  const pods = (read('pods') as string | undefined) ?? 'disabled';
+  const namespaces = text('namespaces');
+  const pods = text('pods')!;
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
-    throw new ConfigError(`--pods: "${pods}": expected disabled, insecure or verified`);
+    throw fail('pods', `"${pods}": expected disabled, insecure or verified`);
   }
-  const allowRecursion = splitList(
-    (read('allow-recursion') as string | undefined) ?? DEFAULT_ALLOW_RECURSION.join(','),
-  );
+  const allowRecursion = splitList(text('allow-recursion')!);
   checked('allow-recursion', (value) => parseCidrs(splitList(value)), allowRecursion.join(','));
   // The Kubernetes downward API sets POD_NAMESPACE in a sidecar; an explicit option wins.
-  const namespace = ((read('namespace') as string | undefined) ?? env.POD_NAMESPACE)?.toLowerCase();
+  const namespace = (text('namespace') ?? env.POD_NAMESPACE)?.toLowerCase();
   if (namespace !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) {
-    throw new ConfigError(`--namespace: "${namespace}": expected a namespace name (a DNS label)`);
+    throw fail('namespace', `"${namespace}": expected a namespace name (a DNS label)`);
   }
-  const number = (name: OptionName, fallback: string, min: number, max: number) =>
-    checked(name, (value) => integer(value, min, max), (read(name) as string | undefined) ?? fallback);
-  const seconds = (name: OptionName, fallback: string) =>
-    checked(name, duration, (read(name) as string | undefined) ?? fallback);
-  const logLevel = (read('log-level') as string | undefined) ?? 'info';
+  const number = (name: OptionName, min: number, max: number) =>
+    checked(name, (value) => integer(value, min, max), text(name)!);
+  const seconds = (name: OptionName) => checked(name, duration, text(name)!);
+  const logLevel = text('log-level')!;
   if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`--log-level: "${logLevel}": expected trace, debug, info, warn or error`);
+    throw fail('log-level', `"${logLevel}": expected trace, debug, info, warn or error`);
   }
+  const zoneList = (name: OptionName) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    const names = splitList(value).map((zone) => (zone === '.' ? '.' : checked(name, parseZone, zone).name));
+    return names;
+  };
+  const fallthrough = zoneList('fallthrough');
+  const forwardExcept = zoneList('forward-except');
+  const hostsFile = text('hosts-file');
   return {
     ...zonesAndRegistries(read, checked),
     ...opsConfig((name) => read(name) as string | undefined, checked, duration),
-    startupTimeoutMs: Math.round(seconds('startup-timeout', '5s') * 1000),
-    maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale', '0') * 1000),
-    listen: (list('listen') ?? ['127.0.0.1:1053']).map((value) => checked('listen', parseHostPort, value)),
+    startupTimeoutMs: Math.round(seconds('startup-timeout') * 1000),
+    maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale') * 1000),
+    listen: list('listen')!.map((value) => checked('listen', parseHostPort, value)),
     zones,
-    ttl: checked('ttl', (value) => integer(value, 0, 3600), (read('ttl') as string | undefined) ?? '5'),
+    ttl: number('ttl', 0, 3600),
     ...(namespaces !== undefined ? { namespaces: splitList(namespaces).map((ns) => ns.toLowerCase()) } : {}),
     pods,
     ignoreEmptyService: (read('ignore-empty-service') as boolean | undefined) ?? false,
+    ...(fallthrough ? { fallthrough } : {}),
+    hosts: {
+      lines: (read('hosts') as string[] | undefined) ?? [],
+      ...(hostsFile !== undefined ? { file: hostsFile } : {}),
+      ttl: number('hosts-ttl', 0, 604800),
+    },
+    loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
     ),
-    resolvConf: (read('resolv-conf') as string | undefined) ?? '/etc/resolv.conf',
-    upstreamTimeoutMs: Math.round(seconds('upstream-timeout', '2s') * 1000),
-    maxConcurrent: number('max-concurrent', '1000', 1, 1_000_000),
+    stubDomains: ((read('stub-domain') as string[] | undefined) ?? []).map((value) =>
+      checked('stub-domain', stubDomain, value),
+    ),
+    ...(forwardExcept ? { forwardExcept } : {}),
+    resolvConf: text('resolv-conf')!,
+    upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
+    maxConcurrent: number('max-concurrent', 1, 1_000_000),
     allowRecursion,
     ...(namespace !== undefined ? { namespace } : {}),
     autopath: (read('autopath') as boolean | undefined) ?? false,
     cache: {
-      maxEntries: number('cache-size', '10000', 0, 10_000_000),
-      successMaxTtl: number('cache-max-ttl', '3600', 0, 604800),
-      denialMaxTtl: number('cache-denial-max-ttl', '1800', 0, 604800),
-      staleWindow: seconds('serve-stale', '1h'),
+      maxEntries: number('cache-size', 0, 10_000_000),
+      successMaxTtl: number('cache-max-ttl', 0, 604800),
+      denialMaxTtl: number('cache-denial-max-ttl', 0, 604800),
+      staleWindow: seconds('serve-stale'),
     },
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
-    tcpIdleTimeout: checked(
-      'tcp-idle-timeout',
-      (value) => integer(value, 1, 3600),
-      (read('tcp-idle-timeout') as string | undefined) ?? '10',
-    ),
+    tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
   };
 }
 
-type Reader = (name: OptionName) => string | boolean | string[] | undefined;
+type Reader = (name: OptionName) => RawValue | undefined;
 
 /** The registries asked for; the bundled zones/ only when none is. */
 function zonesAndRegistries(
@@ -361,7 +536,7 @@ function zonesAndRegistries(
   if (kubernetesFlag !== undefined || kubeconfig !== undefined) {
     if (kubernetesFlag) checked('kubernetes', (value) => new URL(value), kubernetesFlag);
     kubernetes = {};
-    const fields: [keyof KubernetesConfig, string | undefined][] = [
+    const fields: [Exclude<keyof KubernetesConfig, 'noEndpoints'>, string | undefined][] = [
       ['url', kubernetesFlag || undefined],
       ['kubeconfig', kubeconfig],
       ['context', optional('kube-context')],
@@ -371,6 +546,7 @@ function zonesAndRegistries(
       ['namespaceLabels', optional('namespace-labels')],
     ];
     for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
+    if (read('no-endpoints') === true) kubernetes.noEndpoints = true;
   }
   let etcd: EtcdConfig | undefined;
   try {
@@ -446,7 +622,17 @@ function parseNamespaceMap(value: string): NacosConfig['namespaces'] {
   return pairs;
 }
 
-function splitList(value: string): string[] {
+/** `ZONE=HOST[:PORT],...`: a stub zone and its upstreams. */
+function stubDomain(value: string): { zone: string; upstreams: HostPort[] } {
+  const at = value.indexOf('=');
+  const upstreams = splitList(value.slice(at + 1));
+  if (at <= 0 || upstreams.length === 0) {
+    throw new Error(`"${value}": expected ZONE=HOST[:PORT],... as in consul.local=10.150.0.1`);
+  }
+  return { zone: parseZone(value.slice(0, at)).name, upstreams: upstreams.map((u) => parseHostPort(u, 53)) };
+}
+
+export function splitList(value: string): string[] {
   return value
     .split(',')
     .map((item) => item.trim())
@@ -471,7 +657,7 @@ function withBareKubernetes(argv: string[]): string[] {
 }
 
 /** A duration as `2s`, `500ms`, `5m`, `1h` or plain seconds; returns seconds. */
-function duration(value: string): number {
+export function duration(value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   if (!match) throw new Error(`"${value}": expected a duration such as 2s, 500ms, 5m or 1h`);
   const scale = { ms: 0.001, s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];

@@ -40,6 +40,7 @@ export async function createBackends(
         logger: logger.child({ backend: 'kubernetes' }),
         // Pods are the largest and busiest kind: only `--pods verified` needs them.
         watchPods: config.pods === 'verified',
+        watchEndpoints: !kubernetes.noEndpoints,
         labelSelector: kubernetes.labels,
         namespaceLabelSelector: kubernetes.namespaceLabels,
         ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),

@@ -76,3 +76,21 @@ export class ZoneSet {
     return undefined;
   }
 }
+
+/** Whether a name lies in any of a list of zones, '.' (the root) holding every name. */
+export class ZoneList {
+  private readonly zones: string[][];
+
+  constructor(zones: readonly string[]) {
+    this.zones = zones.map((zone) => (zone === '.' ? [] : splitName(zone).map(lowerLabel)));
+  }
+
+  holds(name: string): boolean {
+    const labels = splitName(name).map(lowerLabel);
+    return this.zones.some(
+      (zone) =>
+        zone.length <= labels.length &&
+        zone.every((label, i) => labels[labels.length - zone.length + i] === label),
+    );
+  }
+}

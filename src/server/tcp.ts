@@ -34,7 +34,7 @@ export class TcpListener {
 
   constructor(
     private readonly address: HostPort,
-    private readonly handler: QueryHandler,
+    private readonly handler: Pick<QueryHandler, 'handle'>,
     private readonly logger: Logger,
     private readonly counters: Counters,
     private readonly limits: TcpLimits = DEFAULT_TCP_LIMITS,

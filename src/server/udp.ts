@@ -10,7 +10,7 @@ export class UdpListener {
 
   constructor(
     private readonly address: HostPort,
-    private readonly handler: QueryHandler,
+    private readonly handler: Pick<QueryHandler, 'handle'>,
     private readonly logger: Logger,
   ) {}
 

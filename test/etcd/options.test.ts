@@ -1,7 +1,7 @@
 // The etcd flags of the server and of `clusterdns register`: what they accept and the messages a
 // user gets for what they do not.
 import { describe, expect, it } from 'vitest';
-import { parseCommandLine } from '../../src/config/config.js';
+import { parseCommandLine } from '../../src/config/command.js';
 import { parseRegisterCommand } from '../../src/registry/etcd/register-command.js';
 
 function serve(...argv: string[]) {

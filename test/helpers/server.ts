@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ClusterDns } from '../../src/app.js';
-import { parseCommandLine } from '../../src/config/config.js';
+import { parseCommandLine } from '../../src/config/command.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { loopbackEndpoints } from './cli.js';
 

@@ -2,7 +2,8 @@
 // → DNS labels; the Nacos flags → config.
 
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCommandLine } from '../../src/config/config.js';
+import { parseCommandLine } from '../../src/config/command.js';
+import { ConfigError } from '../../src/config/config.js';
 import { readInstanceList } from '../../src/registry/nacos/instances.js';
 import { bareServiceName, isPublicNamespace, serviceLabel } from '../../src/registry/nacos/names.js';
 import { srvWeight } from '../../src/registry/nacos/weight.js';

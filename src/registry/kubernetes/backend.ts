@@ -21,6 +21,8 @@ export interface KubernetesBackendOptions {
   logger: Logger;
   /** Watch pods too (needed for `--pods verified`); they are the largest and busiest kind. */
   watchPods: boolean;
+  /** False: no EndpointSlices, so endpoint and headless names do not exist (CoreDNS `noendpoints`). */
+  watchEndpoints?: boolean;
   /** Label selector for services and their EndpointSlices, e.g. "app=web,tier!=batch". */
   labelSelector?: string;
   /** Label selector for namespaces; objects in other namespaces are not served. */
@@ -100,7 +102,8 @@ export class KubernetesBackend implements RegistryBackend {
     if (this.sink) throw new Error('KubernetesBackend.start() was already called');
     if (this.closed) throw new Error('KubernetesBackend was closed');
     this.sink = sink;
-    const names: KindName[] = ['namespaces', 'services', 'endpointslices'];
+    const names: KindName[] = ['namespaces', 'services'];
+    if (this.opts.watchEndpoints !== false) names.push('endpointslices');
     if (this.opts.watchPods) names.push('pods');
     const selectors: Partial<Record<KindName, string | undefined>> = {
       namespaces: this.opts.namespaceLabelSelector,

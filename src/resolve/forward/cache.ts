@@ -73,9 +73,8 @@ export class AnswerCache {
     this.settings = { ...CACHE_DEFAULTS };
     for (const [name, value] of Object.entries(limits)) {
       if (value === undefined) continue;
-      const min = name === 'maxEntries' ? 1 : 0;
-      if (!Number.isInteger(value) || value < min) {
-        throw new RangeError(`cache option ${name} must be an integer of at least ${min}, got ${value}`);
+      if (!Number.isInteger(value) || value < 0) {
+        throw new RangeError(`cache option ${name} must be an integer of at least 0, got ${value}`);
       }
       this.settings[name as keyof typeof CACHE_DEFAULTS] = value;
     }
@@ -108,6 +107,8 @@ export class AnswerCache {
 
   /** Keeps `answer` if it may be cached; an answer that may not replaces nothing and is dropped. */
   put(key: string, answer: Answer): void {
+    // --cache-size 0 (a Corefile without cache): nothing is kept.
+    if (this.settings.maxEntries === 0) return;
     const lifetime = this.lifetimeOf(answer);
     if (!lifetime) {
       // The upstream's latest word on the name is not cacheable; an older one must not outlive it.

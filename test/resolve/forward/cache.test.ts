@@ -175,8 +175,15 @@ describe('AnswerCache', () => {
   });
 
   it('rejects option values that make no sense, naming the option', () => {
-    expect(() => new AnswerCache({ maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => new AnswerCache({ maxEntries: -1 })).toThrow(/maxEntries/);
     expect(() => new AnswerCache({ staleWindow: -1 })).toThrow(/staleWindow/);
     expect(() => new AnswerCache({ successMaxTtl: 1.5 })).toThrow(/successMaxTtl/);
+  });
+
+  it('keeps nothing with maxEntries 0 (--cache-size 0, a Corefile without cache)', () => {
+    const { cache: none } = cache({ maxEntries: 0 });
+    none.put(key, answer(Rcode.NOERROR, [aRecord(300)]));
+    expect(none.get(key)).toBeUndefined();
+    expect(none.stats().entries).toBe(0);
   });
 });

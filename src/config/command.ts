@@ -1,0 +1,103 @@
+// The command line: what to do (serve, print the configuration, help, version) and, for serving,
+// a loader that reads the config file or Corefile afresh each time, so a reload sees its new text
+// under the same flags and environment.
+import { readFileSync } from 'node:fs';
+import { buildConfig, ConfigError, envLayer, flagLayer, type Config, type OptionLayer } from './config.js';
+import { translateCorefile } from './corefile/translate.js';
+import { readConfigFile } from './file.js';
+import { printConfig } from './print.js';
+
+export interface LoadedServers {
+  /** One per server: a config file's YAML document, or a Corefile's port group. */
+  configs: Config[];
+  /** Things worth a warning at start-up (a Corefile setting this build carries no option for). */
+  notices: string[];
+}
+
+export type ParsedCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'print'; text: string }
+  | {
+      kind: 'serve';
+      /** The first server's config (the only one unless a file defines several). */
+      config: Config;
+      loaded: LoadedServers;
+      /** Reads the file again and checks it; throws ConfigError, naming the key, when it is bad. */
+      load: () => LoadedServers;
+      /** The file to watch for changes, if any. */
+      watch?: string;
+    };
+
+export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = process.env): ParsedCommand {
+  const { layer: flags, positionals } = flagLayer(argv);
+  if (flags.values.help) return { kind: 'help' };
+  if (flags.values.version) return { kind: 'version' };
+  const print = positionals.length === 2 && positionals[0] === 'config' && positionals[1] === 'print';
+  if (positionals.length > 0 && !print) {
+    throw new ConfigError(
+      `unexpected argument "${positionals.join(' ')}": the commands are config print and register`,
+    );
+  }
+  const environment = envLayer(env);
+  const source = sourceFile(flags, environment);
+  const layersOf = (): { servers: OptionLayer[][]; notices: string[] } => {
+    const { servers, notices } = readSource(source);
+    if (servers.length > 1) {
+      for (const name of ['listen'])
+        for (const layer of [flags, environment])
+          if (layer.values[name] !== undefined)
+            throw new ConfigError(
+              `${layer.label(name)}: the ${source?.kind} defines ${servers.length} servers, each with its own addresses: set them there`,
+            );
+    }
+    return { servers: servers.map((server) => [flags, environment, ...server]), notices };
+  };
+  const load = (): LoadedServers => {
+    const { servers, notices } = layersOf();
+    return { configs: servers.map((layers) => buildConfig(layers, env)), notices };
+  };
+  const loaded = load();
+  if (print) return { kind: 'print', text: printConfig(layersOf().servers) };
+  return {
+    kind: 'serve',
+    config: loaded.configs[0]!,
+    loaded,
+    load,
+    ...(source ? { watch: source.path } : {}),
+  };
+}
+
+interface Source {
+  kind: 'config file' | 'Corefile';
+  path: string;
+}
+
+function sourceFile(flags: OptionLayer, environment: OptionLayer): Source | undefined {
+  const pick = (name: string) => (flags.values[name] ?? environment.values[name]) as string | undefined;
+  const config = pick('config');
+  const corefile = pick('corefile');
+  if (config !== undefined && corefile !== undefined) {
+    throw new ConfigError('--config and --corefile: give one of them, not both');
+  }
+  if (config !== undefined) return { kind: 'config file', path: config };
+  if (corefile !== undefined) return { kind: 'Corefile', path: corefile };
+  return undefined;
+}
+
+/** The file's servers as option layers; no file is one server of flags, variables and defaults. */
+function readSource(source: Source | undefined): { servers: OptionLayer[][]; notices: string[] } {
+  if (!source) return { servers: [[]], notices: [] };
+  if (source.kind === 'config file') {
+    const layers = readConfigFile(source.path);
+    return { servers: layers.length ? layers.map((layer) => [layer]) : [[]], notices: [] };
+  }
+  let text: string;
+  try {
+    text = readFileSync(source.path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`--corefile: cannot read ${source.path}: ${(error as Error).message}`);
+  }
+  const { servers, notices } = translateCorefile(text, source.path);
+  return { servers: servers.map((layer) => [layer]), notices };
+}

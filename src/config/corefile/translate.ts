@@ -1,0 +1,562 @@
+// A Corefile as clusterdns options: each server block becomes one server's option layer (the same
+// form a config file gives), so one checker validates both and `config print` shows the result.
+// A directive or sub-directive clusterdns does not carry out is an error naming it and its line:
+// running a Corefile with parts silently dropped would answer differently from CoreDNS.
+import { isIP } from 'node:net';
+import { ConfigError, optionSpec, type OptionLayer, type RawValue } from '../config.js';
+import { ZoneList } from '../../resolve/zones.js';
+import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
+
+export interface TranslatedCorefile {
+  /** One per port group: the server blocks that share a port and bind addresses. */
+  servers: OptionLayer[];
+  notices: string[];
+}
+
+/**
+ * Server blocks on one port are one server: the block with `kubernetes`, optionally a block for
+ * `.` that says how other names are forwarded and cached, and stub-domain blocks (`zone:53 {
+ * forward . IP }`) whose names go to upstreams of their own.
+ */
+export function translateCorefile(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): TranslatedCorefile {
+  const notices: string[] = [];
+  const groups = new Map<string, TranslatedBlock[]>();
+  const owners = new Map<string, { key: string; line: number }>();
+  for (const block of parseCorefile(text, file, env)) {
+    const translated = translateBlock(block, file, notices);
+    const listens = translated.options.values.listen as string[];
+    const key = [...listens].sort().join(' ');
+    for (const listen of listens) {
+      const owner = owners.get(listen);
+      if (owner && owner.key !== key) {
+        throw new ConfigError(
+          `${file}:${block.line}: server blocks sharing ${listen} must bind the same addresses (see line ${owner.line})`,
+        );
+      }
+      owners.set(listen, { key, line: block.line });
+    }
+    groups.set(key, [...(groups.get(key) ?? []), translated]);
+  }
+  return { servers: [...groups.values()].map((group) => translateGroup(group, file)), notices };
+}
+
+interface TranslatedBlock {
+  line: number;
+  zones: string[];
+  options: Options;
+  directives: Directive[];
+  cacheDisabled: Context['cacheDisabled'];
+}
+
+/** Directives a stub-domain block may hold: what forwarding needs, nothing that serves a zone. */
+const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind']);
+/** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
+const SHARED_OPTIONS = [
+  'cache-size',
+  'cache-max-ttl',
+  'cache-denial-max-ttl',
+  'serve-stale',
+  'max-concurrent',
+  'upstream-timeout',
+  'log-queries',
+];
+
+function translateGroup(group: TranslatedBlock[], file: string): OptionLayer {
+  const kubernetes = group.filter((block) => block.directives.some((d) => d.name === 'kubernetes'));
+  if (kubernetes.length === 0) {
+    throw new ConfigError(
+      `${file}:${group[0]!.line}: a server without kubernetes: clusterdns serves a cluster zone (every port needs one block with kubernetes)`,
+    );
+  }
+  if (kubernetes.length > 1) {
+    throw new ConfigError(
+      `${file}:${kubernetes[1]!.line}: a second kubernetes on the same port (the first is at line ${kubernetes[0]!.line})`,
+    );
+  }
+  const primary = kubernetes[0]!;
+  const root = group.find((block) => block !== primary && block.zones.includes('.'));
+  const stubs = group.filter((block) => block !== primary && block !== root);
+  const main = primary.options;
+  if (root) main.absorb(root.options, file, root.line);
+  const forwarders = [primary, root].filter((block) =>
+    block?.directives.some((d) => d.name === 'forward'),
+  ) as TranslatedBlock[];
+  for (const block of forwarders) {
+    if (!block.zones.includes('.')) {
+      throw new ConfigError(
+        `${file}:${block.line}: forward in a server block for ${block.zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
+      );
+    }
+  }
+  const groupLine: Directive = { name: 'server block', args: [], line: primary.line, block: [] };
+  // A Corefile serves no HTTP endpoint it does not name, and shuts down without a lameduck wait
+  // unless health gives one.
+  main.setDefault('health', '', groupLine, 'no health directive');
+  main.setDefault('ready', '', groupLine, 'no ready directive');
+  main.setDefault('metrics', '', groupLine, 'no prometheus directive');
+  main.setDefault('lameduck', '0s', groupLine, 'no health lameduck');
+  // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
+  if (![primary, root].some((block) => block?.directives.some((d) => d.name === 'cache'))) {
+    main.set('cache-size', '0', groupLine, 'no cache directive');
+    main.set('serve-stale', '0', groupLine, 'no cache directive');
+  }
+  const served = new ZoneList((main.values.zone as string[]).filter((zone) => zone !== '.'));
+  for (const { zone, line } of [primary, root].flatMap((block) => block?.cacheDisabled ?? [])) {
+    if (zone === '.' || !served.holds(zone)) {
+      throw new ConfigError(
+        `${file}:${line}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
+      );
+    }
+  }
+  const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main, file));
+  if (stubDomains.length) main.set('stub-domain', stubDomains, groupLine, 'stub-domain server blocks');
+  if (forwarders.length === 0) {
+    if (stubs.length) {
+      throw new ConfigError(
+        `${file}:${stubs[0]!.line}: stub-domain server blocks need a forward in the block for . on the same port`,
+      );
+    }
+    // No forward: CoreDNS answers no name outside its zones; neither do we.
+    main.set('allow-recursion', '', groupLine, 'no forward directive');
+  }
+  return main.layer(primary.line);
+}
+
+/** A stub block's zones as `ZONE=UPSTREAMS`, once its settings are checked against the server's. */
+function stubDomain(stub: TranslatedBlock, main: Options, file: string): string[] {
+  for (const directive of stub.directives) {
+    if (!STUB_DIRECTIVES.has(directive.name)) {
+      fail(
+        file,
+        directive,
+        `${directive.name} in a stub-domain server block (only forward, cache, errors, log, loop, reload)`,
+      );
+    }
+  }
+  const upstreams = stub.options.values.upstream as string[] | undefined;
+  if (!upstreams) {
+    throw new ConfigError(
+      `${file}:${stub.line}: a server block for ${stub.zones.join(' ')} needs forward . ADDRESS...`,
+    );
+  }
+  if (!stub.directives.some((d) => d.name === 'cache')) {
+    stub.options.values['cache-size'] = '0';
+    stub.options.values['serve-stale'] = '0';
+  }
+  for (const name of SHARED_OPTIONS) {
+    const value = (options: Options) => options.values[name] ?? optionSpec(name)?.defaultValue ?? false;
+    if (JSON.stringify(value(stub.options)) !== JSON.stringify(value(main))) {
+      throw new ConfigError(
+        `${file}:${stub.line}: the server block for ${stub.zones.join(' ')} sets ${name} to ${JSON.stringify(value(stub.options))}, ` +
+          `the one on its port to ${JSON.stringify(value(main))}: clusterdns has one ${name} per port`,
+      );
+    }
+  }
+  return stub.zones.map((zone) => `${zone}=${upstreams.join(',')}`);
+}
+
+/** The options one server block sets, each remembering the line that set it. */
+class Options {
+  readonly values: Partial<Record<string, RawValue>> = {};
+  private readonly where = new Map<string, string>();
+
+  constructor(
+    private readonly file: string,
+    private readonly notices: string[],
+  ) {}
+
+  set(name: string, value: RawValue, directive: Directive, what = directive.name): void {
+    if (!optionSpec(name)) {
+      // Options another part of clusterdns owns (health, ready, metrics, lameduck) may not exist
+      // in this build yet: say so at start-up rather than drop them unseen.
+      this.notices.push(
+        `${this.file}:${directive.line}: ${what} ${JSON.stringify(value)} has no clusterdns option "${name}" in this build; not served`,
+      );
+      return;
+    }
+    this.values[name] = value;
+    this.where.set(name, `${this.file}:${directive.line} (${what})`);
+  }
+
+  /**
+   * What CoreDNS does when a Corefile leaves a plugin out (no health endpoint, no lameduck), as a
+   * value the option takes when this build has it: unlike a user's setting, nothing is lost
+   * when it does not.
+   */
+  setDefault(name: string, value: RawValue, directive: Directive, what: string): void {
+    if (optionSpec(name) && this.values[name] === undefined) this.set(name, value, directive, what);
+  }
+
+  /** Another block's options, on the same port: each key may come from one block only. */
+  absorb(other: Options, file: string, line: number): void {
+    for (const [name, value] of Object.entries(other.values)) {
+      if (name === 'listen' || value === undefined) continue;
+      if (this.values[name] !== undefined) {
+        throw new ConfigError(
+          `${file}:${line}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
+        );
+      }
+      this.values[name] = value;
+      this.where.set(name, other.where.get(name)!);
+    }
+  }
+
+  layer(blockLine: number): OptionLayer {
+    const where = this.where;
+    const file = this.file;
+    return {
+      values: this.values,
+      label: (name) => where.get(name) ?? `${file}:${blockLine} (server block)`,
+    };
+  }
+}
+
+function fail(file: string, directive: Directive, message: string): never {
+  throw new ConfigError(`${file}:${directive.line}: ${message}`);
+}
+
+interface BlockKeys {
+  zones: string[];
+  port: number;
+}
+
+function blockKeys(block: ServerBlock, file: string): BlockKeys {
+  const zones: string[] = [];
+  let port: number | undefined;
+  for (const key of block.keys) {
+    const scheme = /^([a-z]+):\/\//.exec(key);
+    if (scheme && scheme[1] !== 'dns') {
+      throw new ConfigError(`${file}:${block.line}: ${scheme[1]}:// servers are not supported, only dns://`);
+    }
+    const rest = scheme ? key.slice(scheme[0].length) : key;
+    const match = /^([^:]*)(?::(\d+))?$/.exec(rest);
+    if (!match)
+      throw new ConfigError(`${file}:${block.line}: server block key "${key}": expected ZONE[:PORT]`);
+    const keyPort = Number(match[2] ?? 53);
+    if (port !== undefined && keyPort !== port) {
+      throw new ConfigError(`${file}:${block.line}: the keys of one server block must share one port`);
+    }
+    port = keyPort;
+    zones.push(normalizeZone(match[1] || '.'));
+  }
+  return { zones, port: port ?? 53 };
+}
+
+function normalizeZone(zone: string): string {
+  return zone === '.' ? '.' : zone.replace(/\.$/, '').toLowerCase();
+}
+
+function translateBlock(block: ServerBlock, file: string, notices: string[]): TranslatedBlock {
+  const { zones, port } = blockKeys(block, file);
+  const options = new Options(file, notices);
+  const blockDirective: Directive = { name: 'server block', args: [], line: block.line, block: [] };
+  options.set('listen', [`0.0.0.0:${port}`], blockDirective, 'server block');
+  const cacheDisabled: Context['cacheDisabled'] = [];
+  const seen = new Set<string>();
+  for (const directive of block.directives) {
+    if (seen.has(directive.name) && directive.name !== 'bind') {
+      fail(file, directive, `${directive.name} given twice in one server block`);
+    }
+    seen.add(directive.name);
+    const handler = DIRECTIVES[directive.name];
+    if (!handler) fail(file, directive, `directive "${directive.name}" is not supported by clusterdns`);
+    handler(directive, { file, options, zones, port, cacheDisabled });
+  }
+  return { line: block.line, zones, options, directives: block.directives, cacheDisabled };
+}
+
+interface Context {
+  file: string;
+  options: Options;
+  zones: string[];
+  port: number;
+  /** `cache { disable ... ZONE }` zones, checked against the served zones once all are known. */
+  cacheDisabled: { zone: string; line: number }[];
+}
+
+type Handler = (directive: Directive, context: Context) => void;
+
+function expectArgs(directive: Directive, file: string, min: number, max: number, shape: string): void {
+  if (directive.args.length < min || directive.args.length > max) {
+    fail(file, directive, `${directive.name}: expected ${directive.name} ${shape}`);
+  }
+}
+
+function noBlock(directive: Directive, file: string): void {
+  const first = directive.block[0];
+  if (first) fail(file, first, `${directive.name} option "${first.name}" is not supported`);
+}
+
+/** Sub-directives through their handlers; any other is an error naming it. */
+function subdirectives(
+  directive: Directive,
+  file: string,
+  handlers: Record<string, (sub: Directive) => void>,
+  other?: (sub: Directive) => boolean,
+): void {
+  for (const sub of directive.block) {
+    const handler = handlers[sub.name];
+    if (handler) handler(sub);
+    else if (!other?.(sub)) fail(file, sub, `${directive.name} option "${sub.name}" is not supported`);
+  }
+}
+
+function oneArg(sub: Directive, file: string, parent: string, shape: string): string {
+  if (sub.args.length !== 1) fail(file, sub, `${parent} ${sub.name}: expected ${sub.name} ${shape}`);
+  return sub.args[0]!;
+}
+
+const DIRECTIVES: Record<string, Handler> = {
+  // Every error is logged; consolidation is a log-reader's job.
+  errors(directive, { file }) {
+    expectArgs(directive, file, 0, 0, 'with no arguments');
+    subdirectives(directive, file, { consolidate: () => undefined, stacktrace: () => undefined });
+  },
+  health(directive, { file, options }) {
+    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+    options.set('health', directive.args[0] ?? ':8080', directive);
+    subdirectives(directive, file, {
+      lameduck: (sub) =>
+        options.set('lameduck', oneArg(sub, file, 'health', 'DURATION'), sub, 'health lameduck'),
+    });
+  },
+  ready(directive, { file, options }) {
+    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+    noBlock(directive, file);
+    options.set('ready', directive.args[0] ?? ':8181', directive);
+  },
+  prometheus(directive, { file, options }) {
+    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+    noBlock(directive, file);
+    options.set('metrics', directive.args[0] ?? 'localhost:9153', directive, 'prometheus');
+  },
+  kubernetes(directive, context) {
+    const { file, options } = context;
+    options.set('zone', directive.args.length ? directive.args.map(normalizeZone) : context.zones, directive);
+    options.set('kubernetes', '', directive);
+    const set = (name: string, sub: Directive, value: RawValue) =>
+      options.set(name, value, sub, `kubernetes ${sub.name}`);
+    subdirectives(directive, file, {
+      endpoint: (sub) => set('kubernetes', sub, oneArg(sub, file, 'kubernetes', 'URL')),
+      kubeconfig(sub) {
+        if (sub.args.length < 1 || sub.args.length > 2)
+          fail(file, sub, 'kubernetes kubeconfig: expected kubeconfig FILE [CONTEXT]');
+        set('kubeconfig', sub, sub.args[0]!);
+        if (sub.args[1] !== undefined) set('kube-context', sub, sub.args[1]);
+      },
+      namespaces(sub) {
+        if (sub.args.length === 0) fail(file, sub, 'kubernetes namespaces: expected namespaces NAMESPACE...');
+        set('namespaces', sub, sub.args.join(','));
+      },
+      labels(sub) {
+        if (sub.args.length === 0) fail(file, sub, 'kubernetes labels: expected labels EXPRESSION');
+        set('labels', sub, sub.args.join(' '));
+      },
+      namespace_labels(sub) {
+        if (sub.args.length === 0)
+          fail(file, sub, 'kubernetes namespace_labels: expected namespace_labels EXPRESSION');
+        set('namespace-labels', sub, sub.args.join(' '));
+      },
+      pods: (sub) => set('pods', sub, oneArg(sub, file, 'kubernetes', 'disabled|insecure|verified')),
+      ttl: (sub) => set('ttl', sub, oneArg(sub, file, 'kubernetes', 'SECONDS')),
+      startup_timeout: (sub) => set('startup-timeout', sub, oneArg(sub, file, 'kubernetes', 'DURATION')),
+      fallthrough: (sub) =>
+        set('fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
+      noendpoints(sub) {
+        if (sub.args.length)
+          fail(file, sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
+        set('no-endpoints', sub, true);
+      },
+      ignore(sub) {
+        if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
+          fail(file, sub, 'kubernetes ignore: expected ignore empty_service');
+        }
+        set('ignore-empty-service', sub, true);
+      },
+    });
+  },
+  forward(directive, { file, options }) {
+    if (directive.args.length < 2) fail(file, directive, 'forward: expected forward FROM TO...');
+    const [from, ...to] = directive.args as [string, ...string[]];
+    if (normalizeZone(from) !== '.') {
+      fail(
+        file,
+        directive,
+        `forward ${from}: clusterdns forwards only from . (a stub domain needs its own server)`,
+      );
+    }
+    const files = to.filter((target) => target.startsWith('/'));
+    const servers = to.filter((target) => !target.startsWith('/'));
+    if (files.length > 1 || (files.length === 1 && servers.length > 0)) {
+      fail(file, directive, 'forward: expected either one resolv.conf file or upstream addresses, not both');
+    }
+    if (files[0] !== undefined) options.set('resolv-conf', files[0], directive, 'forward');
+    else
+      options.set(
+        'upstream',
+        servers.map((target) => upstream(target, file, directive)),
+        directive,
+        'forward',
+      );
+    subdirectives(directive, file, {
+      max_concurrent: (sub) =>
+        options.set('max-concurrent', oneArg(sub, file, 'forward', 'N'), sub, 'forward max_concurrent'),
+      read_timeout: (sub) =>
+        options.set(
+          'upstream-timeout',
+          oneArg(sub, file, 'forward', 'DURATION'),
+          sub,
+          'forward read_timeout',
+        ),
+      except(sub) {
+        if (sub.args.length === 0) fail(file, sub, 'forward except: expected except ZONE...');
+        options.set('forward-except', sub.args.map(normalizeZone).join(','), sub, 'forward except');
+      },
+      policy(sub) {
+        // Upstreams are tried in their configured order, the first healthy one first.
+        if (oneArg(sub, file, 'forward', 'sequential') !== 'sequential') {
+          fail(file, sub, `forward policy ${sub.args[0]}: clusterdns supports only policy sequential`);
+        }
+      },
+    });
+  },
+  cache(directive, context) {
+    const { file, options } = context;
+    const [ttl, ...zones] = directive.args;
+    if (zones.some((zone) => normalizeZone(zone) !== '.')) {
+      fail(file, directive, 'cache ZONES: clusterdns caches every forwarded name; give no zones');
+    }
+    options.set('cache-size', '10000', directive, 'cache');
+    // Stale answers only with serve_stale, as in CoreDNS.
+    options.set('serve-stale', '0', directive, 'cache');
+    if (ttl !== undefined) {
+      options.set('cache-max-ttl', ttl, directive, 'cache TTL');
+      options.set('cache-denial-max-ttl', ttl, directive, 'cache TTL');
+    }
+    let capacity = 0;
+    const kind = (sub: Directive, key: string) => {
+      if (sub.args.length < 1 || sub.args.length > 2)
+        fail(file, sub, `cache ${sub.name}: expected ${sub.name} CAPACITY [TTL]`);
+      // One cache holds both kinds: its size is their sum.
+      capacity += Number(sub.args[0]);
+      if (!/^\d+$/.test(sub.args[0]!))
+        fail(file, sub, `cache ${sub.name}: "${sub.args[0]}": expected a whole number`);
+      options.set('cache-size', String(capacity), sub, `cache ${sub.name}`);
+      if (sub.args[1] !== undefined) options.set(key, sub.args[1], sub, `cache ${sub.name} TTL`);
+    };
+    subdirectives(directive, file, {
+      // Only forwarded answers are cached: the served zones never are. Disabling the cache for
+      // them (kubeadm's Corefile does) is what happens anyway; for other zones it is not supported.
+      disable(sub) {
+        const [what, ...zones] = sub.args;
+        if ((what !== 'success' && what !== 'denial') || zones.length === 0) {
+          fail(file, sub, 'cache disable: expected disable success|denial ZONE...');
+        }
+        context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), line: sub.line })));
+      },
+      success: (sub) => kind(sub, 'cache-max-ttl'),
+      denial: (sub) => kind(sub, 'cache-denial-max-ttl'),
+      serve_stale(sub) {
+        if (
+          sub.args.length > 2 ||
+          (sub.args[1] !== undefined && !['immediate', 'verify'].includes(sub.args[1]))
+        ) {
+          fail(file, sub, 'cache serve_stale: expected serve_stale [DURATION [immediate|verify]]');
+        }
+        options.set('serve-stale', sub.args[0] ?? '1h', sub, 'cache serve_stale');
+      },
+    });
+  },
+  // Forwarding-loop detection runs whenever clusterdns forwards.
+  loop(directive, { file }) {
+    expectArgs(directive, file, 0, 0, 'with no arguments');
+    noBlock(directive, file);
+  },
+  // The Corefile is watched for changes always (and reloaded on SIGHUP).
+  reload(directive, { file }) {
+    expectArgs(directive, file, 0, 2, '[INTERVAL [JITTER]]');
+    noBlock(directive, file);
+  },
+  loadbalance(directive, { file, options }) {
+    if (directive.args[0] !== undefined && directive.args[0] !== 'round_robin') {
+      fail(file, directive, `loadbalance ${directive.args[0]}: clusterdns supports only round_robin`);
+    }
+    expectArgs(directive, file, 0, 1, '[round_robin]');
+    noBlock(directive, file);
+    options.set('loadbalance', true, directive);
+  },
+  log(directive, { file, options }) {
+    if (directive.args.some((arg) => arg !== '.')) {
+      fail(file, directive, 'log: clusterdns logs every query in one format; give no names or format');
+    }
+    noBlock(directive, file);
+    options.set('log-queries', true, directive, 'log');
+  },
+  autopath(directive, { file, options }) {
+    const target = directive.args[directive.args.length - 1];
+    if (target !== '@kubernetes' || directive.args.slice(0, -1).some((zone) => normalizeZone(zone) !== '.')) {
+      fail(file, directive, 'autopath: clusterdns supports autopath @kubernetes');
+    }
+    noBlock(directive, file);
+    options.set('autopath', true, directive);
+  },
+  hosts(directive, { file, options }) {
+    const [path, ...zones] = directive.args;
+    if (zones.some((zone) => normalizeZone(zone) !== '.')) {
+      fail(file, directive, 'hosts ZONES: clusterdns answers hosts entries for every name; give no zones');
+    }
+    if (path !== undefined) options.set('hosts-file', path, directive, 'hosts');
+    const lines: string[] = [];
+    let fallthrough = false;
+    subdirectives(
+      directive,
+      file,
+      {
+        fallthrough(sub) {
+          if (sub.args.length)
+            fail(file, sub, 'hosts fallthrough: clusterdns falls through for every name; give no zones');
+          fallthrough = true;
+        },
+        ttl: (sub) => options.set('hosts-ttl', oneArg(sub, file, 'hosts', 'SECONDS'), sub, 'hosts ttl'),
+        // The hosts file is watched and read again when it changes.
+        reload: () => undefined,
+      },
+      (sub) => {
+        if (isIP(sub.name) === 0) return false;
+        if (sub.args.length === 0) fail(file, sub, `hosts entry ${sub.name}: expected IP NAME...`);
+        lines.push([sub.name, ...sub.args].join(' '));
+        return true;
+      },
+    );
+    if (!fallthrough) {
+      fail(
+        file,
+        directive,
+        'hosts without fallthrough (NXDOMAIN for every other name) is not supported: add fallthrough',
+      );
+    }
+    if (lines.length) options.set('hosts', lines, directive, 'hosts');
+  },
+  bind(directive, { file, options, port }) {
+    if (directive.args.length === 0) fail(file, directive, 'bind: expected bind ADDRESS...');
+    const previous = (options.values.listen as string[] | undefined) ?? [];
+    const bound = directive.args.map((address) => {
+      if (isIP(address) === 0) fail(file, directive, `bind ${address}: expected an IP address`);
+      return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+    });
+    const fresh = previous.every((listen) => listen.startsWith('0.0.0.0:'));
+    options.set('listen', fresh ? bound : [...previous, ...bound], directive, 'bind');
+  },
+};
+
+function upstream(target: string, file: string, directive: Directive): string {
+  const scheme = /^([a-z]+):\/\//.exec(target);
+  if (scheme && scheme[1] !== 'dns') {
+    fail(file, directive, `forward ${target}: ${scheme[1]}:// upstreams are not supported, only dns://`);
+  }
+  return scheme ? target.slice(scheme[0].length) : target;
+}

@@ -1,0 +1,299 @@
+// Corefile syntax and its translation to options: the Corefiles Kubernetes and kubeadm ship, the
+// directives and sub-directives supported, and errors that name what is not, with its line.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildConfig, ConfigError } from '../../src/config/config.js';
+import { parseCorefile } from '../../src/config/corefile/parse.js';
+import { tokenize } from '../../src/config/corefile/tokenize.js';
+import { translateCorefile } from '../../src/config/corefile/translate.js';
+
+const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
+
+function configsOf(text: string) {
+  return translateCorefile(text, 'Corefile', {}).servers.map((layer) => buildConfig([layer], {}));
+}
+
+function error(text: string): string {
+  try {
+    configsOf(text);
+  } catch (caught) {
+    expect(caught).toBeInstanceOf(ConfigError);
+    return (caught as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('Corefile tokens and syntax', () => {
+  it('splits words, keeps quoted strings whole, drops comments and keeps line numbers', () => {
+    const tokens = tokenize('.:53 { # a comment\n  hosts {\n    "10.0.0.1" `a b`\n  }\n}\n', 'Corefile', {});
+    expect(tokens.map((t) => [t.text, t.line])).toEqual([
+      ['.:53', 1],
+      ['{', 1],
+      ['hosts', 2],
+      ['{', 2],
+      ['10.0.0.1', 3],
+      ['a b', 3],
+      ['}', 4],
+      ['}', 5],
+    ]);
+  });
+
+  it('replaces {$VAR} from the environment, empty when unset', () => {
+    const tokens = tokenize('kubernetes {$DOMAIN} x{$NONE}y', 'Corefile', { DOMAIN: 'example.local' });
+    expect(tokens.map((t) => t.text)).toEqual(['kubernetes', 'example.local', 'xy']);
+  });
+
+  it('builds server blocks of directives with their arguments, blocks and lines', () => {
+    const blocks = parseCorefile(
+      '.:53 cluster.local:53 {\n  health { lameduck 5s }\n  cache 30\n}\n',
+      'Corefile',
+      {},
+    );
+    expect(blocks).toEqual([
+      {
+        keys: ['.:53', 'cluster.local:53'],
+        line: 1,
+        directives: [
+          {
+            name: 'health',
+            args: [],
+            line: 2,
+            block: [{ name: 'lameduck', args: ['5s'], line: 2, block: [] }],
+          },
+          { name: 'cache', args: ['30'], line: 3, block: [] },
+        ],
+      },
+    ]);
+  });
+
+  it('names the line of a syntax error and refuses import', () => {
+    expect(() => parseCorefile('.:53 {\n  errors\n', 'Corefile', {})).toThrow(
+      'Corefile:1: the { opened here is never closed',
+    );
+    expect(() => parseCorefile('.:53 {\n  import common\n}\n', 'Corefile', {})).toThrow(
+      'Corefile:2: "import" is not supported',
+    );
+    expect(() => parseCorefile('.:53 {\n  log "unterminated\n}\n', 'Corefile', {})).toThrow(
+      'Corefile:2: unterminated quoted string',
+    );
+  });
+});
+
+describe('Corefiles Kubernetes ships', () => {
+  for (const name of ['kubernetes-addon.Corefile', 'kubeadm.Corefile']) {
+    it(`translates ${name} into the options it means`, () => {
+      const { servers, notices } = translateCorefile(fixture(name), name, {});
+      expect(servers).toHaveLength(1);
+      const config = buildConfig(servers, {});
+      expect(config.listen).toEqual([{ host: '0.0.0.0', port: 53, family: 4 }]);
+      expect(config.zones).toEqual(['cluster.local', 'in-addr.arpa', 'ip6.arpa']);
+      expect(config.kubernetes).toEqual({});
+      expect(config.zonesDir).toBeUndefined();
+      expect(config.pods).toBe('insecure');
+      expect(config.fallthrough).toEqual(['in-addr.arpa', 'ip6.arpa']);
+      expect(config.ttl).toBe(30);
+      expect(config.resolvConf).toBe('/etc/resolv.conf');
+      expect(config.upstreams).toEqual([]);
+      expect(config.maxConcurrent).toBe(1000);
+      expect(config.cache).toEqual({
+        maxEntries: 10000,
+        successMaxTtl: 30,
+        denialMaxTtl: 30,
+        staleWindow: 0,
+      });
+      expect(config.loadbalance).toBe(true);
+      expect(config.logQueries).toBe(false);
+      // health (with lameduck), ready and prometheus become the ops options.
+      expect(config.health).toEqual({ port: 8080 });
+      expect(config.lameduckMs).toBe(5000);
+      expect(config.ready).toEqual({ port: 8181 });
+      expect(config.metrics).toEqual({ port: 9153 });
+      expect(notices).toEqual([]);
+    });
+  }
+});
+
+describe('Corefile directives', () => {
+  const block = (body: string, key = '.:1053') => `${key} {\n  kubernetes cluster.local\n${body}\n}\n`;
+
+  it('reads the kubernetes sub-directives', () => {
+    const [config] = configsOf(`.:53 {
+      bind 127.0.0.1 ::1
+      kubernetes cluster.local 10.in-addr.arpa {
+        endpoint http://127.0.0.1:6443
+        kubeconfig /etc/kube/config admin
+        namespaces shop other
+        labels app=web
+        namespace_labels team=a
+        pods verified
+        ttl 0
+        fallthrough
+        ignore empty_service
+        noendpoints
+        startup_timeout 10s
+      }
+    }`);
+    expect(config!.listen.map((l) => `${l.host}:${l.port}`)).toEqual(['127.0.0.1:53', '::1:53']);
+    expect(config!.zones).toEqual(['cluster.local', '10.in-addr.arpa']);
+    expect(config!.kubernetes).toEqual({
+      url: 'http://127.0.0.1:6443',
+      kubeconfig: '/etc/kube/config',
+      context: 'admin',
+      labels: 'app=web',
+      namespaceLabels: 'team=a',
+      noEndpoints: true,
+    });
+    expect(config!.namespaces).toEqual(['shop', 'other']);
+    expect(config!.pods).toBe('verified');
+    expect(config!.ttl).toBe(0);
+    expect(config!.fallthrough).toEqual(['.']);
+    expect(config!.ignoreEmptyService).toBe(true);
+    expect(config!.startupTimeoutMs).toBe(10_000);
+  });
+
+  it('reads forward, cache, log, autopath and hosts', () => {
+    const [config] = configsOf(
+      block(`
+      forward . 192.0.2.1 dns://192.0.2.2:5353 {
+        max_concurrent 50
+        policy sequential
+        except example.com internal
+        read_timeout 3s
+      }
+      cache 60 {
+        success 5000 120
+        denial 1000
+        serve_stale 30m verify
+      }
+      log
+      autopath @kubernetes
+      hosts /etc/extra-hosts {
+        10.0.0.9 gateway.example gw
+        ttl 60
+        reload 5s
+        fallthrough
+      }`),
+    );
+    expect(config!.upstreams.map((u) => `${u.host}:${u.port}`)).toEqual(['192.0.2.1:53', '192.0.2.2:5353']);
+    expect(config!.maxConcurrent).toBe(50);
+    expect(config!.forwardExcept).toEqual(['example.com', 'internal']);
+    expect(config!.upstreamTimeoutMs).toBe(3000);
+    expect(config!.cache).toEqual({
+      maxEntries: 6000,
+      successMaxTtl: 120,
+      denialMaxTtl: 60,
+      staleWindow: 1800,
+    });
+    expect(config!.logQueries).toBe(true);
+    expect(config!.autopath).toBe(true);
+    expect(config!.hosts).toEqual({
+      lines: ['10.0.0.9 gateway.example gw'],
+      file: '/etc/extra-hosts',
+      ttl: 60,
+    });
+    // No forward: nothing outside the zones is answered.
+    expect(configsOf(block(''))[0]!.allowRecursion).toEqual([]);
+    // No cache: nothing cached, nothing served stale.
+    expect(configsOf(block('forward . 192.0.2.1'))[0]!.cache).toMatchObject({
+      maxEntries: 0,
+      staleWindow: 0,
+    });
+  });
+
+  it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
+    const [config] = configsOf(block(''));
+    expect(config!.health).toBeUndefined();
+    expect(config!.ready).toBeUndefined();
+    expect(config!.metrics).toBeUndefined();
+    expect(config!.lameduckMs).toBe(0);
+    const [local] = configsOf(block('  health 127.0.0.1:8080\n  prometheus 127.0.0.1:9153'));
+    expect(local!.health).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(local!.metrics).toEqual({ host: '127.0.0.1', port: 9153 });
+  });
+
+  it('runs one server per block on its own port', () => {
+    const configs = configsOf(`${block('', '.:1053')}${block('log', 'cluster.local:2053')}`);
+    expect(configs.map((c) => c.listen[0]!.port)).toEqual([1053, 2053]);
+    expect(configs.map((c) => c.logQueries)).toEqual([false, true]);
+  });
+
+  it('serves blocks on one port as one server: kubernetes, the root block and stub domains', () => {
+    const [config, ...others] = configsOf(`
+      cluster.local:53 {
+        kubernetes
+      }
+      .:53 {
+        forward . 192.0.2.1
+        cache 30
+        log
+      }
+      consul.local:53 example.org:53 {
+        forward . 10.150.0.1 10.150.0.2:5353
+        cache 30
+        log
+      }
+    `);
+    expect(others).toEqual([]);
+    expect(config!.zones).toEqual(['cluster.local']);
+    expect(config!.upstreams.map((u) => u.host)).toEqual(['192.0.2.1']);
+    expect(config!.cache.successMaxTtl).toBe(30);
+    expect(config!.logQueries).toBe(true);
+    expect(config!.stubDomains.map(({ zone, upstreams }) => [zone, upstreams.map((u) => u.port)])).toEqual([
+      ['consul.local', [53, 5353]],
+      ['example.org', [53, 5353]],
+    ]);
+    // A stub block must agree with its port on what clusterdns keeps once per server.
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n  cache 30\n}\nconsul.local:53 {\n  forward . 10.0.0.1\n}\n',
+      ),
+    ).toMatch(
+      /^Corefile:6: the server block for consul\.local sets cache-size to "0", the one on its port to "10000"/,
+    );
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nconsul.local:53 {\n  hosts {\n    fallthrough\n  }\n  forward . 10.0.0.1\n}\n',
+      ),
+    ).toMatch(/^Corefile:6: hosts in a stub-domain server block/);
+    expect(
+      error('.:53 {\n  kubernetes cluster.local\n}\nconsul.local:53 {\n  forward . 10.0.0.1\n}\n'),
+    ).toMatch(/^Corefile:4: stub-domain server blocks need a forward/);
+  });
+
+  it('names an unsupported directive, sub-directive or form with its line', () => {
+    expect(error(block('  rewrite name foo bar'))).toBe(
+      'Corefile:3: directive "rewrite" is not supported by clusterdns',
+    );
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
+      'Corefile:3: kubernetes option "noendpointz" is not supported',
+    );
+    expect(error(block('  forward . 1.1.1.1 {\n    policy random\n  }'))).toBe(
+      'Corefile:4: forward policy random: clusterdns supports only policy sequential',
+    );
+    expect(error(block('  forward . tls://1.1.1.1'))).toMatch(
+      /^Corefile:3: forward tls:\/\/1\.1\.1\.1: tls:\/\//,
+    );
+    expect(error(block('  forward example.com 1.1.1.1'))).toMatch(/^Corefile:3: forward example\.com:/);
+    expect(error(block('  hosts {\n    10.0.0.1 a.example\n  }'))).toMatch(
+      /^Corefile:3: hosts without fallthrough/,
+    );
+    expect(error(block('  loadbalance weighted /w'))).toMatch(/^Corefile:3: loadbalance weighted/);
+    expect(error(block('  autopath /etc/resolv.conf'))).toMatch(/^Corefile:3: autopath/);
+    expect(error('.:53 {\n  errors\n}\n')).toMatch(/^Corefile:1: a server without kubernetes/);
+    expect(error(`${block('')}${block('', 'example.com:1053')}`)).toMatch(
+      /^Corefile:5: a second kubernetes on the same port \(the first is at line 1\)/,
+    );
+    expect(
+      error('.:53 {\n  kubernetes cluster.local\n  cache 30 {\n    disable success example.com\n  }\n}\n'),
+    ).toMatch(/^Corefile:4: cache disable example\.com/);
+  });
+
+  it('checks values as options are checked, naming the Corefile line', () => {
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    ttl 9000\n  }\n}\n')).toBe(
+      'Corefile:3 (kubernetes ttl): "9000": expected a whole number from 0 to 3600',
+    );
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    pods maybe\n  }\n}\n')).toBe(
+      'Corefile:3 (kubernetes pods): "maybe": expected disabled, insecure or verified',
+    );
+  });
+});
