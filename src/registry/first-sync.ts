@@ -3,6 +3,7 @@
 
 export class FirstSync {
   private synced = false;
+  private abandoned = false;
   private readonly waiters = new Set<(synced: boolean) => void>();
 
   /** The first whole view has been delivered. */
@@ -13,6 +14,7 @@ export class FirstSync {
   /** True once synced; false if `timeoutMs` passes or `abandon()` comes first. */
   wait(timeoutMs: number): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
+    if (this.abandoned) return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (synced: boolean) => {
         clearTimeout(timer);
@@ -33,6 +35,7 @@ export class FirstSync {
 
   /** The backend closed: nobody waits any longer, and later waits answer false at once. */
   abandon(): void {
+    this.abandoned = true;
     for (const waiter of [...this.waiters]) waiter(false);
   }
 }

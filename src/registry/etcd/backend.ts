@@ -74,7 +74,6 @@ export class EtcdBackend implements RegistryBackend {
   }
 
   whenSynced(timeoutMs: number): Promise<boolean> {
-    if (this.closed && !this.firstSync.done) return Promise.resolve(false);
     return this.firstSync.wait(timeoutMs);
   }
 

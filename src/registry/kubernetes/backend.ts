@@ -161,7 +161,6 @@ export class KubernetesBackend implements RegistryBackend {
 
   /** True once the first full content was delivered; false if `timeoutMs` passes or it closes first. */
   whenSynced(timeoutMs: number): Promise<boolean> {
-    if (this.closed && !this.firstSync.done) return Promise.resolve(false);
     return this.firstSync.wait(timeoutMs);
   }
 

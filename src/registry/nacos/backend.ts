@@ -144,7 +144,6 @@ export class NacosBackend implements RegistryBackend {
   }
 
   whenSynced(timeoutMs: number): Promise<boolean> {
-    if (this.closed && !this.firstSync.done) return Promise.resolve(false);
     return this.firstSync.wait(timeoutMs);
   }
 
