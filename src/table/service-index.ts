@@ -59,7 +59,9 @@ export class ServiceIndex {
   private podsByIp = new Map<string, Pod[]>();
   private podCount = 0;
   /** Sorted ipKey()s of every address with a PTR, per family, to find reverse empty non-terminals. */
-  private readonly reverseKeys: Record<IpFamily, string[]> = { 4: [], 6: [] };
+  private reverseKeys: Record<IpFamily, string[]> = { 4: [], 6: [] };
+  /** Reverse keys added or dropped inside batch(), placed in the sorted arrays when it ends. */
+  private pendingKeys: string[] | undefined;
   /** Namespaces the registries list, and how many services each namespace holds. */
   private listedNamespaces = new Set<string>();
   private readonly servicesPerNamespace = new Map<string, number>();
@@ -118,6 +120,27 @@ export class ServiceIndex {
 
   // ---- updates, applied by the table ----
 
+  /**
+   * Runs `update` (a series of setService calls) and then brings the sorted reverse keys up to date
+   * once: a few keys are spliced in or out, many (a first load) mean one sort. Splicing each of
+   * 250 000 keys of a first load into a growing array took the better part of a minute.
+   */
+  batch(update: () => void): void {
+    if (this.pendingKeys) {
+      update();
+      return;
+    }
+    this.pendingKeys = [];
+    try {
+      update();
+    } finally {
+      const pending = this.pendingKeys;
+      this.pendingKeys = undefined;
+      if (pending.length > SPLICE_LIMIT) this.sortReverseKeys();
+      else for (const key of new Set(pending)) this.placeReverseKey(key);
+    }
+  }
+
   /** Puts `backend`'s `service` under its key (replacing what was there), or removes the key. */
   setService(key: string, service: Service | undefined, backend = ''): void {
     const old = this.services.get(key);
@@ -172,8 +195,7 @@ export class ServiceIndex {
       slot.endpointOf = slot.endpointOf.filter((e) => e.entry !== entry);
       if (slot.clusterIpOf.length === 0 && slot.endpointOf.length === 0) {
         this.reverse.delete(ipKey);
-        const keys = this.reverseKeys[familyOfKey(ipKey)];
-        keys.splice(lowerBound(keys, ipKey), 1);
+        this.reverseKeyChanged(ipKey);
       }
     }
   }
@@ -183,12 +205,38 @@ export class ServiceIndex {
     if (!slot) {
       slot = { clusterIpOf: [], endpointOf: [] };
       this.reverse.set(key, slot);
-      const keys = this.reverseKeys[familyOfKey(key)];
-      keys.splice(lowerBound(keys, key), 0, key);
+      this.reverseKeyChanged(key);
     }
     return slot;
   }
+
+  /** A reverse key appeared or went: place it now, or when the batch ends. */
+  private reverseKeyChanged(key: string): void {
+    if (this.pendingKeys) this.pendingKeys.push(key);
+    else this.placeReverseKey(key);
+  }
+
+  /** Puts `key` into, or takes it out of, its sorted array, as the reverse map now says. */
+  private placeReverseKey(key: string): void {
+    const keys = this.reverseKeys[familyOfKey(key)];
+    const at = lowerBound(keys, key);
+    const listed = keys[at] === key;
+    const present = this.reverse.has(key);
+    if (present && !listed) keys.splice(at, 0, key);
+    else if (!present && listed) keys.splice(at, 1);
+  }
+
+  private sortReverseKeys(): void {
+    const keys: Record<IpFamily, string[]> = { 4: [], 6: [] };
+    for (const key of this.reverse.keys()) keys[familyOfKey(key)].push(key);
+    keys[4].sort();
+    keys[6].sort();
+    this.reverseKeys = keys;
+  }
 }
+
+/** Beyond this many reverse keys changed in one batch, one sort beats splicing each. */
+const SPLICE_LIMIT = 256;
 
 export function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;

@@ -101,10 +101,12 @@ export class ServiceTable {
     changed: Map<string, Service | undefined>,
     lists: { namespaces: boolean; pods: boolean },
   ): ServiceIndex {
-    for (const key of changed.keys()) {
-      const [backend, service] = this.winner(key) ?? [];
-      this.index.setService(key, service, backend);
-    }
+    this.index.batch(() => {
+      for (const key of changed.keys()) {
+        const [backend, service] = this.winner(key) ?? [];
+        this.index.setService(key, service, backend);
+      }
+    });
     if (lists.namespaces) {
       this.index.setListedNamespaces([...this.views.values()].flatMap((view) => view.namespaces));
     }

@@ -112,6 +112,46 @@ describe('ServiceIndex updated in place', () => {
     expect(observe(table.current)).toEqual(observe(fresh.current));
   });
 
+  it('places reverse keys alike whether a change is one big batch or many small ones', () => {
+    const services: Service[] = Array.from({ length: 2000 }, (_, i) => ({
+      namespace: 'bulk',
+      name: `s${i}`,
+      type: 'ClusterIP',
+      clusterIPs: [`10.96.${i >> 8}.${i & 255}`],
+      ports: [],
+      endpoints: [{ ip: `10.244.${i >> 8}.${i & 255}`, ready: true, ports: [] }],
+    }));
+    const reverseView = (table: ServiceTable) =>
+      services
+        .flatMap((s) => [s.clusterIPs[0]!, s.endpoints[0]!.ip])
+        .map((ip) => {
+          const key = ipKey(ip);
+          return [
+            index(table).reverseOf(key)?.clusterIpOf?.service.name ?? '-',
+            ...[2, 3, 4, 5, 6, 7].map((cut) => index(table).hasReverseBelow(4, key.slice(0, cut))),
+          ].join(' ');
+        });
+    const index = (table: ServiceTable) => table.current;
+    const content = (list: Service[]): TableContent => ({ namespaces: [], services: list, pods: [] });
+
+    const batched = new ServiceTable();
+    batched.setContent('registry', content(services)); // 4 000 keys at once: one sort
+    const stepwise = new ServiceTable();
+    for (let n = 1; n <= services.length; n += 37)
+      stepwise.setContent('registry', content(services.slice(0, n)));
+    stepwise.setContent('registry', content(services));
+    expect(reverseView(stepwise)).toEqual(reverseView(batched));
+
+    const half = services.filter((_, i) => i % 2 === 0);
+    batched.setContent('registry', content(half)); // 2 000 keys go at once
+    for (let n = services.length; n >= 0; n -= 41)
+      stepwise.setContent('registry', content([...half, ...services.filter((_, i) => i % 2 === 1 && i < n)]));
+    stepwise.setContent('registry', content(half));
+    expect(reverseView(stepwise)).toEqual(reverseView(batched));
+    expect(batched.current.hasReverseBelow(4, ipKey('10.96.0.1').slice(0, 8))).toBe(false);
+    expect(batched.current.hasReverseBelow(4, ipKey('10.96.0.2').slice(0, 8))).toBe(true);
+  });
+
   it('touches only the services that changed', () => {
     const table = new ServiceTable();
     const services = Array.from({ length: 1000 }, (_, i) => randomService(random(i), `s${i}`, i % 250));
