@@ -1,0 +1,131 @@
+// The built clusterdns as the benchmark runs it: pinned to one CPU, serving a zone directory on a
+// loopback port, timed from spawn to first answer, its memory read from /proc.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import dnsPacket from 'dns-packet';
+
+const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+export interface ServerOptions {
+  zones: string;
+  port: number;
+  metrics: boolean;
+  /** `taskset -c CPU` prefix, or none when the machine cannot pin. */
+  pin: string[];
+  probeName: string;
+  startDeadlineMs: number;
+}
+
+export interface StartTimes {
+  /** ms from spawn to the log line: files read and parsed, table applied, listeners bound. */
+  zonesLoaded?: number;
+  tableUpdated?: number;
+  listening?: number;
+  firstAnswer: number;
+}
+
+const running = new Set<ChildProcess>();
+// However the benchmark ends (an error, ^C), no server outlives it.
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
+export class Server {
+  private output = '';
+  private constructor(
+    readonly child: ChildProcess,
+    private readonly spawnedAt: number,
+  ) {
+    child.stdout!.on('data', (chunk) => (this.output += chunk));
+    child.stderr!.on('data', (chunk) => (this.output += chunk));
+  }
+
+  static async start(options: ServerOptions): Promise<{ server: Server; times: StartTimes }> {
+    const args = [
+      BIN,
+      ...['--zones', options.zones, '--listen', `127.0.0.1:${options.port}`, '--resolv-conf', '/dev/null'],
+      ...['--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--lameduck', '0'],
+      ...['--metrics', options.metrics ? '127.0.0.1:0' : ''],
+    ];
+    const [command, ...rest] = [...options.pin, process.execPath, ...args];
+    const spawnedAt = Date.now();
+    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    const server = new Server(child, spawnedAt);
+    const firstAnswer = await server.waitForAnswer(options);
+    return { server, times: { ...server.logTimes(), firstAnswer } };
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Polls the probe name over UDP until it is answered (the file backend listens only once loaded). */
+  private async waitForAnswer(options: ServerOptions): Promise<number> {
+    const socket = createSocket('udp4');
+    const query = dnsPacket.encode({
+      type: 'query',
+      id: 1,
+      questions: [{ name: options.probeName, type: 'A', class: 'IN' }],
+    });
+    let answered = 0;
+    socket.on('message', (bytes) => {
+      // NXDOMAIN too: an empty table has no such name, and is loaded all the same.
+      const { rcode } = dnsPacket.decode(bytes) as { rcode?: string };
+      if (rcode === 'NOERROR' || rcode === 'NXDOMAIN') answered ||= Date.now();
+    });
+    try {
+      while (!answered) {
+        if (this.child.exitCode !== null) throw new Error(`clusterdns exited:\n${this.output}`);
+        if (Date.now() - this.spawnedAt > options.startDeadlineMs) {
+          throw new Error(`clusterdns did not answer within ${options.startDeadlineMs} ms:\n${this.output}`);
+        }
+        socket.send(query, options.port, '127.0.0.1');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      socket.close();
+    }
+    return answered - this.spawnedAt;
+  }
+
+  /** The start-up milestones, from the `time` of the server's own JSON log lines. */
+  private logTimes(): Omit<StartTimes, 'firstAnswer'> {
+    const times: Omit<StartTimes, 'firstAnswer'> = {};
+    const keys = { 'zone files loaded': 'zonesLoaded', 'service table updated': 'tableUpdated' } as const;
+    for (const line of this.output.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const { msg, time } = JSON.parse(line) as { msg: string; time: number };
+      const key = msg === 'listening' ? 'listening' : keys[msg as keyof typeof keys];
+      if (key && times[key] === undefined) times[key] = time - this.spawnedAt;
+    }
+    return times;
+  }
+
+  /** VmRSS (now) and VmHWM (the peak so far) in MB, from /proc/PID/status. */
+  memory(): { rssMb: number; peakMb: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  }
+
+  /** utime + stime in seconds, to charge the server's own CPU per query. */
+  cpuSeconds(): number {
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
