@@ -1,0 +1,277 @@
+// `npm run bench`: the built clusterdns under dnsperf, over a generated service table and the query
+// mix of a cluster (70% A, 10% SRV, 10% NXDOMAIN, 10% search-path misses). Server and dnsperf are
+// pinned to different CPUs where the machine allows it. Cases alternate run by run, as
+// bench/metrics-cost.sh did, so drift on a shared machine hits each case alike. Then memory and
+// start-up time for larger tables. Prints Markdown and writes it to bench/RESULTS.md.
+//
+//   npm run bench -- [--services 10000] [--seconds 10] [--runs 3] [--sizes 10000x15,100000x5]
+//   (all flags: see `options` below)
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  loadAverage,
+  machine,
+  machineLines,
+  median,
+  runsTable,
+  sizesTable,
+  summaryTable,
+  type CaseRun,
+  type TableSize,
+} from './dnsperf/report.js';
+import { dnsperf, requireDnsperf } from './dnsperf/run.js';
+import { Server, type StartTimes } from './dnsperf/server.js';
+import { firstServiceName, queryLines, writeZoneFiles, type TableShape } from './dnsperf/table.js';
+
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '10000' },
+    namespaces: { type: 'string', default: '100' },
+    'headless-every': { type: 'string', default: '3' }, // every third service is headless
+    'endpoints-per-headless': { type: 'string', default: '5' },
+    queries: { type: 'string', default: '100000' }, // lines in the query file dnsperf loops over
+    seconds: { type: 'string', default: '10' },
+    runs: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '3' }, // seconds of load, not counted, before the runs
+    rate: { type: 'string', default: '30000' },
+    clients: { type: 'string', default: '4' },
+    outstanding: { type: 'string', default: '100' },
+    cases: { type: 'string', default: 'max,rate,max-metrics-off' },
+    // Further tables for memory and start-up time: SERVICESxENDPOINTS_PER_HEADLESS, comma-separated;
+    // 0x0, an empty table, is what start-up and memory cost without any table.
+    sizes: { type: 'string', default: '0x0,10000x15,100000x5' },
+    results: { type: 'string', default: fileURLToPath(new URL('./RESULTS.md', import.meta.url)) },
+  },
+});
+const num = (name: keyof typeof values) => {
+  const value = Number(values[name]);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`--${name}: expected a number, got ${values[name]}`);
+  return value;
+};
+const shape: TableShape = {
+  services: num('services'),
+  namespaces: num('namespaces'),
+  headlessEvery: num('headless-every'),
+  endpointsPerHeadless: num('endpoints-per-headless'),
+};
+const SECONDS = num('seconds');
+const CASES = values.cases!.split(',').filter(Boolean);
+const KNOWN_CASES = ['max', 'rate', 'max-metrics-off'];
+for (const c of CASES) if (!KNOWN_CASES.includes(c)) throw new Error(`--cases: unknown case ${c}`);
+
+requireDnsperf();
+if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) {
+  throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does it first)');
+}
+// Pinning needs two CPUs: the server alone on CPU 0, dnsperf on CPU 1.
+const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const serverPin = canPin ? ['taskset', '-c', '0'] : [];
+const clientPin = canPin ? ['taskset', '-c', '1'] : [];
+const host = machine(canPin);
+const work = mkdtempSync(join(tmpdir(), 'clusterdns-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+/** A port free for both UDP and TCP right now (TCP probe; the server binds both). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+interface Prepared {
+  dir: string;
+  queryFile: string;
+  services: number;
+  endpoints: number;
+  bytes: number;
+}
+
+function prepare(name: string, table: TableShape): Prepared {
+  const dir = join(work, name);
+  const summary = writeZoneFiles(dir, table);
+  const queryFile = join(work, `${name}.queries`);
+  writeFileSync(queryFile, queryLines(table, num('queries')).join('\n') + '\n');
+  return { dir, queryFile, services: summary.services, endpoints: summary.endpoints, bytes: summary.bytes };
+}
+
+async function startServer(table: TableShape, prepared: Prepared, metrics: boolean) {
+  const port = await freePort();
+  const { server, times } = await Server.start({
+    zones: prepared.dir,
+    port,
+    metrics,
+    pin: serverPin,
+    probeName: firstServiceName(table),
+    startDeadlineMs: 300_000,
+  });
+  return { server, times, port, idle: server.memory() };
+}
+
+async function measure(
+  server: Server,
+  port: number,
+  queryFile: string,
+  seconds: number,
+  rate?: number,
+): Promise<CaseRun> {
+  const cpuBefore = server.cpuSeconds();
+  const result = await dnsperf({
+    port,
+    queryFile,
+    seconds,
+    clients: num('clients'),
+    outstanding: num('outstanding'),
+    ...(rate ? { rate } : {}),
+    pin: clientPin,
+    outputFile: join(work, 'dnsperf.out'),
+  });
+  const cpuUsPerQuery = ((server.cpuSeconds() - cpuBefore) * 1e6) / Math.max(1, result.completed);
+  return { ...result, ...server.memory(), cpuUsPerQuery };
+}
+
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+// The main table: each case run `runs` times, cases interleaved.
+log(`table: ${shape.services} services, ${shape.namespaces} namespaces, in ${work}`);
+const main = prepare('main', shape);
+const servers = new Map<boolean, Awaited<ReturnType<typeof startServer>>>();
+const cases = new Map<string, CaseRun[]>(CASES.map((c) => [c, []]));
+const caseLabel: Record<string, string> = {
+  max: 'max rate, metrics on',
+  rate: `${num('rate')} QPS, metrics on`,
+  'max-metrics-off': "max rate, --metrics ''",
+};
+let mainTimes: StartTimes | undefined;
+try {
+  for (const metrics of [true, false]) {
+    if (!metrics && !CASES.includes('max-metrics-off')) continue;
+    const started = await startServer(shape, main, metrics);
+    servers.set(metrics, started);
+    if (metrics) mainTimes = started.times;
+    log(`server (metrics ${metrics ? 'on' : 'off'}) answering after ${started.times.firstAnswer} ms`);
+    if (num('warmup') > 0) await measure(started.server, started.port, main.queryFile, num('warmup'));
+  }
+  for (let run = 1; run <= num('runs'); run++) {
+    for (const c of CASES) {
+      const { server, port } = servers.get(c !== 'max-metrics-off')!;
+      const result = await measure(
+        server,
+        port,
+        main.queryFile,
+        SECONDS,
+        c === 'rate' ? num('rate') : undefined,
+      );
+      cases.get(c)!.push(result);
+      log(
+        `run ${run} ${c}: ${Math.round(result.qps)} QPS, mean ${result.meanMs.toFixed(3)} ms, ` +
+          `p99 ${result.p99Ms.toFixed(3)} ms, lost ${result.lost}, RSS ${result.rssMb.toFixed(1)} MB`,
+      );
+    }
+  }
+} finally {
+  for (const { server } of servers.values()) await server.stop();
+}
+const labelled = new Map([...cases].map(([c, runs]) => [caseLabel[c]!, runs]));
+
+// Memory and start-up time: the main table (from the runs above), then each --sizes table.
+const sizes: TableSize[] = [];
+const onServer = servers.get(true);
+if (onServer && mainTimes) {
+  const runs = [...cases.values()].flat();
+  sizes.push({
+    label: `main (${shape.endpointsPerHeadless} endpoints per headless)`,
+    services: main.services,
+    endpoints: main.endpoints,
+    zoneBytes: main.bytes,
+    zonesLoadedMs: mainTimes.zonesLoaded,
+    tableUpdatedMs: mainTimes.tableUpdated,
+    firstAnswerMs: mainTimes.firstAnswer,
+    idleRssMb: onServer.idle.rssMb,
+    loadedRssMb: (cases.get('max') ?? runs).at(-1)?.rssMb ?? NaN,
+    peakMb: Math.max(...(cases.get('max') ?? runs).map((r) => r.peakMb)),
+    ...(cases.get('max') ? { qps: median(cases.get('max')!.map((r) => r.qps)) } : {}),
+  });
+}
+for (const size of values.sizes!.split(',').filter(Boolean)) {
+  const [services, perHeadless] = size.split('x').map(Number);
+  if ([services, perHeadless].some((n) => n === undefined || !Number.isInteger(n))) {
+    throw new Error(`--sizes: expected SERVICESxENDPOINTS_PER_HEADLESS, got ${size}`);
+  }
+  const table = { ...shape, services: services!, endpointsPerHeadless: perHeadless! };
+  log(`table ${size}: writing zone files`);
+  const prepared = prepare(`size-${size}`, table);
+  const { server, times, port, idle } = await startServer(table, prepared, true);
+  try {
+    log(`table ${size}: answering after ${times.firstAnswer} ms; ${SECONDS} s at max rate`);
+    const loaded = await measure(server, port, prepared.queryFile, SECONDS);
+    sizes.push({
+      label: services ? `${perHeadless} endpoints per headless` : 'empty',
+      services: prepared.services,
+      endpoints: prepared.endpoints,
+      zoneBytes: prepared.bytes,
+      zonesLoadedMs: times.zonesLoaded,
+      tableUpdatedMs: times.tableUpdated,
+      firstAnswerMs: times.firstAnswer,
+      idleRssMb: idle.rssMb,
+      loadedRssMb: loaded.rssMb,
+      peakMb: loaded.peakMb,
+      qps: loaded.qps,
+    });
+  } finally {
+    await server.stop();
+  }
+}
+host.loadAfter = loadAverage();
+
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const dnsperfArgs =
+  `dnsperf -c ${num('clients')} -q ${num('outstanding')} -l ${SECONDS} -v` +
+  ` (and -Q ${num('rate')} for the fixed rate)`;
+const report = `# Benchmark results
+
+Written by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.
+
+## Machine
+
+${machineLines(host)}
+
+## Throughput and latency
+
+Table: ${int(main.services)} services over ${shape.namespaces} namespaces, one in ${shape.headlessEvery} headless with ${shape.endpointsPerHeadless} endpoints (${int(main.endpoints)} endpoints). Query mix: 70% A for existing services, 10% SRV, 10% NXDOMAIN in a namespace, 10% search-path misses (${int(num('queries'))} queries, replayed in a loop). \`${dnsperfArgs}\`, ${num('runs')} runs of ${SECONDS} s per case, cases interleaved, after ${num('warmup')} s of warm-up per server. QPS, mean and p99 are medians over the runs; lost is summed.
+
+${summaryTable(labelled)}
+
+dnsperf ${host.dnsperf} reports the mean, min, max and standard deviation of the latency, but no percentiles and no histogram. The percentiles are computed from the latency it prints for every response with \`-v\`. Server CPU/query is the server's utime + stime from /proc over the run, divided by the answers.
+
+Every run:
+
+${runsTable(labelled)}
+
+## Memory and start-up time
+
+From spawning \`node dist/main.js\` to the log line \`zone files loaded\` (files read and parsed), to \`service table updated\` (table applied), and to the first answer over UDP. RSS (VmRSS from /proc) idle once answering, and after ${SECONDS} s at max rate (for the main table, after its last max-rate run); peak is VmHWM.
+
+${sizesTable(sizes)}
+`;
+
+function int(value: number) {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+console.log(report);
+if (values.results) {
+  writeFileSync(values.results, report);
+  log(`written to ${values.results}`);
+}
