@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
 
 const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+/** Clock ticks per second, the unit of /proc/PID/stat's CPU times (100 wherever getconf is missing). */
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+}
+const CLOCK_TICKS = clockTicks();
 
 export interface ServerOptions {
   zones: string;
