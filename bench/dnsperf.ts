@@ -1,10 +1,10 @@
 // `npm run bench`: the built clusterdns under dnsperf, over a generated service table and the query
 // mix of a cluster (70% A, 10% SRV, 10% NXDOMAIN, 10% search-path misses). Server and dnsperf are
-// pinned to different CPUs where the machine allows it. Cases alternate run by run, as
-// bench/metrics-cost.sh did, so drift on a shared machine hits each case alike. Then memory and
-// start-up time for larger tables. Prints Markdown and writes it to bench/RESULTS.md.
+// pinned to different CPUs where the machine allows it. Cases alternate run by run, so drift on a
+// shared machine hits each case alike. Then memory and start-up time for larger tables. Prints
+// Markdown and writes it to bench/RESULTS.md. bench/README.md says how to read it.
 //
-//   npm run bench -- [--services 10000] [--seconds 10] [--runs 3] [--sizes 10000x15,100000x5]
+//   npm run bench -- [--services 10000] [--seconds 10] [--runs 3] [--sizes 0x0,10000x15,100000x5]
 //   (all flags: see `options` below)
 
 import { spawnSync } from 'node:child_process';
