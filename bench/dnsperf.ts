@@ -45,6 +45,9 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     outstanding: { type: 'string', default: '100' },
     cases: { type: 'string', default: 'max,rate,max-metrics-off' },
+    // A new pair of servers for every run: two processes of one build differ by several per cent
+    // (JIT decisions, heap layout), which reusing them turns into a bias between the cases.
+    'fresh-servers': { type: 'boolean', default: false },
     // Further tables for memory and start-up time: SERVICESxENDPOINTS_PER_HEADLESS, comma-separated;
     // 0x0, an empty table, is what start-up and memory cost without any table.
     sizes: { type: 'string', default: '0x0,10000x15,100000x5' },
@@ -165,17 +168,25 @@ const servers = new Map<boolean, Awaited<ReturnType<typeof startServer>>>();
 const cases = new Map<string, CaseRun[]>(SPECS.map((c) => [c.label, []]));
 const maxRuns = () => cases.get(SPECS.find((c) => c.metrics && !c.rate)?.label ?? '');
 let mainTimes: StartTimes | undefined;
-try {
-  for (const metrics of [true, false]) {
+/** Starts (or, with --fresh-servers, restarts) the servers the cases need, warmed up. */
+async function startServers(run = 1): Promise<void> {
+  for (const metrics of run % 2 === 1 ? [true, false] : [false, true]) {
     if (!SPECS.some((c) => c.metrics === metrics)) continue;
+    await servers.get(metrics)?.server.stop();
     const started = await startServer(shape, main, metrics);
     servers.set(metrics, started);
-    if (metrics) mainTimes = started.times;
+    if (metrics) mainTimes ??= started.times;
     log(`server (metrics ${metrics ? 'on' : 'off'}) answering after ${started.times.firstAnswer} ms`);
     if (num('warmup') > 0) await measure(started.server, started.port, main.queryFile, num('warmup'));
   }
+}
+try {
+  await startServers();
   for (let run = 1; run <= num('runs'); run++) {
-    for (const c of SPECS) {
+    if (run > 1 && values['fresh-servers']) await startServers(run);
+    // Whichever case goes first in a round measured several per cent slower here, so the order
+    // alternates from round to round and the bias falls on every case alike.
+    for (const c of run % 2 === 1 ? SPECS : [...SPECS].reverse()) {
       const { server, port } = servers.get(c.metrics)!;
       const result = await measure(server, port, main.queryFile, SECONDS, c.rate);
       cases.get(c.label)!.push(result);
