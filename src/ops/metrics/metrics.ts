@@ -176,35 +176,31 @@ function registerCache(registry: Registry, source: MetricsSource): void {
   // The forwarder's cache answers names outside the served zones: CoreDNS's root-zone cache.
   const base = () => ({ server: source.server(), zones: '.' });
   const cache = () => source.forward()?.cache;
+  type CacheStats = NonNullable<ReturnType<typeof cache>>;
+  /** One sample per cache kind (success, denial), as CoreDNS labels `type`. */
+  const byKind = (read: (stats: CacheStats) => { success: number; denial: number }) => () => {
+    const stats = cache();
+    if (!stats) return [];
+    const counts = read(stats);
+    return (['success', 'denial'] as const).map(
+      (type) => [{ ...base(), type }, counts[type]] as [Record<string, string>, number],
+    );
+  };
   scrapedGauge(
     registry,
     'coredns_cache_entries',
     'The number of elements in the cache.',
     ['server', 'zones', 'type'],
-    () => {
-      const stats = cache();
-      if (!stats) return [];
-      return [
-        [{ ...base(), type: 'success' }, stats.entriesByKind.success],
-        [{ ...base(), type: 'denial' }, stats.entriesByKind.denial],
-      ];
-    },
+    byKind((stats) => stats.entriesByKind),
   );
   scrapedCounter(
     registry,
     'coredns_cache_hits_total',
     'The count of cache hits.',
     ['server', 'zones', 'type'],
-    () => {
-      const stats = cache();
-      if (!stats) return [];
-      return [
-        [{ ...base(), type: 'success' }, stats.hits.success],
-        [{ ...base(), type: 'denial' }, stats.hits.denial],
-      ];
-    },
+    byKind((stats) => stats.hits),
   );
-  const single = (name: string, help: string, read: (s: NonNullable<ReturnType<typeof cache>>) => number) =>
+  const single = (name: string, help: string, read: (s: CacheStats) => number) =>
     scrapedCounter(registry, name, help, ['server', 'zones'], () => {
       const stats = cache();
       return stats ? [[base(), read(stats)]] : [];
