@@ -2,26 +2,13 @@
 // namespaces are collected from everything that lives in one.
 
 import type { Endpoint, Pod, PortSpec, Service, TableContent } from '../../table/types.js';
+import { serviceKey } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
 
 export type ServiceObject = Extract<ClusterObject, { kind: 'Service' }>;
 export type SliceObject = Extract<ClusterObject, { kind: 'EndpointSlice' }>;
 
-/** What one joined service was built from, and the result: reused while the inputs are the same objects. */
-interface JoinedService {
-  inputs: ClusterObject[];
-  service: Service;
-}
-
-/**
- * The previous join's services by namespace/name. Passing the same memo to successive joins of a
- * live store reuses every service whose Service and slices are the very same objects as last time,
- * so one changed slice in a large cluster rebuilds one service, and the table, seeing the same
- * Service object, keeps its compiled entry too.
- */
-export type JoinMemo = Map<string, JoinedService>;
-
-export function joinKubernetesObjects(objects: readonly ClusterObject[], memo?: JoinMemo): TableContent {
+export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableContent {
   const namespaces = new Set<string>();
   const groups = new Map<string, { service: ServiceObject; slices: SliceObject[] }>();
   const pods = new Map<string, Pod>();
@@ -29,7 +16,7 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[], memo?: 
   // Services first, so a slice listed before its service still finds it. The first definition wins.
   for (const object of objects) {
     if (object.kind !== 'Service') continue;
-    const key = `${object.service.namespace}/${object.service.name}`;
+    const key = serviceKey(object.service.namespace, object.service.name);
     if (!groups.has(key)) groups.set(key, { service: object, slices: [] });
   }
 
@@ -44,7 +31,7 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[], memo?: 
       case 'EndpointSlice':
         namespaces.add(object.namespace);
         // A slice whose service is gone (or not yet listed anywhere) has nothing to serve.
-        groups.get(`${object.namespace}/${object.serviceName}`)?.slices.push(object);
+        groups.get(serviceKey(object.namespace, object.serviceName))?.slices.push(object);
         break;
       case 'Pod': {
         namespaces.add(object.pod.namespace);
@@ -56,18 +43,7 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[], memo?: 
   }
 
   const services: Service[] = [];
-  for (const [key, group] of groups) {
-    const inputs: ClusterObject[] = [group.service, ...group.slices];
-    const prior = memo?.get(key);
-    if (prior && sameObjects(prior.inputs, inputs)) {
-      services.push(prior.service);
-      continue;
-    }
-    const service = joinService(group.service, group.slices);
-    memo?.set(key, { inputs, service });
-    services.push(service);
-  }
-  if (memo) for (const key of memo.keys()) if (!groups.has(key)) memo.delete(key);
+  for (const group of groups.values()) services.push(joinService(group.service, group.slices));
 
   return {
     namespaces: [...namespaces].sort(),
@@ -83,10 +59,6 @@ export function joinService(object: ServiceObject, slices: readonly SliceObject[
   addEndpoints(entry, object.service.endpoints);
   for (const slice of slices) addEndpoints(entry, slice.endpoints);
   return service;
-}
-
-function sameObjects(a: readonly ClusterObject[], b: readonly ClusterObject[]): boolean {
-  return a.length === b.length && a.every((object, i) => object === b[i]);
 }
 
 /**

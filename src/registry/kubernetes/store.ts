@@ -3,6 +3,7 @@
 // one bad edit must not take a working name out of DNS.
 
 import type { Logger } from 'pino';
+import { serviceKey } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
 import { isRecord } from '../fields.js';
 import type { WatchedKind } from './kinds.js';
@@ -37,9 +38,9 @@ export class ObjectStore {
     return [...this.objects.values()].map((s) => s.object);
   }
 
-  /** The objects of this kind that feed the service `serviceKey`. */
-  forService(serviceKey: string): ClusterObject[] {
-    const keys = this.byService.get(serviceKey);
+  /** The objects of this kind that feed the service keyed `key` ("namespace/name"). */
+  forService(key: string): ClusterObject[] {
+    const keys = this.byService.get(key);
     if (!keys) return [];
     return [...keys].map((key) => this.objects.get(key)!.object);
   }
@@ -164,9 +165,9 @@ export class ObjectStore {
   }
 }
 
-/** The service an object feeds: a Service its own, a slice the one it is labelled for. */
+/** The service an object feeds (the table's key for it): a Service its own, a slice the one it is labelled for. */
 function serviceKeyOf(object: ClusterObject): string | undefined {
-  if (object.kind === 'Service') return `${object.service.namespace}/${object.service.name}`;
-  if (object.kind === 'EndpointSlice') return `${object.namespace}/${object.serviceName}`;
+  if (object.kind === 'Service') return serviceKey(object.service.namespace, object.service.name);
+  if (object.kind === 'EndpointSlice') return serviceKey(object.namespace, object.serviceName);
   return undefined;
 }
