@@ -1,6 +1,7 @@
-// The per-query cost of metrics inside the process: the real query path (parse, resolve from the
-// bundled zones, encode) through QueryHandler, with and without a metrics recorder, alternating
-// rounds. No sockets, so the number is the handler's own CPU time.
+// The per-query cost inside the process: the real query path (parse, resolve from the bundled
+// zones, encode) through QueryHandler, with and without a metrics recorder, then the same with
+// precompiled answers (served from wire bytes after the first asking), alternating rounds. No
+// sockets, so the number is the handler's own CPU time.
 // Usage: npm run build && node bench/handler-cost.mjs [queries-per-round] [rounds]
 import { readFileSync } from 'node:fs';
 import console from 'node:console';
@@ -14,6 +15,7 @@ import { QueryHandler } from '../dist/server/handler.js';
 import { QueryMetrics } from '../dist/ops/metrics/query-metrics.js';
 import { ResolverChain } from '../dist/resolve/chain.js';
 import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
+import { PrecompiledAnswers } from '../dist/server/precompiled.js';
 import { ZoneSet } from '../dist/resolve/zones.js';
 
 const perRound = Number(process.argv[2] ?? 200_000);
@@ -26,15 +28,14 @@ const command = parseCommandLine(
 const app = new ClusterDns(command.config, logger);
 await app.start();
 const zones = ZoneSet.parse(command.config.zones);
-const resolver = new ResolverChain([
-  new ClusterZoneResolver(app.table, {
-    zones,
-    ttl: 5,
-    pods: 'disabled',
-    ignoreEmptyService: false,
-    nsAddresses: ['127.0.0.1'],
-  }),
-]);
+const cluster = new ClusterZoneResolver(app.table, {
+  zones,
+  ttl: 5,
+  pods: 'disabled',
+  ignoreEmptyService: false,
+  nsAddresses: ['127.0.0.1'],
+});
+const resolver = new ResolverChain([cluster]);
 const queries = readFileSync(new URL('./queries-cluster.txt', import.meta.url), 'utf8')
   .trim()
   .split('\n')
@@ -57,12 +58,23 @@ const options = {
 };
 const plain = new QueryHandler(options);
 const counted = new QueryHandler(options);
-counted.recordTo(
+const newRecorder = () =>
   new QueryMetrics(
     zones.zones.map((z) => z.name),
     ['kubernetes'],
-  ).recorder('dns://127.0.0.1:53', 4),
-);
+  ).recorder('dns://127.0.0.1:53', 4);
+counted.recordTo(newRecorder());
+const precompiled = new PrecompiledAnswers({
+  table: app.table,
+  zones,
+  cluster,
+  clusterLink: 0,
+  negativeAnswers: true,
+  rotatesAddresses: false,
+});
+const fast = new QueryHandler({ ...options, precompiled });
+const fastCounted = new QueryHandler({ ...options, precompiled });
+fastCounted.recordTo(newRecorder());
 
 // CPU time of this process, not wall time: other processes on a shared machine preempt us, and
 // wall time would charge their share to whichever variant was running.
@@ -72,22 +84,26 @@ function time(handler) {
   const used = process.cpuUsage(started);
   return ((used.user + used.system) * 1000) / perRound;
 }
-time(plain);
-time(counted); // warm both paths up
-const on = [];
-const off = [];
-for (let r = 0; r < rounds; r++) {
-  off.push(time(plain));
-  on.push(time(counted));
-}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(
-  `metrics off: ${off.map((n) => n.toFixed(0)).join(' ')} ns/query, median ${median(off).toFixed(0)}`,
-);
-console.log(
-  `metrics on:  ${on.map((n) => n.toFixed(0)).join(' ')} ns/query, median ${median(on).toFixed(0)}`,
-);
-console.log(`difference: ${(((median(on) - median(off)) / median(off)) * 100).toFixed(1)}%`);
+function compare(label, off, on) {
+  time(off);
+  time(on); // warm both up
+  const offTimes = [];
+  const onTimes = [];
+  for (let r = 0; r < rounds; r++) {
+    offTimes.push(time(off));
+    onTimes.push(time(on));
+  }
+  const show = (times) =>
+    `${times.map((n) => n.toFixed(0)).join(' ')} ns/query, median ${median(times).toFixed(0)}`;
+  console.log(`${label}, metrics off: ${show(offTimes)}`);
+  console.log(`${label}, metrics on:  ${show(onTimes)}`);
+  const difference = ((median(onTimes) - median(offTimes)) / median(offTimes)) * 100;
+  console.log(`${label}, difference: ${difference.toFixed(1)}%`);
+}
+compare('general path', plain, counted);
+compare('precompiled', fast, fastCounted);
+console.log(`precompiled answers: ${precompiled.size}, served ${precompiled.hits}`);
 
 // The recorder alone: what metrics add to each query, whatever the rest of the path costs.
 const recorder = new QueryMetrics(

@@ -28,6 +28,7 @@ import { newCounters, type Counters } from './ops/counters.js';
 import { OpsEndpoints } from './ops/http.js';
 import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
 import { QueryMetrics } from './ops/metrics/query-metrics.js';
+import { PrecompiledAnswers } from './server/precompiled.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
@@ -427,6 +428,15 @@ export class ClusterDns {
     // Five links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
     const links = [loop, searchPath, hosts ?? ABSENT, cluster, outside];
     const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
+    // Shared by every listener's handler, rebuilt with the resolvers on reload.
+    const precompiled = new PrecompiledAnswers({
+      table,
+      zones,
+      cluster,
+      clusterLink: links.indexOf(cluster),
+      negativeAnswers: !config.autopath && !config.fallthrough,
+      rotatesAddresses: config.loadbalance,
+    });
     const newHandler = () =>
       new QueryHandler({
         resolver,
@@ -435,6 +445,7 @@ export class ClusterDns {
         logQueries: config.logQueries,
         recursionAvailable: (address) =>
           (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
+        precompiled,
       });
     return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams };
   }

@@ -9,12 +9,9 @@ import type { ResolverChain } from '../resolve/chain.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
 import type { QueryRecorder } from '../ops/metrics/query-metrics.js';
-
-/** Our EDNS payload size: the DNS Flag Day 2020 value, which avoids IP fragmentation. */
-export const ADVERTISED_UDP_SIZE = 1232;
-/** RFC 1035 §4.2.1: without EDNS a UDP reply is at most 512 bytes; EDNS may not ask for less. */
-const MIN_UDP_SIZE = 512;
-const MAX_TCP_MESSAGE = 65535;
+import { readPlainQuery } from '../dns/plain-query.js';
+import type { PrecompiledAnswers } from './precompiled.js';
+import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
 export interface HandlerOptions {
   resolver: ResolverChain;
@@ -23,6 +20,8 @@ export interface HandlerOptions {
   logQueries: boolean;
   /** Whether this client may have names outside the zones resolved: the RA bit of its answers. */
   recursionAvailable: (clientAddress: string) => boolean;
+  /** Answers compiled to wire bytes, tried before the general path (see precompiled.ts). */
+  precompiled?: PrecompiledAnswers;
 }
 
 function emptyAnswer(rcode: number): Answer {
@@ -43,6 +42,38 @@ export class QueryHandler {
   handle(message: Buffer, context: QueryContext): Buffer | undefined | Promise<Buffer | undefined> {
     // The clock is read only when a duration will be recorded or logged: most queries need none.
     const started = this.recorder || this.options.logQueries ? process.hrtime.bigint() : 0n;
+    // The fast path: a plain query whose answer is compiled. Query logging wants the general path's
+    // view of the query, so it turns the fast path off.
+    const precompiled = this.options.logQueries ? undefined : this.options.precompiled;
+    const plain = precompiled && readPlainQuery(message);
+    if (plain) {
+      const hit = precompiled.reply(
+        message,
+        plain,
+        context.transport,
+        this.options.recursionAvailable,
+        context.clientAddress,
+      );
+      if (hit) {
+        const recorder = this.recorder;
+        if (recorder) {
+          const { entry, bytes } = hit;
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          recorder.answered(
+            entry.name,
+            plain.type,
+            context.transport,
+            plain.dnssecOk,
+            message.length,
+            bytes.length,
+            entry.rcode,
+            entry.link,
+            seconds,
+          );
+        }
+        return hit.bytes;
+      }
+    }
     const outcome = parseQuery(message);
     switch (outcome.kind) {
       case 'drop':
@@ -78,7 +109,10 @@ export class QueryHandler {
         .catch((error: unknown) => this.failed(query, error))
         .then((resolved) => this.reply(query, resolved, context, started, message.length, link));
     }
-    return this.reply(query, answer, context, started, message.length, link);
+    const bytes = this.reply(query, answer, context, started, message.length, link);
+    // Only now, once the answer is known to encode: a failure above must not be compiled.
+    if (plain && precompiled) precompiled.offer(plain, query.question, answer, link);
+    return bytes;
   }
 
   private reply(
@@ -121,14 +155,8 @@ export class QueryHandler {
   }
 
   private encodeOptions(edns: Query['edns'], context: QueryContext) {
-    const maxSize =
-      context.transport === 'tcp'
-        ? MAX_TCP_MESSAGE
-        : edns
-          ? Math.max(edns.udpSize, MIN_UDP_SIZE)
-          : MIN_UDP_SIZE;
     return {
-      maxSize,
+      maxSize: replyLimit(context.transport, edns?.udpSize ?? 0),
       ...(edns ? { edns: { udpSize: ADVERTISED_UDP_SIZE, dnssecOk: edns.dnssecOk } } : {}),
     };
   }

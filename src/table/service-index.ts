@@ -54,6 +54,8 @@ interface ReverseSlot {
 export class ServiceIndex {
   /** The SOA serial: moves forward with every change. */
   version: number;
+  /** Counts services added and removed (not changed): what a missing service's answers depend on. */
+  membership = 0;
   private readonly services = new Map<string, ServiceEntry>();
   private readonly reverse = new Map<string, ReverseSlot>();
   private podsByIp = new Map<string, Pod[]>();
@@ -94,6 +96,11 @@ export class ServiceIndex {
 
   service(namespace: string, name: string): ServiceEntry | undefined {
     return this.services.get(serviceKey(namespace, name));
+  }
+
+  /** The entry under a serviceKey(); a new entry object whenever the service changes. */
+  serviceByKey(key: string): ServiceEntry | undefined {
+    return this.services.get(key);
   }
 
   allServices(): IterableIterator<ServiceEntry> {
@@ -147,6 +154,7 @@ export class ServiceIndex {
     if (old?.service === service && old?.backend === backend) return;
     if (old) this.unindex(key, old);
     if (service) this.index(key, buildEntry(service, backend));
+    if (!old !== !service) this.membership++;
     this.namespaceSet = undefined;
   }
 

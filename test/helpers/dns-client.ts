@@ -42,13 +42,16 @@ export interface QueryOptions {
   udpSize?: number;
   dnssecOk?: boolean;
   recursionDesired?: boolean;
+  checkingDisabled?: boolean;
 }
 
 export function buildQuery(name: string, type: string, options: QueryOptions = {}): Buffer {
   const packet: Packet = {
     type: 'query',
     id: options.id ?? Math.floor(Math.random() * 0x10000),
-    flags: options.recursionDesired === false ? 0 : dnsPacket.RECURSION_DESIRED,
+    flags:
+      (options.recursionDesired === false ? 0 : dnsPacket.RECURSION_DESIRED) |
+      (options.checkingDisabled ? dnsPacket.CHECKING_DISABLED : 0),
     questions: [{ name, type: type as dnsPacket.RecordType, class: 'IN' }],
   };
   if (options.udpSize !== undefined) {

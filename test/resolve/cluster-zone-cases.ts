@@ -1,0 +1,323 @@
+// The cluster zone's question-and-answer table: every case the resolver tests check, shared with
+// the test that answers each one through both the precompiled and the general path.
+import type { RRType, Rcode } from '../../src/dns/types.js';
+
+export interface Expected {
+  rcode: keyof typeof Rcode;
+  answer?: string[];
+  /** The owner of the SOA expected alone in the authority section. */
+  soa?: string;
+  additional?: string[];
+}
+
+export type Case = [name: string, type: keyof typeof RRType, expected: Expected];
+
+const Z = 'cluster.local';
+export const negative = (rcode: 'NXDOMAIN' | 'NOERROR' | 'SERVFAIL', soa = Z): Expected => ({ rcode, soa });
+
+export const cases: Record<string, Case[]> = {
+  'ClusterIP services': [
+    [
+      'web.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['web.shop.svc.cluster.local 5 A 10.96.10.10'] },
+    ],
+    ['web.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
+    ['web.shop.svc.cluster.local', 'TXT', negative('NOERROR')],
+    ['web.shop.svc.cluster.local', 'MX', negative('NOERROR')],
+    ['web.shop.svc.cluster.local', 'SOA', negative('NOERROR')],
+    [
+      'dual.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 A 10.96.10.20'] },
+    ],
+    [
+      'dual.shop.svc.cluster.local',
+      'AAAA',
+      { rcode: 'NOERROR', answer: ['dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20'] },
+    ],
+    // Answered with no endpoints at all, unless --ignore-empty-service.
+    [
+      'empty.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['empty.shop.svc.cluster.local 5 A 10.96.10.30'] },
+    ],
+    ['nope.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['web.nope.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'headless services and endpoint names': [
+    [
+      'db.shop.svc.cluster.local',
+      'A',
+      {
+        rcode: 'NOERROR',
+        answer: ['db.shop.svc.cluster.local 5 A 10.244.1.10', 'db.shop.svc.cluster.local 5 A 10.244.2.11'],
+      },
+    ],
+    ['db.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
+    [
+      'cache.shop.svc.cluster.local',
+      'AAAA',
+      { rcode: 'NOERROR', answer: ['cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'] },
+    ],
+    ['gone.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // spec §2.4.1: no ready endpoints
+    ['gone.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    [
+      'db-0.db.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['db-0.db.shop.svc.cluster.local 5 A 10.244.1.10'] },
+    ],
+    ['db-0.db.shop.svc.cluster.local', 'AAAA', negative('NOERROR')],
+    ['db-2.db.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // not ready
+    ['db-9.db.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    // Without a hostname an endpoint is its dashed IP; IPv6 `::` becomes `--`.
+    [
+      'fd00-10-244-1--10.cache.shop.svc.cluster.local',
+      'AAAA',
+      {
+        rcode: 'NOERROR',
+        answer: ['fd00-10-244-1--10.cache.shop.svc.cluster.local 5 AAAA fd00:10:244:1::10'],
+      },
+    ],
+    // Endpoint names exist below ClusterIP services too, as CoreDNS answers them.
+    [
+      '10-244-1-5.web.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['10-244-1-5.web.shop.svc.cluster.local 5 A 10.244.1.5'] },
+    ],
+    ['10-244-3-7.web.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'SRV records': [
+    [
+      '_http._tcp.web.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_http._tcp.web.shop.svc.cluster.local 5 SRV 0 100 80 web.shop.svc.cluster.local'],
+        additional: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+      },
+    ],
+    // A bare SRV query returns every port, the unnamed one included; N = 3 candidates → weight 33.
+    [
+      'web.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'web.shop.svc.cluster.local 5 SRV 0 33 80 web.shop.svc.cluster.local',
+          'web.shop.svc.cluster.local 5 SRV 0 33 443 web.shop.svc.cluster.local',
+          'web.shop.svc.cluster.local 5 SRV 0 33 8080 web.shop.svc.cluster.local',
+        ],
+        additional: ['web.shop.svc.cluster.local 5 A 10.96.10.10'],
+      },
+    ],
+    // Dual-stack: two addresses make N = 2, so weight 50, and the duplicate target is removed.
+    [
+      '_http._tcp.dual.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_http._tcp.dual.shop.svc.cluster.local 5 SRV 0 50 80 dual.shop.svc.cluster.local'],
+        additional: [
+          'dual.shop.svc.cluster.local 5 A 10.96.10.20',
+          'dual.shop.svc.cluster.local 5 AAAA fd00:10:96::20',
+        ],
+      },
+    ],
+    [
+      '_postgres._tcp.db.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          '_postgres._tcp.db.shop.svc.cluster.local 5 SRV 0 50 5432 db-0.db.shop.svc.cluster.local',
+          '_postgres._tcp.db.shop.svc.cluster.local 5 SRV 0 50 5432 db-1.db.shop.svc.cluster.local',
+        ],
+        additional: [
+          'db-0.db.shop.svc.cluster.local 5 A 10.244.1.10',
+          'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11',
+        ],
+      },
+    ],
+    [
+      'db.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'db.shop.svc.cluster.local 5 SRV 0 25 5432 db-0.db.shop.svc.cluster.local',
+          'db.shop.svc.cluster.local 5 SRV 0 25 9187 db-0.db.shop.svc.cluster.local',
+          'db.shop.svc.cluster.local 5 SRV 0 25 5432 db-1.db.shop.svc.cluster.local',
+          'db.shop.svc.cluster.local 5 SRV 0 25 9187 db-1.db.shop.svc.cluster.local',
+        ],
+        additional: [
+          'db-0.db.shop.svc.cluster.local 5 A 10.244.1.10',
+          'db-1.db.shop.svc.cluster.local 5 A 10.244.2.11',
+        ],
+      },
+    ],
+    [
+      '_dns._udp.dns.shop.svc.cluster.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_dns._udp.dns.shop.svc.cluster.local 5 SRV 0 100 53 dns.shop.svc.cluster.local'],
+        additional: ['dns.shop.svc.cluster.local 5 A 10.96.10.53'],
+      },
+    ],
+    ['_http._udp.web.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['_nope._tcp.web.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['_http._tcp.web.shop.svc.cluster.local', 'A', negative('NOERROR')],
+    // `_tcp.<svc>` is an empty non-terminal above `_http._tcp.<svc>`: NODATA, not NXDOMAIN (RFC 8020).
+    ['_tcp.web.shop.svc.cluster.local', 'SRV', negative('NOERROR')],
+    ['_udp.web.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    ['a.b.c.web.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'PTR records': [
+    [
+      '10.10.96.10.in-addr.arpa',
+      'PTR',
+      { rcode: 'NOERROR', answer: ['10.10.96.10.in-addr.arpa 5 PTR web.shop.svc.cluster.local'] },
+    ],
+    // An endpoint address gives one PTR per service that has it.
+    [
+      '5.1.244.10.in-addr.arpa',
+      'PTR',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          '5.1.244.10.in-addr.arpa 5 PTR 10-244-1-5.web.shop.svc.cluster.local',
+          '5.1.244.10.in-addr.arpa 5 PTR 10-244-1-5.web-canary.shop.svc.cluster.local',
+        ],
+      },
+    ],
+    [
+      '10.1.244.10.in-addr.arpa',
+      'PTR',
+      { rcode: 'NOERROR', answer: ['10.1.244.10.in-addr.arpa 5 PTR db-0.db.shop.svc.cluster.local'] },
+    ],
+    [
+      '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa',
+      'PTR',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          '0.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.6.9.0.0.0.1.0.0.0.0.d.f.ip6.arpa 5 PTR dual.shop.svc.cluster.local',
+        ],
+      },
+    ],
+    ['12.3.244.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')], // not ready
+    ['9.9.9.9.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['10.10.96.10.in-addr.arpa', 'A', negative('NOERROR', 'in-addr.arpa')],
+    ['96.10.in-addr.arpa', 'PTR', negative('NOERROR', 'in-addr.arpa')], // empty non-terminal
+    ['77.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['1.10.10.96.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['300.10.96.10.in-addr.arpa', 'PTR', negative('NXDOMAIN', 'in-addr.arpa')],
+    ['d.f.ip6.arpa', 'PTR', negative('NOERROR', 'ip6.arpa')],
+    ['e.f.ip6.arpa', 'PTR', negative('NXDOMAIN', 'ip6.arpa')],
+  ],
+  ExternalName: [
+    [
+      'search.shop.svc.cluster.local',
+      'A',
+      { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] },
+    ],
+    [
+      'search.shop.svc.cluster.local',
+      'CNAME',
+      { rcode: 'NOERROR', answer: ['search.shop.svc.cluster.local 5 CNAME www.example.com'] },
+    ],
+    ['search.shop.svc.cluster.local', 'SRV', negative('NOERROR')],
+    ['www.search.shop.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['_http._tcp.search.shop.svc.cluster.local', 'SRV', negative('NXDOMAIN')],
+    // A target inside the zone is chased.
+    [
+      'alias.shop.svc.cluster.local',
+      'A',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'alias.shop.svc.cluster.local 5 CNAME web.shop.svc.cluster.local',
+          'web.shop.svc.cluster.local 5 A 10.96.10.10',
+        ],
+      },
+    ],
+    // ... and when it does not exist, the final rcode is its NXDOMAIN (RFC 6604).
+    [
+      'dangling.shop.svc.cluster.local',
+      'A',
+      {
+        rcode: 'NXDOMAIN',
+        answer: ['dangling.shop.svc.cluster.local 5 CNAME nope.shop.svc.cluster.local'],
+        soa: Z,
+      },
+    ],
+  ],
+  'apex, schema version and structure': [
+    [
+      'dns-version.cluster.local',
+      'TXT',
+      { rcode: 'NOERROR', answer: ['dns-version.cluster.local 28800 TXT "1.1.0"'] },
+    ],
+    ['dns-version.cluster.local', 'A', negative('NOERROR')],
+    [
+      'cluster.local',
+      'SOA',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          'cluster.local 5 SOA ns.dns.cluster.local hostmaster.cluster.local SERIAL 7200 1800 86400 5',
+        ],
+      },
+    ],
+    [
+      'cluster.local',
+      'NS',
+      {
+        rcode: 'NOERROR',
+        answer: ['cluster.local 5 NS ns.dns.cluster.local'],
+        additional: ['ns.dns.cluster.local 5 A 127.0.0.1'],
+      },
+    ],
+    ['ns.dns.cluster.local', 'A', { rcode: 'NOERROR', answer: ['ns.dns.cluster.local 5 A 127.0.0.1'] }],
+    ['ns.dns.cluster.local', 'AAAA', negative('NOERROR')],
+    ['cluster.local', 'A', negative('NOERROR')],
+    ['svc.cluster.local', 'A', negative('NOERROR')],
+    ['pod.cluster.local', 'A', negative('NOERROR')],
+    ['shop.svc.cluster.local', 'A', negative('NOERROR')],
+    ['empty-ns.svc.cluster.local', 'A', negative('NOERROR')],
+    ['nope.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['foo.cluster.local', 'A', negative('NXDOMAIN')],
+    ['web.shop.foo.cluster.local', 'A', negative('NXDOMAIN')],
+    ['web.shop.svc.cluster.local', 'NS', negative('NOERROR')],
+    [
+      'in-addr.arpa',
+      'SOA',
+      {
+        rcode: 'NOERROR',
+        answer: ['in-addr.arpa 5 SOA ns.dns.in-addr.arpa hostmaster.in-addr.arpa SERIAL 7200 1800 86400 5'],
+      },
+    ],
+  ],
+  'pods disabled (the default)': [
+    ['10-244-1-5.shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
+    ['shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
+  ],
+  'case is matched insensitively and kept': [
+    [
+      'WEB.Shop.SVC.Cluster.Local',
+      'A',
+      { rcode: 'NOERROR', answer: ['WEB.Shop.SVC.Cluster.Local 5 A 10.96.10.10'] },
+    ],
+    [
+      '_HTTP._Tcp.Web.shop.svc.CLUSTER.local',
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: ['_HTTP._Tcp.Web.shop.svc.CLUSTER.local 5 SRV 0 100 80 web.shop.svc.CLUSTER.local'],
+        additional: ['web.shop.svc.CLUSTER.local 5 A 10.96.10.10'],
+      },
+    ],
+    ['Nope.Shop.Svc.Cluster.LOCAL', 'A', negative('NXDOMAIN', 'Cluster.LOCAL')],
+  ],
+};

@@ -1,0 +1,259 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { newCounters } from '../../src/ops/counters.js';
+import { ResolverChain } from '../../src/resolve/chain.js';
+import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { QueryHandler } from '../../src/server/handler.js';
+import { PrecompiledAnswers } from '../../src/server/precompiled.js';
+import { ServiceTable } from '../../src/table/table.js';
+import type { Service } from '../../src/table/types.js';
+import { cases } from '../resolve/cluster-zone-cases.js';
+import { fixture } from '../resolve/fixture.js';
+import { buildQuery, decodeReply, type AnyRecord, type QueryOptions } from '../helpers/dns-client.js';
+
+const zones = ZoneSet.parse(DEFAULT_ZONES);
+
+/** Two handlers over one table: one with precompiled answers, one with the general path only. */
+function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean } = {}) {
+  let now = 1_700_000_000_000;
+  const table = new ServiceTable(() => now);
+  table.setContent('test', fixture);
+  const cluster = new ClusterZoneResolver(table, {
+    zones,
+    ttl: 5,
+    pods: 'disabled',
+    ignoreEmptyService: false,
+    nsAddresses: ['127.0.0.1'],
+  });
+  const chain = new ResolverChain([cluster]);
+  const precompiled = new PrecompiledAnswers({
+    table,
+    zones,
+    cluster,
+    clusterLink: 0,
+    negativeAnswers: options.negativeAnswers ?? true,
+    rotatesAddresses: options.rotatesAddresses ?? false,
+  });
+  const handler = (withStore: boolean) =>
+    new QueryHandler({
+      resolver: chain,
+      logger: pino({ level: 'silent' }),
+      counters: newCounters(),
+      logQueries: false,
+      recursionAvailable: (address) => address === '10.0.0.1',
+      ...(withStore ? { precompiled } : {}),
+    });
+  return {
+    table,
+    precompiled,
+    fast: handler(true),
+    general: handler(false),
+    advanceClock: (ms: number) => (now += ms),
+  };
+}
+
+const VARIANTS: QueryOptions[] = [
+  { id: 1 },
+  { id: 0xbeef, recursionDesired: false, checkingDisabled: true },
+  { id: 7, udpSize: 1232 },
+  { id: 0xffff, checkingDisabled: true, udpSize: 4096, dnssecOk: true },
+  { id: 42, recursionDesired: false, udpSize: 100 },
+];
+
+const context = (transport: 'udp' | 'tcp', clientAddress = '10.0.0.1') => ({
+  transport,
+  clientAddress,
+  clientPort: 5353,
+});
+
+async function answer(
+  handler: QueryHandler,
+  message: Buffer,
+  transport: 'udp' | 'tcp' = 'udp',
+  client?: string,
+): Promise<Buffer> {
+  const reply = await handler.handle(message, context(transport, client));
+  if (!reply) throw new Error('no reply');
+  return reply;
+}
+
+/** The records' data, as a reader of the reply sees it. */
+const dataOf = (records: AnyRecord[]) => records.map((record) => record.data);
+
+// Every question the cluster-zone tests check, asked as written and in lower and upper case.
+const questions = Object.values(cases).flatMap((rows) =>
+  rows.flatMap(([name, type]) =>
+    [...new Set([name, name.toLowerCase(), name.toUpperCase()])].map((asked) => [asked, type] as const),
+  ),
+);
+
+describe('precompiled answers', () => {
+  it('give the same bytes as the general path for every case of the cluster-zone table', async () => {
+    const { fast, general, precompiled } = setup();
+    let compared = 0;
+    for (const [name, type] of questions) {
+      for (const variant of VARIANTS) {
+        for (const transport of ['udp', 'tcp'] as const) {
+          for (const client of ['10.0.0.1', '192.0.2.9']) {
+            const message = buildQuery(name, type, variant);
+            const expected = await answer(general, message, transport, client);
+            // Twice: the first asking compiles, the second is served from the store.
+            expect(await answer(fast, message, transport, client), `${name} ${type}`).toEqual(expected);
+            expect(await answer(fast, message, transport, client), `${name} ${type}`).toEqual(expected);
+            compared++;
+          }
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+    // The store really answered: most of those questions are served from it.
+    expect(precompiled.compiled).toBeGreaterThan(50);
+    expect(precompiled.hits).toBeGreaterThan(compared / 2);
+  });
+
+  it('serve a lower-case A question from the store, and its upper-case form too', async () => {
+    const { fast, precompiled } = setup();
+    await answer(fast, buildQuery('web.shop.svc.cluster.local', 'A', VARIANTS[0]!));
+    const hits = precompiled.hits;
+    await answer(fast, buildQuery('WEB.shop.svc.cluster.local', 'A', VARIANTS[2]!));
+    expect(precompiled.hits).toBe(hits + 1);
+    const reply = decodeReply(
+      await answer(fast, buildQuery('WEB.shop.svc.cluster.local', 'A', VARIANTS[3]!)),
+    );
+    expect(reply.id).toBe(0xffff);
+    expect(reply.answers.length).toBe(1);
+    expect(reply.answers.map((record) => [record.name, record.data])).toEqual([
+      ['WEB.shop.svc.cluster.local', '10.96.10.10'],
+    ]);
+  });
+
+  it('answer a changed service from the table, not from what was compiled', async () => {
+    const { fast, general, table } = setup();
+    const ask = buildQuery('web.shop.svc.cluster.local', 'A', VARIANTS[0]!);
+    await answer(fast, ask);
+    const web = fixture.services.find((service) => service.name === 'web' && service.namespace === 'shop')!;
+    const moved: Service = { ...web, clusterIPs: ['10.96.99.99'] };
+    table.applyChanges('test', { services: new Map([['shop/web', moved]]) });
+    const reply = await answer(fast, ask);
+    expect(reply).toEqual(await answer(general, ask));
+    expect(dataOf(decodeReply(reply).answers)).toEqual(['10.96.99.99']);
+  });
+
+  it('drop a compiled NXDOMAIN once the service it named is created', async () => {
+    const { fast, table } = setup();
+    const ask = buildQuery('new.shop.svc.cluster.local', 'A', VARIANTS[0]!);
+    expect(decodeReply(await answer(fast, ask)).rcode).toBe('NXDOMAIN');
+    expect(decodeReply(await answer(fast, ask)).rcode).toBe('NXDOMAIN');
+    const created: Service = {
+      namespace: 'shop',
+      name: 'new',
+      type: 'ClusterIP',
+      clusterIPs: ['10.96.50.50'],
+      ports: [],
+      endpoints: [],
+    };
+    table.applyChanges('test', { services: new Map([['shop/new', created]]) });
+    const reply = decodeReply(await answer(fast, ask));
+    expect(reply.rcode).toBe('NOERROR');
+    expect(dataOf(reply.answers)).toEqual(['10.96.50.50']);
+  });
+
+  it('keep an unrelated service compiled, with the SOA serial of the current table', async () => {
+    const { fast, general, table, precompiled, advanceClock } = setup();
+    const nodata = buildQuery('web.shop.svc.cluster.local', 'AAAA', VARIANTS[0]!);
+    await answer(fast, nodata);
+    advanceClock(5000);
+    const other = fixture.services.find((service) => service.name === 'kubernetes')!;
+    table.applyChanges('test', {
+      services: new Map([['default/kubernetes', { ...other, clusterIPs: ['10.96.0.2'] }]]),
+    });
+    const hits = precompiled.hits;
+    const reply = await answer(fast, nodata);
+    expect(precompiled.hits).toBe(hits + 1);
+    expect(reply).toEqual(await answer(general, nodata));
+    const soa = decodeReply(reply).authorities[0]?.data as { serial: number };
+    expect(soa.serial).toBe(table.current.version);
+  });
+
+  it('leave to the general path what must be truncated, and what a stale table must refuse', async () => {
+    const { fast, general, table, precompiled, advanceClock } = setup();
+    // A headless service whose answer is over 512 bytes: compiled whole, truncated per client.
+    const endpoints = Array.from({ length: 40 }, (_, i) => ({
+      ip: `10.244.9.${i + 1}`,
+      ready: true,
+      ports: [{ name: 'http', protocol: 'TCP' as const, port: 80 }],
+    }));
+    const big: Service = {
+      namespace: 'shop',
+      name: 'big',
+      type: 'Headless',
+      clusterIPs: [],
+      ports: [{ name: 'http', protocol: 'TCP', port: 80 }],
+      endpoints,
+    };
+    table.applyChanges('test', { services: new Map([['shop/big', big]]) });
+    const plain = buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[0]!);
+    const edns = buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[2]!);
+    await answer(fast, edns);
+    const truncated = await answer(fast, plain);
+    expect(truncated).toEqual(await answer(general, plain));
+    expect(decodeReply(truncated).flags & 0x0200).toBe(0x0200);
+    expect(decodeReply(await answer(fast, edns)).answers).toHaveLength(40);
+
+    // Past its allowance without a sync, a registry's names answer SERVFAIL, compiled or not.
+    const web = buildQuery('web.shop.svc.cluster.local', 'A', VARIANTS[0]!);
+    await answer(fast, web);
+    table.expectBackend('test', 1000);
+    table.markSynced('test');
+    advanceClock(2000);
+    const hits = precompiled.hits;
+    expect(decodeReply(await answer(fast, web)).rcode).toBe('SERVFAIL');
+    expect(precompiled.hits).toBe(hits);
+  });
+
+  it('compile no NXDOMAIN when another link may answer it, and no shuffled address set', async () => {
+    const { fast, precompiled } = setup({ negativeAnswers: false, rotatesAddresses: true });
+    await answer(fast, buildQuery('nope.shop.svc.cluster.local', 'A', VARIANTS[0]!));
+    await answer(fast, buildQuery('headless.shop.svc.cluster.local', 'A', VARIANTS[0]!));
+    expect(precompiled.compiled).toBe(0);
+    await answer(fast, buildQuery('web.shop.svc.cluster.local', 'A', VARIANTS[0]!));
+    expect(precompiled.compiled).toBe(1);
+  });
+
+  it('stay within their bounds, oldest entries first out', async () => {
+    const table = new ServiceTable();
+    table.setContent('test', fixture);
+    const cluster = new ClusterZoneResolver(table, {
+      zones,
+      ttl: 5,
+      pods: 'disabled',
+      ignoreEmptyService: false,
+      nsAddresses: [],
+    });
+    const precompiled = new PrecompiledAnswers({
+      table,
+      zones,
+      cluster,
+      clusterLink: 0,
+      negativeAnswers: true,
+      rotatesAddresses: false,
+      maxEntries: 100,
+      maxBytes: 40_000,
+    });
+    const handler = new QueryHandler({
+      resolver: new ResolverChain([cluster]),
+      logger: pino({ level: 'silent' }),
+      counters: newCounters(),
+      logQueries: false,
+      recursionAvailable: () => false,
+      precompiled,
+    });
+    for (let i = 0; i < 5000; i++) {
+      await answer(handler, buildQuery(`random-${i}.shop.svc.cluster.local`, 'A', VARIANTS[0]!));
+      expect(precompiled.size).toBeLessThanOrEqual(100);
+      expect(precompiled.sizeBytes).toBeLessThanOrEqual(40_000);
+    }
+    expect(precompiled.compiled).toBe(5000);
+  });
+});
