@@ -67,6 +67,7 @@ const ABSENT: Resolver = { resolve: () => undefined };
 interface Resolvers {
   /** A handler per listener, each counting into its own listener's metrics. */
   newHandler: () => QueryHandler;
+  precompiled: PrecompiledAnswers;
   forwarder: Forwarder | undefined;
   stubForwarders: Forwarder[];
   searchPath: SearchPathResolver;
@@ -267,6 +268,7 @@ export class ClusterDns {
           }));
         },
         tableVersion: () => this.table.current.version,
+        precompiled: () => this.resolvers?.precompiled,
         version: packageVersion(),
       });
     }
@@ -447,7 +449,7 @@ export class ClusterDns {
           (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
         precompiled,
       });
-    return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams };
+    return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams, precompiled };
   }
 
   /**

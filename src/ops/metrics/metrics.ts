@@ -32,7 +32,15 @@ export interface MetricsSource {
   recursionRefused: () => number;
   backends: () => BackendReport[];
   tableVersion: () => number;
+  precompiled: () => PrecompiledStats | undefined;
   version: string;
+}
+
+export interface PrecompiledStats {
+  size: number;
+  sizeBytes: number;
+  hits: number;
+  compiled: number;
 }
 
 export interface ServerMetrics {
@@ -366,6 +374,38 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
     'Queries for names outside the zones refused because the client may not recurse.',
     [],
     () => [[{}, source.recursionRefused()]],
+  );
+  const precompiled = (read: (stats: PrecompiledStats) => number) => (): Row[] => {
+    const stats = source.precompiled();
+    return stats ? [[{}, read(stats)]] : [];
+  };
+  scrapedGauge(
+    registry,
+    'clusterdns_precompiled_answers',
+    'Answers held as compiled wire bytes.',
+    [],
+    precompiled((stats) => stats.size),
+  );
+  scrapedGauge(
+    registry,
+    'clusterdns_precompiled_answer_bytes',
+    'Bytes the compiled answers take, with an estimate of their keys and bookkeeping.',
+    [],
+    precompiled((stats) => stats.sizeBytes),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_precompiled_hits_total',
+    'Queries answered from compiled wire bytes, without the general path.',
+    [],
+    precompiled((stats) => stats.hits),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_precompiled_compiled_total',
+    'Answers compiled: first askings, and askings after the table changed what they depend on.',
+    [],
+    precompiled((stats) => stats.compiled),
   );
   scrapedCounter(
     registry,
