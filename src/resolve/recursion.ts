@@ -28,14 +28,29 @@ export function parseCidrs(cidrs: readonly string[]): Subnet[] {
   });
 }
 
+/** Clients remembered per policy; past this many, the memory starts over (a flood of sources). */
+const REMEMBERED_CLIENTS = 4096;
+
 export class AddressPolicy {
   private readonly subnets: Subnet[];
+  /** Verdicts by client address: parsing one costs about a microsecond, a look-up far less. */
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(cidrs: readonly string[]) {
     this.subnets = parseCidrs(cidrs);
   }
 
   allows(address: string): boolean {
+    let verdict = this.verdicts.get(address);
+    if (verdict === undefined) {
+      verdict = this.judge(address);
+      if (this.verdicts.size >= REMEMBERED_CLIENTS) this.verdicts.clear();
+      this.verdicts.set(address, verdict);
+    }
+    return verdict;
+  }
+
+  private judge(address: string): boolean {
     // An IPv4 client reaching an IPv6 socket appears as ::ffff:a.b.c.d.
     const plain = address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
     if (isIPv4(plain)) {
