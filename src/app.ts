@@ -438,6 +438,11 @@ export class ClusterDns {
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
       rotatesAddresses: config.loadbalance,
+      // Forwarded answers are the same for every client unless the search path knows clients'
+      // namespaces (a short name may then name a service for one client and not another).
+      ...(forwarder && !config.namespace && config.pods !== 'verified'
+        ? { forwarded: { link: links.indexOf(outside), forwarder } }
+        : {}),
     });
     const newHandler = () =>
       new QueryHandler({

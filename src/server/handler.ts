@@ -107,11 +107,15 @@ export class QueryHandler {
     if (answer instanceof Promise) {
       return answer
         .catch((error: unknown) => this.failed(query, error))
-        .then((resolved) => this.reply(query, resolved, context, started, message.length, link));
+        .then((resolved) => {
+          const bytes = this.reply(query, resolved, context, started, message.length, link);
+          if (plain && precompiled) precompiled.offer(plain, query.question, resolved, link, false);
+          return bytes;
+        });
     }
     const bytes = this.reply(query, answer, context, started, message.length, link);
     // Only now, once the answer is known to encode: a failure above must not be compiled.
-    if (plain && precompiled) precompiled.offer(plain, query.question, answer, link);
+    if (plain && precompiled) precompiled.offer(plain, query.question, answer, link, true);
     return bytes;
   }
 

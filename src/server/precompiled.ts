@@ -15,6 +15,9 @@
 // names a table could answer (every type of every endpoint name, every reverse address) are
 // never asked.
 //
+// Forwarded answers are compiled from the forwarder's cache entry, with the offset of every TTL,
+// and stay valid while that entry is fresh; each TTL is counted down as the cache counts it.
+//
 // What a compiled answer leaves to the query: the ID, the RD and CD bits, RA (which depends on the
 // client), the question's case, the OPT record, and the SOA serial (the table version, which moves
 // with every change). Whatever else differs from query to query is not compiled: answers of other
@@ -29,6 +32,8 @@ import { ARCOUNT_AT, FLAG_CD, FLAG_RA, FLAG_RD, HEADER_SIZE } from '../dns/heade
 import type { PlainQuery } from '../dns/plain-query.js';
 import { RRType, Rcode, type Answer, type Question } from '../dns/types.js';
 import type { QueryContext, Resolver } from '../resolve/types.js';
+import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
+import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
 import type { ZoneSet } from '../resolve/zones.js';
 import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, replyLimit } from './reply-size.js';
 
@@ -49,6 +54,22 @@ export interface CompiledAnswer {
   readonly service: ServiceEntry | undefined;
   /** Table version (whole-table answers) or membership count (missing service) it was made at. */
   readonly stamp: number;
+  /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
+  readonly forwarded?: ForwardedParts;
+}
+
+interface ForwardedParts {
+  cached: CachedEntry;
+  ttlAt: number[];
+  /** Each record's TTL as the cache serves it at once: min(ttl, the entry's lifetime). */
+  ttlBase: number[];
+}
+
+/** What the store needs of the forwarder whose cached answers it serves. */
+export interface ForwardedSource {
+  /** The index of the link that forwards, in the resolver chain. */
+  link: number;
+  forwarder: Pick<Forwarder, 'cached' | 'cacheNow' | 'countCacheHit'>;
 }
 
 export interface PrecompiledOptions {
@@ -61,6 +82,11 @@ export interface PrecompiledOptions {
   negativeAnswers: boolean;
   /** Address records are rotated per answer (loadbalance): several of them cannot be compiled. */
   rotatesAddresses: boolean;
+  /**
+   * Serve the forwarder's fresh cached answers too. Only when the links before it answer alike
+   * for every client (no search-path namespace to know clients by).
+   */
+  forwarded?: ForwardedSource;
   /** Bounds on what the store holds; the oldest entries go first. */
   maxEntries?: number;
   maxBytes?: number;
@@ -74,12 +100,28 @@ function compile(question: Question, answer: Answer): Buffer | undefined {
   try {
     return encodeResponse(
       { id: 0, opcode: 0, rd: false, cd: false, question },
-      { ...answer, ra: false },
+      // The cluster zone's RA depends on the client (patched per query); a forwarded answer's is set.
+      answer.ra === undefined ? { ...answer, ra: false } : answer,
       { maxSize: MAX_TCP_MESSAGE },
     );
   } catch {
     return undefined; // the general path answered it SERVFAIL; nothing to compile
   }
+}
+
+/**
+ * The store key of a forwarded answer to a query with the DO bit: one byte longer than the question
+ * key, which no other question key can be (its name's length fixes its length).
+ */
+function withDnssecOk(key: string): string {
+  return `${key}\u0001`;
+}
+
+/** Address records in the answer section: what loadbalance rotates. */
+function addressCount(answer: Answer): number {
+  let count = 0;
+  for (const record of answer.answers) if (record.data.type === 'A' || record.data.type === 'AAAA') count++;
+  return count;
 }
 
 /** Per entry beyond its reply bytes: the key string, the entry object, the map slot. */
@@ -120,10 +162,23 @@ export class PrecompiledAnswers {
     recursionAvailable: (clientAddress: string) => boolean,
     clientAddress: string,
   ): { bytes: Buffer; entry: CompiledAnswer } | undefined {
-    const entry = this.entries.get(query.key);
+    let entry = this.entries.get(query.key);
+    // The DO bit is part of a forwarded answer's identity (the cache keys on it too).
+    if (entry?.forwarded && query.dnssecOk) entry = this.entries.get(withDnssecOk(query.key));
     if (entry === undefined || (query.mixedCase && !entry.caseFree)) return undefined;
     const table = this.options.table;
-    if (table.servingState !== 'ready' || !this.stillValid(entry, table.current)) return undefined;
+    const forwarded = entry.forwarded;
+    let elapsed = 0;
+    if (forwarded) {
+      const source = this.options.forwarded!.forwarder;
+      const age = Math.max(0, source.cacheNow() - forwarded.cached.storedAt);
+      if (age >= forwarded.cached.ttl * 1000) return undefined;
+      // The gate in front of the forwarder: a client that may not recurse gets REFUSED.
+      if (!recursionAvailable(clientAddress)) return undefined;
+      elapsed = Math.floor(age / 1000);
+    } else if (table.servingState !== 'ready' || !this.stillValid(entry, table.current)) {
+      return undefined;
+    }
     const compiled = entry.bytes;
     const withOpt = query.edns;
     const size = compiled.length + (withOpt ? OPT_RECORD_SIZE : 0);
@@ -135,11 +190,19 @@ export class PrecompiledAnswers {
     let flags = (compiled[2]! << 8) | compiled[3]!;
     const queryFlags = (message[2]! << 8) | message[3]!;
     flags |= queryFlags & (FLAG_RD | FLAG_CD);
-    if (recursionAvailable(clientAddress)) flags |= FLAG_RA;
+    if (!forwarded && recursionAvailable(clientAddress)) flags |= FLAG_RA;
     out[2] = flags >>> 8;
     out[3] = flags & 0xff;
     if (query.mixedCase) message.copy(out, HEADER_SIZE, HEADER_SIZE, query.nameEnd);
     if (entry.serialAt >= 0) out.writeUInt32BE(table.current.version, entry.serialAt);
+    if (forwarded) {
+      const { ttlAt, ttlBase } = forwarded;
+      for (let i = 0; i < ttlAt.length; i++) {
+        const ttl = ttlBase[i]! - elapsed;
+        out.writeUInt32BE(ttl > 0 ? ttl : 0, ttlAt[i]!);
+      }
+      this.options.forwarded!.forwarder.countCacheHit(forwarded.cached);
+    }
     if (withOpt) {
       const at = compiled.length;
       out[at] = 0;
@@ -155,20 +218,22 @@ export class PrecompiledAnswers {
 
   /**
    * Offers the general path's answer to a plain query for compiling. Takes it only when the answer
-   * is the same for every client and every asking until the table changes (see the file comment).
+   * is the same for every client and every asking until the table changes, or (forwarded) while the
+   * cache entry behind it is fresh (see the file comment).
    */
-  offer(query: PlainQuery, question: Question, answer: Answer, link: number): void {
+  offer(query: PlainQuery, question: Question, answer: Answer, link: number, synchronous: boolean): void {
     const { options } = this;
-    if (query.mixedCase || link !== options.clusterLink || answer.truncated) return;
+    if (query.mixedCase || answer.truncated) return;
+    if (options.forwarded && link === options.forwarded.link) {
+      this.offerForwarded(query, question, options.forwarded);
+      return;
+    }
+    // A cluster-zone answer that waited came from elsewhere (an upstream, through fallthrough).
+    if (link !== options.clusterLink || !synchronous) return;
     if (answer.rcode !== Rcode.NOERROR && !(answer.rcode === Rcode.NXDOMAIN && options.negativeAnswers))
       return;
-    let addresses = 0;
-    for (const record of answer.answers) {
-      const type = record.data.type;
-      if (type === 'CNAME') return;
-      if (type === 'A' || type === 'AAAA') addresses++;
-    }
-    if (addresses > 1 && options.rotatesAddresses) return;
+    if (answer.answers.some((record) => record.data.type === 'CNAME')) return;
+    if (options.rotatesAddresses && addressCount(answer) > 1) return;
     const table = options.table;
     if (table.servingState !== 'ready') return;
     const index = table.current;
@@ -191,6 +256,35 @@ export class PrecompiledAnswers {
       stamp: service === undefined ? index.version : index.membership,
     };
     this.store(query.key, entry);
+    this.compiled++;
+  }
+
+  /** Compiles the forwarder's cache entry for the question, if it holds a fresh one. */
+  private offerForwarded(query: PlainQuery, question: Question, source: ForwardedSource): void {
+    const cached = source.forwarder.cached(question, query.dnssecOk);
+    if (!cached || (this.options.rotatesAddresses && addressCount(cached.answer) > 1)) return;
+    // What the forwarder serves from this entry at once: TTLs capped, owners in the asked case.
+    const bytes = compile(question, inClientCase(answerAt(cached, 0), question.name));
+    if (!bytes || bytes.toString('latin1', HEADER_SIZE, query.questionEnd) !== query.key) return;
+    const ttls = ttlOffsets(bytes, query.questionEnd);
+    if (!ttls) return;
+    const forwarded: ForwardedParts = {
+      cached,
+      ttlAt: ttls,
+      ttlBase: ttls.map((at) => bytes.readUInt32BE(at)),
+    };
+    this.store(query.dnssecOk ? withDnssecOk(query.key) : query.key, {
+      bytes,
+      name: question.name,
+      rcode: cached.answer.rcode,
+      link: source.link,
+      caseFree: false,
+      serialAt: -1,
+      serviceKey: undefined,
+      service: undefined,
+      stamp: 0,
+      forwarded,
+    });
     this.compiled++;
   }
 
@@ -246,31 +340,50 @@ export class PrecompiledAnswers {
 }
 
 /**
- * Where the SOA serial of a compiled reply is (-1: no SOA), found by walking its records;
- * undefined for a reply it cannot walk.
+ * Calls `visit` with the offset of each record's type field in a compiled reply (after the owner
+ * name: type, class, TTL, RDLENGTH, RDATA). False for a reply it cannot walk.
  */
-function soaSerialOffset(bytes: Buffer, questionEnd: number): number | undefined {
-  const name = (start: number): number => {
-    for (let at = start; ;) {
-      const b = bytes[at];
-      if (b === undefined) throw new RangeError('name past the end');
-      if ((b & 0xc0) === 0xc0) return at + 2;
-      if (b === 0) return at + 1;
-      at += b + 1;
-    }
-  };
+function walkRecords(bytes: Buffer, questionEnd: number, visit: (at: number) => void): boolean {
   const records = bytes.readUInt16BE(6) + bytes.readUInt16BE(8) + bytes.readUInt16BE(10);
-  let serialAt = -1;
   let at = questionEnd;
   try {
     for (let i = 0; i < records; i++) {
-      at = name(at);
-      const rdata = at + 10;
-      if (bytes.readUInt16BE(at) === RRType.SOA) serialAt = name(name(rdata));
-      at = rdata + bytes.readUInt16BE(at + 8);
+      at = skipCompiledName(bytes, at);
+      visit(at);
+      at += 10 + bytes.readUInt16BE(at + 8);
     }
   } catch {
-    return undefined;
+    return false;
   }
-  return at === bytes.length ? serialAt : undefined;
+  return at === bytes.length;
+}
+
+/** Offset past the name at `start`, which this encoder wrote (so it is well-formed). */
+function skipCompiledName(bytes: Buffer, start: number): number {
+  for (let at = start; ;) {
+    const b = bytes[at];
+    if (b === undefined) throw new RangeError('name past the end');
+    if ((b & 0xc0) === 0xc0) return at + 2;
+    if (b === 0) return at + 1;
+    at += b + 1;
+  }
+}
+
+/** Where the SOA serial is (-1: no SOA); undefined for a reply it cannot walk. */
+function soaSerialOffset(bytes: Buffer, questionEnd: number): number | undefined {
+  let serialAt = -1;
+  const walked = walkRecords(bytes, questionEnd, (at) => {
+    if (bytes.readUInt16BE(at) === RRType.SOA)
+      serialAt = skipCompiledName(bytes, skipCompiledName(bytes, at + 10));
+  });
+  return walked ? serialAt : undefined;
+}
+
+/** Where every record's TTL is; undefined for a reply it cannot walk. */
+function ttlOffsets(bytes: Buffer, questionEnd: number): number[] | undefined {
+  const offsets: number[] = [];
+  const walked = walkRecords(bytes, questionEnd, (at) => {
+    if (bytes.readUInt16BE(at) !== RRType.OPT) offsets.push(at + 4);
+  });
+  return walked ? offsets : undefined;
 }

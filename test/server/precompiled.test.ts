@@ -1,7 +1,10 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { newCounters } from '../../src/ops/counters.js';
+import { Rcode } from '../../src/dns/types.js';
 import { ResolverChain } from '../../src/resolve/chain.js';
+import { Forwarder } from '../../src/resolve/forward/forwarder.js';
+import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
 import { QueryHandler } from '../../src/server/handler.js';
@@ -10,6 +13,7 @@ import { ServiceTable } from '../../src/table/table.js';
 import type { Service } from '../../src/table/types.js';
 import { cases } from '../resolve/cluster-zone-cases.js';
 import { fixture } from '../resolve/fixture.js';
+import { a, reply, soa, startStub, type Stub } from '../resolve/forward/stub.js';
 import { buildQuery, decodeReply, type AnyRecord, type QueryOptions } from '../helpers/dns-client.js';
 
 const zones = ZoneSet.parse(DEFAULT_ZONES);
@@ -255,5 +259,101 @@ describe('precompiled answers', () => {
       expect(precompiled.sizeBytes).toBeLessThanOrEqual(40_000);
     }
     expect(precompiled.compiled).toBe(5000);
+  });
+});
+
+describe('precompiled forwarded answers', () => {
+  let upstream: Stub | undefined;
+  let forwarder: Forwarder | undefined;
+  afterEach(async () => {
+    forwarder?.close();
+    await upstream?.close();
+  });
+
+  it("give the bytes the forwarder's cache gives, TTLs counted down, while its entry is fresh", async () => {
+    upstream = await startStub((query) => {
+      const name = query.message.question[0]!.name;
+      return name.startsWith('gone.')
+        ? [reply(query, { rcode: Rcode.NXDOMAIN, authorities: [soa('example.com', 900, 40)] })]
+        : [reply(query, { answers: [a(name, '192.0.2.1', 60), a(name, '192.0.2.2', 300)] })];
+    });
+    let now = 9_000_000;
+    forwarder = new Forwarder({
+      servers: [upstream.server],
+      logger: pino({ level: 'silent' }),
+      timeoutMs: 1000,
+      cache: { now: () => now },
+    });
+    const table = new ServiceTable();
+    table.setContent('test', fixture);
+    const cluster = new ClusterZoneResolver(table, {
+      zones,
+      ttl: 5,
+      pods: 'disabled',
+      ignoreEmptyService: false,
+      nsAddresses: [],
+    });
+    const policy = new AddressPolicy(['10.0.0.0/8']);
+    const chain = new ResolverChain([cluster, new RecursionGate(policy, forwarder)]);
+    const precompiled = new PrecompiledAnswers({
+      table,
+      zones,
+      cluster,
+      clusterLink: 0,
+      negativeAnswers: true,
+      rotatesAddresses: false,
+      forwarded: { link: 1, forwarder },
+    });
+    const handler = (withStore: boolean) =>
+      new QueryHandler({
+        resolver: chain,
+        logger: pino({ level: 'silent' }),
+        counters: newCounters(),
+        logQueries: false,
+        recursionAvailable: (address) => policy.allows(address),
+        ...(withStore ? { precompiled } : {}),
+      });
+    const fast = handler(true);
+    const general = handler(false);
+    const ask = async (name: string, options: QueryOptions, client = '10.0.0.1') => {
+      const message = buildQuery(name, 'A', options);
+      const viaStore = await answer(fast, message, 'udp', client);
+      expect(viaStore, `${name} at ${now}`).toEqual(await answer(general, message, 'udp', client));
+      return decodeReply(viaStore);
+    };
+
+    // The first asking goes upstream and fills the cache (its reply carries the upstream's own
+    // TTLs); the next ones are compiled from the cache and served as the cache serves them.
+    // (The DO bit is part of the cache key, so a DO query fills an entry of its own.)
+    for (const name of ['www.example.com', 'gone.example.com']) {
+      for (const variant of [VARIANTS[0]!, VARIANTS[3]!])
+        await answer(general, buildQuery(name, 'A', variant), 'udp', '10.0.0.1');
+    }
+    await ask('www.example.com', VARIANTS[0]!);
+    await ask('gone.example.com', VARIANTS[2]!);
+    const hits = precompiled.hits;
+    for (const seconds of [0, 0.4, 1, 1.7, 30, 59.9]) {
+      now = 9_000_000 + seconds * 1000;
+      for (const variant of VARIANTS) {
+        const positive = await ask('www.example.com', variant);
+        expect(positive.answers.map((record) => record.ttl)).toEqual([
+          60 - Math.floor(seconds),
+          60 - Math.floor(seconds),
+        ]);
+        if (seconds < 40) await ask('gone.example.com', variant);
+      }
+    }
+    // Every asking but the first of each name and DO bit came from the store: 53 of the 55 above.
+    expect(precompiled.hits - hits).toBe(53);
+    // A client outside the recursion policy is refused, not served from the store.
+    expect((await ask('www.example.com', VARIANTS[0]!, '192.0.2.50')).rcode).toBe('REFUSED');
+    // Expired: asked upstream again, never served stale from the store.
+    const asked = upstream.questions().length;
+    now = 9_000_000 + 61_000;
+    const refreshed = decodeReply(
+      await answer(fast, buildQuery('www.example.com', 'A', VARIANTS[0]!), 'udp', '10.0.0.1'),
+    );
+    expect(upstream.questions().length).toBe(asked + 1);
+    expect(refreshed.answers.map((record) => record.ttl)).toEqual([60, 300]);
   });
 });

@@ -49,6 +49,8 @@ export interface CacheStats {
 
 type Kind = 'success' | 'denial';
 
+export type CachedEntry = Readonly<Entry>;
+
 interface Entry {
   answer: Answer;
   kind: Kind;
@@ -65,7 +67,8 @@ export class AnswerCache {
   // A Map iterates in insertion order; an entry re-inserted on each use keeps it in LRU order.
   private readonly entries = new Map<string, Entry>();
   private readonly settings: Required<Omit<CacheOptions, 'now'>>;
-  private readonly now: () => number;
+  /** The clock entries are stored and aged by. */
+  readonly now: () => number;
   private readonly counters = { hits: { success: 0, denial: 0 }, misses: 0, evictions: 0, staleServed: 0 };
 
   constructor(options: CacheOptions = {}) {
@@ -92,8 +95,22 @@ export class AnswerCache {
     }
     this.touch(key, entry);
     this.counters.hits[entry.kind]++;
-    const elapsed = Math.floor(age / 1000);
-    return withTtls(entry.answer, (ttl) => Math.max(0, Math.min(ttl, entry.ttl) - elapsed));
+    return answerAt(entry, Math.floor(age / 1000));
+  }
+
+  /**
+   * The fresh entry for `key` as stored, TTLs not counted down and nothing counted: for serving it
+   * from elsewhere (precompiled wire bytes), which then calls countHit(). get() serves each record
+   * with TTL max(0, min(ttl, lifetime) - whole seconds since storedAt).
+   */
+  peek(key: string): CachedEntry | undefined {
+    const entry = this.entries.get(key);
+    if (!entry || this.ageOf(entry) >= entry.ttl * 1000) return undefined;
+    return entry;
+  }
+
+  countHit(kind: Kind): void {
+    this.counters.hits[kind]++;
   }
 
   /** For when every upstream failed: an answer expired less than `staleWindow` ago, TTLs 30. */
@@ -166,6 +183,11 @@ export class AnswerCache {
     this.entries.delete(key);
     this.entries.set(key, entry);
   }
+}
+
+/** A fresh entry's answer `elapsed` whole seconds after it was stored: every TTL counted down. */
+export function answerAt(entry: CachedEntry, elapsed: number): Answer {
+  return withTtls(entry.answer, (ttl) => Math.max(0, Math.min(ttl, entry.ttl) - elapsed));
 }
 
 function ttls(...sections: ResourceRecord[][]): number[] {

@@ -4,7 +4,7 @@
 import { namesEqual } from '../../dns/index.js';
 import { RRClass, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { QueryContext, Resolver, UpstreamAnswer, UpstreamLookup } from '../types.js';
-import { AnswerCache, cacheKey, type CacheOptions, type CacheStats } from './cache.js';
+import { AnswerCache, cacheKey, type CachedEntry, type CacheOptions, type CacheStats } from './cache.js';
 import { UpstreamPool, type PoolOptions, type PoolResult, type PoolStats } from './pool.js';
 
 export interface ForwarderOptions extends PoolOptions {
@@ -60,6 +60,21 @@ export class Forwarder implements Resolver, UpstreamLookup {
       coalesced: this.coalesced,
       servfails: this.servfails,
     };
+  }
+
+  /** The fresh cache entry answering `question`, as stored (see AnswerCache.peek). */
+  cached(question: Question, dnssecOk: boolean): CachedEntry | undefined {
+    return this.cache.peek(cacheKey(question, dnssecOk));
+  }
+
+  /** The cache's clock: an entry is fresh while now() - storedAt < ttl seconds. */
+  cacheNow(): number {
+    return this.cache.now();
+  }
+
+  /** A cached answer was served without asking resolve(): count it as the cache's hit. */
+  countCacheHit(entry: CachedEntry): void {
+    this.cache.countHit(entry.kind);
   }
 
   /** Stops probing down upstreams. */
@@ -120,7 +135,7 @@ function empty(rcode: number): Answer {
  * the client whose question filled the cache) may have used other case, and a client may check
  * that the answer matches its question exactly (the 0x20 trick, draft-vixie-dnsext-dns0x20).
  */
-function inClientCase(answer: Answer, name: string): Answer {
+export function inClientCase(answer: Answer, name: string): Answer {
   const respell = (records: ResourceRecord[]) =>
     records.map((rr) => (rr.name !== name && namesEqual(rr.name, name) ? { ...rr, name } : rr));
   return {
