@@ -42,6 +42,19 @@ export interface ViewChanges {
   pods?: Pod[];
 }
 
+/**
+ * One step of the table's history, enough for another table to take the same step: what the
+ * answering processes of `--workers` receive (see workers/). `changes` carries the version the
+ * step gave, so both tables serve the same SOA serial.
+ */
+export type TableOp =
+  | { op: 'reserve'; backend: string }
+  | { op: 'expect'; backend: string; maxStaleMs: number }
+  | { op: 'synced'; backend: string; at: number }
+  | { op: 'changes'; backend: string; changes: ViewChanges; version: number };
+
+export type TableFollower = (op: TableOp) => void;
+
 export class ServiceTable {
   private readonly views = new Map<string, BackendView>();
   private readonly index: ServiceIndex;
@@ -50,6 +63,7 @@ export class ServiceTable {
   private readonly conflictListeners = new Set<ConflictListener>();
   /** Per service key, the `served ignored` backend pairs already reported. */
   private readonly reportedConflicts = new Map<string, Set<string>>();
+  private readonly followers = new Set<TableFollower>();
 
   constructor(private readonly clock: () => number = Date.now) {
     this.index = new ServiceIndex(this.nextVersion(0));
@@ -73,10 +87,22 @@ export class ServiceTable {
     for (const key of before?.services.keys() ?? []) if (!services.has(key)) changed.set(key, undefined);
     const view: BackendView = { namespaces: content.namespaces, services, pods: content.pods };
     this.views.set(backend, view);
-    return this.apply(backend, changed, {
-      namespaces: !before || !sameItems(before.namespaces, content.namespaces),
-      pods: !before || !sameItems(before.pods, content.pods),
-    });
+    const namespaces = !before || !sameItems(before.namespaces, content.namespaces);
+    const pods = !before || !sameItems(before.pods, content.pods);
+    const index = this.apply(backend, changed, { namespaces, pods });
+    if (this.followers.size > 0) {
+      this.tell({
+        op: 'changes',
+        backend,
+        changes: {
+          services: changed,
+          ...(namespaces ? { namespaces: content.namespaces } : {}),
+          ...(pods ? { pods: content.pods } : {}),
+        },
+        version: index.version,
+      });
+    }
+    return index;
   }
 
   /** Apply what changed in `backend`'s view since its last delivery. */
@@ -89,10 +115,56 @@ export class ServiceTable {
     }
     if (changes.namespaces) view.namespaces = changes.namespaces;
     if (changes.pods) view.pods = changes.pods;
-    return this.apply(backend, changes.services, {
+    const index = this.apply(backend, changes.services, {
       namespaces: changes.namespaces !== undefined,
       pods: changes.pods !== undefined,
     });
+    if (this.followers.size > 0) this.tell({ op: 'changes', backend, changes, version: index.version });
+    return index;
+  }
+
+  /**
+   * Calls `follower` with every step this table takes from now on, synchronously, in order; with
+   * replay() first, another table can be kept equal to this one (see take()).
+   */
+  follow(follower: TableFollower): () => void {
+    this.followers.add(follower);
+    return () => this.followers.delete(follower);
+  }
+
+  /** The steps that bring an empty table to this one's state: backends in order, syncs, views. */
+  replay(): TableOp[] {
+    const ops: TableOp[] = [];
+    for (const backend of this.views.keys()) ops.push({ op: 'reserve', backend });
+    for (const [backend, sync] of this.syncs) {
+      ops.push({ op: 'expect', backend, maxStaleMs: sync.maxStaleMs });
+      if (sync.synced) ops.push({ op: 'synced', backend, at: sync.lastSyncAt });
+    }
+    for (const [backend, view] of this.views) {
+      const services = new Map<string, Service | undefined>(view.services);
+      const changes = { services, namespaces: [...view.namespaces], pods: [...view.pods] };
+      ops.push({ op: 'changes', backend, changes, version: this.index.version });
+    }
+    return ops;
+  }
+
+  /** Takes a step another table took (from its follow() or replay()). */
+  take(step: TableOp): void {
+    switch (step.op) {
+      case 'reserve':
+        return this.reserve(step.backend);
+      case 'expect':
+        return this.expectBackend(step.backend, step.maxStaleMs);
+      case 'synced':
+        return this.markSynced(step.backend, step.at);
+      case 'changes':
+        this.applyChanges(step.backend, step.changes);
+        this.index.version = step.version;
+    }
+  }
+
+  private tell(step: TableOp): void {
+    for (const follower of this.followers) follower(step);
   }
 
   /** Brings the index up to date with the views for the keys and lists that changed. */
@@ -135,6 +207,7 @@ export class ServiceTable {
    */
   reserve(backend: string): void {
     if (!this.views.has(backend)) this.views.set(backend, { namespaces: [], services: new Map(), pods: [] });
+    this.tell({ op: 'reserve', backend });
   }
 
   /** The definition served for `key`: the first backend's in priority order, with its name. */
@@ -149,14 +222,19 @@ export class ServiceTable {
   /** Declare a backend that must sync before its names are trusted; Infinity never goes stale. */
   expectBackend(backend: string, maxStaleMs = Infinity): void {
     this.syncs.set(backend, { synced: false, lastSyncAt: 0, maxStaleMs });
+    this.tell({ op: 'expect', backend, maxStaleMs });
   }
 
-  /** A backend reached its registry and holds current content (a list, a watch event, a bookmark). */
-  markSynced(backend: string): void {
+  /**
+   * A backend reached its registry and holds current content (a list, a watch event, a bookmark),
+   * at `at` (now, unless a step of another table is being taken).
+   */
+  markSynced(backend: string, at = this.clock()): void {
     const sync = this.syncs.get(backend);
     if (!sync) return;
     sync.synced = true;
-    sync.lastSyncAt = this.clock();
+    sync.lastSyncAt = at;
+    this.tell({ op: 'synced', backend, at });
   }
 
   get servingState(): ServingState {
