@@ -15,9 +15,14 @@
 // A reload builds the parts whose settings changed and swaps them in: the resolver chain always,
 // the backends and table only when their settings changed, and a listener only when its address
 // (or the TCP settings) changed; until the new parts are ready the old ones keep serving.
+//
+// Under --workers a server is split in two (see workers/): the primary's half holds the backends,
+// the table and the ops endpoints; each worker's half holds a copy of the table, the resolvers and
+// the listeners. The Part says which half this is, and what it asks of the other side.
 import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from './config/address.js';
@@ -63,6 +68,40 @@ export const SHUTDOWN_GRACE_MS = 5000;
 /** A chain link that never answers: holds a link's place (and its metrics label) when it is off. */
 const ABSENT: Resolver = { resolve: () => undefined };
 
+/** Which part of a server this process runs. */
+export type Part = WholeServer | RegistryPart | AnsweringPart;
+
+/** Everything in one process: no --workers. */
+export interface WholeServer {
+  kind: 'whole';
+}
+
+/** The primary's half under --workers: backends, table and ops endpoints; workers answer. */
+export interface RegistryPart {
+  kind: 'registries';
+  /** The table is in use: at start, and when a reload swaps in a new one. */
+  tableInUse(table: ServiceTable): void;
+  /** What of the workers keeps /ready from 200, by name. */
+  notReady(): string[];
+  /** The /metrics body: this process's metrics summed with every worker's. */
+  metrics(own: Registry): Promise<string>;
+}
+
+/** A worker's half: a copy of the table, the resolvers and the listeners. */
+export interface AnsweringPart {
+  kind: 'answering';
+  /** The copy of the primary's table, as of now (a reload with new backends takes the new one). */
+  table(): ServiceTable;
+  /** Shared by every worker: the probe one sends may come back to another. */
+  probeName: string;
+  /** Whether this worker sends the loop probe at start (one of them does). */
+  checkLoop: boolean;
+  /** The probe came back here. */
+  onLoopProbe(): void;
+}
+
+const WHOLE: WholeServer = { kind: 'whole' };
+
 /** The parts built from the resolver settings; rebuilt whole on every reload. */
 interface Resolvers {
   /** A handler per listener, each counting into its own listener's metrics. */
@@ -104,13 +143,24 @@ export class ClusterDns {
   constructor(
     private config: Config,
     private readonly logger: Logger,
+    private readonly part: Part = WHOLE,
   ) {}
 
   async start(): Promise<BoundListener[]> {
+    const part = this.part;
     try {
-      // First, so /health answers and /ready says what it waits for while registries sync.
-      await this.startEndpoints(ZoneSet.parse(this.config.zones));
-      this.backends = await this.startBackends(this.config, this.table, this.backendStatus);
+      const zones = ZoneSet.parse(this.config.zones);
+      // First, so /health answers and /ready says what it waits for while registries sync. A
+      // worker serves no endpoint: the primary scrapes its metrics.
+      if (part.kind === 'answering') this.createMetrics(zones);
+      else await this.startEndpoints(zones);
+      if (part.kind === 'answering') this.table = part.table();
+      else this.backends = await this.startBackends(this.config, this.table, this.backendStatus);
+      if (part.kind === 'registries') {
+        part.tableInUse(this.table);
+        this.listening = true;
+        return [];
+      }
       this.resolvers = this.buildResolvers(this.config, this.table);
       await this.listen(this.config, this.config.listen);
     } catch (error) {
@@ -119,7 +169,7 @@ export class ClusterDns {
     }
     this.listening = true;
     const { forwarder, loop, upstreams } = this.resolvers;
-    if (forwarder) {
+    if (forwarder && (part.kind === 'whole' || part.checkLoop)) {
       try {
         await loop.check(forwarder, upstreams.map(formatHostPort).join(', '));
       } catch (error) {
@@ -133,6 +183,11 @@ export class ClusterDns {
   /** The sockets bound now, UDP then TCP per address. */
   bound(): BoundListener[] {
     return [...this.listeners.values()].flatMap((listening) => listening.bound);
+  }
+
+  /** This server's metrics, when on: what the primary sums from a worker. */
+  get metricsRegistry(): Registry | undefined {
+    return this.metrics?.registry;
   }
 
   /** The lameduck period of the configuration running now. */
@@ -154,17 +209,20 @@ export class ClusterDns {
       // fail its probes, so they change with a restart.
       this.logger.warn('health, ready, metrics and log-format changes take effect at the next restart');
     }
+    const part = this.part;
     const newBackends = changed.includes('backends');
-    const table = newBackends ? new ServiceTable() : this.table;
+    // A worker's new backends are the primary's: their table has come over already.
+    const table = !newBackends ? this.table : part.kind === 'answering' ? part.table() : new ServiceTable();
     const backendStatus = newBackends ? new BackendStatus() : this.backendStatus;
     let backends: RegistryBackend[] = [];
     let resolvers: Resolvers | undefined;
     const listenersBefore = new Set(this.listeners.keys());
-    const relisten = changed.includes('listeners');
+    const relisten = changed.includes('listeners') && part.kind !== 'registries';
     const added: string[] = [];
     try {
-      if (newBackends) backends = await this.startBackends(next, table, backendStatus);
-      resolvers = this.buildResolvers(next, table);
+      if (newBackends && part.kind !== 'answering')
+        backends = await this.startBackends(next, table, backendStatus);
+      if (part.kind !== 'registries') resolvers = this.buildResolvers(next, table);
       if (relisten) added.push(...(await this.listen(next, next.listen, true, resolvers)));
     } catch (error) {
       await Promise.all(backends.map((backend) => backend.close()));
@@ -175,12 +233,13 @@ export class ClusterDns {
     const previous = this.resolvers;
     const oldBackends = this.backends;
     this.resolvers = resolvers;
-    for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
+    if (resolvers) for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
     this.config = withEndpointsOf(old, next);
     if (newBackends) {
       this.table = table;
       this.backendStatus = backendStatus;
       this.backends = backends;
+      if (part.kind === 'registries') part.tableInUse(table);
       await Promise.all(oldBackends.map((backend) => backend.close()));
     }
     if (relisten) {
@@ -208,6 +267,7 @@ export class ClusterDns {
   notReady(): string[] {
     const names = this.table.notReady();
     if (!this.listening) names.push('listeners');
+    if (this.part.kind === 'registries') names.push(...this.part.notReady());
     if (this.draining) names.push('lameduck');
     return names;
   }
@@ -247,6 +307,22 @@ export class ClusterDns {
   }
 
   private async startEndpoints(zones: ZoneSet): Promise<void> {
+    this.createMetrics(zones);
+    const part = this.part;
+    const metrics = this.metrics?.registry;
+    const registry =
+      metrics && part.kind === 'registries'
+        ? { contentType: metrics.contentType, metrics: () => part.metrics(metrics) }
+        : metrics;
+    this.endpoints = new OpsEndpoints(
+      this.config,
+      { notReady: () => this.notReady(), ...(registry ? { registry } : {}) },
+      this.logger,
+    );
+    await this.endpoints.start();
+  }
+
+  private createMetrics(zones: ZoneSet): void {
     if (this.config.metrics) {
       this.queryMetrics = new QueryMetrics(
         zones.zones.map((zone) => zone.name),
@@ -272,12 +348,6 @@ export class ClusterDns {
         version: packageVersion(),
       });
     }
-    this.endpoints = new OpsEndpoints(
-      this.config,
-      { notReady: () => this.notReady(), ...(this.metrics ? { registry: this.metrics.registry } : {}) },
-      this.logger,
-    );
-    await this.endpoints.start();
   }
 
   /** Point a listener at a resolver chain, with a handler counting into its own metrics. */
@@ -426,7 +496,9 @@ export class ClusterDns {
       cluster,
       outside,
     });
-    const loop = new LoopDetector();
+    const part = this.part;
+    const loop =
+      part.kind === 'answering' ? new LoopDetector(part.probeName, part.onLoopProbe) : new LoopDetector();
     // Five links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
     const links = [loop, searchPath, hosts ?? ABSENT, cluster, outside];
     const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);

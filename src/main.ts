@@ -2,14 +2,18 @@
 // The clusterdns command: parse flags, environment and the config file or Corefile, start one
 // server per configured server (usually one), reload on SIGHUP or when the file changes, and stop
 // cleanly on a signal. `clusterdns register ...` keeps an instance registered in etcd instead
-// (registry/etcd/).
+// (registry/etcd/). With --workers N above 1 this process is the primary (registries, table, ops
+// endpoints) and forks N workers that answer (workers/); a worker runs workers/worker.ts only.
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ClusterDns, SHUTDOWN_GRACE_MS } from './app.js';
+import { ClusterDns, SHUTDOWN_GRACE_MS, type Part } from './app.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { createLogger } from './ops/logger.js';
+import { WorkerPool } from './workers/pool.js';
+import { runWorker } from './workers/worker.js';
 
 /** How often the config file or Corefile, and the hosts files it names, are checked for a change. */
 const WATCH_INTERVAL_MS = 1000;
@@ -22,6 +26,8 @@ function version(): string {
 }
 
 async function main(): Promise<void> {
+  // A worker takes its configuration from the primary, not from the command line.
+  if (cluster.isWorker) return runWorker();
   if (process.argv[2] === 'register') {
     // A separate command with its own flags: loaded only when asked for.
     const { runRegisterCommand } = await import('./registry/etcd/register-command.js');
@@ -51,15 +57,22 @@ async function main(): Promise<void> {
   const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
   for (const notice of loaded.notices) logger.warn(notice);
   const servers: ClusterDns[] = [];
+  // The number of workers is fixed for the life of the process: a reload that changes it waits
+  // for the next start.
+  const pool = command.config.workers > 1 ? new WorkerPool(command.config.workers, logger) : undefined;
+  pool?.fork();
   // Signals are taken from the start: one arriving while start-up still waits (on registries, on
   // the loop probe) stops the servers gracefully once they are up, instead of killing them
   // mid-answer.
   const started = (async () => {
     try {
-      for (const config of loaded.configs) servers.push(await startServer(config, logger));
+      for (const [i, config] of loaded.configs.entries())
+        servers.push(await startServer(config, logger, pool?.partFor(i)));
+      await pool?.start(loaded.configs);
       return true;
     } catch (error) {
       logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      await pool?.close();
       await Promise.all(servers.map((server) => server.close()));
       logger.flush(() => process.exit(1));
       return false;
@@ -83,7 +96,7 @@ async function main(): Promise<void> {
   const reload = (reason: string, force: boolean) => {
     reloading = reloading.then(async (up) => {
       if (up === false || stopping) return;
-      const configs = await reloadServers(servers, load, { reason, force }, logger);
+      const configs = await reloadServers(servers, load, { reason, force }, logger, pool);
       if (configs) watchFiles(configs);
     });
   };
@@ -118,6 +131,7 @@ async function main(): Promise<void> {
         if (!up) return;
         await Promise.all(servers.map((server) => server.lameduck(server.lameduckMs)));
         logger.info('lameduck over: closing listeners');
+        await pool?.close();
         await Promise.all(servers.map((server) => server.close()));
         logger.info({ counters: stats() }, 'stopped');
         logger.flush(() => process.exit(0));
@@ -132,8 +146,8 @@ async function main(): Promise<void> {
   await started;
 }
 
-async function startServer(config: Config, logger: Logger): Promise<ClusterDns> {
-  const server = new ClusterDns(config, logger);
+async function startServer(config: Config, logger: Logger, part?: Part): Promise<ClusterDns> {
+  const server = new ClusterDns(config, logger, part);
   await server.start();
   return server;
 }
@@ -147,6 +161,7 @@ async function reloadServers(
   load: () => LoadedServers,
   { reason, force }: { reason: string; force: boolean },
   logger: Logger,
+  pool: WorkerPool | undefined,
 ): Promise<Config[] | undefined> {
   let next: LoadedServers;
   try {
@@ -163,7 +178,7 @@ async function reloadServers(
   for (const [i, config] of next.configs.entries()) {
     try {
       if (i < servers.length) await servers[i]!.reload(config, force);
-      else servers.push(await startServer(config, logger));
+      else servers.push(await startServer(config, logger, pool?.partFor(i)));
     } catch (error) {
       logger.error(
         { reason, err: error },
@@ -173,6 +188,7 @@ async function reloadServers(
   }
   const removed = servers.splice(next.configs.length);
   await Promise.all(removed.map((server) => server.close()));
+  await pool?.reload(next.configs, force);
   return next.configs;
 }
 

@@ -2,6 +2,7 @@
 // config file's keys and --help, and every value is checked at the door with a message naming the
 // option where it was set (flag, variable, file key or Corefile line), the value and what was
 // expected. Precedence: flags, then environment, then the config file or Corefile, then defaults.
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
@@ -77,6 +78,8 @@ export interface Config extends OpsConfig {
   logLevel: string;
   /** Seconds a TCP connection may stay idle. */
   tcpIdleTimeout: number;
+  /** Processes answering queries; 0 or 1 answers in this process (see workers/). */
+  workers: number;
 }
 
 /** The zones/ directory shipped with the package: the table served when --zones is not given. */
@@ -329,6 +332,11 @@ export const OPTIONS = {
     metavar: 'SECONDS',
     help: 'close idle TCP connections after this (default 10)',
   },
+  workers: {
+    type: 'string',
+    metavar: 'N',
+    help: 'answer in N processes that share the listeners, fed one service table by a primary that holds the registries; 0 or 1 answers in one process (default: the number of CPUs)',
+  },
   ...OPS_OPTIONS,
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
@@ -519,6 +527,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
     tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
+    workers: read('workers') === undefined ? availableParallelism() : number('workers', 0, 256),
   };
 }
 

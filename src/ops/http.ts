@@ -12,8 +12,8 @@ export type EndpointName = 'health' | 'ready' | 'metrics';
 export interface EndpointSources {
   /** What is not ready, by name; empty when ready. */
   notReady: () => string[];
-  /** Undefined when metrics are off. */
-  registry?: Registry;
+  /** Undefined when metrics are off. A registry, or what reads several (--workers) as one. */
+  registry?: Pick<Registry, 'metrics' | 'contentType'>;
 }
 
 type Handler = (res: ServerResponse) => void | Promise<void>;

@@ -11,25 +11,40 @@ const HINFO = 13;
 
 export class ForwardingLoopError extends Error {}
 
+/** `<random>.<random>.` like CoreDNS's probe: no cache anywhere can hold an answer for it. */
+export function newProbeName(): string {
+  return `${randomBytes(6).toString('hex')}.${randomBytes(6).toString('hex')}`;
+}
+
 export class LoopDetector implements Resolver {
-  /** `<random>.<random>.` like CoreDNS's probe: no cache anywhere can hold an answer for it. */
-  readonly probeName = `${randomBytes(6).toString('hex')}.${randomBytes(6).toString('hex')}`;
   private seen = 0;
+
+  /**
+   * Processes that share the listeners (--workers) share the probe name: the probe one sends may
+   * come back to another, which tells through `onSeen`.
+   */
+  constructor(
+    readonly probeName = newProbeName(),
+    private readonly onSeen?: () => void,
+  ) {}
 
   resolve(question: Question): Answer | undefined {
     if (question.type !== HINFO || !namesEqual(question.name, this.probeName)) return undefined;
     this.seen++;
+    this.onSeen?.();
     return { rcode: Rcode.SERVFAIL, authoritative: false, answers: [], authority: [], additional: [] };
   }
 
   /** Throws ForwardingLoopError when the probe came back to this server. */
   async check(upstream: UpstreamLookup, describe: string): Promise<void> {
     await upstream.lookup(this.probeName, HINFO).catch(() => undefined);
-    if (this.seen > 0) {
-      throw new ForwardingLoopError(
-        `forwarding loop: a query sent to the upstreams (${describe}) came back to this server; ` +
-          'point --upstream (or --resolv-conf) at a resolver that does not forward to clusterdns',
-      );
-    }
+    if (this.seen > 0) throw new ForwardingLoopError(forwardingLoopMessage(describe));
   }
+}
+
+export function forwardingLoopMessage(upstreams: string): string {
+  return (
+    `forwarding loop: a query sent to the upstreams (${upstreams}) came back to this server; ` +
+    'point --upstream (or --resolv-conf) at a resolver that does not forward to clusterdns'
+  );
 }

@@ -64,6 +64,8 @@ export function createMetrics(source: MetricsSource): ServerMetrics {
     help: 'A metric with a constant 1 labeled by version, revision and runtime.',
     labelNames: ['version', 'revision', 'goversion'],
     registers: [registry],
+    // Under --workers each process has it: one sample, not their sum.
+    aggregator: 'first',
   }).set({ version: source.version, revision: '', goversion: `node${process.versions.node}` }, 1);
   scrapedCounter(
     registry,
@@ -119,12 +121,14 @@ function scrapedGauge(
   help: string,
   labelNames: string[],
   rows: () => Row[],
+  aggregator: 'sum' | 'first' = 'sum',
 ): void {
   new Gauge({
     name,
     help,
     labelNames,
     registers: [registry],
+    aggregator,
     collect() {
       this.reset();
       for (const [labels, value] of rows()) this.set(labels, value);
@@ -346,6 +350,8 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
     'Version of the service table (its SOA serial).',
     [],
     () => [[{}, source.tableVersion()]],
+    // Under --workers every copy of the table has the primary's version: one sample.
+    'first',
   );
   scrapedCounter(
     registry,
