@@ -28,6 +28,9 @@ export function loopbackEndpoints(args: string[], env: NodeJS.ProcessEnv = {}): 
     ...['health', 'ready', 'metrics'].flatMap((name) => (given(name) ? [] : [`--${name}`, '127.0.0.1:0'])),
     // A test that stops its server waits out the lameduck only when it is what the test is about.
     ...(given('lameduck') ? [] : ['--lameduck', '0s']),
+    // One process unless the test is about --workers: the suite starts many servers side by side
+    // on two cores (test/server/workers.test.ts runs the default's N processes).
+    ...(given('workers') ? [] : ['--workers', '1']),
   ];
 }
 
