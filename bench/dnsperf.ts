@@ -5,6 +5,7 @@
 // Markdown and writes it to bench/RESULTS.md. bench/README.md says how to read it.
 //
 //   npm run bench -- [--services 10000] [--seconds 10] [--runs 3] [--sizes 0x0,10000x15,100000x5]
+//   npm run bench -- --workers 1,2 --cases max --sizes ''   (one process against two workers)
 //   (all flags: see `options` below)
 
 import { spawnSync } from 'node:child_process';
@@ -45,6 +46,9 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     outstanding: { type: 'string', default: '100' },
     cases: { type: 'string', default: 'max,rate,max-metrics-off' },
+    // --workers of the server, comma-separated: every case runs against each. With more than one
+    // worker anywhere no server is pinned (workers need the CPUs), so every case shares CPUs alike.
+    workers: { type: 'string', default: '1' },
     // A new pair of servers for every run: two processes of one build differ by several per cent
     // (JIT decisions, heap layout), which reusing them turns into a bias between the cases.
     'fresh-servers': { type: 'boolean', default: false },
@@ -69,12 +73,17 @@ const shape: TableShape = {
 const SECONDS = num('seconds');
 const RATES = values.rate!.split(',').map(Number);
 if (RATES.some((r) => !(r > 0))) throw new Error(`--rate: expected rates in QPS, got ${values.rate}`);
+const WORKERS = values.workers!.split(',').map(Number);
+if (WORKERS.some((n) => !Number.isInteger(n) || n < 1)) {
+  throw new Error(`--workers: expected worker counts such as 1,2, got ${values.workers}`);
+}
 interface CaseSpec {
   label: string;
   metrics: boolean;
   rate?: number;
+  workers: number;
 }
-const SPECS: CaseSpec[] = values.cases!.split(',').flatMap((c): CaseSpec[] => {
+const BASE_SPECS = values.cases!.split(',').flatMap((c): Omit<CaseSpec, 'workers'>[] => {
   if (c === 'max') return [{ label: 'max rate, metrics on', metrics: true }];
   if (c === 'max-metrics-off') return [{ label: "max rate, --metrics ''", metrics: false }];
   if (c === 'rate') return RATES.map((rate) => ({ label: `${rate} QPS, metrics on`, metrics: true, rate }));
@@ -83,6 +92,15 @@ const SPECS: CaseSpec[] = values.cases!.split(',').flatMap((c): CaseSpec[] => {
   }
   throw new Error(`--cases: unknown case ${c}; known: max, rate, max-metrics-off, rate-metrics-off`);
 });
+const SPECS: CaseSpec[] = WORKERS.flatMap((workers) =>
+  BASE_SPECS.map((spec) => ({
+    ...spec,
+    workers,
+    label: WORKERS.length > 1 || workers > 1 ? `${spec.label}, --workers ${workers}` : spec.label,
+  })),
+);
+/** One server per metrics setting and worker count. */
+const serverKey = (c: Pick<CaseSpec, 'metrics' | 'workers'>) => `${c.metrics}/${c.workers}`;
 
 requireDnsperf();
 if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) {
@@ -124,13 +142,14 @@ function prepare(name: string, table: TableShape): Prepared {
   return { dir, queryFile, services: summary.services, endpoints: summary.endpoints, bytes: summary.bytes };
 }
 
-async function startServer(table: TableShape, prepared: Prepared, metrics: boolean) {
+async function startServer(table: TableShape, prepared: Prepared, metrics: boolean, workers = WORKERS[0]!) {
   const port = await freePort();
   const { server, times } = await Server.start({
     zones: prepared.dir,
     port,
     metrics,
-    pin: serverPin,
+    workers,
+    pin: WORKERS.some((n) => n > 1) ? [] : serverPin,
     probeName: firstServiceName(table),
     startDeadlineMs: 300_000,
   });
@@ -164,19 +183,22 @@ const log = (line: string) => console.error(`[bench] ${line}`);
 // The main table: each case run `runs` times, cases interleaved.
 log(`table: ${shape.services} services, ${shape.namespaces} namespaces, in ${work}`);
 const main = prepare('main', shape);
-const servers = new Map<boolean, Awaited<ReturnType<typeof startServer>>>();
+const servers = new Map<string, Awaited<ReturnType<typeof startServer>>>();
 const cases = new Map<string, CaseRun[]>(SPECS.map((c) => [c.label, []]));
 const maxRuns = () => cases.get(SPECS.find((c) => c.metrics && !c.rate)?.label ?? '');
 let mainTimes: StartTimes | undefined;
 /** Starts (or, with --fresh-servers, restarts) the servers the cases need, warmed up. */
 async function startServers(run = 1): Promise<void> {
-  for (const metrics of run % 2 === 1 ? [true, false] : [false, true]) {
-    if (!SPECS.some((c) => c.metrics === metrics)) continue;
-    await servers.get(metrics)?.server.stop();
-    const started = await startServer(shape, main, metrics);
-    servers.set(metrics, started);
-    if (metrics) mainTimes ??= started.times;
-    log(`server (metrics ${metrics ? 'on' : 'off'}) answering after ${started.times.firstAnswer} ms`);
+  const kinds = [...new Map(SPECS.map((c) => [serverKey(c), c])).values()];
+  for (const { metrics, workers } of run % 2 === 1 ? kinds : kinds.reverse()) {
+    const key = serverKey({ metrics, workers });
+    await servers.get(key)?.server.stop();
+    const started = await startServer(shape, main, metrics, workers);
+    servers.set(key, started);
+    if (metrics && workers === WORKERS[0]) mainTimes ??= started.times;
+    log(
+      `server (metrics ${metrics ? 'on' : 'off'}, --workers ${workers}) answering after ${started.times.firstAnswer} ms`,
+    );
     if (num('warmup') > 0) await measure(started.server, started.port, main.queryFile, num('warmup'));
   }
 }
@@ -187,7 +209,7 @@ try {
     // Whichever case goes first in a round measured several per cent slower here, so the order
     // alternates from round to round and the bias falls on every case alike.
     for (const c of run % 2 === 1 ? SPECS : [...SPECS].reverse()) {
-      const { server, port } = servers.get(c.metrics)!;
+      const { server, port } = servers.get(serverKey(c))!;
       const result = await measure(server, port, main.queryFile, SECONDS, c.rate);
       cases.get(c.label)!.push(result);
       log(
@@ -202,7 +224,7 @@ try {
 
 // Memory and start-up time: the main table (from the runs above), then each --sizes table.
 const sizes: TableSize[] = [];
-const onServer = servers.get(true);
+const onServer = servers.get(serverKey({ metrics: true, workers: WORKERS[0]! }));
 if (onServer && mainTimes) {
   const runs = [...cases.values()].flat();
   sizes.push({

@@ -25,6 +25,8 @@ export interface ServerOptions {
   pin: string[];
   probeName: string;
   startDeadlineMs: number;
+  /** --workers: 1 answers in the one process; more fork that many workers. */
+  workers: number;
 }
 
 export interface StartTimes {
@@ -56,6 +58,7 @@ export class Server {
       ...['--zones', options.zones, '--listen', `127.0.0.1:${options.port}`, '--resolv-conf', '/dev/null'],
       ...['--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--lameduck', '0'],
       ...['--metrics', options.metrics ? '127.0.0.1:0' : ''],
+      ...['--workers', String(options.workers)],
     ];
     const [command, ...rest] = [...options.pin, process.execPath, ...args];
     const spawnedAt = Date.now();
@@ -113,19 +116,44 @@ export class Server {
     return times;
   }
 
-  /** VmRSS (now) and VmHWM (the peak so far) in MB, from /proc/PID/status. */
-  memory(): { rssMb: number; peakMb: number } {
-    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
-    return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+  /** The server's processes: the one spawned and, under --workers, its workers. */
+  private pids(): number[] {
+    let children: number[] = [];
+    try {
+      const text = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8');
+      children = text.split(' ').filter(Boolean).map(Number);
+    } catch {
+      // A kernel without /proc/.../children: the primary alone.
+    }
+    return [this.pid, ...children];
   }
 
-  /** utime + stime in seconds, to charge the server's own CPU per query. */
+  /** VmRSS (now) and VmHWM (the peak so far) in MB, from /proc/PID/status, summed over processes. */
+  memory(): { rssMb: number; peakMb: number } {
+    let rssMb = 0;
+    let peakMb = 0;
+    for (const pid of this.pids()) {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]);
+      rssMb += kb('VmRSS') / 1024;
+      peakMb += kb('VmHWM') / 1024;
+    }
+    return { rssMb, peakMb };
+  }
+
+  /**
+   * utime + stime in seconds over the server's processes, to charge its own CPU per query. A
+   * worker that exits and is replaced mid-run would take its time with it; none does in a bench.
+   */
   cpuSeconds(): number {
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const stat = readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    let seconds = 0;
+    for (const pid of this.pids()) {
+      // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    }
+    return seconds;
   }
 
   async stop(): Promise<void> {

@@ -237,7 +237,8 @@ export class WorkerPool {
     switch (message.kind) {
       case 'hello':
         slot.state = 'hello';
-        if (this.configs && !this.closing) this.startWorker(slot, false);
+        // Still in pool.start() (onStarted waits): this is a first start, not a restart.
+        if (this.configs && !this.closing) this.startWorker(slot, slot.onStarted !== undefined);
         return;
       case 'listening':
         slot.state = 'listening';

@@ -219,6 +219,23 @@ describe('--workers, checked at the door', () => {
     expect(stderr).toContain('clusterdns: --workers: "many": expected a whole number from 0 to 256');
   });
 
+  it('stops at start on a forwarding loop, whichever worker the probe comes back to', async () => {
+    // The upstream is the server itself: the probe one worker sends reaches the shared socket.
+    const port = await freePort();
+    const cli = await startCli([
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--upstream',
+      `127.0.0.1:${port}`,
+      '--workers',
+      '2',
+    ]);
+    expect(await cli.exited).toBe(1);
+    expect(cli.output()).toContain(
+      `forwarding loop: a query sent to the upstreams (127.0.0.1:${port}) came back`,
+    );
+  });
+
   it('is one process with --workers 1: no worker to wait for', async () => {
     const port = await freePort();
     const cli = await startCli(['--listen', `127.0.0.1:${port}`, '--workers', '1']);
