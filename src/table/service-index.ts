@@ -17,18 +17,48 @@ export interface ReadyEndpoint {
   priority?: number;
 }
 
-export interface ServiceEntry {
-  service: Service;
-  /** The backend whose definition this is: its staleness is this service's. */
-  backend: string;
-  /** Ready endpoint addresses, each IP once. */
-  ready: ReadyEndpoint[];
-  /** Ready endpoints by their name (several addresses may share a hostname). */
-  byName: Map<string, ReadyEndpoint[]>;
-  /** ipKey() of each cluster IP and of each ready endpoint (same order as `ready`). */
-  clusterIpKeys: string[];
-  endpointKeys: string[];
+/**
+ * One service as the resolvers see it. A table holds one per service and one ReadyEndpoint per
+ * address, so both are kept small: arrays of the exact size, and no per-service map of names
+ * unless the service has enough endpoints for a scan to cost more than the map.
+ */
+export class ServiceEntry {
+  /** Ready endpoints by their name, built on the first look-up by name of a large service. */
+  private byName: Map<string, ReadyEndpoint[]> | undefined;
+
+  constructor(
+    readonly service: Service,
+    /** The backend whose definition this is: its staleness is this service's. */
+    readonly backend: string,
+    /** Ready endpoint addresses, each IP once. */
+    readonly ready: readonly ReadyEndpoint[],
+    /** ipKey() of each cluster IP and of each ready endpoint (same order as `ready`). */
+    readonly clusterIpKeys: readonly string[],
+    readonly endpointKeys: readonly string[],
+  ) {}
+
+  /** The ready endpoints known by `name` (several addresses may share a hostname); empty if none. */
+  named(name: string): readonly ReadyEndpoint[] {
+    if (this.ready.length <= SCAN_LIMIT) {
+      let found: ReadyEndpoint[] | undefined;
+      for (const endpoint of this.ready) if (endpoint.name === name) (found ??= []).push(endpoint);
+      return found ?? NONE;
+    }
+    if (!this.byName) {
+      this.byName = new Map();
+      for (const endpoint of this.ready) {
+        const sameName = this.byName.get(endpoint.name);
+        if (sameName) sameName.push(endpoint);
+        else this.byName.set(endpoint.name, [endpoint]);
+      }
+    }
+    return this.byName.get(name) ?? NONE;
+  }
 }
+
+/** Up to this many endpoints, a look-up by name scans them rather than keep a map. */
+const SCAN_LIMIT = 16;
+const NONE: readonly never[] = Object.freeze([]);
 
 /** What a reverse (PTR) look-up of one address finds. */
 export interface ReverseEntry {
@@ -45,11 +75,24 @@ export interface IndexCounts {
   pods: number;
 }
 
-interface ReverseSlot {
-  /** Every service with this cluster IP, oldest first; the first is answered. */
-  clusterIpOf: ServiceEntry[];
-  endpointOf: { entry: ServiceEntry; endpoint: ReadyEndpoint }[];
+interface EndpointOwner {
+  entry: ServiceEntry;
+  endpoint: ReadyEndpoint;
 }
+
+/** Several owners of one address: rare (a shared endpoint IP), so kept apart from the single case. */
+class ReverseSlot {
+  /** Every service with this cluster IP, oldest first; the first is answered. */
+  clusterIpOf: ServiceEntry[] = [];
+  endpointOf: EndpointOwner[] = [];
+}
+
+/**
+ * Who has one address. Nearly every address has a single owner (a service's cluster IP, or one
+ * service's endpoint), which is stored as it is: a slot with two arrays for each of 250 000
+ * addresses cost more memory than everything else in the index.
+ */
+type ReverseOwners = ServiceEntry | EndpointOwner | ReverseSlot;
 
 export class ServiceIndex {
   /** The SOA serial: moves forward with every change. */
@@ -57,7 +100,7 @@ export class ServiceIndex {
   /** Counts services added and removed (not changed): what a missing service's answers depend on. */
   membership = 0;
   private readonly services = new Map<string, ServiceEntry>();
-  private readonly reverse = new Map<string, ReverseSlot>();
+  private readonly reverse = new Map<string, ReverseOwners>();
   private podsByIp = new Map<string, Pod[]>();
   private podCount = 0;
   /** Sorted ipKey()s of every address with a PTR, per family, to find reverse empty non-terminals. */
@@ -109,9 +152,12 @@ export class ServiceIndex {
 
   /** What the address (an ipKey) reverses to, or undefined when nothing has it. */
   reverseOf(key: string): ReverseEntry | undefined {
-    const slot = this.reverse.get(key);
-    if (!slot) return undefined;
-    return { clusterIpOf: slot.clusterIpOf[0], endpointOf: slot.endpointOf };
+    const owners = this.reverse.get(key);
+    if (!owners) return undefined;
+    if (owners instanceof ServiceEntry) return { clusterIpOf: owners, endpointOf: [] };
+    if (owners instanceof ReverseSlot)
+      return { clusterIpOf: owners.clusterIpOf[0], endpointOf: owners.endpointOf };
+    return { endpointOf: [owners] };
   }
 
   /** Whether some address with a PTR record has a key starting with `prefix` (a reverse ENT). */
@@ -183,10 +229,8 @@ export class ServiceIndex {
     const { namespace } = entry.service;
     this.servicesPerNamespace.set(namespace, (this.servicesPerNamespace.get(namespace) ?? 0) + 1);
     this.endpointCount += entry.ready.length;
-    for (const ipKey of entry.clusterIpKeys) this.slot(ipKey).clusterIpOf.push(entry);
-    entry.ready.forEach((endpoint, i) => {
-      this.slot(entry.endpointKeys[i]!).endpointOf.push({ entry, endpoint });
-    });
+    for (const ipKey of entry.clusterIpKeys) this.addOwner(ipKey, entry);
+    entry.ready.forEach((endpoint, i) => this.addOwner(entry.endpointKeys[i]!, { entry, endpoint }));
   }
 
   private unindex(key: string, entry: ServiceEntry): void {
@@ -196,26 +240,45 @@ export class ServiceIndex {
     if (left > 0) this.servicesPerNamespace.set(namespace, left);
     else this.servicesPerNamespace.delete(namespace);
     this.endpointCount -= entry.ready.length;
-    for (const ipKey of new Set([...entry.clusterIpKeys, ...entry.endpointKeys])) {
-      const slot = this.reverse.get(ipKey);
-      if (!slot) continue;
-      slot.clusterIpOf = slot.clusterIpOf.filter((e) => e !== entry);
-      slot.endpointOf = slot.endpointOf.filter((e) => e.entry !== entry);
-      if (slot.clusterIpOf.length === 0 && slot.endpointOf.length === 0) {
-        this.reverse.delete(ipKey);
-        this.reverseKeyChanged(ipKey);
-      }
-    }
+    for (const ipKey of entry.clusterIpKeys) this.dropOwner(ipKey, entry);
+    for (const ipKey of entry.endpointKeys) this.dropOwner(ipKey, entry);
   }
 
-  private slot(key: string): ReverseSlot {
-    let slot = this.reverse.get(key);
-    if (!slot) {
-      slot = { clusterIpOf: [], endpointOf: [] };
-      this.reverse.set(key, slot);
+  private addOwner(key: string, owner: ServiceEntry | EndpointOwner): void {
+    const owners = this.reverse.get(key);
+    if (!owners) {
+      this.reverse.set(key, owner);
       this.reverseKeyChanged(key);
+      return;
     }
-    return slot;
+    const slot = owners instanceof ReverseSlot ? owners : toSlot(owners);
+    if (owner instanceof ServiceEntry) slot.clusterIpOf.push(owner);
+    else slot.endpointOf.push(owner);
+    this.reverse.set(key, slot);
+  }
+
+  /** Takes every ownership of `key` by `entry` away (it may hold it twice: cluster IP and endpoint). */
+  private dropOwner(key: string, entry: ServiceEntry): void {
+    const owners = this.reverse.get(key);
+    if (!owners) return;
+    let left: ReverseOwners | undefined;
+    if (owners instanceof ReverseSlot) {
+      const clusterIpOf = owners.clusterIpOf.filter((e) => e !== entry);
+      const endpointOf = owners.endpointOf.filter((e) => e.entry !== entry);
+      const count = clusterIpOf.length + endpointOf.length;
+      if (count === owners.clusterIpOf.length + owners.endpointOf.length) left = owners;
+      else if (count === 1) left = clusterIpOf[0] ?? endpointOf[0];
+      else if (count > 1) left = Object.assign(new ReverseSlot(), { clusterIpOf, endpointOf });
+    } else if (owners !== entry && (owners instanceof ServiceEntry || owners.entry !== entry)) {
+      left = owners;
+    }
+    if (left === owners) return;
+    if (left) {
+      this.reverse.set(key, left);
+      return;
+    }
+    this.reverse.delete(key);
+    this.reverseKeyChanged(key);
   }
 
   /** A reverse key appeared or went: place it now, or when the batch ends. */
@@ -243,6 +306,13 @@ export class ServiceIndex {
   }
 }
 
+function toSlot(owner: ServiceEntry | EndpointOwner): ReverseSlot {
+  const slot = new ReverseSlot();
+  if (owner instanceof ServiceEntry) slot.clusterIpOf.push(owner);
+  else slot.endpointOf.push(owner);
+  return slot;
+}
+
 /** Beyond this many reverse keys changed in one batch, one sort beats splicing each. */
 const SPLICE_LIMIT = 256;
 
@@ -268,7 +338,6 @@ function lowerBound(keys: readonly string[], key: string): number {
 
 function buildEntry(service: Service, backend: string): ServiceEntry {
   const ready: ReadyEndpoint[] = [];
-  const byName = new Map<string, ReadyEndpoint[]>();
   if (service.type !== 'ExternalName') {
     const seen = new Set<string>();
     for (const endpoint of service.endpoints) {
@@ -282,17 +351,14 @@ function buildEntry(service: Service, backend: string): ServiceEntry {
       if (endpoint.weight !== undefined) view.weight = endpoint.weight;
       if (endpoint.priority !== undefined) view.priority = endpoint.priority;
       ready.push(view);
-      const sameName = byName.get(name);
-      if (sameName) sameName.push(view);
-      else byName.set(name, [view]);
     }
   }
-  return {
+  // slice(): an array grown by push keeps room for more; a copy is exactly as long as its content.
+  return new ServiceEntry(
     service,
     backend,
-    ready,
-    byName,
-    clusterIpKeys: service.clusterIPs.map(ipKey),
-    endpointKeys: ready.map((endpoint) => ipKey(endpoint.ip)),
-  };
+    ready.length === 0 ? NONE : ready.slice(),
+    service.clusterIPs.length === 0 ? NONE : service.clusterIPs.map(ipKey),
+    ready.length === 0 ? NONE : ready.map((endpoint) => ipKey(endpoint.ip)),
+  );
 }

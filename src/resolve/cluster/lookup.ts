@@ -195,8 +195,8 @@ function endpointRecords(
   serviceName: string,
   ttl: number,
 ): LookupResult {
-  const endpoints = entry.byName.get(label);
-  if (!endpoints) {
+  const endpoints = entry.named(label);
+  if (endpoints.length === 0) {
     // `_tcp.<svc>` is an empty non-terminal when `_<port>._tcp.<svc>` names exist below it.
     const protocol = stripUnderscore(label);
     const hasSrvBelow =
