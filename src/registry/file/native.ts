@@ -163,7 +163,7 @@ function nativePort(value: unknown, path: string): PortSpec {
 /** A bare IP, or `{ ip, hostname, ready, node, pod, ports }`; ready unless `ready: false`. */
 function nativeEndpoint(value: unknown, path: string, servicePorts: PortSpec[]): Endpoint {
   if (typeof value === 'string') {
-    return { ip: ip(value, path), ready: true, ports: servicePorts.map((p) => ({ ...p })) };
+    return { ip: ip(value, path), ready: true, ports: servicePorts };
   }
   const fields = record(value, path);
   onlyKeys(fields, ENDPOINT_KEYS, path);
@@ -172,7 +172,7 @@ function nativeEndpoint(value: unknown, path: string, servicePorts: PortSpec[]):
     ready: fields.ready === undefined ? true : boolean(fields.ready, child(path, 'ready')),
     ports:
       fields.ports === undefined
-        ? servicePorts.map((p) => ({ ...p }))
+        ? servicePorts
         : list(fields.ports, child(path, 'ports')).map((p, i) =>
             nativePort(p, child(child(path, 'ports'), i)),
           ),

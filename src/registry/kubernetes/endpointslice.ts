@@ -66,7 +66,7 @@ function convertEndpoint(value: unknown, path: string, family: 4 | 6, ports: Por
     const endpoint: Endpoint = {
       ip: ip(address, child(child(path, 'addresses'), i), family),
       ready: ready !== false,
-      ports: ports.map((p) => ({ ...p })),
+      ports,
     };
     if (hostname !== undefined) endpoint.hostname = hostname;
     if (nodeName !== undefined) endpoint.nodeName = nodeName;

@@ -36,7 +36,7 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableC
       case 'Pod': {
         namespaces.add(object.pod.namespace);
         const key = `${object.pod.namespace}/${object.pod.name}`;
-        if (!pods.has(key)) pods.set(key, { ...object.pod, ips: [...object.pod.ips] });
+        if (!pods.has(key)) pods.set(key, object.pod);
         break;
       }
     }
@@ -52,44 +52,68 @@ export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableC
   };
 }
 
-/** One service with the endpoints of its slices, each address once. */
+/**
+ * One service with the endpoints of its slices, each address once. A service with nothing to
+ * join (no slices, its own endpoints already distinct) is handed back as it is: the same object
+ * for the same input keeps the table's change detection cheap, and a table of 100 000 services
+ * is not held twice.
+ */
 export function joinService(object: ServiceObject, slices: readonly SliceObject[]): Service {
-  const service: Service = { ...object.service, clusterIPs: [...object.service.clusterIPs], endpoints: [] };
-  const entry = { service, byIP: new Map<string, Endpoint>() };
-  addEndpoints(entry, object.service.endpoints);
-  for (const slice of slices) addEndpoints(entry, slice.endpoints);
-  return service;
+  const own = object.service.endpoints;
+  if (slices.length === 0 && own.every(hasDistinctPorts) && distinctAddresses(own)) return object.service;
+  const endpoints: Endpoint[] = [];
+  /** Where each address sits in `endpoints`. */
+  const at = new Map<string, number>();
+  /** Endpoints copied here, which merging may change; the others are the sources' own objects. */
+  const copies = new Set<Endpoint>();
+  for (const source of [own, ...slices.map((slice) => slice.endpoints)]) {
+    for (const endpoint of source) {
+      const i = at.get(endpoint.ip);
+      if (i === undefined) {
+        at.set(endpoint.ip, endpoints.length);
+        endpoints.push(
+          hasDistinctPorts(endpoint) ? endpoint : { ...endpoint, ports: uniquePorts(endpoint.ports) },
+        );
+        continue;
+      }
+      let existing = endpoints[i]!;
+      if (!copies.has(existing)) copies.add((existing = endpoints[i] = { ...existing }));
+      mergeInto(existing, endpoint);
+    }
+  }
+  return { ...object.service, endpoints };
 }
 
 /**
  * During a rollout the same address can sit in two slices of one service; DNS must list it once.
  * The copies are merged: ports are united, missing details filled in, and it is ready if any copy is.
  */
-function addEndpoints(entry: { service: Service; byIP: Map<string, Endpoint> }, endpoints: Endpoint[]): void {
-  for (const endpoint of endpoints) {
-    const existing = entry.byIP.get(endpoint.ip);
-    if (!existing) {
-      const copy: Endpoint = { ...endpoint, ports: uniquePorts(endpoint.ports) };
-      entry.byIP.set(endpoint.ip, copy);
-      entry.service.endpoints.push(copy);
-      continue;
-    }
-    existing.ready ||= endpoint.ready;
-    existing.ports = uniquePorts([...existing.ports, ...endpoint.ports]);
-    for (const key of ['hostname', 'nodeName', 'podName'] as const) {
-      const value = endpoint[key];
-      if (existing[key] === undefined && value !== undefined) existing[key] = value;
-    }
+function mergeInto(existing: Endpoint, endpoint: Endpoint): void {
+  existing.ready ||= endpoint.ready;
+  existing.ports = uniquePorts([...existing.ports, ...endpoint.ports]);
+  for (const key of ['hostname', 'nodeName', 'podName'] as const) {
+    const value = endpoint[key];
+    if (existing[key] === undefined && value !== undefined) existing[key] = value;
   }
 }
 
+function distinctAddresses(endpoints: readonly Endpoint[]): boolean {
+  if (endpoints.length < 2) return true;
+  return new Set(endpoints.map((endpoint) => endpoint.ip)).size === endpoints.length;
+}
+
+function hasDistinctPorts(endpoint: Endpoint): boolean {
+  return endpoint.ports.length < 2 || uniquePorts(endpoint.ports).length === endpoint.ports.length;
+}
+
+/** Each port once; port specs are shared, never changed in place. */
 function uniquePorts(ports: PortSpec[]): PortSpec[] {
   const seen = new Map<string, PortSpec>();
   for (const p of ports) {
     const key = `${p.name}/${p.protocol}/${p.port}`;
-    if (!seen.has(key)) seen.set(key, { ...p });
+    if (!seen.has(key)) seen.set(key, p);
   }
-  return [...seen.values()];
+  return seen.size === ports.length ? ports : [...seen.values()];
 }
 
 function byNamespaceAndName(
