@@ -3,6 +3,7 @@
 // synchronous step between two queries: a query, which reads it synchronously, sees the table
 // before a change or after it, never half of it, and a change to one service in a table of 100 000
 // costs that service's work, not the table's.
+import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import { dashedIp, ipFamily, ipKey, normalizeIp, type IpFamily } from './ip.js';
 import type { PortSpec, Pod, Service } from './types.js';
 
@@ -103,9 +104,13 @@ export class ServiceIndex {
   private readonly reverse = new Map<string, ReverseOwners>();
   private podsByIp = new Map<string, Pod[]>();
   private podCount = 0;
-  /** Sorted ipKey()s of every address with a PTR, per family, to find reverse empty non-terminals. */
-  private reverseKeys: Record<IpFamily, string[]> = { 4: [], 6: [] };
-  /** Reverse keys added or dropped inside batch(), placed in the sorted arrays when it ends. */
+  /**
+   * The ipKey()s of every address with a PTR, per family, in order, to find reverse empty
+   * non-terminals. A B+ tree, so that one key in or out costs microseconds whatever the table's
+   * size: splicing a sorted array of 266 000 keys cost a change to one service 50-100 us.
+   */
+  private reverseKeys: Record<IpFamily, SortedKeys> = { 4: sortedKeys([]), 6: sortedKeys([]) };
+  /** Reverse keys added or dropped inside batch(), placed in the trees when it ends. */
   private pendingKeys: string[] | undefined;
   /** Namespaces the registries list, and how many services each namespace holds. */
   private listedNamespaces = new Set<string>();
@@ -162,9 +167,8 @@ export class ServiceIndex {
 
   /** Whether some address with a PTR record has a key starting with `prefix` (a reverse ENT). */
   hasReverseBelow(family: IpFamily, prefix: string): boolean {
-    const keys = this.reverseKeys[family];
-    const at = lowerBound(keys, prefix);
-    return at < keys.length && (keys[at] as string).startsWith(prefix);
+    const next = this.reverseKeys[family].getPairOrNextHigher(prefix);
+    return next !== undefined && next[0].startsWith(prefix);
   }
 
   podsWithIp(ip: string): Pod[] {
@@ -174,9 +178,9 @@ export class ServiceIndex {
   // ---- updates, applied by the table ----
 
   /**
-   * Runs `update` (a series of setService calls) and then brings the sorted reverse keys up to date
-   * once: a few keys are spliced in or out, many (a first load) mean one sort. Splicing each of
-   * 250 000 keys of a first load into a growing array took the better part of a minute.
+   * Runs `update` (a series of setService calls) and then brings the ordered reverse keys up to
+   * date once: a few keys go in or out one by one, many (a first load) mean one sort and a bulk
+   * load, several times faster than 250 000 insertions.
    */
   batch(update: () => void): void {
     if (this.pendingKeys) {
@@ -189,7 +193,7 @@ export class ServiceIndex {
     } finally {
       const pending = this.pendingKeys;
       this.pendingKeys = undefined;
-      if (pending.length > SPLICE_LIMIT) this.sortReverseKeys();
+      if (pending.length > BULK_LIMIT) this.loadReverseKeys();
       else for (const key of new Set(pending)) this.placeReverseKey(key);
     }
   }
@@ -287,22 +291,17 @@ export class ServiceIndex {
     else this.placeReverseKey(key);
   }
 
-  /** Puts `key` into, or takes it out of, its sorted array, as the reverse map now says. */
+  /** Puts `key` into, or takes it out of, its tree, as the reverse map now says. */
   private placeReverseKey(key: string): void {
     const keys = this.reverseKeys[familyOfKey(key)];
-    const at = lowerBound(keys, key);
-    const listed = keys[at] === key;
-    const present = this.reverse.has(key);
-    if (present && !listed) keys.splice(at, 0, key);
-    else if (!present && listed) keys.splice(at, 1);
+    if (this.reverse.has(key)) keys.set(key, undefined);
+    else keys.delete(key);
   }
 
-  private sortReverseKeys(): void {
+  private loadReverseKeys(): void {
     const keys: Record<IpFamily, string[]> = { 4: [], 6: [] };
     for (const key of this.reverse.keys()) keys[familyOfKey(key)].push(key);
-    keys[4].sort();
-    keys[6].sort();
-    this.reverseKeys = keys;
+    this.reverseKeys = { 4: sortedKeys(keys[4].sort()), 6: sortedKeys(keys[6].sort()) };
   }
 }
 
@@ -313,8 +312,20 @@ function toSlot(owner: ServiceEntry | EndpointOwner): ReverseSlot {
   return slot;
 }
 
-/** Beyond this many reverse keys changed in one batch, one sort beats splicing each. */
-const SPLICE_LIMIT = 256;
+/** Beyond this many reverse keys changed in one batch, one sort and bulk load beat inserting each. */
+const BULK_LIMIT = 1024;
+
+/** A B+ tree of strings (sorted-btree's BTree, typed through the function that makes it). */
+type SortedKeys = ReturnType<typeof bulkLoad<string, undefined>>;
+
+/** A B+ tree of the distinct, sorted `keys`. */
+function sortedKeys(keys: string[]): SortedKeys {
+  return bulkLoad(keys, new Array<undefined>(keys.length).fill(undefined), 64, compareKeys);
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
@@ -322,18 +333,6 @@ export function serviceKey(namespace: string, name: string): string {
 
 function familyOfKey(key: string): IpFamily {
   return key.length === 8 ? 4 : 6;
-}
-
-/** The first position in sorted `keys` whose key is not below `key`. */
-function lowerBound(keys: readonly string[], key: string): number {
-  let low = 0;
-  let high = keys.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((keys[mid] as string) < key) low = mid + 1;
-    else high = mid;
-  }
-  return low;
 }
 
 function buildEntry(service: Service, backend: string): ServiceEntry {
