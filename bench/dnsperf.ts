@@ -83,15 +83,18 @@ interface CaseSpec {
   rate?: number;
   workers: number;
 }
-const BASE_SPECS = values.cases!.split(',').flatMap((c): Omit<CaseSpec, 'workers'>[] => {
-  if (c === 'max') return [{ label: 'max rate, metrics on', metrics: true }];
-  if (c === 'max-metrics-off') return [{ label: "max rate, --metrics ''", metrics: false }];
-  if (c === 'rate') return RATES.map((rate) => ({ label: `${rate} QPS, metrics on`, metrics: true, rate }));
-  if (c === 'rate-metrics-off') {
-    return RATES.map((rate) => ({ label: `${rate} QPS, --metrics ''`, metrics: false, rate }));
-  }
-  throw new Error(`--cases: unknown case ${c}; known: max, rate, max-metrics-off, rate-metrics-off`);
-});
+const BASE_SPECS = values
+  .cases!.split(',')
+  .filter(Boolean)
+  .flatMap((c): Omit<CaseSpec, 'workers'>[] => {
+    if (c === 'max') return [{ label: 'max rate, metrics on', metrics: true }];
+    if (c === 'max-metrics-off') return [{ label: "max rate, --metrics ''", metrics: false }];
+    if (c === 'rate') return RATES.map((rate) => ({ label: `${rate} QPS, metrics on`, metrics: true, rate }));
+    if (c === 'rate-metrics-off') {
+      return RATES.map((rate) => ({ label: `${rate} QPS, --metrics ''`, metrics: false, rate }));
+    }
+    throw new Error(`--cases: unknown case ${c}; known: max, rate, max-metrics-off, rate-metrics-off`);
+  });
 const SPECS: CaseSpec[] = WORKERS.flatMap((workers) =>
   BASE_SPECS.map((spec) => ({
     ...spec,
