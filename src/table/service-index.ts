@@ -337,19 +337,24 @@ function familyOfKey(key: string): IpFamily {
 
 function buildEntry(service: Service, backend: string): ServiceEntry {
   const ready: ReadyEndpoint[] = [];
+  const keys: string[] = [];
+  /** The keys as a set, once there are too many to scan: each address is served once. */
+  let seen: Set<string> | undefined;
   if (service.type !== 'ExternalName') {
-    const seen = new Set<string>();
     for (const endpoint of service.endpoints) {
       const family = ipFamily(endpoint.ip);
       if (!endpoint.ready || !family) continue;
-      const ip = normalizeIp(endpoint.ip);
-      if (seen.has(ip)) continue;
-      seen.add(ip);
+      const ip = family === 6 ? normalizeIp(endpoint.ip) : endpoint.ip;
+      const key = ipKey(ip);
+      if (seen ? seen.has(key) : keys.includes(key)) continue;
       const name = endpoint.hostname || dashedIp(ip);
       const view: ReadyEndpoint = { name, ip, family, ports: endpoint.ports };
       if (endpoint.weight !== undefined) view.weight = endpoint.weight;
       if (endpoint.priority !== undefined) view.priority = endpoint.priority;
       ready.push(view);
+      keys.push(key);
+      if (seen) seen.add(key);
+      else if (keys.length > SCAN_LIMIT) seen = new Set(keys);
     }
   }
   // slice(): an array grown by push keeps room for more; a copy is exactly as long as its content.
@@ -358,6 +363,6 @@ function buildEntry(service: Service, backend: string): ServiceEntry {
     backend,
     ready.length === 0 ? NONE : ready.slice(),
     service.clusterIPs.length === 0 ? NONE : service.clusterIPs.map(ipKey),
-    ready.length === 0 ? NONE : ready.map((endpoint) => ipKey(endpoint.ip)),
+    keys.length === 0 ? NONE : keys.slice(),
   );
 }
