@@ -67,6 +67,7 @@ export class Server {
     child.once('exit', () => running.delete(child));
     const server = new Server(child, spawnedAt);
     const firstAnswer = await server.waitForAnswer(options);
+    await server.waitForLog('"msg":"listening"', 2000);
     return { server, times: { ...server.logTimes(), firstAnswer } };
   }
 
@@ -101,6 +102,17 @@ export class Server {
       socket.close();
     }
     return answered - this.spawnedAt;
+  }
+
+  /**
+   * The server logs asynchronously: a first answer can come before its start-up lines are out.
+   * Waits (up to `ms`) for `text` in its output, so that the milestones below are all there.
+   */
+  private async waitForLog(text: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.output.includes(text) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   }
 
   /** The start-up milestones, from the `time` of the server's own JSON log lines. */
