@@ -51,7 +51,7 @@ import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
-import { TcpListener } from './server/tcp.js';
+import { DEFAULT_TCP_LIMITS, TcpListener } from './server/tcp.js';
 import { UdpListener } from './server/udp.js';
 import { ServiceTable } from './table/table.js';
 
@@ -540,7 +540,10 @@ export class ClusterDns {
     resolvers = this.resolvers!,
   ): Promise<string[]> {
     const added: string[] = [];
-    const tcpChanged = fresh && this.config.tcpIdleTimeout !== config.tcpIdleTimeout;
+    const tcpChanged =
+      fresh &&
+      (this.config.tcpIdleTimeout !== config.tcpIdleTimeout ||
+        this.config.tcpMaxConnections !== config.tcpMaxConnections);
     for (const listen of addresses) {
       const key = formatHostPort(listen);
       if (this.listeners.has(key) && !tcpChanged) continue;
@@ -551,10 +554,9 @@ export class ClusterDns {
       const udpAddress = await udp.start();
       // Port 0 asks for any free port: TCP then takes the same number UDP got.
       const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
+        ...DEFAULT_TCP_LIMITS,
         idleTimeoutMs: config.tcpIdleTimeout * 1000,
-        maxConnections: 1000,
-        maxInFlightPerConnection: 100,
-        maxBufferedOutput: 1 << 20,
+        maxConnections: config.tcpMaxConnections,
       });
       let tcpAddress: AddressInfo;
       try {
@@ -632,7 +634,7 @@ function readHosts(config: Config): HostsResolver | undefined {
 
 /** Settings read only when backends start, and only when listeners bind. */
 const BACKEND_KEYS = ['zonesDir', 'kubernetes', 'startupTimeoutMs', 'maxStaleMs'] as const;
-const LISTENER_KEYS = ['listen', 'tcpIdleTimeout'] as const;
+const LISTENER_KEYS = ['listen', 'tcpIdleTimeout', 'tcpMaxConnections'] as const;
 /** Settings of the ops endpoints and logs, which a running server keeps (see reload()). */
 const ENDPOINT_KEYS = ['health', 'ready', 'metrics', 'logFormat'] as const;
 

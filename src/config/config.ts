@@ -80,6 +80,8 @@ export interface Config extends OpsConfig {
   tcpIdleTimeout: number;
   /** Processes answering queries; 0 or 1 answers in this process (see workers/). */
   workers: number;
+  /** TCP connections open at once, over each listening address. */
+  tcpMaxConnections: number;
 }
 
 /** The zones/ directory shipped with the package: the table served when --zones is not given. */
@@ -337,6 +339,12 @@ export const OPTIONS = {
     metavar: 'N',
     help: 'answer in N processes that share the listeners, fed one service table by a primary that holds the registries; 0 or 1 answers in one process (default: the number of CPUs)',
   },
+  'tcp-max-connections': {
+    defaultValue: '1000',
+    type: 'string',
+    metavar: 'N',
+    help: 'TCP connections open at most; at the cap the idlest one is closed to make room (default 1000)',
+  },
   ...OPS_OPTIONS,
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
@@ -528,6 +536,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     logLevel,
     tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
     workers: read('workers') === undefined ? availableParallelism() : number('workers', 0, 256),
+    tcpMaxConnections: number('tcp-max-connections', 1, 1_000_000),
   };
 }
 

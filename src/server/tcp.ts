@@ -1,11 +1,14 @@
 // TCP listener: RFC 7766 framing (a two-byte length before each message), several queries per
-// connection answered as each is ready (so in any order), and bounds so one client cannot hold
-// the server: an idle timeout, a cap on queries in flight per connection, and a cap on unread
-// output (a client that never reads is cut off).
+// connection answered as each is ready (so in any order), and bounds so no client can hold the
+// server: a cap on connections (at the cap the connection idle the longest makes room, else the
+// new one is closed), an idle timeout, a cap on queries in flight per connection, a cap on unread
+// output (a client that never reads is cut off) and framing that must make sense (a length too
+// short for a DNS header closes the connection).
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/address.js';
-import type { Counters } from '../ops/counters.js';
+import type { Counters, TcpCloseReason } from '../ops/counters.js';
+import { FrameReader } from './framing.js';
 import type { QueryHandler } from './handler.js';
 
 export interface TcpLimits {
@@ -22,8 +25,14 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxBufferedOutput: 1 << 20,
 };
 
+/** At most one warning per reason this often: an attack logs a line a minute, not a line a packet. */
+const WARN_EVERY_MS = 60_000;
+
 interface Connection {
+  socket: Socket;
   inFlight: number;
+  /** When a query last arrived (or the connection opened): the idlest connection makes room. */
+  lastQueryAt: number;
   /** Shutting down: no new query is read; the socket ends once its answers are written. */
   closing: boolean;
 }
@@ -31,6 +40,7 @@ interface Connection {
 export class TcpListener {
   private server: Server | undefined;
   private readonly connections = new Map<Socket, Connection>();
+  private readonly lastWarned = new Map<TcpCloseReason, number>();
 
   constructor(
     private readonly address: HostPort,
@@ -41,8 +51,7 @@ export class TcpListener {
   ) {}
 
   async start(): Promise<AddressInfo> {
-    const server = createServer({ noDelay: true }, (socket) => this.serve(socket));
-    server.maxConnections = this.limits.maxConnections;
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -58,19 +67,65 @@ export class TcpListener {
     return server.address() as AddressInfo;
   }
 
+  /** Connections open now. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= this.limits.maxConnections) {
+      const idlest = this.idlest();
+      if (!idlest) {
+        this.cut(socket, 'limit');
+        return;
+      }
+      this.cut(idlest.socket, 'evicted');
+    }
+    this.serve(socket);
+  }
+
+  /** The open connection with no query in flight that has waited longest for one. */
+  private idlest(): Connection | undefined {
+    let found: Connection | undefined;
+    for (const connection of this.connections.values()) {
+      if (connection.inFlight === 0 && (!found || connection.lastQueryAt < found.lastQueryAt))
+        found = connection;
+    }
+    return found;
+  }
+
+  private cut(socket: Socket, reason: TcpCloseReason): void {
+    if (socket.destroyed) return;
+    this.forget(socket);
+    this.counters.tcpConnectionsClosed++;
+    this.counters.tcpClosedBy[reason]++;
+    socket.destroy();
+    const client = socket.remoteAddress;
+    this.logger.debug({ client, reason }, 'TCP connection closed');
+    const now = Date.now();
+    if (reason === 'idle' || now - (this.lastWarned.get(reason) ?? -Infinity) < WARN_EVERY_MS) return;
+    this.lastWarned.set(reason, now);
+    this.logger.warn(
+      { client, reason, closedSoFar: this.counters.tcpClosedBy[reason], limits: this.limits },
+      'TCP connection cut at a bound (one line a minute per reason; see clusterdns_tcp_connections_closed_total)',
+    );
+  }
+
+  /** No longer counted as open: at once when the server cuts it, else when it closes. */
+  private forget(socket: Socket): void {
+    if (this.connections.delete(socket)) this.counters.tcpConnectionsOpen--;
+  }
+
   private serve(socket: Socket): void {
-    const connection: Connection = { inFlight: 0, closing: false };
+    const connection: Connection = { socket, inFlight: 0, lastQueryAt: performance.now(), closing: false };
     this.connections.set(socket, connection);
+    this.counters.tcpConnectionsOpen++;
     socket.setTimeout(this.limits.idleTimeoutMs);
-    let buffered = Buffer.alloc(0);
+    const frames = new FrameReader();
     const context = {
       transport: 'tcp' as const,
       clientAddress: socket.remoteAddress ?? '',
       clientPort: socket.remotePort ?? 0,
-    };
-    const cutOff = () => {
-      this.counters.tcpConnectionsClosed++;
-      socket.destroy();
     };
     const send = (reply: Buffer | undefined) => {
       if (!reply || socket.destroyed) return;
@@ -78,36 +133,49 @@ export class TcpListener {
       frame.writeUInt16BE(reply.length, 0);
       reply.copy(frame, 2);
       socket.write(frame);
-      if (socket.writableLength > this.limits.maxBufferedOutput) cutOff();
+      if (socket.writableLength > this.limits.maxBufferedOutput) this.cut(socket, 'unread');
     };
-    socket.on('timeout', cutOff);
+    const answered = (bytes: Buffer | undefined) => {
+      connection.inFlight--;
+      send(bytes);
+      if (connection.closing) {
+        if (connection.inFlight === 0) socket.end();
+      } else {
+        readFrames();
+      }
+    };
+    // Answers every whole frame buffered, until the connection has as many queries in flight as it
+    // may; then reading waits (socket paused) until one is answered.
+    const readFrames = () => {
+      while (!socket.destroyed && !connection.closing) {
+        if (connection.inFlight >= this.limits.maxInFlightPerConnection) {
+          socket.pause();
+          return;
+        }
+        const message = frames.next();
+        if (message === undefined) break;
+        if (message === null) {
+          this.cut(socket, 'framing');
+          return;
+        }
+        connection.lastQueryAt = performance.now();
+        const reply = this.handler.handle(message, context);
+        if (reply instanceof Promise) {
+          connection.inFlight++;
+          reply.then(answered);
+        } else {
+          send(reply);
+        }
+      }
+      if (socket.isPaused() && !socket.destroyed) socket.resume();
+    };
+    socket.on('timeout', () => this.cut(socket, 'idle'));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.connections.delete(socket));
+    socket.on('close', () => this.forget(socket));
     socket.on('data', (chunk) => {
       if (connection.closing) return;
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 2) {
-        const length = buffered.readUInt16BE(0);
-        if (buffered.length < 2 + length) break;
-        const message = buffered.subarray(2, 2 + length);
-        buffered = buffered.subarray(2 + length);
-        const reply = this.handler.handle(message, context);
-        if (!(reply instanceof Promise)) {
-          send(reply);
-          continue;
-        }
-        connection.inFlight++;
-        if (connection.inFlight >= this.limits.maxInFlightPerConnection) socket.pause();
-        reply.then((bytes) => {
-          connection.inFlight--;
-          send(bytes);
-          if (connection.closing) {
-            if (connection.inFlight === 0) socket.end();
-          } else if (connection.inFlight < this.limits.maxInFlightPerConnection && socket.isPaused()) {
-            socket.resume();
-          }
-        });
-      }
+      frames.push(chunk);
+      readFrames();
     });
   }
 

@@ -416,8 +416,18 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
   scrapedCounter(
     registry,
     'clusterdns_tcp_connections_closed_total',
-    'TCP connections closed for idling, oversize or a client that would not read.',
+    'TCP connections the server closed, by reason: idle, limit, evicted, unread, framing.',
+    ['reason'],
+    () => Object.entries(source.counters.tcpClosedBy).map(([reason, count]) => [{ reason }, count]),
+  );
+  scrapedGauge(registry, 'clusterdns_tcp_connections', 'TCP connections open now.', [], () => [
+    [{}, source.counters.tcpConnectionsOpen],
+  ]);
+  scrapedCounter(
+    registry,
+    'clusterdns_queries_refused_total',
+    'Queries answered REFUSED because the client is outside --allow-query.',
     [],
-    () => [[{}, source.counters.tcpConnectionsClosed]],
+    () => [[{}, source.counters.queriesRefused]],
   );
 }
