@@ -145,7 +145,10 @@ export async function startHarness(): Promise<Harness> {
     const clean = buildQuery(1, question, { edns: edns !== undefined, dnssecOk: edns?.dnssecOk === true });
     const cleanReply = decodeMessage((await handler.handle(clean, context('tcp')))!);
     assert.equal(ours.rcode, cleanReply.rcode, 'the rcode a clean query gets');
-    assert.deepEqual(ours.answers, cleanReply.answers, 'the answers a clean query gets');
+    // TTLs of cached answers count down: the two replies may straddle a second.
+    const untimed = (records: typeof ours.answers) => records.map((record) => ({ ...record, ttl: 0 }));
+    assert.deepEqual(untimed(ours.answers), untimed(cleanReply.answers), 'the answers a clean query gets');
+    ours.answers.forEach((record, i) => assert.ok(Math.abs(record.ttl - cleanReply.answers[i]!.ttl) <= 1));
     return outcome.kind;
   }
 
