@@ -1,7 +1,7 @@
 // The server's lifecycle: ops endpoints → backends → table → resolvers → listeners; on the way down
 // lameduck (still answering, /ready at 503), then listeners, upstreams, backends, endpoints.
 //
-// The resolver chain, in order:
+// Clients outside --allow-query are answered REFUSED before the chain. The resolver chain, in order:
 //   loop probe   answers our own forwarding-loop probe, so a loop is seen and broken
 //   search path  short names and autopath, for clients whose namespace is known
 //   hosts        --hosts and --hosts-file entries
@@ -444,6 +444,7 @@ export class ClusterDns {
       : undefined;
     const hosts = readHosts(config);
     const policy = new AddressPolicy(config.allowRecursion);
+    const allowQuery = config.allowQuery ? new AddressPolicy(config.allowQuery) : undefined;
     const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
     const stubForwarders = config.stubDomains.map(
       ({ zone, upstreams: servers }) =>
@@ -525,6 +526,7 @@ export class ClusterDns {
         recursionAvailable: (address) =>
           (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
         precompiled,
+        ...(allowQuery ? { allowQuery } : {}),
       });
     return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams, precompiled };
   }

@@ -70,6 +70,8 @@ export interface Config extends OpsConfig {
   upstreamTimeoutMs: number;
   maxConcurrent: number;
   allowRecursion: string[];
+  /** Clients answered at all; undefined answers everyone. */
+  allowQuery?: string[];
   /** Every client's namespace (the sidecar case); undefined learns it per client from the pod table. */
   namespace?: string;
   autopath: boolean;
@@ -285,6 +287,11 @@ export const OPTIONS = {
     metavar: 'CIDR,...',
     help: `clients whose names outside the zones are forwarded (default ${DEFAULT_ALLOW_RECURSION.join(',')})`,
   },
+  'allow-query': {
+    type: 'string',
+    metavar: 'CIDR,...',
+    help: 'clients that may query at all; others get REFUSED for every name (default everyone)',
+  },
   namespace: {
     type: 'string',
     metavar: 'NS',
@@ -474,6 +481,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   }
   const allowRecursion = splitList(text('allow-recursion')!);
   checked('allow-recursion', (value) => parseCidrs(splitList(value)), allowRecursion.join(','));
+  const allowQueryText = text('allow-query');
+  const allowQuery = allowQueryText === undefined ? undefined : splitList(allowQueryText);
+  if (allowQuery) checked('allow-query', (value) => parseCidrs(splitList(value)), allowQuery.join(','));
   // The Kubernetes downward API sets POD_NAMESPACE in a sidecar; an explicit option wins.
   const namespace = (text('namespace') ?? env.POD_NAMESPACE)?.toLowerCase();
   if (namespace !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) {
@@ -524,6 +534,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
     maxConcurrent: number('max-concurrent', 1, 1_000_000),
     allowRecursion,
+    ...(allowQuery ? { allowQuery } : {}),
     ...(namespace !== undefined ? { namespace } : {}),
     autopath: (read('autopath') as boolean | undefined) ?? false,
     cache: {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { encodeResponse, parseQuery, type ResponseHeader } from '../dns/index.js';
 import { rcodeName, typeName } from '../dns/mnemonics.js';
 import { Rcode, type Answer, type Query } from '../dns/types.js';
-import type { ResolverChain } from '../resolve/chain.js';
+import { refusedAnswer, type ResolverChain } from '../resolve/chain.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
 import type { QueryRecorder } from '../ops/metrics/query-metrics.js';
@@ -22,6 +22,8 @@ export interface HandlerOptions {
   recursionAvailable: (clientAddress: string) => boolean;
   /** Answers compiled to wire bytes, tried before the general path (see precompiled.ts). */
   precompiled?: PrecompiledAnswers;
+  /** Clients that may query at all (--allow-query); others get REFUSED. Absent: everyone may. */
+  allowQuery?: { allows(clientAddress: string): boolean };
 }
 
 function emptyAnswer(rcode: number): Answer {
@@ -43,8 +45,13 @@ export class QueryHandler {
     // The clock is read only when a duration will be recorded or logged: most queries need none.
     const started = this.recorder || this.options.logQueries ? process.hrtime.bigint() : 0n;
     // The fast path: a plain query whose answer is compiled. Query logging wants the general path's
-    // view of the query, so it turns the fast path off.
-    const precompiled = this.options.logQueries ? undefined : this.options.precompiled;
+    // view of the query, so it turns the fast path off; a client outside --allow-query is refused
+    // by the general path.
+    const { allowQuery } = this.options;
+    const precompiled =
+      this.options.logQueries || (allowQuery && !allowQuery.allows(context.clientAddress))
+        ? undefined
+        : this.options.precompiled;
     const plain = precompiled && readPlainQuery(message);
     if (plain) {
       const hit = precompiled.reply(
@@ -94,6 +101,10 @@ export class QueryHandler {
         break;
     }
     const query = outcome.query;
+    if (this.options.allowQuery && !this.options.allowQuery.allows(context.clientAddress)) {
+      this.options.counters.queriesRefused++;
+      return this.reply(query, refusedAnswer(), context, started, message.length, -1);
+    }
     const queryContext = query.edns?.dnssecOk ? { ...context, dnssecOk: true } : context;
     let answer: Answer | Promise<Answer>;
     let link: number;

@@ -288,6 +288,29 @@ describe('Corefile directives', () => {
     ).toMatch(/^Corefile:4: cache disable example\.com/);
   });
 
+  it('reads acl as --allow-query: allow nets, then a block of the rest', () => {
+    const [config] = configsOf(
+      block('  acl {\n    allow net 10.0.0.0/8 192.168.0.0/16\n    allow net fd00::/8\n    block\n  }'),
+    );
+    expect(config!.allowQuery).toEqual(['10.0.0.0/8', '192.168.0.0/16', 'fd00::/8']);
+    expect(configsOf(block(''))[0]!.allowQuery).toBeUndefined();
+    // Forms --allow-query cannot say: a block list, query types, drop, no catch-all, a zone.
+    expect(error(block('  acl {\n    block net 10.0.0.0/8\n  }'))).toMatch(/^Corefile:4: acl: expected/);
+    expect(error(block('  acl {\n    allow type A net 10.0.0.0/8\n    block\n  }'))).toMatch(
+      /^Corefile:4: acl allow type A/,
+    );
+    expect(error(block('  acl {\n    allow net 10.0.0.0/8\n    drop\n  }'))).toMatch(
+      /^Corefile:5: acl: expected/,
+    );
+    expect(error(block('  acl {\n    allow net 10.0.0.0/8\n  }'))).toMatch(/^Corefile:4: acl: expected/);
+    expect(error(block('  acl example.com {\n    block\n  }'))).toMatch(
+      /^Corefile:3: acl: clusterdns applies/,
+    );
+    expect(error(block('  acl {\n    allow net 10.0.0.300/8\n    block\n  }'))).toMatch(
+      /^Corefile:3 \(acl\): "10.0.0.300\/8": expected an address range/,
+    );
+  });
+
   it('checks values as options are checked, naming the Corefile line', () => {
     expect(error('.:53 {\n  kubernetes cluster.local {\n    ttl 9000\n  }\n}\n')).toBe(
       'Corefile:3 (kubernetes ttl): "9000": expected a whole number from 0 to 3600',

@@ -117,10 +117,11 @@ export function tcpExchange(
     expect = messages.length,
     chunkSize,
     host = '127.0.0.1',
-  }: { expect?: number; chunkSize?: number; host?: string } = {},
+    from,
+  }: { expect?: number; chunkSize?: number; host?: string; from?: string } = {},
 ): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ port, host });
+    const socket = connect({ port, host, ...(from ? { localAddress: from } : {}) });
     const replies: Buffer[] = [];
     let pending = Buffer.alloc(0);
     const timer = setTimeout(() => {
@@ -163,8 +164,17 @@ export function tcpExchange(
   });
 }
 
-export async function tcpQuery(port: number, name: string, type: string, options: QueryOptions = {}) {
-  const [reply] = await tcpExchange(port, [buildQuery(name, type, options)]);
+export async function tcpQuery(
+  port: number,
+  name: string,
+  type: string,
+  options: QueryOptions & { from?: string } = {},
+) {
+  const [reply] = await tcpExchange(
+    port,
+    [buildQuery(name, type, options)],
+    options.from ? { from: options.from } : {},
+  );
   return { bytes: reply!, packet: decodeReply(reply!) };
 }
 

@@ -481,6 +481,30 @@ const DIRECTIVES: Record<string, Handler> = {
     expectArgs(directive, file, 0, 2, '[INTERVAL [JITTER]]');
     noBlock(directive, file);
   },
+  // An allow list then a catch-all block is what --allow-query is; other acl forms are refused.
+  acl(directive, { file, options, zones }) {
+    const shape = 'acl { allow net CIDR...; ...; block }, the form clusterdns has (--allow-query)';
+    if (directive.args.length > 0 || !zones.includes('.')) {
+      fail(
+        file,
+        directive,
+        `acl: clusterdns applies it to every query, so only in a . block without zones: ${shape}`,
+      );
+    }
+    const rules = directive.block;
+    const last = rules[rules.length - 1];
+    const catchAll = (rule: Directive) =>
+      rule.name === 'block' && (rule.args.length === 0 || rule.args.join(' ') === 'net *');
+    if (!last || !catchAll(last)) fail(file, last ?? directive, `acl: expected ${shape}`);
+    const allowed: string[] = [];
+    for (const rule of rules.slice(0, -1)) {
+      if (rule.name !== 'allow' || rule.args[0] !== 'net' || rule.args.length < 2 || rule.block.length) {
+        fail(file, rule, `acl ${rule.name} ${rule.args.join(' ')}: expected ${shape}`);
+      }
+      allowed.push(...rule.args.slice(1));
+    }
+    options.set('allow-query', allowed.join(','), directive);
+  },
   loadbalance(directive, { file, options }) {
     if (directive.args[0] !== undefined && directive.args[0] !== 'round_robin') {
       fail(file, directive, `loadbalance ${directive.args[0]}: clusterdns supports only round_robin`);
