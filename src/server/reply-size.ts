@@ -6,8 +6,13 @@ export const ADVERTISED_UDP_SIZE = 1232;
 export const MIN_UDP_SIZE = 512;
 export const MAX_TCP_MESSAGE = 65535;
 
-/** The largest reply a client takes over `transport`, given its OPT payload size (0: no OPT). */
+/**
+ * The largest reply for a client over `transport`, given its OPT payload size (0: no OPT). Over UDP
+ * never more than our own size either, whatever the client claims: a bigger reply would fragment,
+ * and make the server a better amplifier (RFC 6891 §6.2.5, DNS Flag Day 2020).
+ */
 export function replyLimit(transport: 'udp' | 'tcp', udpSize: number): number {
   if (transport === 'tcp') return MAX_TCP_MESSAGE;
-  return udpSize > MIN_UDP_SIZE ? udpSize : MIN_UDP_SIZE;
+  if (udpSize <= MIN_UDP_SIZE) return MIN_UDP_SIZE;
+  return udpSize < ADVERTISED_UDP_SIZE ? udpSize : ADVERTISED_UDP_SIZE;
 }

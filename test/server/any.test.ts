@@ -68,6 +68,15 @@ describe('ANY (RFC 8482)', () => {
     }
   });
 
+  it('caps a UDP reply at 1232 bytes whatever buffer the client claims; TCP has the rest', async () => {
+    const query = buildQuery('big.shop.svc.cluster.local', 'A', { udpSize: 65535 });
+    const reply = (await udpExchange(server.port, query))!;
+    expect(reply.length).toBeLessThanOrEqual(1232);
+    expect(decodeReply(reply).flags & dnsPacket.TRUNCATED_RESPONSE).toBeTruthy();
+    const { packet } = await tcpQuery(server.port, 'big.shop.svc.cluster.local', 'A');
+    expect(packet.answers).toHaveLength(200);
+  });
+
   it('answers an alias with its CNAME alone', async () => {
     const { packet } = await any('alias.shop.svc.cluster.local');
     expect(lines(packet)).toEqual(['alias.shop.svc.cluster.local CNAME www.example.com']);
