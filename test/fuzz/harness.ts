@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { Writable } from 'node:stream';
 import dnsPacket from 'dns-packet';
+import fc from 'fast-check';
 import { encodeResponse, parseQuery, type ParseOutcome } from '../../src/dns/index.js';
 import { decodeMessage } from '../../src/dns/message.js';
 import { RRType, Rcode, type Answer } from '../../src/dns/types.js';
@@ -25,6 +26,7 @@ import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
 import { QueryHandler } from '../../src/server/handler.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from '../resolve/fixture.js';
+import { anyBytes, hostileMessage, mutatedQuery } from './queries.js';
 
 export interface Harness {
   handler: QueryHandler;
@@ -162,4 +164,23 @@ export async function startHarness(): Promise<Harness> {
       await new Promise<void>((resolve) => upstream.socket.close(() => resolve()));
     },
   };
+}
+
+/** The parser returns a verdict on anything, never throws. */
+export function parserProperty() {
+  return fc.property(fc.oneof(anyBytes, mutatedQuery), (message) => {
+    parseQuery(message);
+  });
+}
+
+/** Every hostile message over UDP or TCP passes Harness.check; `seen` counts the parser's verdicts. */
+export function handlerProperty(harness: Harness, seen: Map<string, number>) {
+  return fc.asyncProperty(
+    hostileMessage,
+    fc.constantFrom('udp' as const, 'tcp' as const),
+    async (message, transport) => {
+      const kind = await harness.check(message, transport);
+      seen.set(kind, (seen.get(kind) ?? 0) + 1);
+    },
+  );
 }

@@ -3,9 +3,7 @@
 // also prints the counterexample (shrunk) and the path that reaches it.
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { parseQuery } from '../../src/dns/parse.js';
-import { startHarness } from './harness.js';
-import { anyBytes, hostileMessage, mutatedQuery } from './queries.js';
+import { handlerProperty, parserProperty, startHarness } from './harness.js';
 
 const { values } = parseArgs({
   options: { seed: { type: 'string' }, runs: { type: 'string', default: '1000000' } },
@@ -24,25 +22,10 @@ const harness = await startHarness();
 const kinds = new Map<string, number>();
 const started = Date.now();
 try {
-  fc.assert(
-    fc.property(fc.oneof(anyBytes, mutatedQuery), (message) => {
-      parseQuery(message);
-    }),
-    { seed, numRuns: runs },
-  );
+  fc.assert(parserProperty(), { seed, numRuns: runs });
   console.log(`parser: ${runs} inputs, no exception (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const handlerStarted = Date.now();
-  await fc.assert(
-    fc.asyncProperty(
-      hostileMessage,
-      fc.constantFrom('udp' as const, 'tcp' as const),
-      async (message, transport) => {
-        const kind = await harness.check(message, transport);
-        kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
-      },
-    ),
-    { seed, numRuns: runs },
-  );
+  await fc.assert(handlerProperty(harness, kinds), { seed, numRuns: runs });
   const seconds = (Date.now() - handlerStarted) / 1000;
   console.log(
     `handler: ${runs} inputs in ${seconds.toFixed(1)} s, every reply well-formed;`,
