@@ -109,6 +109,17 @@ export async function udpQuery(
   return { bytes: reply, packet: decodeReply(reply) };
 }
 
+/** Messages as a TCP stream carries them: each behind its two-byte length (RFC 7766 §8). */
+export function framed(messages: Buffer[]): Buffer {
+  return Buffer.concat(
+    messages.flatMap((message) => {
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(message.length);
+      return [length, message];
+    }),
+  );
+}
+
 /** Send several framed messages on one TCP connection (optionally in tiny chunks); collect `expect` replies. */
 export function tcpExchange(
   port: number,
@@ -144,20 +155,14 @@ export function tcpExchange(
         resolve(replies);
       }
     });
-    const framed = Buffer.concat(
-      messages.map((message) => {
-        const length = Buffer.alloc(2);
-        length.writeUInt16BE(message.length);
-        return Buffer.concat([length, message]);
-      }),
-    );
+    const stream = framed(messages);
     socket.on('connect', async () => {
       if (!chunkSize) {
-        socket.write(framed);
+        socket.write(stream);
         return;
       }
-      for (let i = 0; i < framed.length; i += chunkSize) {
-        socket.write(framed.subarray(i, i + chunkSize));
+      for (let i = 0; i < stream.length; i += chunkSize) {
+        socket.write(stream.subarray(i, i + chunkSize));
         await new Promise((r) => setTimeout(r, 1));
       }
     });

@@ -4,7 +4,7 @@
 import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { answerLines, buildQuery, tcpQuery, udpQuery } from '../helpers/dns-client.js';
+import { answerLines, buildQuery, framed, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { bigHeadless, endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { scrape, valueOf } from '../helpers/prometheus.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -17,16 +17,6 @@ const SHOP = list(
   ...bigHeadless('shop', 'big', 200),
 );
 const WEB = ['web.shop.svc.cluster.local A 10.96.10.10'];
-
-function framed(messages: Buffer[]): Buffer {
-  return Buffer.concat(
-    messages.flatMap((message) => {
-      const length = Buffer.alloc(2);
-      length.writeUInt16BE(message.length);
-      return [length, message];
-    }),
-  );
-}
 
 /** One UDP and one TCP query from other clients, both answered correctly. */
 async function othersAnswered(port: number): Promise<void> {
