@@ -38,6 +38,14 @@ describe('changedSections', () => {
       ['--tcp-idle-timeout', '30'],
       ['listeners', 'resolvers'],
     ],
+    [
+      ['--tcp-max-connections', '50'],
+      ['listeners', 'resolvers'],
+    ],
+    [
+      ['--allow-query', '10.0.0.0/8'],
+      ['resolvers'],
+    ],
   ])('%j rebuilds %j', (flags, sections) => {
     expect(changedSections(base, config(...flags))).toEqual(sections);
   });
