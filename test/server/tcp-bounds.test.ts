@@ -156,7 +156,9 @@ describe('ten thousand TCP connections', () => {
       // Opened in waves of 500 (the listen backlog is 511), never closed by this client.
       for (let opened = 0; opened < CONNECTIONS;) {
         const wave = Array.from({ length: 500 }, () => {
-          const socket = connect({ port: server.port, host: '127.0.0.1' });
+          // From an address of its own: its ten thousand local ports are then not ports on
+          // 127.0.0.1, where the servers of tests running alongside bind theirs.
+          const socket = connect({ port: server.port, host: '127.0.0.1', localAddress: '127.0.0.200' });
           socket.on('error', () => {});
           sockets.push(socket);
           opened++;
