@@ -552,21 +552,7 @@ export class ClusterDns {
       if (this.listeners.has(key)) await this.closeListener(key);
       const slot = { handler: resolvers.newHandler() };
       const entry = { handle: (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args) };
-      const udp = new UdpListener(listen, entry, this.logger);
-      const udpAddress = await udp.start();
-      // Port 0 asks for any free port: TCP then takes the same number UDP got.
-      const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
-        ...DEFAULT_TCP_LIMITS,
-        idleTimeoutMs: config.tcpIdleTimeout * 1000,
-        maxConnections: config.tcpMaxConnections,
-      });
-      let tcpAddress: AddressInfo;
-      try {
-        tcpAddress = await tcp.start();
-      } catch (error) {
-        await udp.close();
-        throw error;
-      }
+      const { udp, udpAddress, tcp, tcpAddress } = await this.bindPair(listen, entry, config);
       const listening: Listening = {
         udp,
         tcp,
@@ -588,6 +574,31 @@ export class ClusterDns {
       );
     }
     return added;
+  }
+
+  /**
+   * The UDP and TCP sockets of one address, on one port number. Port 0 asks for any free port: TCP
+   * then takes the number UDP got, which a TCP socket may already hold (a client's local port);
+   * then both start over on another, a few times.
+   */
+  private async bindPair(listen: HostPort, entry: Pick<QueryHandler, 'handle'>, config: Config) {
+    for (let attempt = 1; ; attempt++) {
+      const udp = new UdpListener(listen, entry, this.logger);
+      const udpAddress = await udp.start();
+      const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
+        ...DEFAULT_TCP_LIMITS,
+        idleTimeoutMs: config.tcpIdleTimeout * 1000,
+        maxConnections: config.tcpMaxConnections,
+      });
+      try {
+        const tcpAddress: AddressInfo = await tcp.start();
+        return { udp, udpAddress, tcp, tcpAddress };
+      } catch (error) {
+        await udp.close();
+        const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (listen.port !== 0 || !taken || attempt >= 10) throw error;
+      }
+    }
   }
 
   private readHostResolvConf(config: Config): ResolvConf | undefined {

@@ -23,6 +23,7 @@ import { HostsResolver, parseHosts } from '../../src/resolve/hosts/hosts.js';
 import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import type { QueryContext } from '../../src/resolve/types.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { PrecompiledAnswers } from '../../src/server/precompiled.js';
 import { QueryHandler } from '../../src/server/handler.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from '../resolve/fixture.js';
@@ -90,12 +91,23 @@ export async function startHarness(): Promise<Harness> {
   });
   const policy = new AddressPolicy(['127.0.0.0/8']);
   const resolver = new ResolverChain([hosts, cluster, new RecursionGate(policy, forwarder)]);
+  // The fast path in front, as the server runs it: it is what reads raw bytes first.
+  const precompiled = new PrecompiledAnswers({
+    table,
+    zones,
+    cluster,
+    clusterLink: 1,
+    negativeAnswers: true,
+    rotatesAddresses: false,
+    forwarded: { link: 2, forwarder },
+  });
   const handler = new QueryHandler({
     resolver,
     logger: silent,
     counters,
     logQueries: false,
     recursionAvailable: (address) => policy.allows(address),
+    precompiled,
   });
   handler.recordTo(
     new QueryMetrics(
