@@ -72,7 +72,14 @@ export interface Config extends OpsConfig {
   /** Every client's namespace (the sidecar case); undefined learns it per client from the pod table. */
   namespace?: string;
   autopath: boolean;
-  cache: { maxEntries: number; successMaxTtl: number; denialMaxTtl: number; staleWindow: number };
+  cache: {
+    maxEntries: number;
+    maxDenialEntries: number;
+    maxBytes: number;
+    successMaxTtl: number;
+    denialMaxTtl: number;
+    staleWindow: number;
+  };
   logQueries: boolean;
   logLevel: string;
   /** Seconds a TCP connection may stay idle. */
@@ -293,7 +300,19 @@ export const OPTIONS = {
     defaultValue: '10000',
     type: 'string',
     metavar: 'N',
-    help: 'forwarded answers cached at most (default 10000)',
+    help: 'positive forwarded answers cached at most (default 10000)',
+  },
+  'cache-denial-size': {
+    defaultValue: '10000',
+    type: 'string',
+    metavar: 'N',
+    help: 'negative forwarded answers (NXDOMAIN, NODATA) cached at most, apart from the positive ones (default 10000)',
+  },
+  'cache-max-bytes': {
+    defaultValue: '16777216',
+    type: 'string',
+    metavar: 'BYTES',
+    help: 'bytes each of the positive and negative caches holds at most (default 16777216, 16 MiB)',
   },
   'cache-max-ttl': {
     defaultValue: '3600',
@@ -512,6 +531,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     autopath: (read('autopath') as boolean | undefined) ?? false,
     cache: {
       maxEntries: number('cache-size', 0, 10_000_000),
+      maxDenialEntries: number('cache-denial-size', 0, 10_000_000),
+      maxBytes: number('cache-max-bytes', 0, 2 ** 40),
       successMaxTtl: number('cache-max-ttl', 0, 604800),
       denialMaxTtl: number('cache-denial-max-ttl', 0, 604800),
       staleWindow: seconds('serve-stale'),

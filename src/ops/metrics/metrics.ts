@@ -193,6 +193,13 @@ function registerCache(registry: Registry, source: MetricsSource): void {
     ['server', 'zones', 'type'],
     byKind((stats) => stats.entriesByKind),
   );
+  scrapedGauge(
+    registry,
+    'clusterdns_cache_size_bytes',
+    'Bytes held by the cache per kind, as counted against --cache-max-bytes.',
+    ['server', 'zones', 'type'],
+    byKind((stats) => stats.bytesByKind),
+  );
   scrapedCounter(
     registry,
     'coredns_cache_hits_total',
