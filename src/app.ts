@@ -46,6 +46,7 @@ import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
 import { TcpListener } from './server/tcp.js';
+import { RateLimiter } from './server/rate-limit.js';
 import { UdpListener } from './server/udp.js';
 import { ServiceTable } from './table/table.js';
 
@@ -97,6 +98,8 @@ export class ClusterDns {
   private endpoints: OpsEndpoints | undefined;
   private listening = false;
   private draining = false;
+  /** --rrl's limiter, shared by every UDP listener; rebuilt when its settings change. */
+  private rateLimiter: RateLimiter | undefined;
   private endLameduck: (() => void) | undefined;
 
   constructor(
@@ -105,6 +108,7 @@ export class ClusterDns {
   ) {}
 
   async start(): Promise<BoundListener[]> {
+    this.rateLimiter = rateLimiterFor(this.config);
     try {
       // First, so /health answers and /ready says what it waits for while registries sync.
       await this.startEndpoints(ZoneSet.parse(this.config.zones));
@@ -174,6 +178,7 @@ export class ClusterDns {
     const oldBackends = this.backends;
     this.resolvers = resolvers;
     for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
+    if (!isDeepStrictEqual(old.rrl, next.rrl)) this.rateLimiter = rateLimiterFor(next);
     this.config = withEndpointsOf(old, next);
     if (newBackends) {
       this.table = table;
@@ -457,7 +462,7 @@ export class ClusterDns {
       if (this.listeners.has(key)) await this.closeListener(key);
       const slot = { handler: resolvers.newHandler() };
       const entry = { handle: (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args) };
-      const udp = new UdpListener(listen, entry, this.logger);
+      const udp = new UdpListener(listen, entry, this.logger, this.counters, () => this.rateLimiter);
       const udpAddress = await udp.start();
       // Port 0 asks for any free port: TCP then takes the same number UDP got.
       const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
@@ -520,6 +525,10 @@ export class ClusterDns {
       return [];
     }
   }
+}
+
+function rateLimiterFor(config: Config): RateLimiter | undefined {
+  return config.rrl ? new RateLimiter(config.rrl) : undefined;
 }
 
 function closeForwarders(resolvers: Resolvers): void {

@@ -138,4 +138,3 @@ export async function runWindowed(
   await Promise.all(Array.from({ length: window }, worker));
   return lost;
 }
-

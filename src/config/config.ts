@@ -84,6 +84,8 @@ export interface Config extends OpsConfig {
   logLevel: string;
   /** Seconds a TCP connection may stay idle. */
   tcpIdleTimeout: number;
+  /** UDP response rate limiting; undefined when off. */
+  rrl?: { rate: number; slip: number; window: number; maxClients: number };
 }
 
 /** The zones/ directory shipped with the package: the table served when --zones is not given. */
@@ -348,6 +350,29 @@ export const OPTIONS = {
     metavar: 'SECONDS',
     help: 'close idle TCP connections after this (default 10)',
   },
+  rrl: {
+    type: 'string',
+    metavar: 'RATE',
+    help: 'response rate limiting: UDP responses a second per client /24 (IPv4) or /56 (IPv6); beyond it dropped or slipped (default off)',
+  },
+  'rrl-slip': {
+    defaultValue: '2',
+    type: 'string',
+    metavar: 'N',
+    help: 'with --rrl, every Nth limited response is sent truncated (TC) so a real client retries over TCP; 0 drops all (default 2)',
+  },
+  'rrl-window': {
+    defaultValue: '15',
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'with --rrl, a client network that flooded stays limited for up to this long (default 15)',
+  },
+  'rrl-max-clients': {
+    defaultValue: '20000',
+    type: 'string',
+    metavar: 'N',
+    help: 'with --rrl, client networks tracked at most; beyond it the least recently seen is forgotten (default 20000)',
+  },
   ...OPS_OPTIONS,
   help: { type: 'boolean', help: 'show this help' },
   version: { type: 'boolean', help: 'print the version' },
@@ -540,6 +565,14 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
     tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
+    ...(text('rrl') !== undefined && {
+      rrl: {
+        rate: number('rrl', 1, 1_000_000),
+        slip: number('rrl-slip', 0, 10),
+        window: number('rrl-window', 1, 3600),
+        maxClients: number('rrl-max-clients', 1, 10_000_000),
+      },
+    }),
   };
 }
 

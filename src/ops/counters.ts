@@ -8,8 +8,19 @@ export interface Counters {
   queryErrors: number;
   /** TCP connections closed for idling, oversize or a client that would not read. */
   tcpConnectionsClosed: number;
+  /** UDP responses not sent, by --rrl. */
+  rrlDropped: number;
+  /** UDP responses sent truncated instead of dropped, by --rrl-slip. */
+  rrlSlipped: number;
 }
 
 export function newCounters(): Counters {
-  return { malformedDropped: 0, malformedAnswered: 0, queryErrors: 0, tcpConnectionsClosed: 0 };
+  return {
+    malformedDropped: 0,
+    malformedAnswered: 0,
+    queryErrors: 0,
+    tcpConnectionsClosed: 0,
+    rrlDropped: 0,
+    rrlSlipped: 0,
+  };
 }

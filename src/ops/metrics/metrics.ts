@@ -376,6 +376,20 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
   );
   scrapedCounter(
     registry,
+    'clusterdns_rrl_dropped_total',
+    'UDP responses not sent because the client network was over --rrl.',
+    [],
+    () => [[{}, source.counters.rrlDropped]],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_rrl_slipped_total',
+    'UDP responses over --rrl sent truncated (TC, no records) instead of dropped, per --rrl-slip.',
+    [],
+    () => [[{}, source.counters.rrlSlipped]],
+  );
+  scrapedCounter(
+    registry,
     'clusterdns_tcp_connections_closed_total',
     'TCP connections closed for idling, oversize or a client that would not read.',
     [],
