@@ -46,6 +46,7 @@ import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
 import { TcpListener } from './server/tcp.js';
+import { isolated } from './server/isolate.js';
 import { RateLimiter } from './server/rate-limit.js';
 import { UdpListener } from './server/udp.js';
 import { ServiceTable } from './table/table.js';
@@ -461,7 +462,11 @@ export class ClusterDns {
       if (this.listeners.has(key) && !tcpChanged) continue;
       if (this.listeners.has(key)) await this.closeListener(key);
       const slot = { handler: resolvers.newHandler() };
-      const entry = { handle: (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args) };
+      const entry = isolated(
+        (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args),
+        this.logger,
+        this.counters,
+      );
       const udp = new UdpListener(listen, entry, this.logger, this.counters, () => this.rateLimiter);
       const udpAddress = await udp.start();
       // Port 0 asks for any free port: TCP then takes the same number UDP got.
