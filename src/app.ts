@@ -309,6 +309,7 @@ export class ClusterDns {
   ): Promise<RegistryBackend[]> {
     const backends = await createBackends(config, this.logger, {
       ...(this.metrics ? { onProgrammingLatency: this.metrics.observeProgrammingLatency } : {}),
+      onRestart: (name) => status.restarted(name),
     });
     try {
       for (const backend of backends) {

@@ -9,6 +9,7 @@ import { ClusterDns, SHUTDOWN_GRACE_MS } from './app.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
+import { installCrashPolicy } from './ops/crash-policy.js';
 import { createLogger } from './ops/logger.js';
 
 /** How often the config file or Corefile, and the hosts files it names, are checked for a change. */
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
   }
   const { loaded, load, watch } = command;
   const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
+  installCrashPolicy(logger);
   for (const notice of loaded.notices) logger.warn(notice);
   const servers: ClusterDns[] = [];
   // Signals are taken from the start: one arriving while start-up still waits (on registries, on

@@ -18,6 +18,7 @@ export interface BackendReport extends BackendState {
   pods: number;
 }
 import type { Counters } from '../counters.js';
+import { uncaughtErrors } from '../crash-policy.js';
 import { exponentialBuckets, type Labels, type Sample } from './cells.js';
 import type { QueryMetrics } from './query-metrics.js';
 
@@ -338,6 +339,23 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
     'Seconds since the backend last delivered content or its registry confirmed it; absent before the first.',
     ['backend'],
     perBackend((b) => (b.lastSyncAt === undefined ? undefined : (Date.now() - b.lastSyncAt) / 1000)),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_backend_restarts_total',
+    'Times a registry backend failed and was built again; the last good view served meanwhile.',
+    ['backend'],
+    perBackend((b) => b.restarts),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_uncaught_errors_total',
+    'Errors nothing caught (kind: exception or rejection), logged; see README for when the process exits.',
+    ['kind'],
+    () => [
+      [{ kind: 'exception' }, uncaughtErrors.exception],
+      [{ kind: 'rejection' }, uncaughtErrors.rejection],
+    ],
   );
   scrapedGauge(
     registry,
