@@ -19,6 +19,7 @@ export interface BackendReport extends BackendState {
 }
 import type { Counters } from '../counters.js';
 import { uncaughtErrors } from '../crash-policy.js';
+import { logDrops } from '../logger.js';
 import { exponentialBuckets, type Labels, type Sample } from './cells.js';
 import type { QueryMetrics } from './query-metrics.js';
 
@@ -356,6 +357,13 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
       [{ kind: 'exception' }, uncaughtErrors.exception],
       [{ kind: 'rejection' }, uncaughtErrors.rejection],
     ],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_log_lines_dropped_total',
+    'Log lines dropped because stdout could not keep up and 16 MiB were already waiting.',
+    [],
+    () => [[{}, logDrops.lines]],
   );
   scrapedGauge(
     registry,
