@@ -8,6 +8,9 @@ import type { Counters } from '../ops/counters.js';
 import type { QueryHandler } from './handler.js';
 import { truncatedReply, type RateLimiter } from './rate-limit.js';
 
+/** The receive queue asked for: about 5000 queries' worth of kernel buffers. */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 export class UdpListener {
   private socket: Socket | undefined;
 
@@ -33,6 +36,14 @@ export class UdpListener {
         resolve();
       });
     });
+    // A deeper receive queue rides out the moments this process is not scheduled (a busy node, a
+    // garbage collection) instead of dropping the queries that arrive meanwhile; the kernel caps
+    // it at net.core.rmem_max.
+    try {
+      socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'cannot enlarge the UDP receive buffer');
+    }
     socket.on('error', (error) =>
       this.logger.warn({ err: error, listen: formatHostPort(this.address) }, 'UDP socket error'),
     );

@@ -4,6 +4,7 @@
 // can stall (read queries, answer none), as a dead upstream does.
 import { createSocket, type Socket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
+import { soa } from '../resolve/forward/stub.js';
 
 export interface FakeUpstream {
   port: number;
@@ -73,7 +74,7 @@ export async function startFakeUpstream(
             ttl: 300,
             data: forged ? '203.0.113.66' : address,
           })),
-        authorities: denied ? [soa(denyBelow!)] : [],
+        authorities: denied ? [soa(denyBelow!, 300, 300)] : [],
       });
     if (forgeFirst) socket.send(reply((query.id! + 1) & 0xffff, true), remote.port, remote.address);
     socket.send(reply(query.id!), remote.port, remote.address);
@@ -81,21 +82,4 @@ export async function startFakeUpstream(
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   upstream.port = socket.address().port;
   return upstream;
-}
-
-function soa(zone: string): dnsPacket.Answer {
-  return {
-    name: zone,
-    type: 'SOA',
-    ttl: 300,
-    data: {
-      mname: `ns.${zone}`,
-      rname: `hostmaster.${zone}`,
-      serial: 1,
-      refresh: 3600,
-      retry: 600,
-      expire: 86400,
-      minimum: 300,
-    },
-  };
 }
