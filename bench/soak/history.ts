@@ -1,8 +1,8 @@
 // What the registries held for each name, and when: the soak accepts an answer only if it is one
 // the table held at some version within the window around its query. A version stays acceptable
-// for `lagMs` after it was replaced (the server learns of a change a moment later), and for as
-// long as a registry outage that began within that moment lasted (the server keeps the last good
-// view while its registry is away).
+// for `lagMs` after it was replaced (the server learns of a change a moment later), and, around a
+// registry outage, until the server has caught up with the registry again (it keeps the last good
+// view while the registry is away, and reconnects with backoff once it is back).
 
 interface Version {
   addresses: string;
@@ -33,6 +33,7 @@ export class AnswerHistory {
     this.outages.push({ downAt: at });
   }
 
+  /** The server has caught up with the registry again (not merely: the registry is back). */
   registryUp(at: number): void {
     const open = this.outages.at(-1);
     if (open && open.upAt === undefined) open.upAt = at;
@@ -54,9 +55,12 @@ export class AnswerHistory {
 
   private endOf(replacedAt: number): number {
     let end = replacedAt + this.lagMs;
+    // Until the server has caught up after an outage, it may serve what it held when the outage
+    // began: a version replaced from just before the outage until the catch-up stays right then.
     for (const { downAt, upAt } of this.outages) {
-      if (downAt >= replacedAt - this.lagMs && downAt <= end)
+      if (replacedAt >= downAt - this.lagMs && replacedAt <= (upAt ?? Infinity)) {
         end = Math.max(end, (upAt ?? Infinity) + this.lagMs);
+      }
     }
     return end;
   }

@@ -73,6 +73,8 @@ export interface SoakReport {
   wrongSamples: string[];
   changes: { kubernetes: number; etcd: number };
   apiRestarts: number;
+  /** ms from each API server restart until the server answered a change made after it. */
+  resyncMs: number[];
   stalls: number;
   fuzzSent: number;
   rss: { baselineMb: number; endMb: number; maxMb: number; growthPercent: number };
@@ -108,6 +110,7 @@ interface Rig {
 async function startRig(): Promise<Rig> {
   const api = await FakeApiServer.start({ historySize: 100_000 });
   api.apply(namespace('soak'));
+  api.apply(service('soak', 'sentinel', { clusterIP: 'None' }));
   for (let i = 0; i < K8S_SERVICES; i++) {
     api.apply(service('soak', `h${i}`, { clusterIP: 'None' }));
     api.apply(slice('soak', `h${i}`, initialK8s(i)));
@@ -170,6 +173,7 @@ async function drive(rig: Rig, options: SoakOptions, log: (line: string) => void
   const faultEnds: { fault: string; at: number }[] = [];
   const buckets: { sent: number; fast: number }[] = [];
   let apiDown = false;
+  let restarting: Promise<void> = Promise.resolve();
   const start = performance.now();
   const endAt = start + options.seconds * 1000;
   const timers: NodeJS.Timeout[] = [];
@@ -243,15 +247,20 @@ async function drive(rig: Rig, options: SoakOptions, log: (line: string) => void
     if (performance.now() + options.apiDownMs >= endAt) return;
     apiDown = true;
     k8s.registryDown(performance.now());
-    void rig.api.stop().then(async () => {
+    restarting = rig.api.stop().then(async () => {
       await sleep(options.apiDownMs);
       await rig.api.restart();
       apiDown = false;
       const at = performance.now();
-      k8s.registryUp(at);
       faultEnds.push({ fault: 'API server restarted', at });
       report.apiRestarts++;
-      log(`${seconds(at - start)} s: API server back after ${options.apiDownMs} ms down`);
+      const caughtUp = await catchUp(rig, client);
+      k8s.registryUp(caughtUp);
+      report.resyncMs.push(Math.round(caughtUp - at));
+      log(
+        `${seconds(at - start)} s: API server back after ${options.apiDownMs} ms down; ` +
+          `the server caught up ${Math.round(caughtUp - at)} ms later`,
+      );
     });
   });
   every(options.stallEverySeconds * 1000, () => {
@@ -300,7 +309,7 @@ async function drive(rig: Rig, options: SoakOptions, log: (line: string) => void
   await sleep(endAt - performance.now());
   for (const timer of timers) clearInterval(timer);
   rig.upstream.stall(false);
-  if (apiDown) await sleep(options.apiDownMs + 500);
+  await restarting;
   await Promise.all([...pending]);
   fuzzer.close();
   await client.close();
@@ -357,8 +366,9 @@ function recoveryAfter(buckets: { sent: number; fast: number }[], first: number)
   return Infinity;
 }
 
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+
 function rssGrowth(samples: number[], warmupShare: number): SoakReport['rss'] {
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
   const from = Math.floor(samples.length * warmupShare);
   const window = Math.max(3, Math.floor(samples.length * 0.1));
   const baselineMb = median(samples.slice(from, from + window));
@@ -408,6 +418,12 @@ export function formatReport(report: SoakReport): string {
       'faults',
       `API server killed ${report.apiRestarts}×, upstream stalled ${report.stalls}×, ${report.fuzzSent} garbage packets`,
     ],
+    [
+      'API resync',
+      report.resyncMs.length
+        ? `a change made after each API restart answered within ${Math.max(...report.resyncMs)} ms (median ${median(report.resyncMs)} ms)`
+        : 'no restarts',
+    ],
     ['server', report.serverAlive ? 'running at the end' : 'EXITED'],
     [
       'errors',
@@ -448,6 +464,7 @@ function emptyReport(options: SoakOptions): SoakReport {
     wrongSamples: [],
     changes: { kubernetes: 0, etcd: 0 },
     apiRestarts: 0,
+    resyncMs: [],
     stalls: 0,
     fuzzSent: 0,
     rss: { baselineMb: 0, endMb: 0, maxMb: 0, growthPercent: 0 },
@@ -456,6 +473,22 @@ function emptyReport(options: SoakOptions): SoakReport {
     metrics: { panics: 0, uncaught: 0, backendRestarts: 0, malformed: 0 },
     failures: [],
   };
+}
+
+/**
+ * After an API server restart: changes a service kept for this (never queried by the load) and
+ * waits until the server answers the change; returns when it did.
+ */
+async function catchUp(rig: Rig, client: DnsLoadClient): Promise<number> {
+  const address = randomAddress();
+  rig.api.apply(slice('soak', 'sentinel', [address]));
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const exchange = await client.query(SENTINEL, 'A', 1000);
+    if (addressesOf(exchange).join() === address) return exchange.doneAt;
+    await sleep(50);
+  }
+  return Infinity;
 }
 
 async function waitUntilServing(
@@ -506,6 +539,7 @@ function fuzzPacket(seed: Buffer): Buffer {
   return packet;
 }
 
+const SENTINEL = 'sentinel.soak.svc.cluster.local';
 const k8sName = (i: number) => `h${i}.soak.svc.cluster.local`;
 const etcdName = (i: number) => `e${i}.etc.svc.cluster.local`;
 const etcdKey = (i: number) => `/skydns/local/cluster/svc/etc/e${i}/x`;
