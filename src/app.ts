@@ -52,6 +52,8 @@ import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
 import { DEFAULT_TCP_LIMITS, TcpListener } from './server/tcp.js';
+import { isolated } from './server/isolate.js';
+import { RateLimiter } from './server/rate-limit.js';
 import { UdpListener } from './server/udp.js';
 import { ServiceTable } from './table/table.js';
 
@@ -138,6 +140,8 @@ export class ClusterDns {
   private endpoints: OpsEndpoints | undefined;
   private listening = false;
   private draining = false;
+  /** --rrl's limiter, shared by every UDP listener; rebuilt when its settings change. */
+  private rateLimiter: RateLimiter | undefined;
   private endLameduck: (() => void) | undefined;
 
   constructor(
@@ -148,6 +152,7 @@ export class ClusterDns {
 
   async start(): Promise<BoundListener[]> {
     const part = this.part;
+    this.rateLimiter = rateLimiterFor(this.config);
     try {
       const zones = ZoneSet.parse(this.config.zones);
       // First, so /health answers and /ready says what it waits for while registries sync. A
@@ -234,6 +239,7 @@ export class ClusterDns {
     const oldBackends = this.backends;
     this.resolvers = resolvers;
     if (resolvers) for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
+    if (!isDeepStrictEqual(old.rrl, next.rrl)) this.rateLimiter = rateLimiterFor(next);
     this.config = withEndpointsOf(old, next);
     if (newBackends) {
       this.table = table;
@@ -376,6 +382,7 @@ export class ClusterDns {
   ): Promise<RegistryBackend[]> {
     const backends = await createBackends(config, this.logger, {
       ...(this.metrics ? { onProgrammingLatency: this.metrics.observeProgrammingLatency } : {}),
+      onRestart: (name) => status.restarted(name),
     });
     try {
       for (const backend of backends) {
@@ -551,7 +558,11 @@ export class ClusterDns {
       if (this.listeners.has(key) && !tcpChanged) continue;
       if (this.listeners.has(key)) await this.closeListener(key);
       const slot = { handler: resolvers.newHandler() };
-      const entry = { handle: (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args) };
+      const entry = isolated(
+        (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args),
+        this.logger,
+        this.counters,
+      );
       const { udp, udpAddress, tcp, tcpAddress } = await this.bindPair(listen, entry, config);
       const listening: Listening = {
         udp,
@@ -583,7 +594,7 @@ export class ClusterDns {
    */
   private async bindPair(listen: HostPort, entry: Pick<QueryHandler, 'handle'>, config: Config) {
     for (let attempt = 1; ; attempt++) {
-      const udp = new UdpListener(listen, entry, this.logger);
+      const udp = new UdpListener(listen, entry, this.logger, this.counters, () => this.rateLimiter);
       const udpAddress = await udp.start();
       const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
         ...DEFAULT_TCP_LIMITS,
@@ -625,6 +636,10 @@ export class ClusterDns {
       return [];
     }
   }
+}
+
+function rateLimiterFor(config: Config): RateLimiter | undefined {
+  return config.rrl ? new RateLimiter(config.rrl) : undefined;
 }
 
 function closeForwarders(resolvers: Resolvers): void {

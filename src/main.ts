@@ -11,6 +11,7 @@ import { ClusterDns, SHUTDOWN_GRACE_MS, type Part } from './app.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
+import { installCrashPolicy } from './ops/crash-policy.js';
 import { createLogger } from './ops/logger.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   }
   const { loaded, load, watch } = command;
   const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
+  installCrashPolicy(logger);
   for (const notice of loaded.notices) logger.warn(notice);
   const servers: ClusterDns[] = [];
   // The number of workers is fixed for the life of the process: a reload that changes it waits

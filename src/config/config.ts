@@ -75,7 +75,14 @@ export interface Config extends OpsConfig {
   /** Every client's namespace (the sidecar case); undefined learns it per client from the pod table. */
   namespace?: string;
   autopath: boolean;
-  cache: { maxEntries: number; successMaxTtl: number; denialMaxTtl: number; staleWindow: number };
+  cache: {
+    maxEntries: number;
+    maxDenialEntries: number;
+    maxBytes: number;
+    successMaxTtl: number;
+    denialMaxTtl: number;
+    staleWindow: number;
+  };
   logQueries: boolean;
   logLevel: string;
   /** Seconds a TCP connection may stay idle. */
@@ -84,6 +91,8 @@ export interface Config extends OpsConfig {
   workers: number;
   /** TCP connections open at once, over each listening address. */
   tcpMaxConnections: number;
+  /** UDP response rate limiting; undefined when off. */
+  rrl?: { rate: number; slip: number; window: number; maxClients: number };
 }
 
 /** The zones/ directory shipped with the package: the table served when --zones is not given. */
@@ -305,7 +314,19 @@ export const OPTIONS = {
     defaultValue: '10000',
     type: 'string',
     metavar: 'N',
-    help: 'forwarded answers cached at most (default 10000)',
+    help: 'positive forwarded answers cached at most (default 10000)',
+  },
+  'cache-denial-size': {
+    defaultValue: '10000',
+    type: 'string',
+    metavar: 'N',
+    help: 'negative forwarded answers (NXDOMAIN, NODATA) cached at most, apart from the positive ones (default 10000)',
+  },
+  'cache-max-bytes': {
+    defaultValue: '16777216',
+    type: 'string',
+    metavar: 'BYTES',
+    help: 'bytes each of the positive and negative caches holds at most (default 16777216, 16 MiB)',
   },
   'cache-max-ttl': {
     defaultValue: '3600',
@@ -351,6 +372,29 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'N',
     help: 'TCP connections open at most; at the cap the idlest one is closed to make room (default 1000)',
+  },
+  rrl: {
+    type: 'string',
+    metavar: 'RATE',
+    help: 'response rate limiting: UDP responses a second per client /24 (IPv4) or /56 (IPv6); beyond it dropped or slipped (default off)',
+  },
+  'rrl-slip': {
+    defaultValue: '2',
+    type: 'string',
+    metavar: 'N',
+    help: 'with --rrl, every Nth limited response is sent truncated (TC) so a real client retries over TCP; 0 drops all (default 2)',
+  },
+  'rrl-window': {
+    defaultValue: '15',
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'with --rrl, a client network that flooded stays limited for up to this long (default 15)',
+  },
+  'rrl-max-clients': {
+    defaultValue: '20000',
+    type: 'string',
+    metavar: 'N',
+    help: 'with --rrl, client networks tracked at most; beyond it the least recently seen is forgotten (default 20000)',
   },
   ...OPS_OPTIONS,
   help: { type: 'boolean', help: 'show this help' },
@@ -539,6 +583,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     autopath: (read('autopath') as boolean | undefined) ?? false,
     cache: {
       maxEntries: number('cache-size', 0, 10_000_000),
+      maxDenialEntries: number('cache-denial-size', 0, 10_000_000),
+      maxBytes: number('cache-max-bytes', 0, 2 ** 40),
       successMaxTtl: number('cache-max-ttl', 0, 604800),
       denialMaxTtl: number('cache-denial-max-ttl', 0, 604800),
       staleWindow: seconds('serve-stale'),
@@ -548,6 +594,14 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
     workers: read('workers') === undefined ? availableParallelism() : number('workers', 0, 256),
     tcpMaxConnections: number('tcp-max-connections', 1, 1_000_000),
+    ...(text('rrl') !== undefined && {
+      rrl: {
+        rate: number('rrl', 1, 1_000_000),
+        slip: number('rrl-slip', 0, 10),
+        window: number('rrl-window', 1, 3600),
+        maxClients: number('rrl-max-clients', 1, 10_000_000),
+      },
+    }),
   };
 }
 

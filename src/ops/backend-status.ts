@@ -7,6 +7,8 @@ export interface BackendState {
   delivered: boolean;
   /** ms since the epoch of the last content, change or confirmation from the registry. */
   lastSyncAt?: number;
+  /** Times it failed and was built again. */
+  restarts: number;
 }
 
 export class BackendStatus {
@@ -15,7 +17,12 @@ export class BackendStatus {
   constructor(private readonly clock: () => number = Date.now) {}
 
   add(name: string): void {
-    this.states.set(name, { name, delivered: false });
+    this.states.set(name, { name, delivered: false, restarts: 0 });
+  }
+
+  restarted(name: string): void {
+    const state = this.states.get(name);
+    if (state) state.restarts++;
   }
 
   delivered(name: string): void {

@@ -14,6 +14,10 @@ export interface Counters {
   tcpConnectionsOpen: number;
   /** Queries answered REFUSED because the client is outside --allow-query. */
   queriesRefused: number;
+  /** UDP responses not sent, by --rrl. */
+  rrlDropped: number;
+  /** UDP responses sent truncated instead of dropped, by --rrl-slip. */
+  rrlSlipped: number;
 }
 
 /**
@@ -32,5 +36,7 @@ export function newCounters(): Counters {
     tcpClosedBy: { idle: 0, limit: 0, evicted: 0, unread: 0, framing: 0 },
     tcpConnectionsOpen: 0,
     queriesRefused: 0,
+    rrlDropped: 0,
+    rrlSlipped: 0,
   };
 }

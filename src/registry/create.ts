@@ -1,5 +1,6 @@
 // Builds the configured registry backends, in priority order: when two define the same service,
-// the earlier one's wins (the table merges them in this order).
+// the earlier one's wins (the table merges them in this order). Each runs under a supervisor that
+// builds it again from the same settings when it fails (supervisor.ts).
 
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -11,72 +12,93 @@ import { EtcdBackend } from './etcd/backend.js';
 import { connectEtcd, describeConnection } from './etcd/connection.js';
 import { parseZone } from '../resolve/zones.js';
 import { NacosBackend } from './nacos/backend.js';
+import { SupervisedBackend } from './supervisor.js';
 
 export interface BackendHooks {
   /** The Kubernetes backend's time from a change arriving to its delivery, for metrics. */
   onProgrammingLatency?: (ms: number) => void;
+  /** A backend failed and is being built again. */
+  onRestart?: (name: string) => void;
 }
 
 export async function createBackends(
   config: Config,
   logger: Logger,
   hooks: BackendHooks = {},
-): Promise<RegistryBackend[]> {
-  const backends: RegistryBackend[] = [];
+): Promise<SupervisedBackend[]> {
+  const factories = backendFactories(config, logger, hooks);
+  const backends: SupervisedBackend[] = [];
+  for (const make of factories) {
+    backends.push(new SupervisedBackend(await make(), make, logger, hooks.onRestart));
+  }
+  return backends;
+}
+
+function backendFactories(
+  config: Config,
+  logger: Logger,
+  hooks: BackendHooks,
+): (() => Promise<RegistryBackend>)[] {
+  const backends: (() => Promise<RegistryBackend>)[] = [];
   if (config.zonesDir !== undefined) {
-    backends.push(new FileBackend({ dir: config.zonesDir, logger: logger.child({ backend: 'file' }) }));
+    const dir = config.zonesDir;
+    backends.push(async () => new FileBackend({ dir, logger: logger.child({ backend: 'file' }) }));
   }
   if (config.kubernetes) {
     const { kubernetes } = config;
     backends.push(
-      new KubernetesBackend({
-        connection: await resolveConnection({
-          kubeconfig: kubernetes.kubeconfig,
-          context: kubernetes.context,
-          url: kubernetes.url,
-          tokenFile: kubernetes.tokenFile,
-          caFile: kubernetes.caFile,
+      async () =>
+        new KubernetesBackend({
+          connection: await resolveConnection({
+            kubeconfig: kubernetes.kubeconfig,
+            context: kubernetes.context,
+            url: kubernetes.url,
+            tokenFile: kubernetes.tokenFile,
+            caFile: kubernetes.caFile,
+          }),
+          logger: logger.child({ backend: 'kubernetes' }),
+          // Pods are the largest and busiest kind: only `--pods verified` needs them.
+          watchPods: config.pods === 'verified',
+          watchEndpoints: !kubernetes.noEndpoints,
+          labelSelector: kubernetes.labels,
+          namespaceLabelSelector: kubernetes.namespaceLabels,
+          ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),
         }),
-        logger: logger.child({ backend: 'kubernetes' }),
-        // Pods are the largest and busiest kind: only `--pods verified` needs them.
-        watchPods: config.pods === 'verified',
-        watchEndpoints: !kubernetes.noEndpoints,
-        labelSelector: kubernetes.labels,
-        namespaceLabelSelector: kubernetes.namespaceLabels,
-        ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),
-      }),
     );
   }
   if (config.etcd) {
+    const etcd = config.etcd;
     backends.push(
-      new EtcdBackend({
-        client: await connectEtcd(config.etcd),
-        prefix: config.etcd.prefix,
-        // Keys map only under a forward zone's `svc` layout: reverse zones are answered from the table.
-        zones: config.zones.map(parseZone).flatMap((zone) => (zone.kind === 'forward' ? [zone.name] : [])),
-        logger: logger.child({ backend: 'etcd' }),
-        connection: describeConnection(config.etcd),
-        // A quiet etcd must be confirmed often enough that --max-stale never sees it as stale.
-        freshIntervalMs: Math.max(100, Math.min(10_000, config.maxStaleMs / 3)),
-      }),
+      async () =>
+        new EtcdBackend({
+          client: await connectEtcd(etcd),
+          prefix: etcd.prefix,
+          // Keys map only under a forward zone's `svc` layout: reverse zones are answered from the table.
+          zones: config.zones.map(parseZone).flatMap((zone) => (zone.kind === 'forward' ? [zone.name] : [])),
+          logger: logger.child({ backend: 'etcd' }),
+          connection: describeConnection(etcd),
+          // A quiet etcd must be confirmed often enough that --max-stale never sees it as stale.
+          freshIntervalMs: Math.max(100, Math.min(10_000, config.maxStaleMs / 3)),
+        }),
     );
   }
   if (config.nacos) {
     const { nacos } = config;
     backends.push(
-      new NacosBackend({
-        url: nacos.url,
-        api: nacos.api,
-        namespaces: nacos.namespaces,
-        group: nacos.group,
-        ...(nacos.username !== undefined &&
-          nacos.passwordFile !== undefined && {
-            credentials: { username: nacos.username, passwordFile: nacos.passwordFile },
-          }),
-        minPollMs: nacos.minPollMs,
-        relistMs: nacos.relistMs,
-        logger: logger.child({ backend: 'nacos' }),
-      }),
+      async () =>
+        new NacosBackend({
+          url: nacos.url,
+          api: nacos.api,
+          namespaces: nacos.namespaces,
+          group: nacos.group,
+          ...(nacos.username !== undefined &&
+            nacos.passwordFile !== undefined && {
+              credentials: { username: nacos.username, passwordFile: nacos.passwordFile },
+            }),
+          minPollMs: nacos.minPollMs,
+          relistMs: nacos.relistMs,
+          logger: logger.child({ backend: 'nacos' }),
+        }),
     );
   }
   return backends;

@@ -1,9 +1,15 @@
-// UDP listener: each datagram is one query; the reply goes back to the datagram's source.
+// UDP listener: each datagram is one query; the reply goes back to the datagram's source, unless
+// response rate limiting (--rrl) drops it or sends it truncated (rate-limit.ts).
 import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../config/address.js';
+import type { Counters } from '../ops/counters.js';
 import type { QueryHandler } from './handler.js';
+import { truncatedReply, type RateLimiter } from './rate-limit.js';
+
+/** The receive queue asked for: about a thousand small queries, a second of a busy node at 1000 a second. */
+export const RECEIVE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Replies go back to the address a datagram came from, always an IP literal: handing it back as it
@@ -24,6 +30,9 @@ export class UdpListener {
     private readonly address: HostPort,
     private readonly handler: Pick<QueryHandler, 'handle'>,
     private readonly logger: Logger,
+    private readonly counters: Counters,
+    /** The rate limiter in force now, if any: it may change on reload. */
+    private readonly limiter: () => RateLimiter | undefined = () => undefined,
   ) {}
 
   async start(): Promise<AddressInfo> {
@@ -41,17 +50,36 @@ export class UdpListener {
         resolve();
       });
     });
+    // A deeper receive queue rides out the moments this process is not scheduled (a busy node, a
+    // garbage collection) instead of dropping the queries that arrive meanwhile; the kernel caps
+    // it at net.core.rmem_max.
+    try {
+      socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'cannot enlarge the UDP receive buffer');
+    }
     socket.on('error', (error) =>
       this.logger.warn({ err: error, listen: formatHostPort(this.address) }, 'UDP socket error'),
     );
     socket.on('message', (message, remote) => {
+      // Decided before answering: a dropped response costs no work at all.
+      const verdict = this.limiter()?.check(remote.address) ?? 'send';
+      if (verdict === 'drop') {
+        this.counters.rrlDropped++;
+        return;
+      }
       const context = { transport: 'udp' as const, clientAddress: remote.address, clientPort: remote.port };
       const reply = this.handler.handle(message, context);
-      if (reply instanceof Promise) {
-        reply.then((bytes) => bytes && this.send(socket, bytes, remote.port, remote.address));
-      } else if (reply) {
-        this.send(socket, reply, remote.port, remote.address);
-      }
+      const send = (bytes: Buffer | undefined) => {
+        if (!bytes) return;
+        if (verdict === 'slip') {
+          this.counters.rrlSlipped++;
+          bytes = truncatedReply(bytes);
+        }
+        this.send(socket, bytes, remote.port, remote.address);
+      };
+      if (reply instanceof Promise) reply.then(send);
+      else send(reply);
     });
     return socket.address();
   }

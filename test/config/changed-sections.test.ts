@@ -42,10 +42,7 @@ describe('changedSections', () => {
       ['--tcp-max-connections', '50'],
       ['listeners', 'resolvers'],
     ],
-    [
-      ['--allow-query', '10.0.0.0/8'],
-      ['resolvers'],
-    ],
+    [['--allow-query', '10.0.0.0/8'], ['resolvers']],
   ])('%j rebuilds %j', (flags, sections) => {
     expect(changedSections(base, config(...flags))).toEqual(sections);
   });

@@ -97,6 +97,8 @@ describe('Corefiles Kubernetes ships', () => {
       expect(config.maxConcurrent).toBe(1000);
       expect(config.cache).toEqual({
         maxEntries: 10000,
+        maxDenialEntries: 10000,
+        maxBytes: 16777216,
         successMaxTtl: 30,
         denialMaxTtl: 30,
         staleWindow: 0,
@@ -179,7 +181,10 @@ describe('Corefile directives', () => {
     expect(config!.forwardExcept).toEqual(['example.com', 'internal']);
     expect(config!.upstreamTimeoutMs).toBe(3000);
     expect(config!.cache).toEqual({
-      maxEntries: 6000,
+      // success and denial capacities bound their own stores, as in CoreDNS.
+      maxEntries: 5000,
+      maxDenialEntries: 1000,
+      maxBytes: 16777216,
       successMaxTtl: 120,
       denialMaxTtl: 60,
       staleWindow: 1800,
@@ -196,6 +201,7 @@ describe('Corefile directives', () => {
     // No cache: nothing cached, nothing served stale.
     expect(configsOf(block('forward . 192.0.2.1'))[0]!.cache).toMatchObject({
       maxEntries: 0,
+      maxDenialEntries: 0,
       staleWindow: 0,
     });
   });

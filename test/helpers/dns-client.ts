@@ -25,7 +25,12 @@ export interface Reply {
 }
 
 export function decodeReply(bytes: Buffer): Reply {
-  const packet = dnsPacket.decode(bytes) as unknown as Partial<Reply>;
+  return replyOf(dnsPacket.decode(bytes));
+}
+
+/** A message dns-packet decoded, as a Reply. */
+export function replyOf(decoded: Packet): Reply {
+  const packet = decoded as unknown as Partial<Reply>;
   return {
     id: packet.id ?? 0,
     flags: packet.flags ?? 0,

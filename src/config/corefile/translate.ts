@@ -57,6 +57,7 @@ const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'r
 /** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
 const SHARED_OPTIONS = [
   'cache-size',
+  'cache-denial-size',
   'cache-max-ttl',
   'cache-denial-max-ttl',
   'serve-stale',
@@ -102,6 +103,7 @@ function translateGroup(group: TranslatedBlock[], file: string): OptionLayer {
   // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
   if (![primary, root].some((block) => block?.directives.some((d) => d.name === 'cache'))) {
     main.set('cache-size', '0', groupLine, 'no cache directive');
+    main.set('cache-denial-size', '0', groupLine, 'no cache directive');
     main.set('serve-stale', '0', groupLine, 'no cache directive');
   }
   const served = new ZoneList((main.values.zone as string[]).filter((zone) => zone !== '.'));
@@ -145,6 +147,7 @@ function stubDomain(stub: TranslatedBlock, main: Options, file: string): string[
   }
   if (!stub.directives.some((d) => d.name === 'cache')) {
     stub.options.values['cache-size'] = '0';
+    stub.options.values['cache-denial-size'] = '0';
     stub.options.values['serve-stale'] = '0';
   }
   for (const name of SHARED_OPTIONS) {
@@ -431,22 +434,20 @@ const DIRECTIVES: Record<string, Handler> = {
       fail(file, directive, 'cache ZONES: clusterdns caches every forwarded name; give no zones');
     }
     options.set('cache-size', '10000', directive, 'cache');
+    options.set('cache-denial-size', '10000', directive, 'cache');
     // Stale answers only with serve_stale, as in CoreDNS.
     options.set('serve-stale', '0', directive, 'cache');
     if (ttl !== undefined) {
       options.set('cache-max-ttl', ttl, directive, 'cache TTL');
       options.set('cache-denial-max-ttl', ttl, directive, 'cache TTL');
     }
-    let capacity = 0;
-    const kind = (sub: Directive, key: string) => {
+    const kind = (sub: Directive, sizeKey: string, ttlKey: string) => {
       if (sub.args.length < 1 || sub.args.length > 2)
         fail(file, sub, `cache ${sub.name}: expected ${sub.name} CAPACITY [TTL]`);
-      // One cache holds both kinds: its size is their sum.
-      capacity += Number(sub.args[0]);
       if (!/^\d+$/.test(sub.args[0]!))
         fail(file, sub, `cache ${sub.name}: "${sub.args[0]}": expected a whole number`);
-      options.set('cache-size', String(capacity), sub, `cache ${sub.name}`);
-      if (sub.args[1] !== undefined) options.set(key, sub.args[1], sub, `cache ${sub.name} TTL`);
+      options.set(sizeKey, sub.args[0]!, sub, `cache ${sub.name}`);
+      if (sub.args[1] !== undefined) options.set(ttlKey, sub.args[1], sub, `cache ${sub.name} TTL`);
     };
     subdirectives(directive, file, {
       // Only forwarded answers are cached: the served zones never are. Disabling the cache for
@@ -458,8 +459,8 @@ const DIRECTIVES: Record<string, Handler> = {
         }
         context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), line: sub.line })));
       },
-      success: (sub) => kind(sub, 'cache-max-ttl'),
-      denial: (sub) => kind(sub, 'cache-denial-max-ttl'),
+      success: (sub) => kind(sub, 'cache-size', 'cache-max-ttl'),
+      denial: (sub) => kind(sub, 'cache-denial-size', 'cache-denial-max-ttl'),
       serve_stale(sub) {
         if (
           sub.args.length > 2 ||

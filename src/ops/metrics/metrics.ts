@@ -18,6 +18,8 @@ export interface BackendReport extends BackendState {
   pods: number;
 }
 import type { Counters } from '../counters.js';
+import { uncaughtErrors } from '../crash-policy.js';
+import { logDrops } from '../logger.js';
 import { exponentialBuckets, type Labels, type Sample } from './cells.js';
 import type { QueryMetrics } from './query-metrics.js';
 
@@ -205,6 +207,13 @@ function registerCache(registry: Registry, source: MetricsSource): void {
     ['server', 'zones', 'type'],
     byKind((stats) => stats.entriesByKind),
   );
+  scrapedGauge(
+    registry,
+    'clusterdns_cache_size_bytes',
+    'Bytes held by the cache per kind, as counted against --cache-max-bytes.',
+    ['server', 'zones', 'type'],
+    byKind((stats) => stats.bytesByKind),
+  );
   scrapedCounter(
     registry,
     'coredns_cache_hits_total',
@@ -344,6 +353,30 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
     ['backend'],
     perBackend((b) => (b.lastSyncAt === undefined ? undefined : (Date.now() - b.lastSyncAt) / 1000)),
   );
+  scrapedCounter(
+    registry,
+    'clusterdns_backend_restarts_total',
+    'Times a registry backend failed and was built again; the last good view served meanwhile.',
+    ['backend'],
+    perBackend((b) => b.restarts),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_uncaught_errors_total',
+    'Errors nothing caught (kind: exception or rejection), logged; see README for when the process exits.',
+    ['kind'],
+    () => [
+      [{ kind: 'exception' }, uncaughtErrors.exception],
+      [{ kind: 'rejection' }, uncaughtErrors.rejection],
+    ],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_log_lines_dropped_total',
+    'Log lines dropped because stdout could not keep up and 16 MiB were already waiting.',
+    [],
+    () => [[{}, logDrops.lines]],
+  );
   scrapedGauge(
     registry,
     'clusterdns_table_version',
@@ -412,6 +445,20 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
     'Answers compiled: first askings, and askings after the table changed what they depend on.',
     [],
     precompiled((stats) => stats.compiled),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_rrl_dropped_total',
+    'UDP responses not sent because the client network was over --rrl.',
+    [],
+    () => [[{}, source.counters.rrlDropped]],
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_rrl_slipped_total',
+    'UDP responses over --rrl sent truncated (TC, no records) instead of dropped, per --rrl-slip.',
+    [],
+    () => [[{}, source.counters.rrlSlipped]],
   );
   scrapedCounter(
     registry,

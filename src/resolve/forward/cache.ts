@@ -10,12 +10,22 @@
 //
 // Every TTL served is counted down by the time spent here (RFC 1035 §7.1). After expiry an entry is
 // kept `staleWindow` more seconds, to be served when no upstream answers (RFC 8767).
+//
+// Positive and negative answers are kept in two stores, each bounded in entries and in bytes, as
+// CoreDNS keeps `success` and `denial` apart: a flood of random names that the upstream denies (a
+// random-subdomain attack) fills the denial store and pushes out only denials, never the answers
+// clients actually use. Each insert evicts least recently used entries until the store fits again:
+// O(1) per insert, amortized, since an entry is evicted at most once.
 import { canonicalName } from '../../dns/index.js';
-import { Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
+import { Rcode, type Answer, type Question, type RecordData, type ResourceRecord } from '../../dns/types.js';
 
 export interface CacheOptions {
-  /** Entries kept at most; the least recently used goes first. Default 10 000. */
+  /** Positive answers kept at most; the least recently used goes first. Default 10 000. */
   maxEntries?: number;
+  /** Negative answers kept at most, in their own store. Default 10 000. */
+  maxDenialEntries?: number;
+  /** Bytes each store (positive, negative) holds at most, as `answerBytes` counts them. Default 16 MiB. */
+  maxBytes?: number;
   /** Longest a positive answer is kept, in seconds. Default 3600. */
   successMaxTtl?: number;
   /** Longest a negative answer is kept, in seconds. Default 1800. */
@@ -28,6 +38,8 @@ export interface CacheOptions {
 
 export const CACHE_DEFAULTS = {
   maxEntries: 10_000,
+  maxDenialEntries: 10_000,
+  maxBytes: 16 * 1024 * 1024,
   successMaxTtl: 3600,
   denialMaxTtl: 1800,
   staleWindow: 3600,
@@ -38,11 +50,12 @@ export const STALE_TTL = 30;
 
 export interface CacheStats {
   entries: number;
-  /** Entries by kind, counted when asked (a scrape), not kept up per query. */
   entriesByKind: { success: number; denial: number };
+  /** Bytes held by kind, as `answerBytes` counts them. */
+  bytesByKind: { success: number; denial: number };
   hits: { success: number; denial: number };
   misses: number;
-  /** Entries pushed out by `maxEntries`. */
+  /** Entries pushed out by a store's entry or byte bound. */
   evictions: number;
   staleServed: number;
 }
@@ -57,6 +70,44 @@ interface Entry {
   storedAt: number;
   /** Seconds the entry is fresh. */
   ttl: number;
+  /** What it counts against its store's byte bound. */
+  bytes: number;
+}
+
+/** One kind's entries, least recently used first (a Map iterates in insertion order). */
+class Store {
+  readonly entries = new Map<string, Entry>();
+  bytes = 0;
+
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes: number,
+  ) {}
+
+  delete(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  /** Adds `entry` as the most recently used; returns how many older entries it pushed out. */
+  add(key: string, entry: Entry): number {
+    this.entries.set(key, entry);
+    this.bytes += entry.bytes;
+    let evicted = 0;
+    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
+      this.delete(this.entries.keys().next().value as string);
+      evicted++;
+    }
+    return evicted;
+  }
+
+  /** Marks `key` most recently used. */
+  touch(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+  }
 }
 
 export function cacheKey(question: Question, dnssecOk: boolean): string {
@@ -64,8 +115,7 @@ export function cacheKey(question: Question, dnssecOk: boolean): string {
 }
 
 export class AnswerCache {
-  // A Map iterates in insertion order; an entry re-inserted on each use keeps it in LRU order.
-  private readonly entries = new Map<string, Entry>();
+  private readonly stores: Record<Kind, Store>;
   private readonly settings: Required<Omit<CacheOptions, 'now'>>;
   /** The clock entries are stored and aged by. */
   readonly now: () => number;
@@ -82,18 +132,20 @@ export class AnswerCache {
       this.settings[name as keyof typeof CACHE_DEFAULTS] = value;
     }
     this.now = now ?? Date.now;
+    const { maxEntries, maxDenialEntries, maxBytes } = this.settings;
+    this.stores = { success: new Store(maxEntries, maxBytes), denial: new Store(maxDenialEntries, maxBytes) };
   }
 
   /** The fresh answer for `key`, TTLs counted down; undefined (a miss) when absent or expired. */
   get(key: string): Answer | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.find(key);
     const age = entry ? this.ageOf(entry) : 0;
     if (!entry || age >= entry.ttl * 1000) {
-      if (entry && !this.keptStale(entry, age)) this.entries.delete(key);
+      if (entry && !this.keptStale(entry, age)) this.stores[entry.kind].delete(key);
       this.counters.misses++;
       return undefined;
     }
-    this.touch(key, entry);
+    this.stores[entry.kind].touch(key, entry);
     this.counters.hits[entry.kind]++;
     return answerAt(entry, Math.floor(age / 1000));
   }
@@ -104,7 +156,7 @@ export class AnswerCache {
    * with TTL max(0, min(ttl, lifetime) - whole seconds since storedAt).
    */
   peek(key: string): CachedEntry | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.find(key);
     if (!entry || this.ageOf(entry) >= entry.ttl * 1000) return undefined;
     return entry;
   }
@@ -115,37 +167,47 @@ export class AnswerCache {
 
   /** For when every upstream failed: an answer expired less than `staleWindow` ago, TTLs 30. */
   getStale(key: string): Answer | undefined {
-    const entry = this.entries.get(key);
+    const entry = this.find(key);
     if (!entry || !this.keptStale(entry, this.ageOf(entry))) return undefined;
-    this.touch(key, entry);
+    this.stores[entry.kind].touch(key, entry);
     this.counters.staleServed++;
     return withTtls(entry.answer, () => STALE_TTL);
   }
 
   /** Keeps `answer` if it may be cached; an answer that may not replaces nothing and is dropped. */
   put(key: string, answer: Answer): void {
-    // --cache-size 0 (a Corefile without cache): nothing is kept.
-    if (this.settings.maxEntries === 0) return;
+    // The upstream's latest word on the name replaces any older one, or, when it may not be
+    // cached, removes it: an older answer must not outlive it.
+    this.stores.success.delete(key);
+    this.stores.denial.delete(key);
     const lifetime = this.lifetimeOf(answer);
-    if (!lifetime) {
-      // The upstream's latest word on the name is not cacheable; an older one must not outlive it.
-      this.entries.delete(key);
-      return;
-    }
-    this.entries.delete(key);
-    this.entries.set(key, { answer, ...lifetime, storedAt: this.now() });
-    while (this.entries.size > this.settings.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      this.counters.evictions++;
-    }
+    // A store of size 0 (--cache-size 0, a Corefile without cache) keeps nothing.
+    if (!lifetime || this.stores[lifetime.kind].maxEntries === 0) return;
+    const bytes = answerBytes(key, answer);
+    // An answer larger than the whole store would only empty it.
+    if (bytes > this.stores[lifetime.kind].maxBytes) return;
+    this.counters.evictions += this.stores[lifetime.kind].add(key, {
+      answer,
+      ...lifetime,
+      bytes,
+      storedAt: this.now(),
+    });
   }
 
   stats(): CacheStats {
     const { hits, ...rest } = this.counters;
-    const entriesByKind = { success: 0, denial: 0 };
-    for (const entry of this.entries.values()) entriesByKind[entry.kind]++;
-    return { entries: this.entries.size, entriesByKind, hits: { ...hits }, ...rest };
+    const { success, denial } = this.stores;
+    return {
+      entries: success.entries.size + denial.entries.size,
+      entriesByKind: { success: success.entries.size, denial: denial.entries.size },
+      bytesByKind: { success: success.bytes, denial: denial.bytes },
+      hits: { ...hits },
+      ...rest,
+    };
+  }
+
+  private find(key: string): Entry | undefined {
+    return this.stores.success.entries.get(key) ?? this.stores.denial.entries.get(key);
   }
 
   private lifetimeOf(answer: Answer): { kind: Kind; ttl: number } | undefined {
@@ -178,10 +240,46 @@ export class AnswerCache {
   private keptStale(entry: Entry, age: number): boolean {
     return age < (entry.ttl + this.settings.staleWindow) * 1000 && this.settings.staleWindow > 0;
   }
+}
 
-  private touch(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+/** Per entry, beyond its records: the Map slot, the entry and answer objects, the section arrays. */
+const ENTRY_OVERHEAD = 160;
+/** Per record, beyond its name and data: the record object and its wire header. */
+const RECORD_OVERHEAD = 48;
+
+/**
+ * What an entry counts against its store's byte bound: the key, the names and data of every
+ * record, and a fixed overhead per entry and per record for the objects that hold them. An
+ * estimate of the heap it takes, cheap enough for every insert (each follows an upstream round
+ * trip), and monotonic in what an upstream can make it hold.
+ */
+export function answerBytes(key: string, answer: Answer): number {
+  let bytes = ENTRY_OVERHEAD + key.length;
+  for (const section of [answer.answers, answer.authority, answer.additional]) {
+    for (const rr of section) bytes += RECORD_OVERHEAD + rr.name.length + dataBytes(rr.data);
+  }
+  return bytes;
+}
+
+function dataBytes(data: RecordData): number {
+  switch (data.type) {
+    case 'A':
+    case 'AAAA':
+      return data.address.length;
+    case 'CNAME':
+    case 'PTR':
+    case 'NS':
+      return data.target.length;
+    case 'MX':
+      return 8 + data.exchange.length;
+    case 'SRV':
+      return 24 + data.target.length;
+    case 'TXT':
+      return data.texts.reduce((sum, text) => sum + 16 + text.length, 0);
+    case 'SOA':
+      return 40 + data.mname.length + data.rname.length;
+    case 'RAW':
+      return 16 + data.rdata.length;
   }
 }
 

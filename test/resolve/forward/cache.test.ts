@@ -1,7 +1,7 @@
 // The answer cache with an injected clock: lifetimes, TTL countdown, negative caching, stale, LRU.
 import { describe, expect, it } from 'vitest';
 import { Rcode, type Answer, type ResourceRecord } from '../../../src/dns/types.js';
-import { AnswerCache, cacheKey, type CacheOptions } from '../../../src/resolve/forward/cache.js';
+import { AnswerCache, answerBytes, cacheKey, type CacheOptions } from '../../../src/resolve/forward/cache.js';
 
 function clock() {
   let ms = 1_000_000;
@@ -180,10 +180,58 @@ describe('AnswerCache', () => {
     expect(() => new AnswerCache({ successMaxTtl: 1.5 })).toThrow(/successMaxTtl/);
   });
 
-  it('keeps nothing with maxEntries 0 (--cache-size 0, a Corefile without cache)', () => {
-    const { cache: none } = cache({ maxEntries: 0 });
+  it('keeps nothing with both sizes 0 (--cache-size 0, a Corefile without cache)', () => {
+    const { cache: none } = cache({ maxEntries: 0, maxDenialEntries: 0 });
     none.put(key, answer(Rcode.NOERROR, [aRecord(300)]));
+    none.put(key, answer(Rcode.NXDOMAIN, [], [soaRecord(300, 300)]));
     expect(none.get(key)).toBeUndefined();
     expect(none.stats().entries).toBe(0);
+  });
+
+  const nameKey = (i: number) => cacheKey({ name: `r${i}.example.com`, type: 1, class: 1 }, false);
+
+  it('keeps denials in their own store: a flood of denied names never pushes out an answer', () => {
+    const { cache: store } = cache({ maxEntries: 10, maxDenialEntries: 100 });
+    store.put(key, answer(Rcode.NOERROR, [aRecord(300)]));
+    for (let i = 0; i < 10_000; i++) store.put(nameKey(i), answer(Rcode.NXDOMAIN, [], [soaRecord(300, 300)]));
+    expect(store.stats()).toMatchObject({ entriesByKind: { success: 1, denial: 100 }, evictions: 9900 });
+    expect(store.get(key)).toBeDefined();
+    // The most recent denials are the ones kept.
+    expect(store.get(nameKey(9999))?.rcode).toBe(Rcode.NXDOMAIN);
+    expect(store.get(nameKey(0))).toBeUndefined();
+  });
+
+  it('bounds each store in bytes, evicting the least recently used to fit', () => {
+    const one = answerBytes(nameKey(1000), answer(Rcode.NXDOMAIN, [], [soaRecord(300, 300)]));
+    const { cache: store } = cache({ maxBytes: one * 5 + 10 });
+    for (let i = 1000; i < 2000; i++) {
+      store.put(nameKey(i), answer(Rcode.NXDOMAIN, [], [soaRecord(300, 300)]));
+      expect(store.stats().bytesByKind.denial).toBeLessThanOrEqual(one * 5 + 10);
+    }
+    expect(store.stats().entriesByKind.denial).toBe(5);
+    expect(store.stats().bytesByKind.denial).toBe(one * 5);
+    // Removing and expiring entries gives their bytes back.
+    store.put(nameKey(1999), answer(Rcode.SERVFAIL, []));
+    expect(store.stats().bytesByKind.denial).toBe(one * 4);
+  });
+
+  it('keeps no answer larger than its whole store', () => {
+    const big = answer(
+      Rcode.NOERROR,
+      Array.from({ length: 50 }, () => aRecord(300)),
+    );
+    const { cache: store } = cache({ maxBytes: 1000 });
+    store.put(nameKey(1), answer(Rcode.NOERROR, [aRecord(300)]));
+    store.put(key, big);
+    expect(store.get(key)).toBeUndefined();
+    expect(store.get(nameKey(1))).toBeDefined();
+  });
+
+  it('replaces a denial with a later answer for the same name, in the other store', () => {
+    const { cache: store } = cache();
+    store.put(key, answer(Rcode.NXDOMAIN, [], [soaRecord(300, 300)]));
+    store.put(key, answer(Rcode.NOERROR, [aRecord(300)]));
+    expect(store.stats().entriesByKind).toEqual({ success: 1, denial: 0 });
+    expect(store.get(key)?.rcode).toBe(Rcode.NOERROR);
   });
 });
