@@ -18,10 +18,9 @@ import { buildQuery, decodeReply, type AnyRecord, type QueryOptions } from '../h
 
 const zones = ZoneSet.parse(DEFAULT_ZONES);
 
-/** Two handlers over one table: one with precompiled answers, one with the general path only. */
-function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean } = {}) {
-  let now = 1_700_000_000_000;
-  const table = new ServiceTable(() => now);
+/** The cluster zone over the resolver tests' fixture, as those tests configure it. */
+function clusterOverFixture(clock?: () => number) {
+  const table = new ServiceTable(clock);
   table.setContent('test', fixture);
   const cluster = new ClusterZoneResolver(table, {
     zones,
@@ -30,6 +29,13 @@ function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean 
     ignoreEmptyService: false,
     nsAddresses: ['127.0.0.1'],
   });
+  return { table, cluster };
+}
+
+/** Two handlers over one table: one with precompiled answers, one with the general path only. */
+function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean } = {}) {
+  let now = 1_700_000_000_000;
+  const { table, cluster } = clusterOverFixture(() => now);
   const chain = new ResolverChain([cluster]);
   const precompiled = new PrecompiledAnswers({
     table,
@@ -226,15 +232,7 @@ describe('precompiled answers', () => {
   });
 
   it('stay within their bounds, oldest entries first out', async () => {
-    const table = new ServiceTable();
-    table.setContent('test', fixture);
-    const cluster = new ClusterZoneResolver(table, {
-      zones,
-      ttl: 5,
-      pods: 'disabled',
-      ignoreEmptyService: false,
-      nsAddresses: [],
-    });
+    const { table, cluster } = clusterOverFixture();
     const precompiled = new PrecompiledAnswers({
       table,
       zones,
@@ -284,15 +282,7 @@ describe('precompiled forwarded answers', () => {
       timeoutMs: 1000,
       cache: { now: () => now },
     });
-    const table = new ServiceTable();
-    table.setContent('test', fixture);
-    const cluster = new ClusterZoneResolver(table, {
-      zones,
-      ttl: 5,
-      pods: 'disabled',
-      ignoreEmptyService: false,
-      nsAddresses: [],
-    });
+    const { table, cluster } = clusterOverFixture();
     const policy = new AddressPolicy(['10.0.0.0/8']);
     const chain = new ResolverChain([cluster, new RecursionGate(policy, forwarder)]);
     const precompiled = new PrecompiledAnswers({
