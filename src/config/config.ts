@@ -2,7 +2,7 @@
 // config file's keys and --help, and every value is checked at the door with a message naming the
 // option where it was set (flag, variable, file key or Corefile line), the value and what was
 // expected. Precedence: flags, then environment, then the config file or Corefile, then defaults.
-import { availableParallelism } from 'node:os';
+import { usableCpus } from './cpus.js';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
@@ -365,7 +365,7 @@ export const OPTIONS = {
   workers: {
     type: 'string',
     metavar: 'N',
-    help: 'answer in N processes that share the listeners, fed one service table by a primary that holds the registries; 0 or 1 answers in one process (default: the number of CPUs)',
+    help: 'answer in N processes that share the listeners, fed one service table by a primary that holds the registries; 0 or 1 answers in one process (default: the CPUs this process may use, capped by its cgroup CPU quota)',
   },
   'tcp-max-connections': {
     defaultValue: '1000',
@@ -592,7 +592,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
     tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
-    workers: read('workers') === undefined ? availableParallelism() : number('workers', 0, 256),
+    workers: read('workers') === undefined ? usableCpus() : number('workers', 0, 256),
     tcpMaxConnections: number('tcp-max-connections', 1, 1_000_000),
     ...(text('rrl') !== undefined && {
       rrl: {
