@@ -43,7 +43,8 @@ export class QueryHandler {
   /** The reply bytes, undefined to send nothing, or a promise of either when resolving waits. */
   handle(message: Buffer, context: QueryContext): Buffer | undefined | Promise<Buffer | undefined> {
     // The clock is read only when a duration will be recorded or logged: most queries need none.
-    const started = this.recorder || this.options.logQueries ? process.hrtime.bigint() : 0n;
+    // performance.now() rather than hrtime.bigint(): as precise here, and no BigInt per query.
+    const started = this.recorder || this.options.logQueries ? performance.now() : 0;
     // The fast path: a plain query whose answer is compiled. Query logging wants the general path's
     // view of the query, so it turns the fast path off; a client outside --allow-query is refused
     // by the general path.
@@ -65,7 +66,7 @@ export class QueryHandler {
         const recorder = this.recorder;
         if (recorder) {
           const { entry, bytes } = hit;
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const seconds = (performance.now() - started) / 1000;
           recorder.answered(
             entry.name,
             plain.type,
@@ -134,7 +135,7 @@ export class QueryHandler {
     query: Query,
     answer: Answer,
     context: QueryContext,
-    started: bigint,
+    started: number,
     requestSize: number,
     link: number,
   ): Buffer {
@@ -152,7 +153,7 @@ export class QueryHandler {
     }
     const recorder = this.recorder;
     if (recorder || this.options.logQueries) {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const seconds = (performance.now() - started) / 1000;
       recorder?.answered(
         query.question.name,
         query.question.type,
