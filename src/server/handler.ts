@@ -64,8 +64,8 @@ export class QueryHandler {
       );
       if (hit) {
         const recorder = this.recorder;
-        if (recorder) {
-          const { entry, bytes } = hit;
+        const entry = precompiled.lastServed;
+        if (recorder && entry) {
           const seconds = (performance.now() - started) / 1000;
           recorder.answered(
             entry.name,
@@ -73,13 +73,13 @@ export class QueryHandler {
             context.transport,
             plain.dnssecOk,
             message.length,
-            bytes.length,
+            hit.length,
             entry.rcode,
             entry.link,
             seconds,
           );
         }
-        return hit.bytes;
+        return hit;
       }
     }
     const outcome = parseQuery(message);

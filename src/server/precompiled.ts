@@ -4,8 +4,8 @@
 // until the table changes what it depends on:
 //
 // - a name at or below `<svc>.<ns>.svc.<zone>` depends on that one service: the entry is valid
-//   while the index holds the very same service entry (or, for a missing service, while no service
-//   has been added or removed anywhere);
+//   while the index holds the very same service entry, which it marks retired when it drops it
+//   (or, for a missing service, while no service has been added or removed anywhere);
 // - any other name (the apex, `<ns>.svc`, reverse names, pods) depends on the whole table and is
 //   valid until its next change.
 //
@@ -180,9 +180,12 @@ export class PrecompiledAnswers {
     return this.bytes;
   }
 
+  /** The answer the last reply() came from, for the metrics (not returned: no object per query). */
+  lastServed: CompiledAnswer | undefined;
+
   /**
    * The reply to `message` (read as `query`) from a compiled answer still valid, or undefined when
-   * the general path must answer it. `entry` receives the answer used, for the metrics.
+   * the general path must answer it.
    */
   reply(
     message: Buffer,
@@ -190,7 +193,7 @@ export class PrecompiledAnswers {
     transport: 'udp' | 'tcp',
     recursionAvailable: (clientAddress: string) => boolean,
     clientAddress: string,
-  ): { bytes: Buffer; entry: CompiledAnswer } | undefined {
+  ): Buffer | undefined {
     let entry = this.entries.get(query.key);
     // The DO bit is part of a forwarded answer's identity (the cache keys on it too).
     if (entry?.forwarded && query.dnssecOk) entry = this.entries.get(withDnssecOk(query.key));
@@ -242,7 +245,8 @@ export class PrecompiledAnswers {
       out.writeUInt16BE(out.readUInt16BE(ARCOUNT_AT) + 1, ARCOUNT_AT);
     }
     this.hits++;
-    return { bytes: out, entry };
+    this.lastServed = entry;
+    return out;
   }
 
   /**
@@ -335,9 +339,9 @@ export class PrecompiledAnswers {
 
   private stillValid(entry: CompiledAnswer, index: ServiceIndex): boolean {
     if (entry.serviceKey === undefined) return index.version === entry.stamp;
-    const now = index.serviceByKey(entry.serviceKey);
-    if (now !== entry.service) return false;
-    return now !== undefined || index.membership === entry.stamp;
+    // The index retires an entry when it drops it: the very same entry is still the one served.
+    if (entry.service) return !entry.service.retired;
+    return index.membership === entry.stamp;
   }
 
   /** The key of the service a name's answers depend on alone, or undefined for the whole table. */

@@ -26,6 +26,11 @@ export interface ReadyEndpoint {
 export class ServiceEntry {
   /** Ready endpoints by their name, built on the first look-up by name of a large service. */
   private byName: Map<string, ReadyEndpoint[]> | undefined;
+  /**
+   * Set when the index drops this entry (the service changed or went): whatever was derived from
+   * it, such as a compiled answer, is out of date. A flag to read instead of a look-up per query.
+   */
+  retired = false;
 
   constructor(
     readonly service: Service,
@@ -239,6 +244,7 @@ export class ServiceIndex {
 
   private unindex(key: string, entry: ServiceEntry): void {
     this.services.delete(key);
+    entry.retired = true;
     const { namespace } = entry.service;
     const left = (this.servicesPerNamespace.get(namespace) ?? 1) - 1;
     if (left > 0) this.servicesPerNamespace.set(namespace, left);
