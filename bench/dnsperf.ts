@@ -10,7 +10,6 @@
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +27,7 @@ import {
 } from './dnsperf/report.js';
 import { dnsperf, requireDnsperf } from './dnsperf/run.js';
 import { Server, type StartTimes } from './dnsperf/server.js';
+import { freePort } from '../test/helpers/cli.js';
 import { firstServiceName, queryLines, writeZoneFiles, type TableShape } from './dnsperf/table.js';
 
 const { values } = parseArgs({
@@ -116,18 +116,6 @@ const clientPin = canPin ? ['taskset', '-c', '1'] : [];
 const host = machine(canPin);
 const work = mkdtempSync(join(tmpdir(), 'clusterdns-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-
-/** A port free for both UDP and TCP right now (TCP probe; the server binds both). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 interface Prepared {
   dir: string;

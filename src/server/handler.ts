@@ -49,10 +49,8 @@ export class QueryHandler {
     // view of the query, so it turns the fast path off; a client outside --allow-query is refused
     // by the general path.
     const { allowQuery } = this.options;
-    const precompiled =
-      this.options.logQueries || (allowQuery && !allowQuery.allows(context.clientAddress))
-        ? undefined
-        : this.options.precompiled;
+    const refused = allowQuery !== undefined && !allowQuery.allows(context.clientAddress);
+    const precompiled = this.options.logQueries || refused ? undefined : this.options.precompiled;
     const plain = precompiled && readPlainQuery(message);
     if (plain) {
       const hit = precompiled.reply(
@@ -102,7 +100,7 @@ export class QueryHandler {
         break;
     }
     const query = outcome.query;
-    if (this.options.allowQuery && !this.options.allowQuery.allows(context.clientAddress)) {
+    if (refused) {
       this.options.counters.queriesRefused++;
       return this.reply(query, refusedAnswer(), context, started, message.length, -1);
     }

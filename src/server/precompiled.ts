@@ -23,7 +23,7 @@
 // with every change). Whatever else differs from query to query is not compiled: answers of other
 // links, answers whose records a client-dependent link could change (autopath, fallthrough),
 // shuffled ones (loadbalance), CNAME chains and truncated answers.
-import { serviceKey, type ServiceEntry, type ServiceIndex } from '../table/service-index.js';
+import type { ServiceEntry, ServiceIndex } from '../table/service-index.js';
 import type { ServingState } from '../table/table.js';
 import { lowerLabel, splitName } from '../dns/labels.js';
 import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from '../dns/edns.js';
@@ -49,10 +49,12 @@ export interface CompiledAnswer {
   readonly caseFree: boolean;
   /** Offset of the SOA serial to write the current table version into, or -1. */
   readonly serialAt: number;
-  /** The service the answer depends on, by key; undefined when it depends on the whole table. */
-  readonly serviceKey: string | undefined;
-  readonly service: ServiceEntry | undefined;
-  /** Table version (whole-table answers) or membership count (missing service) it was made at. */
+  /**
+   * What the answer stays valid with: the service's index entry (until the index retires it), the
+   * set of services (a missing service: until one is added or removed), or the whole table.
+   */
+  readonly dependsOn: ServiceEntry | 'membership' | 'table';
+  /** The membership count or table version it was made at (unused for a service entry). */
   readonly stamp: number;
   /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
   readonly forwarded?: ForwardedParts;
@@ -107,6 +109,15 @@ function compile(question: Question, answer: Answer): Buffer | undefined {
   } catch {
     return undefined; // the general path answered it SERVFAIL; nothing to compile
   }
+}
+
+/**
+ * compile(), for the question exactly as asked: the compiled question must be the asked one byte
+ * for byte, or the key it is stored under would lie.
+ */
+function compileAsked(query: PlainQuery, question: Question, answer: Answer): Buffer | undefined {
+  const bytes = compile(question, answer);
+  return bytes?.toString('latin1', HEADER_SIZE, query.questionEnd) === query.key ? bytes : undefined;
 }
 
 /**
@@ -271,12 +282,11 @@ export class PrecompiledAnswers {
     if (table.servingState !== 'ready') return;
     const index = table.current;
 
-    const bytes = compile(question, answer);
-    // The compiled question must be the asked one byte for byte, or its key would lie.
-    if (!bytes || bytes.toString('latin1', HEADER_SIZE, query.questionEnd) !== query.key) return;
+    const bytes = compileAsked(query, question, answer);
+    if (!bytes) return;
     const serialAt = soaSerialOffset(bytes, query.questionEnd);
     if (serialAt === undefined) return;
-    const service = this.dependency(question.name);
+    const dependsOn = this.dependency(question.name, index);
     const entry: CompiledAnswer = {
       bytes,
       name: question.name,
@@ -284,9 +294,8 @@ export class PrecompiledAnswers {
       link,
       caseFree: this.readsSameInUpperCase(question, bytes, query.questionEnd),
       serialAt,
-      serviceKey: service,
-      service: service === undefined ? undefined : index.serviceByKey(service),
-      stamp: service === undefined ? index.version : index.membership,
+      dependsOn,
+      stamp: dependsOn === 'table' ? index.version : index.membership,
     };
     this.store(query.key, entry);
     this.compiled++;
@@ -297,8 +306,8 @@ export class PrecompiledAnswers {
     const cached = source.forwarder.cached(question, query.dnssecOk);
     if (!cached || (this.options.rotatesAddresses && addressCount(cached.answer) > 1)) return;
     // What the forwarder serves from this entry at once: TTLs capped, owners in the asked case.
-    const bytes = compile(question, inClientCase(answerAt(cached, 0), question.name));
-    if (!bytes || bytes.toString('latin1', HEADER_SIZE, query.questionEnd) !== query.key) return;
+    const bytes = compileAsked(query, question, inClientCase(answerAt(cached, 0), question.name));
+    if (!bytes) return;
     const ttls = ttlOffsets(bytes, query.questionEnd);
     if (!ttls) return;
     const forwarded: ForwardedParts = {
@@ -313,8 +322,8 @@ export class PrecompiledAnswers {
       link: source.link,
       caseFree: false,
       serialAt: -1,
-      serviceKey: undefined,
-      service: undefined,
+      // Valid while the cache entry is fresh, checked apart (see reply()).
+      dependsOn: 'table',
       stamp: 0,
       forwarded,
     });
@@ -338,20 +347,21 @@ export class PrecompiledAnswers {
   }
 
   private stillValid(entry: CompiledAnswer, index: ServiceIndex): boolean {
-    if (entry.serviceKey === undefined) return index.version === entry.stamp;
+    const { dependsOn } = entry;
+    if (dependsOn === 'table') return index.version === entry.stamp;
+    if (dependsOn === 'membership') return index.membership === entry.stamp;
     // The index retires an entry when it drops it: the very same entry is still the one served.
-    if (entry.service) return !entry.service.retired;
-    return index.membership === entry.stamp;
+    return !dependsOn.retired;
   }
 
-  /** The key of the service a name's answers depend on alone, or undefined for the whole table. */
-  private dependency(name: string): string | undefined {
+  /** What a name's answers depend on (see CompiledAnswer.dependsOn), read from the name's shape. */
+  private dependency(name: string, index: ServiceIndex): CompiledAnswer['dependsOn'] {
     const labels = splitName(name).map(lowerLabel);
     const zone = this.options.zones.find(labels);
-    if (!zone || zone.kind !== 'forward') return undefined;
+    if (!zone || zone.kind !== 'forward') return 'table';
     const n = labels.length - zone.labels.length;
-    if (n < 3 || labels[n - 1] !== 'svc') return undefined;
-    return serviceKey(labels[n - 2]!, labels[n - 3]!);
+    if (n < 3 || labels[n - 1] !== 'svc') return 'table';
+    return index.service(labels[n - 2]!, labels[n - 3]!) ?? 'membership';
   }
 
   private store(key: string, compiled: CompiledAnswer): void {

@@ -151,11 +151,6 @@ export class ServiceIndex {
     return this.services.get(serviceKey(namespace, name));
   }
 
-  /** The entry under a serviceKey(); a new entry object whenever the service changes. */
-  serviceByKey(key: string): ServiceEntry | undefined {
-    return this.services.get(key);
-  }
-
   allServices(): IterableIterator<ServiceEntry> {
     return this.services.values();
   }

@@ -8,7 +8,7 @@ import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
 import { QueryHandler } from '../../src/server/handler.js';
-import { PrecompiledAnswers } from '../../src/server/precompiled.js';
+import { PrecompiledAnswers, type PrecompiledOptions } from '../../src/server/precompiled.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Service } from '../../src/table/types.js';
 import { cases } from '../resolve/cluster-zone-cases.js';
@@ -32,19 +32,29 @@ function clusterOverFixture(clock?: () => number) {
   return { table, cluster };
 }
 
+/** A store in front of that cluster zone (the first link of the chain), as the server builds one. */
+function storeFor(
+  table: ServiceTable,
+  cluster: ClusterZoneResolver,
+  options: Partial<PrecompiledOptions> = {},
+): PrecompiledAnswers {
+  return new PrecompiledAnswers({
+    table,
+    zones,
+    cluster,
+    clusterLink: 0,
+    negativeAnswers: true,
+    rotatesAddresses: false,
+    ...options,
+  });
+}
+
 /** Two handlers over one table: one with precompiled answers, one with the general path only. */
 function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean } = {}) {
   let now = 1_700_000_000_000;
   const { table, cluster } = clusterOverFixture(() => now);
   const chain = new ResolverChain([cluster]);
-  const precompiled = new PrecompiledAnswers({
-    table,
-    zones,
-    cluster,
-    clusterLink: 0,
-    negativeAnswers: options.negativeAnswers ?? true,
-    rotatesAddresses: options.rotatesAddresses ?? false,
-  });
+  const precompiled = storeFor(table, cluster, options);
   const handler = (withStore: boolean) =>
     new QueryHandler({
       resolver: chain,
@@ -233,16 +243,7 @@ describe('precompiled answers', () => {
 
   it('stay within their bounds, oldest entries first out', async () => {
     const { table, cluster } = clusterOverFixture();
-    const precompiled = new PrecompiledAnswers({
-      table,
-      zones,
-      cluster,
-      clusterLink: 0,
-      negativeAnswers: true,
-      rotatesAddresses: false,
-      maxEntries: 100,
-      maxBytes: 40_000,
-    });
+    const precompiled = storeFor(table, cluster, { maxEntries: 100, maxBytes: 40_000 });
     const handler = new QueryHandler({
       resolver: new ResolverChain([cluster]),
       logger: pino({ level: 'silent' }),
@@ -285,15 +286,7 @@ describe('precompiled forwarded answers', () => {
     const { table, cluster } = clusterOverFixture();
     const policy = new AddressPolicy(['10.0.0.0/8']);
     const chain = new ResolverChain([cluster, new RecursionGate(policy, forwarder)]);
-    const precompiled = new PrecompiledAnswers({
-      table,
-      zones,
-      cluster,
-      clusterLink: 0,
-      negativeAnswers: true,
-      rotatesAddresses: false,
-      forwarded: { link: 1, forwarder },
-    });
+    const precompiled = storeFor(table, cluster, { forwarded: { link: 1, forwarder } });
     const handler = (withStore: boolean) =>
       new QueryHandler({
         resolver: chain,

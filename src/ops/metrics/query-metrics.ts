@@ -27,22 +27,10 @@ const TYPES = TYPE_LABELS.length;
 const RCODES = RCODE_NAMES.length + 1; // the last slot: any rcode beyond the named ones
 const PROTOS = ['udp', 'tcp'] as const;
 
-export interface QueryRecorder {
-  /** One answered query. `link` is the index of the resolver that answered, -1 for none. */
-  answered(
-    qname: string,
-    qtype: number,
-    transport: 'udp' | 'tcp',
-    dnssecOk: boolean,
-    requestSize: number,
-    responseSize: number,
-    rcode: number,
-    link: number,
-    seconds: number,
-  ): void;
-}
+/** What a listener's handler records into (see ServerRecorder.answered). */
+export type QueryRecorder = Pick<ServerRecorder, 'answered'>;
 
-class ServerRecorder implements QueryRecorder {
+class ServerRecorder {
   readonly requests: CounterCells;
   readonly doRequests: CounterCells;
   readonly responses: CounterCells;
@@ -65,6 +53,7 @@ class ServerRecorder implements QueryRecorder {
     this.responseSize = new HistogramCells(SIZE_BUCKETS, zoneCount * PROTOS.length);
   }
 
+  /** One answered query. `link` is the index of the resolver that answered, -1 for none. */
   answered(
     qname: string,
     qtype: number,
