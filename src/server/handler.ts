@@ -65,15 +65,13 @@ export class QueryHandler {
         const entry = precompiled.lastServed;
         if (recorder && entry) {
           const seconds = (performance.now() - started) / 1000;
-          recorder.answered(
-            entry.name,
+          recorder.answeredFrom(
+            entry,
             plain.type,
             context.transport,
             plain.dnssecOk,
             message.length,
             hit.length,
-            entry.rcode,
-            entry.link,
             seconds,
           );
         }

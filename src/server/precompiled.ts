@@ -35,16 +35,12 @@ import type { QueryContext, Resolver } from '../resolve/types.js';
 import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
 import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
 import type { ZoneSet } from '../resolve/zones.js';
+import type { RecordedAnswer } from '../ops/metrics/query-metrics.js';
 import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, replyLimit } from './reply-size.js';
 
-export interface CompiledAnswer {
+export interface CompiledAnswer extends RecordedAnswer {
   /** The reply with ID 0, RD, CD and RA clear, the question in lower case, and no OPT record. */
   readonly bytes: Buffer;
-  /** The question name (lower case), for the metrics' zone label. */
-  readonly name: string;
-  readonly rcode: number;
-  /** The resolver link that answered, for the metrics' plugin label. */
-  readonly link: number;
   /** Whether nothing after the question depends on its case, so a mixed-case question can be patched in. */
   readonly caseFree: boolean;
   /** Offset of the SOA serial to write the current table version into, or -1. */
@@ -296,6 +292,8 @@ export class PrecompiledAnswers {
       serialAt,
       dependsOn,
       stamp: dependsOn === 'table' ? index.version : index.membership,
+      metricsZone: -1,
+      metricsZoneOf: undefined,
     };
     this.store(query.key, entry);
     this.compiled++;
@@ -325,6 +323,8 @@ export class PrecompiledAnswers {
       // Valid while the cache entry is fresh, checked apart (see reply()).
       dependsOn: 'table',
       stamp: 0,
+      metricsZone: -1,
+      metricsZoneOf: undefined,
       forwarded,
     });
     this.compiled++;

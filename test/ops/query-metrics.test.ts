@@ -56,6 +56,33 @@ describe('QueryMetrics', () => {
     ]);
     expect(buckets.at(-1)).toMatchObject({ labels: { le: '+Inf' }, value: 2 });
   });
+
+  it('counts an answer served again and again in its zone, for each set of metrics that serves it', () => {
+    // Two sets of metrics with different zones (a reload builds new ones): the zone an answer was
+    // matched to by one must not be reused by the other.
+    const byCluster = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const byArpa = new QueryMetrics(['in-addr.arpa', 'svc.cluster.local'], ['kubernetes']);
+    const answer = {
+      name: 'web.shop.svc.cluster.local',
+      rcode: 0,
+      link: 0,
+      metricsZone: -1,
+      metricsZoneOf: undefined,
+    };
+    for (const metrics of [byCluster, byArpa, byCluster]) {
+      metrics.recorder('dns://:53', 4).answeredFrom(answer, 1, 'udp', false, 40, 60, 0.00001);
+    }
+    const zonesOf = (metrics: QueryMetrics) =>
+      metrics.samples().coredns_dns_requests_total!.map((s) => [s.labels.zone, s.value]);
+    expect(zonesOf(byCluster)).toEqual([['cluster.local.', 2]]);
+    expect(zonesOf(byArpa)).toEqual([['svc.cluster.local.', 1]]);
+    expect(byCluster.samples().coredns_dns_responses_total).toEqual([
+      {
+        labels: { server: 'dns://:53', zone: 'cluster.local.', rcode: 'NOERROR', plugin: 'kubernetes' },
+        value: 2,
+      },
+    ]);
+  });
 });
 
 describe('pretty log lines', () => {

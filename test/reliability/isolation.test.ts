@@ -111,11 +111,10 @@ describe('resolvers that fail, in a real chain behind real listeners', () => {
       recursionAvailable: () => false,
     });
     if (recorderThrows) {
-      handler.recordTo({
-        answered() {
-          throw new Error('recorder broke');
-        },
-      });
+      const broken = () => {
+        throw new Error('recorder broke');
+      };
+      handler.recordTo({ answered: broken, answeredFrom: broken });
     }
     const entry = isolated((message, context) => handler.handle(message, context), logger, counters);
     const udp = new UdpListener({ host: '127.0.0.1', port: 0, family: 4 }, entry, logger, counters);
