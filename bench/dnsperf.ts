@@ -87,6 +87,8 @@ interface CaseSpec {
   metrics: boolean;
   rate?: number;
   workers: number;
+  /** A second server of the same kind: `max-control` compares two identical servers. */
+  twin?: boolean;
 }
 const BASE_SPECS = values
   .cases!.split(',')
@@ -94,11 +96,16 @@ const BASE_SPECS = values
   .flatMap((c): Omit<CaseSpec, 'workers'>[] => {
     if (c === 'max') return [{ label: 'max rate, metrics on', metrics: true }];
     if (c === 'max-metrics-off') return [{ label: "max rate, --metrics ''", metrics: false }];
+    // The noise floor of a comparison: a second metrics-off server, identical to the first.
+    if (c === 'max-control')
+      return [{ label: "max rate, --metrics '', twin server", metrics: false, twin: true }];
     if (c === 'rate') return RATES.map((rate) => ({ label: `${rate} QPS, metrics on`, metrics: true, rate }));
     if (c === 'rate-metrics-off') {
       return RATES.map((rate) => ({ label: `${rate} QPS, --metrics ''`, metrics: false, rate }));
     }
-    throw new Error(`--cases: unknown case ${c}; known: max, rate, max-metrics-off, rate-metrics-off`);
+    throw new Error(
+      `--cases: unknown case ${c}; known: max, rate, max-metrics-off, rate-metrics-off, max-control`,
+    );
   });
 const SPECS: CaseSpec[] = WORKERS.flatMap((workers) =>
   BASE_SPECS.map((spec) => ({
@@ -108,7 +115,8 @@ const SPECS: CaseSpec[] = WORKERS.flatMap((workers) =>
   })),
 );
 /** One server per metrics setting and worker count. */
-const serverKey = (c: Pick<CaseSpec, 'metrics' | 'workers'>) => `${c.metrics}/${c.workers}`;
+const serverKey = (c: Pick<CaseSpec, 'metrics' | 'workers' | 'twin'>) =>
+  `${c.metrics}/${c.workers}${c.twin ? '/twin' : ''}`;
 
 requireDnsperf();
 if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) {
@@ -186,8 +194,9 @@ let mainTimes: StartTimes | undefined;
 /** Starts (or, with --fresh-servers, restarts) the servers the cases need, warmed up. */
 async function startServers(run = 1): Promise<void> {
   const kinds = [...new Map(SPECS.map((c) => [serverKey(c), c])).values()];
-  for (const { metrics, workers } of run % 2 === 1 ? kinds : kinds.reverse()) {
-    const key = serverKey({ metrics, workers });
+  for (const kind of run % 2 === 1 ? kinds : kinds.reverse()) {
+    const { metrics, workers } = kind;
+    const key = serverKey(kind);
     await servers.get(key)?.server.stop();
     const started = await startServer(shape, main, metrics, workers);
     servers.set(key, started);
