@@ -4,7 +4,7 @@
 // general parser (parse.ts), which also answers the malformed. No strings are built but the key.
 import { FLAG_QR, HEADER_SIZE, OPCODE_MASK, OPCODE_SHIFT } from './header.js';
 import { MAX_NAME_LENGTH } from './name.js';
-import { OPT_RECORD_SIZE, OPT_TYPE } from './edns.js';
+import { OPT_RECORD_SIZE, OPT_TYPE, optDnssecOk, optVersion } from './edns.js';
 import { RRClass } from './types.js';
 
 export interface PlainQuery {
@@ -22,7 +22,6 @@ export interface PlainQuery {
   dnssecOk: boolean;
 }
 
-const DO_BIT = 0x80; // in the high byte of the OPT flags
 const fold = Buffer.allocUnsafe(MAX_NAME_LENGTH + 4);
 
 /** Reads `message` as a plain query, or returns undefined when it is anything else. */
@@ -61,10 +60,11 @@ export function readPlainQuery(message: Buffer): PlainQuery | undefined {
     // Root owner, type OPT, version 0, no options: exactly 11 bytes after the question.
     if (length !== questionEnd + OPT_RECORD_SIZE) return undefined;
     const o = questionEnd;
-    if (message[o] !== 0 || ((message[o + 1]! << 8) | message[o + 2]!) !== OPT_TYPE) return undefined;
-    if (message[o + 6] !== 0 || message[o + 9] !== 0 || message[o + 10] !== 0) return undefined;
-    udpSize = (message[o + 3]! << 8) | message[o + 4]!;
-    dnssecOk = (message[o + 7]! & DO_BIT) !== 0;
+    if (message[o] !== 0 || message.readUInt16BE(o + 1) !== OPT_TYPE) return undefined;
+    const ttl = message.readUInt32BE(o + 5);
+    if (optVersion(ttl) !== 0 || message.readUInt16BE(o + 9) !== 0) return undefined;
+    udpSize = message.readUInt16BE(o + 3);
+    dnssecOk = optDnssecOk(ttl);
   } else if (length !== questionEnd) {
     return undefined;
   }

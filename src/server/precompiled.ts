@@ -67,7 +67,7 @@ interface ForwardedParts {
 export interface ForwardedSource {
   /** The index of the link that forwards, in the resolver chain. */
   link: number;
-  forwarder: Pick<Forwarder, 'cached' | 'cacheNow' | 'countCacheHit'>;
+  forwarder: Pick<Forwarder, 'cached' | 'cachedFor' | 'countCacheHit'>;
 }
 
 export interface PrecompiledOptions {
@@ -207,14 +207,12 @@ export class PrecompiledAnswers {
     if (entry === undefined || (query.mixedCase && !entry.caseFree)) return undefined;
     const table = this.options.table;
     const forwarded = entry.forwarded;
-    let elapsed = 0;
+    let elapsed: number | undefined = 0;
     if (forwarded) {
-      const source = this.options.forwarded!.forwarder;
-      const age = Math.max(0, source.cacheNow() - forwarded.cached.storedAt);
-      if (age >= forwarded.cached.ttl * 1000) return undefined;
+      elapsed = this.options.forwarded!.forwarder.cachedFor(forwarded.cached);
+      if (elapsed === undefined) return undefined;
       // The gate in front of the forwarder: a client that may not recurse gets REFUSED.
       if (!recursionAvailable(clientAddress)) return undefined;
-      elapsed = Math.floor(age / 1000);
     } else if (table.servingState !== 'ready' || !this.stillValid(entry, table.current)) {
       return undefined;
     }

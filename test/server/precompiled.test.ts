@@ -49,26 +49,34 @@ function storeFor(
   });
 }
 
-/** Two handlers over one table: one with precompiled answers, one with the general path only. */
-function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean } = {}) {
-  let now = 1_700_000_000_000;
-  const { table, cluster } = clusterOverFixture(() => now);
-  const chain = new ResolverChain([cluster]);
-  const precompiled = storeFor(table, cluster, options);
+/** Handlers over one chain, one answering through `precompiled` first, one by the general path only. */
+function fastAndGeneral(
+  chain: ResolverChain,
+  precompiled: PrecompiledAnswers,
+  recursionAvailable: (address: string) => boolean,
+) {
   const handler = (withStore: boolean) =>
     new QueryHandler({
       resolver: chain,
       logger: pino({ level: 'silent' }),
       counters: newCounters(),
       logQueries: false,
-      recursionAvailable: (address) => address === '10.0.0.1',
+      recursionAvailable,
       ...(withStore ? { precompiled } : {}),
     });
+  return { fast: handler(true), general: handler(false) };
+}
+
+/** Two handlers over one table: one with precompiled answers, one with the general path only. */
+function setup(options: { negativeAnswers?: boolean; rotatesAddresses?: boolean } = {}) {
+  let now = 1_700_000_000_000;
+  const { table, cluster } = clusterOverFixture(() => now);
+  const chain = new ResolverChain([cluster]);
+  const precompiled = storeFor(table, cluster, options);
   return {
     table,
     precompiled,
-    fast: handler(true),
-    general: handler(false),
+    ...fastAndGeneral(chain, precompiled, (address) => address === '10.0.0.1'),
     advanceClock: (ms: number) => (now += ms),
   };
 }
@@ -287,17 +295,7 @@ describe('precompiled forwarded answers', () => {
     const policy = new AddressPolicy(['10.0.0.0/8']);
     const chain = new ResolverChain([cluster, new RecursionGate(policy, forwarder)]);
     const precompiled = storeFor(table, cluster, { forwarded: { link: 1, forwarder } });
-    const handler = (withStore: boolean) =>
-      new QueryHandler({
-        resolver: chain,
-        logger: pino({ level: 'silent' }),
-        counters: newCounters(),
-        logQueries: false,
-        recursionAvailable: (address) => policy.allows(address),
-        ...(withStore ? { precompiled } : {}),
-      });
-    const fast = handler(true);
-    const general = handler(false);
+    const { fast, general } = fastAndGeneral(chain, precompiled, (address) => policy.allows(address));
     const ask = async (name: string, options: QueryOptions, client = '10.0.0.1') => {
       const message = buildQuery(name, 'A', options);
       const viaStore = await answer(fast, message, 'udp', client);

@@ -117,8 +117,7 @@ export function cacheKey(question: Question, dnssecOk: boolean): string {
 export class AnswerCache {
   private readonly stores: Record<Kind, Store>;
   private readonly settings: Required<Omit<CacheOptions, 'now'>>;
-  /** The clock entries are stored and aged by. */
-  readonly now: () => number;
+  private readonly now: () => number;
   private readonly counters = { hits: { success: 0, denial: 0 }, misses: 0, evictions: 0, staleServed: 0 };
 
   constructor(options: CacheOptions = {}) {
@@ -157,8 +156,13 @@ export class AnswerCache {
    */
   peek(key: string): CachedEntry | undefined {
     const entry = this.find(key);
-    if (!entry || this.ageOf(entry) >= entry.ttl * 1000) return undefined;
-    return entry;
+    return entry && this.freshSeconds(entry) !== undefined ? entry : undefined;
+  }
+
+  /** Whole seconds since `entry` was stored while it is fresh; undefined once it has expired. */
+  freshSeconds(entry: CachedEntry): number | undefined {
+    const age = this.ageOf(entry);
+    return age < entry.ttl * 1000 ? Math.floor(age / 1000) : undefined;
   }
 
   countHit(kind: Kind): void {
@@ -233,7 +237,7 @@ export class AnswerCache {
     return ttl > 0 ? { kind, ttl } : undefined;
   }
 
-  private ageOf(entry: Entry): number {
+  private ageOf(entry: CachedEntry): number {
     return Math.max(0, this.now() - entry.storedAt);
   }
 

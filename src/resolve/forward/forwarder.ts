@@ -67,9 +67,9 @@ export class Forwarder implements Resolver, UpstreamLookup {
     return this.cache.peek(cacheKey(question, dnssecOk));
   }
 
-  /** The cache's clock: an entry is fresh while now() - storedAt < ttl seconds. */
-  cacheNow(): number {
-    return this.cache.now();
+  /** Whole seconds since a cache entry was stored while it is fresh; undefined once expired. */
+  cachedFor(entry: CachedEntry): number | undefined {
+    return this.cache.freshSeconds(entry);
   }
 
   /** A cached answer was served without asking resolve(): count it as the cache's hit. */
