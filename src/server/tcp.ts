@@ -8,6 +8,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/address.js';
 import type { Counters, TcpCloseReason } from '../ops/counters.js';
+import { OnceAMinute } from '../ops/once-a-minute.js';
 import { FrameReader } from './framing.js';
 import type { QueryHandler } from './handler.js';
 
@@ -25,9 +26,6 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = {
   maxBufferedOutput: 1 << 20,
 };
 
-/** At most one warning per reason this often: an attack logs a line a minute, not a line a packet. */
-const WARN_EVERY_MS = 60_000;
-
 interface Connection {
   socket: Socket;
   inFlight: number;
@@ -40,7 +38,8 @@ interface Connection {
 export class TcpListener {
   private server: Server | undefined;
   private readonly connections = new Map<Socket, Connection>();
-  private readonly lastWarned = new Map<TcpCloseReason, number>();
+  /** Cuts at a bound are warned of once a minute per reason. */
+  private readonly warnings = new OnceAMinute<TcpCloseReason>();
 
   constructor(
     private readonly address: HostPort,
@@ -102,9 +101,7 @@ export class TcpListener {
     socket.destroy();
     const client = socket.remoteAddress;
     this.logger.debug({ client, reason }, 'TCP connection closed');
-    const now = Date.now();
-    if (reason === 'idle' || now - (this.lastWarned.get(reason) ?? -Infinity) < WARN_EVERY_MS) return;
-    this.lastWarned.set(reason, now);
+    if (reason === 'idle' || !this.warnings.due(reason)) return;
     this.logger.warn(
       { client, reason, closedSoFar: this.counters.tcpClosedBy[reason], limits: this.limits },
       'TCP connection cut at a bound (one line a minute per reason; see clusterdns_tcp_connections_closed_total)',

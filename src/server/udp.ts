@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Counters } from '../ops/counters.js';
+import { OnceAMinute } from '../ops/once-a-minute.js';
 import type { QueryHandler } from './handler.js';
 import { truncatedReply, type RateLimiter } from './rate-limit.js';
 
@@ -22,8 +23,6 @@ function literalAddress(
 ): void {
   callback(null, address, address.includes(':') ? 6 : 4);
 }
-
-const WARN_EVERY_MS = 60_000;
 
 export class UdpListener {
   private socket: Socket | undefined;
@@ -61,11 +60,9 @@ export class UdpListener {
       this.logger.debug({ err: error }, 'cannot enlarge the UDP receive buffer');
     }
     // Send errors come here too (sends take no callback, see send()): at most a line a minute.
-    let lastWarned = -Infinity;
+    const warnings = new OnceAMinute();
     socket.on('error', (error) => {
-      const now = Date.now();
-      if (now - lastWarned < WARN_EVERY_MS) return;
-      lastWarned = now;
+      if (!warnings.due('error')) return;
       this.logger.warn(
         { err: error, listen: formatHostPort(this.address) },
         'UDP socket error (one line a minute)',

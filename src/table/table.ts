@@ -89,20 +89,11 @@ export class ServiceTable {
     this.views.set(backend, view);
     const namespaces = !before || !sameItems(before.namespaces, content.namespaces);
     const pods = !before || !sameItems(before.pods, content.pods);
-    const index = this.apply(backend, changed, { namespaces, pods });
-    if (this.followers.size > 0) {
-      this.tell({
-        op: 'changes',
-        backend,
-        changes: {
-          services: changed,
-          ...(namespaces ? { namespaces: content.namespaces } : {}),
-          ...(pods ? { pods: content.pods } : {}),
-        },
-        version: index.version,
-      });
-    }
-    return index;
+    return this.applyToIndex(backend, {
+      services: changed,
+      ...(namespaces ? { namespaces: content.namespaces } : {}),
+      ...(pods ? { pods: content.pods } : {}),
+    });
   }
 
   /** Apply what changed in `backend`'s view since its last delivery. */
@@ -115,6 +106,11 @@ export class ServiceTable {
     }
     if (changes.namespaces) view.namespaces = changes.namespaces;
     if (changes.pods) view.pods = changes.pods;
+    return this.applyToIndex(backend, changes);
+  }
+
+  /** Brings the index up to date with a change already in `backend`'s view, and tells followers. */
+  private applyToIndex(backend: string, changes: ViewChanges): ServiceIndex {
     const index = this.apply(backend, changes.services, {
       namespaces: changes.namespaces !== undefined,
       pods: changes.pods !== undefined,
