@@ -290,8 +290,8 @@ export class PrecompiledAnswers {
       serialAt,
       dependsOn,
       stamp: dependsOn === 'table' ? index.version : index.membership,
-      metricsZone: -1,
-      metricsZoneOf: undefined,
+      metricsSlot: -1,
+      metricsSlotOf: undefined,
     };
     this.store(query.key, entry);
     this.compiled++;
@@ -321,8 +321,8 @@ export class PrecompiledAnswers {
       // Valid while the cache entry is fresh, checked apart (see reply()).
       dependsOn: 'table',
       stamp: 0,
-      metricsZone: -1,
-      metricsZoneOf: undefined,
+      metricsSlot: -1,
+      metricsSlotOf: undefined,
       forwarded,
     });
     this.compiled++;

@@ -66,11 +66,11 @@ describe('QueryMetrics', () => {
       name: 'web.shop.svc.cluster.local',
       rcode: 0,
       link: 0,
-      metricsZone: -1,
-      metricsZoneOf: undefined,
+      metricsSlot: -1,
+      metricsSlotOf: undefined,
     };
     for (const metrics of [byCluster, byArpa, byCluster]) {
-      metrics.recorder('dns://:53', 4).answeredFrom(answer, 1, 'udp', false, 40, 60, 0.00001);
+      metrics.recorder('dns://:53', 4).answeredFrom(answer, 1, 'udp', false, false, 40, 60, 0.00001);
     }
     const zonesOf = (metrics: QueryMetrics) =>
       metrics.samples().coredns_dns_requests_total!.map((s) => [s.labels.zone, s.value]);
@@ -81,6 +81,90 @@ describe('QueryMetrics', () => {
         labels: { server: 'dns://:53', zone: 'cluster.local.', rcode: 'NOERROR', plugin: 'kubernetes' },
         value: 2,
       },
+    ]);
+  });
+});
+
+describe('answers served from compiled bytes', () => {
+  const answer = () => ({
+    name: 'web.shop.svc.cluster.local',
+    rcode: 0,
+    link: 0,
+    metricsSlot: -1,
+    metricsSlotOf: undefined,
+  });
+
+  it('counts untimed servings in every series as if each had been recorded', () => {
+    // The same servings recorded one by one with their duration, and tallied untimed after one timed
+    // serving: the scrape must not tell them apart.
+    const servings = [
+      ['udp', false, false, 44, 60],
+      ['udp', true, false, 55, 71],
+      ['udp', true, true, 55, 71],
+      ['tcp', false, false, 44, 60],
+      ['udp', false, false, 44, 60],
+    ] as const;
+    const timed = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const tallied = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const timedAnswer = answer();
+    const talliedAnswer = answer();
+    const talliedRecorder = tallied.recorder('dns://:53', 4);
+    talliedRecorder.answeredFrom(talliedAnswer, 1, 'udp', false, false, 44, 60, 0.000002);
+    timed.recorder('dns://:53', 4).answeredFrom(timedAnswer, 1, 'udp', false, false, 44, 60, 0.000002);
+    for (const [transport, edns, dnssecOk, requestSize, responseSize] of servings) {
+      talliedRecorder.answeredFrom(
+        talliedAnswer,
+        1,
+        transport,
+        edns,
+        dnssecOk,
+        requestSize,
+        responseSize,
+        undefined,
+      );
+      timed
+        .recorder('dns://:53', 4)
+        .answeredFrom(timedAnswer, 1, transport, edns, dnssecOk, requestSize, responseSize, 0.000002);
+    }
+    const scraped = tallied.samples();
+    expect(scraped).toEqual(timed.samples());
+    expect(scraped.coredns_dns_requests_total).toEqual([
+      {
+        labels: { server: 'dns://:53', zone: 'cluster.local.', proto: 'udp', family: '1', type: 'A' },
+        value: 5,
+      },
+      {
+        labels: { server: 'dns://:53', zone: 'cluster.local.', proto: 'tcp', family: '1', type: 'A' },
+        value: 1,
+      },
+    ]);
+    expect(scraped.coredns_dns_do_requests_total).toEqual([
+      { labels: { server: 'dns://:53', zone: 'cluster.local.' }, value: 1 },
+    ]);
+  });
+
+  it('counts a tallied serving once: a second scrape adds only what came after the first', () => {
+    const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const recorder = metrics.recorder('dns://:53', 4);
+    const served = answer();
+    recorder.answeredFrom(served, 28, 'udp', false, false, 44, 60, undefined);
+    recorder.answeredFrom(served, 28, 'udp', false, false, 44, 60, undefined);
+    const requests = () => metrics.samples().coredns_dns_requests_total!.map((s) => s.value);
+    expect(requests()).toEqual([2]);
+    expect(requests()).toEqual([2]);
+    recorder.answeredFrom(served, 28, 'udp', false, false, 44, 60, undefined);
+    expect(requests()).toEqual([3]);
+  });
+
+  it('shares the slots between the listeners of one set of metrics, and keeps their counts apart', () => {
+    const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const served = answer();
+    for (const family of [4, 6, 4] as const) {
+      metrics.recorder('dns://:53', family).answeredFrom(served, 1, 'udp', false, false, 44, 60, undefined);
+    }
+    expect(metrics.samples().coredns_dns_requests_total!.map((s) => [s.labels.family, s.value])).toEqual([
+      ['1', 2],
+      ['2', 1],
     ]);
   });
 });

@@ -46,12 +46,17 @@ export class HistogramCells {
   }
 
   observe(series: number, value: number): void {
+    this.observeTimes(series, value, 1);
+  }
+
+  /** `times` observations of the same value. */
+  observeTimes(series: number, value: number, times: number): void {
     const bounds = this.bounds;
     let bucket = 0;
     while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
     const base = series * this.stride;
-    this.cells[base + bucket]!++;
-    this.cells[base + this.stride - 1]! += value;
+    this.cells[base + bucket]! += times;
+    this.cells[base + this.stride - 1]! += value * times;
   }
 
   /** `_bucket` (cumulative, with `le`), `_sum` and `_count` samples of every series observed. */

@@ -8,6 +8,7 @@
 // Each listener gets a recorder whose `server` and `family` are fixed; per query it computes small
 // integer indexes (zone, type, rcode, link) and increments typed-array slots.
 import { RCODE_NAMES, typeName } from '../../dns/mnemonics.js';
+import { OPT_RECORD_SIZE } from '../../dns/edns.js';
 import { CounterCells, exponentialBuckets, HistogramCells, type Labels, type Sample } from './cells.js';
 
 /** CoreDNS's plugin.TimeBuckets: 0.25 ms to 8 s, doubling. */
@@ -31,17 +32,72 @@ const PROTOS = ['udp', 'tcp'] as const;
 export type QueryRecorder = Pick<ServerRecorder, 'answered' | 'answeredFrom'>;
 
 /**
- * An answer served many times from the same bytes (a precompiled answer): the metrics keep the
- * zone its name falls in on it, so that each serving skips matching the name against the zones.
+ * An answer served many times from the same bytes (a precompiled answer). The metrics give it a
+ * slot, kept on it: the label values and sizes every serving of it shares, so that a serving costs
+ * one increment (see ServerRecorder.answeredFrom).
  */
 export interface RecordedAnswer {
   /** The question name, lower case. */
   readonly name: string;
   readonly rcode: number;
   readonly link: number;
-  /** Set by the recorder: the zone slot of `name` in `metricsZoneOf`. */
-  metricsZone: number;
-  metricsZoneOf: ZoneMatcher | undefined;
+  /** Set by the metrics: the answer's slot in `metricsSlotOf`, -1 for none. */
+  metricsSlot: number;
+  metricsSlotOf: AnswerSlots | undefined;
+}
+
+/** What every serving of one compiled answer has in common, for the metrics. */
+interface AnswerSlot {
+  zone: number;
+  /** Index into TYPE_LABELS. */
+  type: number;
+  rcode: number;
+  link: number;
+  /** Request and response sizes without an OPT record. */
+  requestSize: number;
+  responseSize: number;
+}
+
+/** Per slot: udp or tcp, times no OPT, OPT, or OPT with the DO bit. */
+const VARIANTS = 6;
+/** Slots are per combination of labels and sizes, not per answer: a few hundred in a cluster. */
+const MAX_SLOTS = 16_384;
+
+/** The slots of the answers one set of metrics has counted, shared by its listeners' recorders. */
+class AnswerSlots {
+  readonly slots: AnswerSlot[] = [];
+  private readonly ids = new Map<string, number>();
+
+  constructor(readonly zones: ZoneMatcher) {}
+
+  /** The slot of `answer`, asked with `qtype` and answered in these sizes; -1 when full. */
+  of(
+    answer: RecordedAnswer,
+    qtype: number,
+    edns: boolean,
+    requestSize: number,
+    responseSize: number,
+  ): number {
+    if (answer.metricsSlotOf === this) return answer.metricsSlot;
+    const optSize = edns ? OPT_RECORD_SIZE : 0;
+    const slot: AnswerSlot = {
+      zone: this.zones.match(answer.name),
+      type: TYPE_INDEX[qtype]!,
+      rcode: answer.rcode < RCODE_NAMES.length ? answer.rcode : RCODE_NAMES.length,
+      link: answer.link,
+      requestSize: requestSize - optSize,
+      responseSize: responseSize - optSize,
+    };
+    const key = `${slot.zone} ${slot.type} ${slot.rcode} ${slot.link} ${slot.requestSize} ${slot.responseSize}`;
+    let id = this.ids.get(key);
+    if (id === undefined && this.slots.length < MAX_SLOTS) {
+      id = this.slots.push(slot) - 1;
+      this.ids.set(key, id);
+    }
+    answer.metricsSlot = id ?? -1;
+    answer.metricsSlotOf = this;
+    return answer.metricsSlot;
+  }
 }
 
 class ServerRecorder {
@@ -51,11 +107,16 @@ class ServerRecorder {
   readonly duration: HistogramCells;
   readonly requestSize: HistogramCells;
   readonly responseSize: HistogramCells;
+  /** Untimed servings of compiled answers, by slot and variant, until the next fold(). */
+  private tallies = new Float64Array(VARIANTS * 64);
+  /** The duration of the last answer from compiled bytes that was timed. */
+  private lastTimedFromBytes = 0;
 
   constructor(
     readonly server: string,
     readonly family: 4 | 6,
     private readonly zones: ZoneMatcher,
+    private readonly slots: AnswerSlots,
     private readonly plugins: readonly string[],
   ) {
     const zoneCount = zones.labels.length;
@@ -81,68 +142,106 @@ class ServerRecorder {
   ): void {
     this.count(
       this.zones.match(qname),
-      qtype,
-      transport,
+      TYPE_INDEX[qtype]!,
+      transport === 'udp' ? 0 : 1,
       dnssecOk,
       requestSize,
       responseSize,
-      rcode,
+      rcode < RCODE_NAMES.length ? rcode : RCODE_NAMES.length,
       link,
       seconds,
     );
   }
 
   /**
-   * One query answered from `answer`'s bytes: as answered(), with the zone matched once per answer.
-   * In a server answering from precompiled bytes, matching the name was most of what counting cost.
+   * One query answered from `answer`'s bytes: as answered(), for a server answering from
+   * precompiled bytes, where counting cost as much as answering. `seconds` undefined: the answer
+   * was not timed (the handler times one in several); it is then only tallied in its slot, and
+   * fold() counts it in every series, in the duration of the last answer from bytes that was timed.
    */
   answeredFrom(
     answer: RecordedAnswer,
     qtype: number,
     transport: 'udp' | 'tcp',
+    edns: boolean,
     dnssecOk: boolean,
     requestSize: number,
     responseSize: number,
-    seconds: number,
+    seconds: number | undefined,
   ): void {
-    let zone = answer.metricsZone;
-    if (answer.metricsZoneOf !== this.zones) {
-      zone = answer.metricsZone = this.zones.match(answer.name);
-      answer.metricsZoneOf = this.zones;
+    const id = this.slots.of(answer, qtype, edns, requestSize, responseSize);
+    if (seconds === undefined && id >= 0) {
+      const at = id * VARIANTS + (transport === 'udp' ? 0 : 3) + (edns ? (dnssecOk ? 2 : 1) : 0);
+      if (at >= this.tallies.length) this.growTallies(at);
+      this.tallies[at]!++;
+      return;
     }
+    if (seconds === undefined) seconds = this.lastTimedFromBytes;
+    else this.lastTimedFromBytes = seconds;
+    const slot = this.slots.slots[id];
     this.count(
-      zone,
-      qtype,
-      transport,
+      slot ? slot.zone : this.zones.match(answer.name),
+      TYPE_INDEX[qtype]!,
+      transport === 'udp' ? 0 : 1,
       dnssecOk,
       requestSize,
       responseSize,
-      answer.rcode,
+      answer.rcode < RCODE_NAMES.length ? answer.rcode : RCODE_NAMES.length,
       answer.link,
       seconds,
     );
   }
 
+  private growTallies(at: number): void {
+    const grown = new Float64Array(Math.max(at + 1, this.tallies.length * 2));
+    grown.set(this.tallies);
+    this.tallies = grown;
+  }
+
+  /** Counts the tallied servings into the series; the registry calls it before reading them. */
+  fold(): void {
+    const tallies = this.tallies;
+    for (let at = 0; at < tallies.length; at++) {
+      const times = tallies[at]!;
+      if (times === 0) continue;
+      tallies[at] = 0;
+      const slot = this.slots.slots[Math.floor(at / VARIANTS)]!;
+      const variant = at % VARIANTS;
+      const optSize = variant % 3 === 0 ? 0 : OPT_RECORD_SIZE;
+      this.count(
+        slot.zone,
+        slot.type,
+        variant < 3 ? 0 : 1,
+        variant % 3 === 2,
+        slot.requestSize + optSize,
+        slot.responseSize + optSize,
+        slot.rcode,
+        slot.link,
+        this.lastTimedFromBytes,
+        times,
+      );
+    }
+  }
+
+  /** `times` queries alike; `type` and `rcode` are slots (TYPE_INDEX, with the "other" rcode). */
   private count(
     zone: number,
-    qtype: number,
-    transport: 'udp' | 'tcp',
+    type: number,
+    proto: number,
     dnssecOk: boolean,
     requestSize: number,
     responseSize: number,
     rcode: number,
     link: number,
     seconds: number,
+    times = 1,
   ): void {
-    const type = TYPE_INDEX[qtype]!;
-    const proto = transport === 'udp' ? 0 : 1;
-    this.requests.values[(zone * PROTOS.length + proto) * TYPES + type]!++;
-    if (dnssecOk) this.doRequests.values[zone]!++;
-    const rcodeSlot = rcode < RCODE_NAMES.length ? rcode : RCODE_NAMES.length;
-    this.responses.values[(zone * RCODES + rcodeSlot) * (this.plugins.length + 1) + link + 1]!++;
-    this.duration.observe(zone * TYPES + type, seconds);
-    this.requestSize.observe(zone * PROTOS.length + proto, requestSize);
-    this.responseSize.observe(zone * PROTOS.length + proto, responseSize);
+    this.requests.values[(zone * PROTOS.length + proto) * TYPES + type]! += times;
+    if (dnssecOk) this.doRequests.values[zone]! += times;
+    this.responses.values[(zone * RCODES + rcode) * (this.plugins.length + 1) + link + 1]! += times;
+    this.duration.observeTimes(zone * TYPES + type, seconds, times);
+    this.requestSize.observeTimes(zone * PROTOS.length + proto, requestSize, times);
+    this.responseSize.observeTimes(zone * PROTOS.length + proto, responseSize, times);
   }
 }
 
@@ -178,6 +277,7 @@ export class ZoneMatcher {
 export class QueryMetrics {
   private readonly recorders: ServerRecorder[] = [];
   private readonly zones: ZoneMatcher;
+  private readonly slots: AnswerSlots;
 
   /**
    * @param zones the served zones, each a `zone` label value; other names count under ".".
@@ -188,13 +288,14 @@ export class QueryMetrics {
     private readonly plugins: readonly string[],
   ) {
     this.zones = new ZoneMatcher(zones);
+    this.slots = new AnswerSlots(this.zones);
   }
 
   /** The recorder of one listener; `server` as CoreDNS writes it, e.g. `dns://:53`. */
   recorder(server: string, family: 4 | 6): QueryRecorder {
     const existing = this.recorders.find((r) => r.server === server && r.family === family);
     if (existing) return existing;
-    const recorder = new ServerRecorder(server, family, this.zones, this.plugins);
+    const recorder = new ServerRecorder(server, family, this.zones, this.slots, this.plugins);
     this.recorders.push(recorder);
     return recorder;
   }
@@ -212,6 +313,7 @@ export class QueryMetrics {
     };
     const pluginCount = this.plugins.length + 1;
     for (const r of this.recorders) {
+      r.fold();
       const family = r.family === 4 ? '1' : '2';
       const base = (zone: number): Labels => ({ server: r.server, zone: zoneLabels[zone]! });
       const byProto = (i: number): Labels => ({
