@@ -1,0 +1,148 @@
+// `npm run bench:side-by-side`: two servers compared at the same moment rather than one after the
+// other. Both are pinned to the same CPU and loaded at once by two dnsperf processes on the other,
+// so the scheduler gives each half of one core, and whatever the shared machine does meanwhile
+// falls on both alike. What differs between the two is then the cost of a query, read as QPS and
+// as server CPU per query. Each pair is a fresh pair of servers, started in alternating order.
+//
+// Two identical servers (`--a off --b off`) differed here by 0.3 % (standard error 0.4 %) over four
+// pairs, where one-after-the-other rounds of `npm run bench` differ by several per cent. The price:
+// each server answers half as many queries, with a context switch between them, so a query costs
+// more than at max rate alone and a difference in per cent is of that larger cost.
+//
+//   npm run bench:side-by-side -- [--a on] [--b off] [--pairs 8] [--seconds 5] [--warmup 10]
+//   (--a and --b: metrics on or off)
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dnsperf, requireDnsperf } from './dnsperf/run.js';
+import { Server } from './dnsperf/server.js';
+import { firstServiceName, queryLines, writeZoneFiles, type TableShape } from './dnsperf/table.js';
+import { freePort } from '../test/helpers/cli.js';
+
+const { values } = parseArgs({
+  options: {
+    a: { type: 'string', default: 'on' },
+    b: { type: 'string', default: 'off' },
+    pairs: { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '10' },
+    services: { type: 'string', default: '10000' },
+  },
+});
+const metricsOf = (side: 'a' | 'b'): boolean => {
+  const value = values[side];
+  if (value !== 'on' && value !== 'off') throw new Error(`--${side}: expected on or off, got ${value}`);
+  return value === 'on';
+};
+const count = (name: 'pairs' | 'seconds' | 'warmup' | 'services'): number => {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name}: expected a whole number, got ${values[name]}`);
+  return value;
+};
+const sides = { a: metricsOf('a'), b: metricsOf('b') };
+const PAIRS = count('pairs');
+const SECONDS = count('seconds');
+const WARMUP = count('warmup');
+
+requireDnsperf();
+if (availableParallelism() < 2 || spawnSync('taskset', ['-V']).status !== 0) {
+  console.error('side by side needs two CPUs and taskset: both servers on one, dnsperf on the other');
+  process.exit(1);
+}
+const shape: TableShape = {
+  services: count('services'),
+  namespaces: 100,
+  headlessEvery: 3,
+  endpointsPerHeadless: 5,
+};
+const work = mkdtempSync(join(tmpdir(), 'clusterdns-side-by-side-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const zones = join(work, 'zones');
+writeZoneFiles(zones, shape);
+const queryFile = join(work, 'queries');
+writeFileSync(queryFile, queryLines(shape, 100_000).join('\n') + '\n');
+
+interface Measured {
+  qps: number;
+  cpuUsPerQuery: number;
+}
+
+async function start(metrics: boolean) {
+  const port = await freePort();
+  const { server } = await Server.start({
+    zones,
+    port,
+    metrics,
+    workers: 1,
+    pin: ['taskset', '-c', '0'],
+    probeName: firstServiceName(shape),
+    startDeadlineMs: 120_000,
+  });
+  return { server, port };
+}
+
+/** Loads both servers at once for `seconds`; each server's QPS and CPU per answered query. */
+async function loadBoth(servers: { server: Server; port: number }[], seconds: number): Promise<Measured[]> {
+  const cpuBefore = servers.map(({ server }) => server.cpuSeconds());
+  const results = await Promise.all(
+    servers.map(({ port }, i) =>
+      dnsperf({
+        port,
+        queryFile,
+        seconds,
+        clients: 4,
+        outstanding: 100,
+        pin: ['taskset', '-c', '1'],
+        outputFile: join(work, `dnsperf-${i}.out`),
+      }),
+    ),
+  );
+  return results.map((result, i) => ({
+    qps: result.qps,
+    cpuUsPerQuery: ((servers[i]!.server.cpuSeconds() - cpuBefore[i]!) * 1e6) / Math.max(1, result.completed),
+  }));
+}
+
+const label = (metrics: boolean) => (metrics ? 'metrics on' : "--metrics ''");
+const log = (line: string) => console.error(`[side-by-side] ${line}`);
+const qpsRatios: number[] = [];
+const cpuRatios: number[] = [];
+log(
+  `a: ${label(sides.a)}, b: ${label(sides.b)}; ${PAIRS} pairs of ${SECONDS} s after ${WARMUP} s of warm-up`,
+);
+for (let pair = 1; pair <= PAIRS; pair++) {
+  // Alternate which server starts first: the first one's start-up runs beside nothing.
+  const order = pair % 2 === 1 ? (['a', 'b'] as const) : (['b', 'a'] as const);
+  const started: Partial<Record<'a' | 'b', { server: Server; port: number }>> = {};
+  try {
+    for (const side of order) started[side] = await start(sides[side]);
+    const both = [started.a!, started.b!];
+    await loadBoth(both, WARMUP);
+    const [a, b] = await loadBoth(both, SECONDS);
+    qpsRatios.push(a!.qps / b!.qps - 1);
+    cpuRatios.push(a!.cpuUsPerQuery / b!.cpuUsPerQuery - 1);
+    log(
+      `pair ${pair}: a ${Math.round(a!.qps)} QPS ${a!.cpuUsPerQuery.toFixed(2)} µs/query, ` +
+        `b ${Math.round(b!.qps)} QPS ${b!.cpuUsPerQuery.toFixed(2)} µs/query: a vs b ${percent(qpsRatios.at(-1)!)}`,
+    );
+  } finally {
+    for (const side of order) await started[side]?.server.stop();
+  }
+}
+
+function percent(ratio: number): string {
+  return `${ratio >= 0 ? '+' : '−'}${Math.abs(ratio * 100).toFixed(1)} %`;
+}
+function meanAndError(ratios: number[]): string {
+  const mean = ratios.reduce((sum, r) => sum + r, 0) / ratios.length;
+  if (ratios.length < 2) return percent(mean);
+  const variance = ratios.reduce((sum, r) => sum + (r - mean) ** 2, 0) / (ratios.length - 1);
+  return `${percent(mean)} (standard error ${(Math.sqrt(variance / ratios.length) * 100).toFixed(1)} %)`;
+}
+console.log(`a (${label(sides.a)}) against b (${label(sides.b)}), ${PAIRS} pairs side by side on one CPU:`);
+console.log(`  QPS:                ${meanAndError(qpsRatios)}`);
+console.log(`  server CPU / query: ${meanAndError(cpuRatios)}`);
