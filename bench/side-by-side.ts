@@ -10,7 +10,8 @@
 // more than at max rate alone and a difference in per cent is of that larger cost.
 //
 //   npm run bench:side-by-side -- [--a on] [--b off] [--pairs 8] [--seconds 5] [--warmup 10]
-//   (--a and --b: metrics on or off)
+//     [--a-main DIR/main.js] [--b-main ...] [--a-node '--max-semi-space-size=4'] [--b-node ...]
+//   (--a and --b: metrics on or off; --a-main: another build; --a-node: options for node)
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,10 @@ const { values } = parseArgs({
   options: {
     a: { type: 'string', default: 'on' },
     b: { type: 'string', default: 'off' },
+    'a-main': { type: 'string' },
+    'b-main': { type: 'string' },
+    'a-node': { type: 'string', default: '' },
+    'b-node': { type: 'string', default: '' },
     pairs: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '10' },
@@ -43,7 +48,17 @@ const count = (name: 'pairs' | 'seconds' | 'warmup' | 'services'): number => {
     throw new Error(`--${name}: expected a whole number, got ${values[name]}`);
   return value;
 };
-const sides = { a: metricsOf('a'), b: metricsOf('b') };
+interface Side {
+  metrics: boolean;
+  main: string | undefined;
+  nodeOptions: string[];
+}
+const sideOf = (side: 'a' | 'b'): Side => ({
+  metrics: metricsOf(side),
+  main: values[`${side}-main`],
+  nodeOptions: values[`${side}-node`]!.split(' ').filter(Boolean),
+});
+const sides = { a: sideOf('a'), b: sideOf('b') };
 const PAIRS = count('pairs');
 const SECONDS = count('seconds');
 const WARMUP = count('warmup');
@@ -69,14 +84,18 @@ writeFileSync(queryFile, queryLines(shape, 100_000).join('\n') + '\n');
 interface Measured {
   qps: number;
   cpuUsPerQuery: number;
+  /** Of cpuUsPerQuery, the part spent in the kernel. */
+  kernelUsPerQuery: number;
 }
 
-async function start(metrics: boolean) {
+async function start(side: Side) {
   const port = await freePort();
   const { server } = await Server.start({
     zones,
     port,
-    metrics,
+    metrics: side.metrics,
+    ...(side.main ? { main: side.main } : {}),
+    nodeOptions: side.nodeOptions,
     workers: 1,
     pin: ['taskset', '-c', '0'],
     probeName: firstServiceName(shape),
@@ -87,7 +106,7 @@ async function start(metrics: boolean) {
 
 /** Loads both servers at once for `seconds`; each server's QPS and CPU per answered query. */
 async function loadBoth(servers: { server: Server; port: number }[], seconds: number): Promise<Measured[]> {
-  const cpuBefore = servers.map(({ server }) => server.cpuSeconds());
+  const cpuBefore = servers.map(({ server }) => server.cpuSplit());
   const results = await Promise.all(
     servers.map(({ port }, i) =>
       dnsperf({
@@ -101,16 +120,24 @@ async function loadBoth(servers: { server: Server; port: number }[], seconds: nu
       }),
     ),
   );
-  return results.map((result, i) => ({
-    qps: result.qps,
-    cpuUsPerQuery: ((servers[i]!.server.cpuSeconds() - cpuBefore[i]!) * 1e6) / Math.max(1, result.completed),
-  }));
+  return results.map((result, i) => {
+    const after = servers[i]!.server.cpuSplit();
+    const perQuery = (seconds: number) => (seconds * 1e6) / Math.max(1, result.completed);
+    const kernel = after.kernel - cpuBefore[i]!.kernel;
+    return {
+      qps: result.qps,
+      cpuUsPerQuery: perQuery(after.user - cpuBefore[i]!.user + kernel),
+      kernelUsPerQuery: perQuery(kernel),
+    };
+  });
 }
 
-const label = (metrics: boolean) => (metrics ? 'metrics on' : "--metrics ''");
+const label = (side: Side) =>
+  [side.metrics ? 'metrics on' : "--metrics ''", side.main, ...side.nodeOptions].filter(Boolean).join(' ');
 const log = (line: string) => console.error(`[side-by-side] ${line}`);
 const qpsRatios: number[] = [];
 const cpuRatios: number[] = [];
+const kernelRatios: number[] = [];
 log(
   `a: ${label(sides.a)}, b: ${label(sides.b)}; ${PAIRS} pairs of ${SECONDS} s after ${WARMUP} s of warm-up`,
 );
@@ -125,10 +152,10 @@ for (let pair = 1; pair <= PAIRS; pair++) {
     const [a, b] = await loadBoth(both, SECONDS);
     qpsRatios.push(a!.qps / b!.qps - 1);
     cpuRatios.push(a!.cpuUsPerQuery / b!.cpuUsPerQuery - 1);
-    log(
-      `pair ${pair}: a ${Math.round(a!.qps)} QPS ${a!.cpuUsPerQuery.toFixed(2)} µs/query, ` +
-        `b ${Math.round(b!.qps)} QPS ${b!.cpuUsPerQuery.toFixed(2)} µs/query: a vs b ${percent(qpsRatios.at(-1)!)}`,
-    );
+    kernelRatios.push(a!.kernelUsPerQuery / b!.kernelUsPerQuery - 1);
+    const cost = (m: Measured) =>
+      `${Math.round(m.qps)} QPS ${m.cpuUsPerQuery.toFixed(2)} µs/query (kernel ${m.kernelUsPerQuery.toFixed(2)})`;
+    log(`pair ${pair}: a ${cost(a!)}, b ${cost(b!)}: a vs b ${percent(qpsRatios.at(-1)!)}`);
   } finally {
     for (const side of order) await started[side]?.server.stop();
   }
@@ -146,3 +173,4 @@ function meanAndError(ratios: number[]): string {
 console.log(`a (${label(sides.a)}) against b (${label(sides.b)}), ${PAIRS} pairs side by side on one CPU:`);
 console.log(`  QPS:                ${meanAndError(qpsRatios)}`);
 console.log(`  server CPU / query: ${meanAndError(cpuRatios)}`);
+console.log(`  of it, kernel:      ${meanAndError(kernelRatios)}`);

@@ -27,6 +27,9 @@ export interface ServerOptions {
   startDeadlineMs: number;
   /** --workers: 1 answers in the one process; more fork that many workers. */
   workers: number;
+  /** Another build's main.js (default: this checkout's dist/main.js), and options for node. */
+  main?: string;
+  nodeOptions?: string[];
 }
 
 export interface StartTimes {
@@ -54,7 +57,8 @@ export class Server {
 
   static async start(options: ServerOptions): Promise<{ server: Server; times: StartTimes }> {
     const args = [
-      BIN,
+      ...(options.nodeOptions ?? []),
+      options.main ?? BIN,
       ...['--zones', options.zones, '--listen', `127.0.0.1:${options.port}`, '--resolv-conf', '/dev/null'],
       ...['--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--lameduck', '0'],
       ...['--metrics', options.metrics ? '127.0.0.1:0' : ''],
@@ -158,14 +162,22 @@ export class Server {
    * worker that exits and is replaced mid-run would take its time with it; none does in a bench.
    */
   cpuSeconds(): number {
-    let seconds = 0;
+    const { user, kernel } = this.cpuSplit();
+    return user + kernel;
+  }
+
+  /** cpuSeconds() as user time (utime) and kernel time (stime). */
+  cpuSplit(): { user: number; kernel: number } {
+    let user = 0;
+    let kernel = 0;
     for (const pid of this.pids()) {
       // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      seconds += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+      user += Number(fields[11]) / CLOCK_TICKS;
+      kernel += Number(fields[12]) / CLOCK_TICKS;
     }
-    return seconds;
+    return { user, kernel };
   }
 
   async stop(): Promise<void> {
