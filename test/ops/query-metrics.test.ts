@@ -143,6 +143,24 @@ describe('answers served from compiled bytes', () => {
     ]);
   });
 
+  it('counts untimed servings in the typical duration of the timed ones, not in an outlier', () => {
+    const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const recorder = metrics.recorder('dns://:53', 4);
+    const served = answer();
+    // Three fast timed answers, then one a pause stretched to 8 ms, then 100 untimed.
+    for (const seconds of [0.000002, 0.000003, 0.000004, 0.008]) {
+      recorder.answeredFrom(served, 1, 'udp', false, false, 44, 60, seconds);
+    }
+    for (let i = 0; i < 100; i++) recorder.answeredFrom(served, 1, 'udp', false, false, 44, 60, undefined);
+    const duration = metrics.samples().coredns_dns_request_duration_seconds!;
+    const bucket = (le: string) =>
+      duration.find((s) => s.metricName?.endsWith('_bucket') && s.labels.le === le)!.value;
+    expect(bucket('0.00025')).toBe(103);
+    expect(bucket('0.008')).toBe(104);
+    const sum = duration.find((s) => s.metricName?.endsWith('_sum'))!.value;
+    expect(sum).toBeCloseTo(0.000002 + 0.000003 + 0.008 + 0.000004 + 100 * 0.000003, 12);
+  });
+
   it('counts a tallied serving once: a second scrape adds only what came after the first', () => {
     const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const recorder = metrics.recorder('dns://:53', 4);

@@ -29,6 +29,13 @@ export class CounterCells {
   }
 }
 
+/** The bucket `value` falls in: the first bound it does not exceed, or bounds.length for +Inf. */
+export function bucketOf(bounds: readonly number[], value: number): number {
+  let bucket = 0;
+  while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+  return bucket;
+}
+
 /**
  * Histograms side by side: per series, one count per bucket (not cumulative; the last is +Inf),
  * then the sum of the values observed.
@@ -51,9 +58,7 @@ export class HistogramCells {
 
   /** `times` observations of the same value. */
   observeTimes(series: number, value: number, times: number): void {
-    const bounds = this.bounds;
-    let bucket = 0;
-    while (bucket < bounds.length && value > bounds[bucket]!) bucket++;
+    const bucket = bucketOf(this.bounds, value);
     const base = series * this.stride;
     this.cells[base + bucket]! += times;
     this.cells[base + this.stride - 1]! += value * times;

@@ -9,7 +9,14 @@
 // integer indexes (zone, type, rcode, link) and increments typed-array slots.
 import { RCODE_NAMES, typeName } from '../../dns/mnemonics.js';
 import { OPT_RECORD_SIZE } from '../../dns/edns.js';
-import { CounterCells, exponentialBuckets, HistogramCells, type Labels, type Sample } from './cells.js';
+import {
+  bucketOf,
+  CounterCells,
+  exponentialBuckets,
+  HistogramCells,
+  type Labels,
+  type Sample,
+} from './cells.js';
 
 /** CoreDNS's plugin.TimeBuckets: 0.25 ms to 8 s, doubling. */
 export const TIME_BUCKETS = exponentialBuckets(0.00025, 2, 16);
@@ -109,8 +116,11 @@ class ServerRecorder {
   readonly responseSize: HistogramCells;
   /** Untimed servings of compiled answers, by slot and variant, until the next fold(). */
   private tallies = new Float64Array(VARIANTS * 64);
-  /** The duration of the last answer from compiled bytes that was timed. */
-  private lastTimedFromBytes = 0;
+  /** Answers from compiled bytes timed since the last fold(): how many, and their sum, per bucket. */
+  private readonly timedFromBytes = new Float64Array(TIME_BUCKETS.length + 1);
+  private readonly timedFromBytesSum = new Float64Array(TIME_BUCKETS.length + 1);
+  /** The duration the untimed ones count in (see fold). */
+  private untimedSeconds = 0;
 
   constructor(
     readonly server: string,
@@ -156,8 +166,8 @@ class ServerRecorder {
   /**
    * One query answered from `answer`'s bytes: as answered(), for a server answering from
    * precompiled bytes, where counting cost as much as answering. `seconds` undefined: the answer
-   * was not timed (the handler times one in several); it is then only tallied in its slot, and
-   * fold() counts it in every series, in the duration of the last answer from bytes that was timed.
+   * was not timed (the handler times one in many); it is then only tallied in its slot, and fold()
+   * counts it in every series, with the typical duration of the answers that were timed.
    */
   answeredFrom(
     answer: RecordedAnswer,
@@ -176,8 +186,13 @@ class ServerRecorder {
       this.tallies[at]!++;
       return;
     }
-    if (seconds === undefined) seconds = this.lastTimedFromBytes;
-    else this.lastTimedFromBytes = seconds;
+    if (seconds === undefined) {
+      seconds = this.untimedSeconds; // no slot left for this answer: counted at once
+    } else {
+      const bucket = bucketOf(TIME_BUCKETS, seconds);
+      this.timedFromBytes[bucket]!++;
+      this.timedFromBytesSum[bucket]! += seconds;
+    }
     const slot = this.slots.slots[id];
     this.count(
       slot ? slot.zone : this.zones.match(answer.name),
@@ -198,8 +213,19 @@ class ServerRecorder {
     this.tallies = grown;
   }
 
-  /** Counts the tallied servings into the series; the registry calls it before reading them. */
+  /**
+   * Counts the tallied servings into the series; the registry calls it before reading them. Their
+   * duration is the mean of the timed answers in the bucket most of them fell in since the last
+   * fold: one timed answer a garbage collection happened to stretch must not move all the others.
+   */
   fold(): void {
+    let typical = -1;
+    for (let b = 0; b < this.timedFromBytes.length; b++) {
+      if (this.timedFromBytes[b]! > (typical < 0 ? 0 : this.timedFromBytes[typical]!)) typical = b;
+    }
+    if (typical >= 0) this.untimedSeconds = this.timedFromBytesSum[typical]! / this.timedFromBytes[typical]!;
+    this.timedFromBytes.fill(0);
+    this.timedFromBytesSum.fill(0);
     const tallies = this.tallies;
     for (let at = 0; at < tallies.length; at++) {
       const times = tallies[at]!;
@@ -217,7 +243,7 @@ class ServerRecorder {
         slot.responseSize + optSize,
         slot.rcode,
         slot.link,
-        this.lastTimedFromBytes,
+        this.untimedSeconds,
         times,
       );
     }
