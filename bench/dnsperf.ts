@@ -8,9 +8,8 @@
 //   npm run bench -- --workers 1,2 --cases max --sizes ''   (one process against two workers)
 //   (all flags: see `options` below)
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -25,18 +24,25 @@ import {
   type CaseRun,
   type TableSize,
 } from './dnsperf/report.js';
-import { dnsperf, requireDnsperf } from './dnsperf/run.js';
+import { dnsperf, pinning, requireDnsperf } from './dnsperf/run.js';
 import { Server, type StartTimes } from './dnsperf/server.js';
 import { freePort } from '../test/helpers/cli.js';
-import { firstServiceName, queryLines, writeZoneFiles, type TableShape } from './dnsperf/table.js';
+import {
+  DEFAULT_QUERY_LINES,
+  DEFAULT_SHAPE,
+  firstServiceName,
+  queryLines,
+  writeZoneFiles,
+  type TableShape,
+} from './dnsperf/table.js';
 
 const { values } = parseArgs({
   options: {
-    services: { type: 'string', default: '10000' },
-    namespaces: { type: 'string', default: '100' },
-    'headless-every': { type: 'string', default: '3' }, // every third service is headless
-    'endpoints-per-headless': { type: 'string', default: '5' },
-    queries: { type: 'string', default: '100000' }, // lines in the query file dnsperf loops over
+    services: { type: 'string', default: String(DEFAULT_SHAPE.services) },
+    namespaces: { type: 'string', default: String(DEFAULT_SHAPE.namespaces) },
+    'headless-every': { type: 'string', default: String(DEFAULT_SHAPE.headlessEvery) },
+    'endpoints-per-headless': { type: 'string', default: String(DEFAULT_SHAPE.endpointsPerHeadless) },
+    queries: { type: 'string', default: String(DEFAULT_QUERY_LINES) },
     seconds: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
     // Seconds of load, not counted, before the runs. A fresh server compiles each distinct question
@@ -123,10 +129,10 @@ if (!existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.url)))) {
   throw new Error('dist/main.js is missing: run `npm run build` (npm run bench does it first)');
 }
 // Pinning needs two CPUs: the server alone on CPU 0, dnsperf on CPU 1.
-const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
-const serverPin = canPin ? ['taskset', '-c', '0'] : [];
-const clientPin = canPin ? ['taskset', '-c', '1'] : [];
-const host = machine(canPin);
+const pins = pinning();
+const serverPin = pins?.server ?? [];
+const clientPin = pins?.client ?? [];
+const host = machine(pins !== undefined);
 const work = mkdtempSync(join(tmpdir(), 'clusterdns-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 

@@ -13,14 +13,20 @@
 //     [--a-main DIR/main.js] [--b-main ...] [--a-node '--max-semi-space-size=4'] [--b-node ...]
 //   (--a and --b: metrics on or off; --a-main: another build; --a-node: options for node)
 
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dnsperf, requireDnsperf } from './dnsperf/run.js';
+import { dnsperf, pinning, requireDnsperf } from './dnsperf/run.js';
 import { Server } from './dnsperf/server.js';
-import { firstServiceName, queryLines, writeZoneFiles, type TableShape } from './dnsperf/table.js';
+import {
+  DEFAULT_QUERY_LINES,
+  DEFAULT_SHAPE,
+  firstServiceName,
+  queryLines,
+  writeZoneFiles,
+  type TableShape,
+} from './dnsperf/table.js';
 import { freePort } from '../test/helpers/cli.js';
 
 const { values } = parseArgs({
@@ -34,7 +40,7 @@ const { values } = parseArgs({
     pairs: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '10' },
-    services: { type: 'string', default: '10000' },
+    services: { type: 'string', default: String(DEFAULT_SHAPE.services) },
   },
 });
 const metricsOf = (side: 'a' | 'b'): boolean => {
@@ -64,22 +70,19 @@ const SECONDS = count('seconds');
 const WARMUP = count('warmup');
 
 requireDnsperf();
-if (availableParallelism() < 2 || spawnSync('taskset', ['-V']).status !== 0) {
-  console.error('side by side needs two CPUs and taskset: both servers on one, dnsperf on the other');
-  process.exit(1);
-}
-const shape: TableShape = {
-  services: count('services'),
-  namespaces: 100,
-  headlessEvery: 3,
-  endpointsPerHeadless: 5,
-};
+const pins =
+  pinning() ??
+  (() => {
+    console.error('side by side needs two CPUs and taskset: both servers on one, dnsperf on the other');
+    return process.exit(1);
+  })();
+const shape: TableShape = { ...DEFAULT_SHAPE, services: count('services') };
 const work = mkdtempSync(join(tmpdir(), 'clusterdns-side-by-side-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const zones = join(work, 'zones');
 writeZoneFiles(zones, shape);
 const queryFile = join(work, 'queries');
-writeFileSync(queryFile, queryLines(shape, 100_000).join('\n') + '\n');
+writeFileSync(queryFile, queryLines(shape, DEFAULT_QUERY_LINES).join('\n') + '\n');
 
 interface Measured {
   qps: number;
@@ -97,7 +100,7 @@ async function start(side: Side) {
     ...(side.main ? { main: side.main } : {}),
     nodeOptions: side.nodeOptions,
     workers: 1,
-    pin: ['taskset', '-c', '0'],
+    pin: pins.server,
     probeName: firstServiceName(shape),
     startDeadlineMs: 120_000,
   });
@@ -115,7 +118,7 @@ async function loadBoth(servers: { server: Server; port: number }[], seconds: nu
         seconds,
         clients: 4,
         outstanding: 100,
-        pin: ['taskset', '-c', '1'],
+        pin: pins.client,
         outputFile: join(work, `dnsperf-${i}.out`),
       }),
     ),

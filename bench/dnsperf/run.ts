@@ -4,6 +4,7 @@
 // so that reading it costs nothing during the run.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 export interface DnsperfOptions {
   port: number;
@@ -29,6 +30,15 @@ export interface DnsperfResult {
   p99Ms: number;
   p999Ms: number;
   rcodes: string;
+}
+
+/**
+ * `taskset` prefixes that put the server alone on CPU 0 and dnsperf on CPU 1, or undefined when the
+ * machine cannot (one CPU, or no taskset).
+ */
+export function pinning(): { server: string[]; client: string[] } | undefined {
+  if (availableParallelism() < 2 || spawnSync('taskset', ['-V']).status !== 0) return undefined;
+  return { server: ['taskset', '-c', '0'], client: ['taskset', '-c', '1'] };
 }
 
 /** Exits with how to install dnsperf when it is not on the PATH. */

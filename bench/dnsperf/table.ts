@@ -11,6 +11,16 @@ export interface TableShape {
   endpointsPerHeadless: number;
 }
 
+/** The benchmark's table unless told otherwise: issue 7's 10 000 services, a third headless. */
+export const DEFAULT_SHAPE: TableShape = {
+  services: 10_000,
+  namespaces: 100,
+  headlessEvery: 3,
+  endpointsPerHeadless: 5,
+};
+/** Lines in the query file dnsperf loops over. */
+export const DEFAULT_QUERY_LINES = 100_000;
+
 export interface TableSummary {
   services: number;
   headless: number;

@@ -35,6 +35,11 @@ const TYPES = TYPE_LABELS.length;
 const RCODES = RCODE_NAMES.length + 1; // the last slot: any rcode beyond the named ones
 const PROTOS = ['udp', 'tcp'] as const;
 
+/** The cell index of an rcode: the named ones, then one slot for any other. */
+const rcodeSlot = (rcode: number) => (rcode < RCODE_NAMES.length ? rcode : RCODE_NAMES.length);
+/** The cell index of a transport, in PROTOS. */
+const protoSlot = (transport: 'udp' | 'tcp') => (transport === 'udp' ? 0 : 1);
+
 /** What a listener's handler records into (see ServerRecorder.answered). */
 export type QueryRecorder = Pick<ServerRecorder, 'answered' | 'answeredFrom'>;
 
@@ -65,8 +70,10 @@ interface AnswerSlot {
   responseSize: number;
 }
 
-/** Per slot: udp or tcp, times no OPT, OPT, or OPT with the DO bit. */
-const VARIANTS = 6;
+/** How a serving of a slot's answer was asked: no OPT, OPT, or OPT with the DO bit... */
+const OPT_KINDS = 3;
+/** ...over each transport: a slot's tallies, at `proto * OPT_KINDS + optKind`. */
+const VARIANTS = PROTOS.length * OPT_KINDS;
 /** Slots are per combination of labels and sizes, not per answer: a few hundred in a cluster. */
 const MAX_SLOTS = 16_384;
 
@@ -90,7 +97,7 @@ class AnswerSlots {
     const slot: AnswerSlot = {
       zone: this.zones.match(answer.name),
       type: TYPE_INDEX[qtype]!,
-      rcode: answer.rcode < RCODE_NAMES.length ? answer.rcode : RCODE_NAMES.length,
+      rcode: rcodeSlot(answer.rcode),
       link: answer.link,
       requestSize: requestSize - optSize,
       responseSize: responseSize - optSize,
@@ -125,11 +132,10 @@ class ServerRecorder {
   constructor(
     readonly server: string,
     readonly family: 4 | 6,
-    private readonly zones: ZoneMatcher,
     private readonly slots: AnswerSlots,
     private readonly plugins: readonly string[],
   ) {
-    const zoneCount = zones.labels.length;
+    const zoneCount = slots.zones.labels.length;
     this.requests = new CounterCells(zoneCount * PROTOS.length * TYPES);
     this.doRequests = new CounterCells(zoneCount);
     this.responses = new CounterCells(zoneCount * RCODES * (plugins.length + 1));
@@ -151,13 +157,13 @@ class ServerRecorder {
     seconds: number,
   ): void {
     this.count(
-      this.zones.match(qname),
+      this.slots.zones.match(qname),
       TYPE_INDEX[qtype]!,
-      transport === 'udp' ? 0 : 1,
+      protoSlot(transport),
       dnssecOk,
       requestSize,
       responseSize,
-      rcode < RCODE_NAMES.length ? rcode : RCODE_NAMES.length,
+      rcodeSlot(rcode),
       link,
       seconds,
     );
@@ -180,29 +186,45 @@ class ServerRecorder {
     seconds: number | undefined,
   ): void {
     const id = this.slots.of(answer, qtype, edns, requestSize, responseSize);
+    const proto = protoSlot(transport);
     if (seconds === undefined && id >= 0) {
-      const at = id * VARIANTS + (transport === 'udp' ? 0 : 3) + (edns ? (dnssecOk ? 2 : 1) : 0);
+      const at = id * VARIANTS + proto * OPT_KINDS + (edns ? (dnssecOk ? 2 : 1) : 0);
       if (at >= this.tallies.length) this.growTallies(at);
       this.tallies[at]!++;
       return;
     }
     if (seconds === undefined) {
-      seconds = this.untimedSeconds; // no slot left for this answer: counted at once
+      seconds = this.untimedSeconds;
     } else {
       const bucket = bucketOf(TIME_BUCKETS, seconds);
       this.timedFromBytes[bucket]!++;
       this.timedFromBytesSum[bucket]! += seconds;
     }
     const slot = this.slots.slots[id];
+    if (!slot) {
+      // No slot left for this answer: counted at once, as any other query.
+      this.answered(
+        answer.name,
+        qtype,
+        transport,
+        dnssecOk,
+        requestSize,
+        responseSize,
+        answer.rcode,
+        answer.link,
+        seconds,
+      );
+      return;
+    }
     this.count(
-      slot ? slot.zone : this.zones.match(answer.name),
-      TYPE_INDEX[qtype]!,
-      transport === 'udp' ? 0 : 1,
+      slot.zone,
+      slot.type,
+      proto,
       dnssecOk,
       requestSize,
       responseSize,
-      answer.rcode < RCODE_NAMES.length ? answer.rcode : RCODE_NAMES.length,
-      answer.link,
+      slot.rcode,
+      slot.link,
       seconds,
     );
   }
@@ -233,12 +255,13 @@ class ServerRecorder {
       tallies[at] = 0;
       const slot = this.slots.slots[Math.floor(at / VARIANTS)]!;
       const variant = at % VARIANTS;
-      const optSize = variant % 3 === 0 ? 0 : OPT_RECORD_SIZE;
+      const optKind = variant % OPT_KINDS;
+      const optSize = optKind === 0 ? 0 : OPT_RECORD_SIZE;
       this.count(
         slot.zone,
         slot.type,
-        variant < 3 ? 0 : 1,
-        variant % 3 === 2,
+        Math.floor(variant / OPT_KINDS),
+        optKind === 2,
         slot.requestSize + optSize,
         slot.responseSize + optSize,
         slot.rcode,
@@ -321,7 +344,7 @@ export class QueryMetrics {
   recorder(server: string, family: 4 | 6): QueryRecorder {
     const existing = this.recorders.find((r) => r.server === server && r.family === family);
     if (existing) return existing;
-    const recorder = new ServerRecorder(server, family, this.zones, this.slots, this.plugins);
+    const recorder = new ServerRecorder(server, family, this.slots, this.plugins);
     this.recorders.push(recorder);
     return recorder;
   }
