@@ -7,15 +7,31 @@ import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import { dashedIp, ipFamily, ipKey, normalizeIp, type IpFamily } from './ip.js';
 import type { PortSpec, Pod, Service } from './types.js';
 
-/** A ready endpoint address as DNS sees it. */
-export interface ReadyEndpoint {
+/**
+ * A ready endpoint address as DNS sees it. One per address of the table, so it holds no more than
+ * it must: its label is derived when asked (most are dashed IPs, a string each if kept), and it
+ * points at its service itself, which the reverse index would otherwise pair it with in an object
+ * of its own.
+ */
+export class ReadyEndpoint {
+  /** The service it is an endpoint of: set by that ServiceEntry as it is built. */
+  service!: ServiceEntry;
+  // Declared, not defined: only endpoints from a registry with weights carry them.
+  declare weight?: number;
+  declare priority?: number;
+
+  constructor(
+    readonly ip: string,
+    readonly family: IpFamily,
+    readonly ports: PortSpec[],
+    /** The endpoint's hostname, undefined when it has none (it is then known by its dashed IP). */
+    private readonly hostname: string | undefined,
+  ) {}
+
   /** The label it is known by below its service: the hostname, else the dashed IP. */
-  name: string;
-  ip: string;
-  family: IpFamily;
-  ports: PortSpec[];
-  weight?: number;
-  priority?: number;
+  get name(): string {
+    return this.hostname ?? dashedIp(this.ip);
+  }
 }
 
 /**
@@ -41,7 +57,9 @@ export class ServiceEntry {
     /** ipKey() of each cluster IP and of each ready endpoint (same order as `ready`). */
     readonly clusterIpKeys: readonly string[],
     readonly endpointKeys: readonly string[],
-  ) {}
+  ) {
+    for (const endpoint of ready) endpoint.service = this;
+  }
 
   /** The ready endpoints known by `name` (several addresses may share a hostname); empty if none. */
   named(name: string): readonly ReadyEndpoint[] {
@@ -70,8 +88,8 @@ const NONE: readonly never[] = Object.freeze([]);
 export interface ReverseEntry {
   /** A service whose cluster IP this is: the PTR names the service. */
   clusterIpOf?: ServiceEntry;
-  /** Otherwise: every service that has this address as a ready endpoint, one PTR each. */
-  endpointOf: { entry: ServiceEntry; endpoint: ReadyEndpoint }[];
+  /** Otherwise: every ready endpoint with this address (of as many services), one PTR each. */
+  endpointOf: readonly ReadyEndpoint[];
 }
 
 export interface IndexCounts {
@@ -81,16 +99,11 @@ export interface IndexCounts {
   pods: number;
 }
 
-interface EndpointOwner {
-  entry: ServiceEntry;
-  endpoint: ReadyEndpoint;
-}
-
 /** Several owners of one address: rare (a shared endpoint IP), so kept apart from the single case. */
 class ReverseSlot {
   /** Every service with this cluster IP, oldest first; the first is answered. */
   clusterIpOf: ServiceEntry[] = [];
-  endpointOf: EndpointOwner[] = [];
+  endpointOf: ReadyEndpoint[] = [];
 }
 
 /**
@@ -98,7 +111,7 @@ class ReverseSlot {
  * service's endpoint), which is stored as it is: a slot with two arrays for each of 250 000
  * addresses cost more memory than everything else in the index.
  */
-type ReverseOwners = ServiceEntry | EndpointOwner | ReverseSlot;
+type ReverseOwners = ServiceEntry | ReadyEndpoint | ReverseSlot;
 
 export class ServiceIndex {
   /** The SOA serial: moves forward with every change. */
@@ -234,7 +247,7 @@ export class ServiceIndex {
     this.servicesPerNamespace.set(namespace, (this.servicesPerNamespace.get(namespace) ?? 0) + 1);
     this.endpointCount += entry.ready.length;
     for (const ipKey of entry.clusterIpKeys) this.addOwner(ipKey, entry);
-    entry.ready.forEach((endpoint, i) => this.addOwner(entry.endpointKeys[i]!, { entry, endpoint }));
+    entry.ready.forEach((endpoint, i) => this.addOwner(entry.endpointKeys[i]!, endpoint));
   }
 
   private unindex(key: string, entry: ServiceEntry): void {
@@ -249,7 +262,7 @@ export class ServiceIndex {
     for (const ipKey of entry.endpointKeys) this.dropOwner(ipKey, entry);
   }
 
-  private addOwner(key: string, owner: ServiceEntry | EndpointOwner): void {
+  private addOwner(key: string, owner: ServiceEntry | ReadyEndpoint): void {
     const owners = this.reverse.get(key);
     if (!owners) {
       this.reverse.set(key, owner);
@@ -269,12 +282,12 @@ export class ServiceIndex {
     let left: ReverseOwners | undefined;
     if (owners instanceof ReverseSlot) {
       const clusterIpOf = owners.clusterIpOf.filter((e) => e !== entry);
-      const endpointOf = owners.endpointOf.filter((e) => e.entry !== entry);
+      const endpointOf = owners.endpointOf.filter((e) => e.service !== entry);
       const count = clusterIpOf.length + endpointOf.length;
       if (count === owners.clusterIpOf.length + owners.endpointOf.length) left = owners;
       else if (count === 1) left = clusterIpOf[0] ?? endpointOf[0];
       else if (count > 1) left = Object.assign(new ReverseSlot(), { clusterIpOf, endpointOf });
-    } else if (owners !== entry && (owners instanceof ServiceEntry || owners.entry !== entry)) {
+    } else if (owners !== entry && (owners instanceof ServiceEntry || owners.service !== entry)) {
       left = owners;
     }
     if (left === owners) return;
@@ -306,7 +319,7 @@ export class ServiceIndex {
   }
 }
 
-function toSlot(owner: ServiceEntry | EndpointOwner): ReverseSlot {
+function toSlot(owner: ServiceEntry | ReadyEndpoint): ReverseSlot {
   const slot = new ReverseSlot();
   if (owner instanceof ServiceEntry) slot.clusterIpOf.push(owner);
   else slot.endpointOf.push(owner);
@@ -348,8 +361,7 @@ function buildEntry(service: Service, backend: string): ServiceEntry {
       const ip = family === 6 ? normalizeIp(endpoint.ip) : endpoint.ip;
       const key = ipKey(ip);
       if (seen ? seen.has(key) : keys.includes(key)) continue;
-      const name = endpoint.hostname || dashedIp(ip);
-      const view: ReadyEndpoint = { name, ip, family, ports: endpoint.ports };
+      const view = new ReadyEndpoint(ip, family, endpoint.ports, endpoint.hostname || undefined);
       if (endpoint.weight !== undefined) view.weight = endpoint.weight;
       if (endpoint.priority !== undefined) view.priority = endpoint.priority;
       ready.push(view);

@@ -56,7 +56,7 @@ function observe(index: ServiceIndex) {
     const cluster = entry.clusterIpOf
       ? `${entry.clusterIpOf.service.namespace}/${entry.clusterIpOf.service.name}`
       : '';
-    const of = entry.endpointOf.map((e) => `${e.entry.service.namespace}/${e.entry.service.name}`).sort();
+    const of = entry.endpointOf.map((e) => `${e.service.service.namespace}/${e.service.service.name}`).sort();
     return `${ip} ${cluster} [${of.join(',')}]`;
   });
   // Reverse empty non-terminals: every prefix of every candidate address's key.

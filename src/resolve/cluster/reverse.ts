@@ -33,7 +33,8 @@ export function lookupReverse(
     const { name, namespace } = entry.clusterIpOf.service;
     targets.push(`${name}.${namespace}.svc.${primaryZone}`);
   } else {
-    for (const { entry: service, endpoint } of entry.endpointOf) {
+    for (const endpoint of entry.endpointOf) {
+      const { service } = endpoint;
       if (!exposed(service)) continue;
       targets.push(
         `${endpoint.name}.${service.service.name}.${service.service.namespace}.svc.${primaryZone}`,
