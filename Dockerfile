@@ -24,5 +24,5 @@ EXPOSE 1053/udp 1053/tcp 8080/tcp 8181/tcp 9153/tcp
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/main.js"]
+ENTRYPOINT ["/app/dist/main.js"]
 CMD ["--listen", "0.0.0.0:1053", "--zones", "/app/zones"]

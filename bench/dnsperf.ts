@@ -66,6 +66,10 @@ const { values } = parseArgs({
     // Further tables for memory and start-up time: SERVICESxENDPOINTS_PER_HEADLESS, comma-separated;
     // 0x0, an empty table, is what start-up and memory cost without any table.
     sizes: { type: 'string', default: '0x0,10000x15,100000x5' },
+    // Seconds each --sizes server sits idle after its first answer before its memory is read again:
+    // RSS at the first answer still holds the young generation the loading grew and the garbage it
+    // left; V8 gives them back once the process has been idle a few seconds (its memory reducer).
+    settle: { type: 'string', default: '20' },
     results: { type: 'string', default: fileURLToPath(new URL('./RESULTS.md', import.meta.url)) },
   },
 });
@@ -262,7 +266,10 @@ for (const size of values.sizes!.split(',').filter(Boolean)) {
   const prepared = prepare(`size-${size}`, table);
   const { server, times, port, idle } = await startServer(table, prepared, true);
   try {
-    log(`table ${size}: answering after ${times.firstAnswer} ms; ${SECONDS} s at max rate`);
+    log(`table ${size}: answering after ${times.firstAnswer} ms; ${num('settle')} s idle`);
+    await new Promise((resolve) => setTimeout(resolve, num('settle') * 1000));
+    const settled = server.memory();
+    log(`table ${size}: ${SECONDS} s at max rate`);
     const loaded = await measure(server, port, prepared.queryFile, SECONDS);
     sizes.push({
       label: services ? `${perHeadless} endpoints per headless` : 'empty',
@@ -273,6 +280,7 @@ for (const size of values.sizes!.split(',').filter(Boolean)) {
       tableUpdatedMs: times.tableUpdated,
       firstAnswerMs: times.firstAnswer,
       idleRssMb: idle.rssMb,
+      settledRssMb: settled.rssMb,
       loadedRssMb: loaded.rssMb,
       peakMb: loaded.peakMb,
       qps: loaded.qps,
@@ -308,7 +316,7 @@ ${runsTable(cases)}
 
 ## Memory and start-up time
 
-From spawning \`node dist/main.js\` to the log line \`zone files loaded\` (files read and parsed), to \`service table updated\` (table applied), and to the first answer over UDP. RSS (VmRSS from /proc) idle once answering, and after ${SECONDS} s at max rate (for the main table, after its last max-rate run); peak is VmHWM.
+From spawning \`dist/main.js\` to the log line \`zone files loaded\` (files read and parsed), to \`service table updated\` (table applied), and to the first answer over UDP. RSS (VmRSS from /proc) at the first answer, settled after ${num('settle')} s idle (\`--settle\`), and after ${SECONDS} s at max rate (for the main table, after its last max-rate run); peak is VmHWM.
 
 ${sizesTable(sizes)}
 `;

@@ -123,6 +123,8 @@ export interface TableSize {
   tableUpdatedMs?: number;
   firstAnswerMs: number;
   idleRssMb: number;
+  /** After the server sat idle a while (see --settle in dnsperf.ts); absent when not measured. */
+  settledRssMb?: number;
   loadedRssMb: number;
   peakMb: number;
   qps?: number;
@@ -140,12 +142,13 @@ export function sizesTable(sizes: TableSize[]): string {
       'files parsed',
       'table applied',
       'first answer',
-      'RSS idle',
+      'RSS at first answer',
+      'RSS settled',
       'RSS after load',
       'peak RSS',
       'QPS',
     ]),
-    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   for (const s of sizes) {
     lines.push(
@@ -158,6 +161,7 @@ export function sizesTable(sizes: TableSize[]): string {
         opt(s.tableUpdatedMs, ' ms'),
         `${int(s.firstAnswerMs)} ms`,
         mb(s.idleRssMb),
+        s.settledRssMb === undefined ? 'n/a' : mb(s.settledRssMb),
         mb(s.loadedRssMb),
         mb(s.peakMb),
         opt(s.qps, ''),

@@ -45,6 +45,13 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
+/** The node flags on a build's first line (`#!/usr/bin/env -S node FLAGS`): how it runs when started. */
+function nodeFlagsOf(main: string): string[] {
+  const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
+  const flags = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1];
+  return flags === undefined ? [] : flags.split(' ').filter(Boolean);
+}
+
 export class Server {
   private output = '';
   private constructor(
@@ -56,9 +63,11 @@ export class Server {
   }
 
   static async start(options: ServerOptions): Promise<{ server: Server; times: StartTimes }> {
+    const main = options.main ?? BIN;
     const args = [
+      ...nodeFlagsOf(main),
       ...(options.nodeOptions ?? []),
-      options.main ?? BIN,
+      main,
       ...['--zones', options.zones, '--listen', `127.0.0.1:${options.port}`, '--resolv-conf', '/dev/null'],
       ...['--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--lameduck', '0'],
       ...['--metrics', options.metrics ? '127.0.0.1:0' : ''],
