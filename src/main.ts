@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The clusterdns command: parse flags, environment and the config file or Corefile, start one
 // server per configured server (usually one), reload on SIGHUP or when the file changes, and stop
 // cleanly on a signal. `clusterdns register ...` keeps an instance registered in etcd instead
@@ -6,10 +6,12 @@
 // endpoints) and forks N workers that answer (workers/); a worker runs workers/worker.ts only.
 //
 // The first line is where the node flags the server runs with live (workers inherit them, and the
-// benchmark reads them from there). A young generation of 4 MB semi-spaces rather than 16: at
-// 30 000 QPS the server allocates about 800 bytes a query, and 16 MB semi-spaces, once grown, stay
-// resident: 20-25 MB of a 10 000-service server's RSS. Smaller ones cost 1-2 % of QPS at the
-// highest rate, and their shorter scavenges lowered the tail at 30 000 QPS (bench/README.md).
+// benchmark reads them from there). A young generation of 1 MB semi-spaces rather than V8's 16:
+// at 30 000 QPS the server allocates about 800 bytes a query, and each scavenge also frees the
+// ArrayBuffers of the datagrams received since the last one. Small semi-spaces keep every pause
+// short (p90 0.7 ms against 1.2 ms with 4 MB, up to 3 ms with 16), which took p99 at 30 000 QPS
+// from 1.2 ms to 0.8 ms; once grown, 16 MB ones also stay resident, some 25 MB of RSS. The price
+// is GC time: about 5 % of QPS at the highest rate (bench/README.md, "Where memory goes").
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
