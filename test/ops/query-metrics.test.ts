@@ -174,6 +174,51 @@ describe('answers served from compiled bytes', () => {
     expect(requests()).toEqual([3]);
   });
 
+  it('counts every serving of a long run between scrapes, over many answers, as if recorded one by one', () => {
+    // Thousands of untimed servings, spread over enough answers of different sizes that their
+    // tallies grow meanwhile.
+    const timed = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const tallied = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const timedAnswers = Array.from({ length: 300 }, answer);
+    const talliedAnswers = Array.from({ length: 300 }, answer);
+    const talliedRecorder = tallied.recorder('dns://:53', 4);
+    const timedRecorder = timed.recorder('dns://:53', 4);
+    for (let i = 0; i < 300; i++) {
+      talliedRecorder.answeredFrom(talliedAnswers[i]!, 1, 'udp', false, false, 44, 60 + i * 16, 0.000002);
+      timedRecorder.answeredFrom(timedAnswers[i]!, 1, 'udp', false, false, 44, 60 + i * 16, 0.000002);
+    }
+    const servings = 3 * 4096 + 17;
+    for (let n = 0; n < servings; n++) {
+      const i = (n * 7919) % 300;
+      const transport = n % 5 === 0 ? 'tcp' : 'udp';
+      const edns = n % 3 === 0;
+      const opt = edns ? 11 : 0; // an OPT record in the query and in the reply
+      const [request, response] = [44 + opt, 60 + i * 16 + opt];
+      talliedRecorder.answeredFrom(
+        talliedAnswers[i]!,
+        1,
+        transport,
+        edns,
+        false,
+        request,
+        response,
+        undefined,
+      );
+      timedRecorder.answeredFrom(timedAnswers[i]!, 1, transport, edns, false, request, response, 0.000002);
+    }
+    // Equal but for the rounding of the duration sums: 12 287 additions against one product.
+    const rounded = (samples: object) =>
+      JSON.parse(
+        JSON.stringify(samples, (_key, value) =>
+          typeof value === 'number' ? +value.toPrecision(12) : value,
+        ),
+      );
+    const scraped = tallied.samples();
+    expect(rounded(scraped)).toEqual(rounded(timed.samples()));
+    const total = scraped.coredns_dns_requests_total!.reduce((sum, sample) => sum + sample.value, 0);
+    expect(total).toBe(300 + servings);
+  });
+
   it('shares the slots between the listeners of one set of metrics, and keeps their counts apart', () => {
     const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const served = answer();
