@@ -2,6 +2,7 @@
 // labels, by exactly the amounts sent; what the parts count is read at scrape time.
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPT_RECORD_SIZE } from '../../src/dns/edns.js';
 import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
@@ -85,6 +86,33 @@ describe('/metrics', () => {
       delta('coredns_dns_response_size_bytes_bucket', { ...zone, proto: 'udp', le: '100' }),
     ).toBeGreaterThan(0);
     expect(delta('coredns_dns_response_size_bytes_count', { ...zone, proto: 'udp' })).toBe(4);
+  });
+
+  it('counts every one of many answers served from compiled bytes, over each transport and kind of query', async () => {
+    // Past the first asking, one in 16 of these is timed and recorded in full and the others are
+    // tallied, to be counted at the scrape: it must show each query once, in every series.
+    const delta = await across(async () => {
+      for (let i = 0; i < 300; i++) {
+        await udpQuery(server.port, 'db.shop.svc.cluster.local', 'A');
+        if (i % 3 === 0) await udpQuery(server.port, 'db.shop.svc.cluster.local', 'A', { udpSize: 1232 });
+        if (i % 10 === 0) await tcpQuery(server.port, 'db.shop.svc.cluster.local', 'A');
+      }
+    });
+    const zone = { ...labels, zone: 'cluster.local.' };
+    expect(delta('clusterdns_precompiled_hits_total')).toBeGreaterThanOrEqual(400);
+    expect(delta('coredns_dns_requests_total', { ...zone, proto: 'udp', family: '1', type: 'A' })).toBe(400);
+    expect(delta('coredns_dns_requests_total', { ...zone, proto: 'tcp', family: '1', type: 'A' })).toBe(30);
+    expect(delta('coredns_dns_responses_total', { ...zone, rcode: 'NOERROR', plugin: 'kubernetes' })).toBe(
+      430,
+    );
+    expect(delta('coredns_dns_request_duration_seconds_count', { ...zone, type: 'A' })).toBe(430);
+    expect(delta('coredns_dns_request_size_bytes_count', { ...zone, proto: 'udp' })).toBe(400);
+    // 100 of the UDP queries carry an OPT record.
+    const plainRequest = 12 + 27 + 4; // header, db.shop.svc.cluster.local, type and class
+    expect(delta('coredns_dns_request_size_bytes_sum', { ...zone, proto: 'udp' })).toBe(
+      400 * plainRequest + 100 * OPT_RECORD_SIZE,
+    );
+    expect(delta('coredns_dns_request_size_bytes_sum', { ...zone, proto: 'tcp' })).toBe(30 * plainRequest);
   });
 
   it('counts forwarded queries, the cache and the upstream under their CoreDNS names', async () => {
