@@ -2,8 +2,7 @@
 // labels, by exactly the amounts sent; what the parts count is read at scrape time.
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPT_RECORD_SIZE } from '../../src/dns/edns.js';
-import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
+import { buildQuery, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { scrape, valueOf } from '../helpers/prometheus.js';
@@ -91,11 +90,12 @@ describe('/metrics', () => {
   it('counts every one of many answers served from compiled bytes, over each transport and kind of query', async () => {
     // Past the first asking, one in 16 of these is timed and recorded in full and the others are
     // tallied, to be counted at the scrape: it must show each query once, in every series.
+    const name = 'db.shop.svc.cluster.local';
     const delta = await across(async () => {
       for (let i = 0; i < 300; i++) {
-        await udpQuery(server.port, 'db.shop.svc.cluster.local', 'A');
-        if (i % 3 === 0) await udpQuery(server.port, 'db.shop.svc.cluster.local', 'A', { udpSize: 1232 });
-        if (i % 10 === 0) await tcpQuery(server.port, 'db.shop.svc.cluster.local', 'A');
+        await udpQuery(server.port, name, 'A');
+        if (i % 3 === 0) await udpQuery(server.port, name, 'A', { udpSize: 1232 });
+        if (i % 10 === 0) await tcpQuery(server.port, name, 'A');
       }
     });
     const zone = { ...labels, zone: 'cluster.local.' };
@@ -107,10 +107,11 @@ describe('/metrics', () => {
     );
     expect(delta('coredns_dns_request_duration_seconds_count', { ...zone, type: 'A' })).toBe(430);
     expect(delta('coredns_dns_request_size_bytes_count', { ...zone, proto: 'udp' })).toBe(400);
-    // 100 of the UDP queries carry an OPT record.
-    const plainRequest = 12 + 27 + 4; // header, db.shop.svc.cluster.local, type and class
+    // The sizes of the very queries sent: 300 plain and 100 with an OPT record over UDP.
+    const plainRequest = buildQuery(name, 'A').length;
+    const withOpt = buildQuery(name, 'A', { udpSize: 1232 }).length;
     expect(delta('coredns_dns_request_size_bytes_sum', { ...zone, proto: 'udp' })).toBe(
-      400 * plainRequest + 100 * OPT_RECORD_SIZE,
+      300 * plainRequest + 100 * withOpt,
     );
     expect(delta('coredns_dns_request_size_bytes_sum', { ...zone, proto: 'tcp' })).toBe(30 * plainRequest);
   });
