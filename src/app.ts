@@ -518,6 +518,7 @@ export class ClusterDns {
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
       rotatesAddresses: config.loadbalance,
+      ...(this.queryMetrics ? { answerSlots: this.queryMetrics.answerSlots } : {}),
       // Forwarded answers are the same for every client unless the search path knows clients'
       // namespaces (a short name may then name a service for one client and not another).
       ...(forwarder && !config.namespace && config.pods !== 'verified'

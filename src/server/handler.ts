@@ -8,7 +8,7 @@ import { Rcode, type Answer, type Query } from '../dns/types.js';
 import { refusedAnswer, type ResolverChain } from '../resolve/chain.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
-import type { QueryRecorder } from '../ops/metrics/query-metrics.js';
+import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
 import { readPlainQuery } from '../dns/plain-query.js';
 import type { PrecompiledAnswers } from './precompiled.js';
 import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
@@ -47,6 +47,10 @@ export class QueryHandler {
 
   /** Count every answered query in the metrics of the listener this handler serves. */
   recordTo(recorder: QueryRecorder): void {
+    const compiledIn = this.options.precompiled?.answerSlots;
+    // Compiled answers carry slots of the metrics they were compiled for, valid in those only.
+    if (compiledIn && compiledIn !== recorder.answerSlots)
+      throw new Error('a handler must record into the metrics its compiled answers have slots in');
     this.recorder = recorder;
   }
 
@@ -77,16 +81,23 @@ export class QueryHandler {
       if (hit) {
         const entry = precompiled.lastServed;
         if (recorder && entry) {
-          recorder.answeredFrom(
-            entry,
-            plain.type,
-            context.transport,
-            plain.edns,
-            plain.dnssecOk,
-            message.length,
-            hit.length,
-            timed ? (performance.now() - started) / 1000 : undefined,
-          );
+          const slot = entry.metricsSlot;
+          if (slot >= 0) {
+            // Its labels and sizes were worked out when it was compiled: counting it is one increment.
+            const at = tallyAt(slot, context.transport, plain.edns, plain.dnssecOk);
+            if (timed) recorder.timedFrom(at, (performance.now() - started) / 1000);
+            else recorder.tallies[at]!++;
+          } else {
+            recorder.answeredFrom(
+              entry,
+              plain.type,
+              context.transport,
+              plain.dnssecOk,
+              message.length,
+              hit.length,
+              timed ? (performance.now() - started) / 1000 : undefined,
+            );
+          }
         }
         return hit;
       }

@@ -35,7 +35,7 @@ import type { QueryContext, Resolver } from '../resolve/types.js';
 import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
 import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
 import type { ZoneSet } from '../resolve/zones.js';
-import type { RecordedAnswer } from '../ops/metrics/query-metrics.js';
+import type { AnswerSlots, RecordedAnswer } from '../ops/metrics/query-metrics.js';
 import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, replyLimit } from './reply-size.js';
 
 export interface CompiledAnswer extends RecordedAnswer {
@@ -85,6 +85,8 @@ export interface PrecompiledOptions {
    * for every client (no search-path namespace to know clients by).
    */
   forwarded?: ForwardedSource;
+  /** The metrics' slots, each answer given one as it is compiled; absent with metrics off. */
+  answerSlots?: AnswerSlots;
   /** Bounds on what the store holds; the oldest entries go first. */
   maxEntries?: number;
   maxBytes?: number;
@@ -185,6 +187,10 @@ export class PrecompiledAnswers {
 
   get sizeBytes(): number {
     return this.bytes;
+  }
+
+  get answerSlots(): AnswerSlots | undefined {
+    return this.options.answerSlots;
   }
 
   /** The answer the last reply() came from, for the metrics (not returned: no object per query). */
@@ -291,9 +297,8 @@ export class PrecompiledAnswers {
       dependsOn,
       stamp: dependsOn === 'table' ? index.version : index.membership,
       metricsSlot: -1,
-      metricsSlotOf: undefined,
     };
-    this.store(query.key, entry);
+    this.store(query.key, entry, query);
     this.compiled++;
   }
 
@@ -311,20 +316,23 @@ export class PrecompiledAnswers {
       ttlAt: ttls,
       ttlBase: ttls.map((at) => bytes.readUInt32BE(at)),
     };
-    this.store(query.dnssecOk ? withDnssecOk(query.key) : query.key, {
-      bytes,
-      name: question.name,
-      rcode: cached.answer.rcode,
-      link: source.link,
-      caseFree: false,
-      serialAt: -1,
-      // Valid while the cache entry is fresh, checked apart (see reply()).
-      dependsOn: 'table',
-      stamp: 0,
-      metricsSlot: -1,
-      metricsSlotOf: undefined,
-      forwarded,
-    });
+    this.store(
+      query.dnssecOk ? withDnssecOk(query.key) : query.key,
+      {
+        bytes,
+        name: question.name,
+        rcode: cached.answer.rcode,
+        link: source.link,
+        caseFree: false,
+        serialAt: -1,
+        // Valid while the cache entry is fresh, checked apart (see reply()).
+        dependsOn: 'table',
+        stamp: 0,
+        metricsSlot: -1,
+        forwarded,
+      },
+      query,
+    );
     this.compiled++;
   }
 
@@ -362,7 +370,8 @@ export class PrecompiledAnswers {
     return index.service(labels[n - 2]!, labels[n - 3]!) ?? 'membership';
   }
 
-  private store(key: string, compiled: CompiledAnswer): void {
+  /** Stores `compiled`, the answer to `query`, under `key`, in its metrics slot. */
+  private store(key: string, compiled: CompiledAnswer, query: PlainQuery): void {
     const previous = this.entries.get(key);
     if (previous) {
       this.bytes -= previous.bytes.length + key.length + ENTRY_OVERHEAD;
@@ -371,6 +380,8 @@ export class PrecompiledAnswers {
     const cost = compiled.bytes.length + key.length + ENTRY_OVERHEAD;
     if (cost > this.maxBytes) return;
     const entry = { ...compiled, bytes: this.slabs.copy(compiled.bytes) };
+    // The sizes of every serving, but for the OPT record a query may add to both.
+    this.options.answerSlots?.assign(entry, query.type, query.questionEnd, entry.bytes.length);
     while (this.entries.size >= this.maxEntries || this.bytes + cost > this.maxBytes) {
       const [oldestKey, oldest] = this.entries.entries().next().value!;
       this.entries.delete(oldestKey);

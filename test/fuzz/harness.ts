@@ -92,6 +92,10 @@ export async function startHarness(): Promise<Harness> {
   const policy = new AddressPolicy(['127.0.0.0/8']);
   const resolver = new ResolverChain([hosts, cluster, new RecursionGate(policy, forwarder)]);
   // The fast path in front, as the server runs it: it is what reads raw bytes first.
+  const metrics = new QueryMetrics(
+    zones.zones.map((zone) => zone.name),
+    ['hosts', 'kubernetes', 'forward'],
+  );
   const precompiled = new PrecompiledAnswers({
     table,
     zones,
@@ -100,6 +104,7 @@ export async function startHarness(): Promise<Harness> {
     negativeAnswers: true,
     rotatesAddresses: false,
     forwarded: { link: 2, forwarder },
+    answerSlots: metrics.answerSlots,
   });
   const handler = new QueryHandler({
     resolver,
@@ -109,12 +114,7 @@ export async function startHarness(): Promise<Harness> {
     recursionAvailable: (address) => policy.allows(address),
     precompiled,
   });
-  handler.recordTo(
-    new QueryMetrics(
-      zones.zones.map((zone) => zone.name),
-      ['hosts', 'kubernetes', 'forward'],
-    ).recorder('dns://:53', 4),
-  );
+  handler.recordTo(metrics.recorder('dns://:53', 4));
 
   const context = (transport: 'udp' | 'tcp'): QueryContext => ({
     transport,

@@ -1,6 +1,13 @@
 // The per-query cells: which zone a name is counted under, and the label values they export.
 import { describe, expect, it } from 'vitest';
-import { QueryMetrics, ZoneMatcher } from '../../src/ops/metrics/query-metrics.js';
+import {
+  MAX_ANSWER_SLOTS,
+  QueryMetrics,
+  tallyAt,
+  ZoneMatcher,
+  type QueryRecorder,
+  type RecordedAnswer,
+} from '../../src/ops/metrics/query-metrics.js';
 import { OPT_RECORD_SIZE } from '../../src/dns/edns.js';
 import { prettyLine } from '../../src/ops/pretty.js';
 
@@ -58,25 +65,20 @@ describe('QueryMetrics', () => {
     expect(buckets.at(-1)).toMatchObject({ labels: { le: '+Inf' }, value: 2 });
   });
 
-  it('counts an answer served again and again in its zone, for each set of metrics that serves it', () => {
-    // Two sets of metrics with different zones (a reload builds new ones): the zone an answer was
-    // matched to by one must not be reused by the other.
+  it('counts a compiled answer in the zone of the metrics that gave it its slot', () => {
+    // Two sets of metrics with different zones: each matches the answer's name against its own.
     const byCluster = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const byArpa = new QueryMetrics(['in-addr.arpa', 'svc.cluster.local'], ['kubernetes']);
-    const answer = {
-      name: 'web.shop.svc.cluster.local',
-      rcode: 0,
-      link: 0,
-      metricsSlot: -1,
-      metricsSlotOf: undefined,
-    };
-    for (const metrics of [byCluster, byArpa, byCluster]) {
-      metrics.recorder('dns://:53', 4).answeredFrom(answer, 1, 'udp', false, false, 40, 60, 0.00001);
+    for (const metrics of [byCluster, byArpa]) {
+      const served = compiled(metrics, 1, 40, 60);
+      const recorder = metrics.recorder('dns://:53', 4);
+      serve(recorder, served, 'udp', false, false, 0.00001);
+      serve(recorder, served, 'udp', false, false);
     }
     const zonesOf = (metrics: QueryMetrics) =>
       metrics.samples().coredns_dns_requests_total!.map((s) => [s.labels.zone, s.value]);
     expect(zonesOf(byCluster)).toEqual([['cluster.local.', 2]]);
-    expect(zonesOf(byArpa)).toEqual([['svc.cluster.local.', 1]]);
+    expect(zonesOf(byArpa)).toEqual([['svc.cluster.local.', 2]]);
     expect(byCluster.samples().coredns_dns_responses_total).toEqual([
       {
         labels: { server: 'dns://:53', zone: 'cluster.local.', rcode: 'NOERROR', plugin: 'kubernetes' },
@@ -86,49 +88,59 @@ describe('QueryMetrics', () => {
   });
 });
 
+/** A compiled answer given its slot in `metrics`, as the store gives it when it compiles one. */
+function compiled(
+  metrics: QueryMetrics,
+  qtype: number,
+  requestSize: number,
+  responseSize: number,
+): RecordedAnswer {
+  const answer = { name: 'web.shop.svc.cluster.local', rcode: 0, link: 0, metricsSlot: -1 };
+  metrics.answerSlots.assign(answer, qtype, requestSize, responseSize);
+  return answer;
+}
+
+/** One serving of `answer`, counted as the handler counts it: timed when `seconds` is given, else tallied. */
+function serve(
+  recorder: QueryRecorder,
+  answer: RecordedAnswer,
+  transport: 'udp' | 'tcp',
+  edns: boolean,
+  dnssecOk: boolean,
+  seconds?: number,
+): void {
+  const at = tallyAt(answer.metricsSlot, transport, edns, dnssecOk);
+  if (seconds === undefined) recorder.tallies[at]!++;
+  else recorder.timedFrom(at, seconds);
+}
+
 describe('answers served from compiled bytes', () => {
-  const answer = () => ({
-    name: 'web.shop.svc.cluster.local',
-    rcode: 0,
-    link: 0,
-    metricsSlot: -1,
-    metricsSlotOf: undefined,
-  });
+  const OPT = OPT_RECORD_SIZE;
 
   it('counts untimed servings in every series as if each had been recorded', () => {
-    // The same servings recorded one by one with their duration, and tallied untimed after one timed
-    // serving: the scrape must not tell them apart.
+    // The same servings recorded one by one as the general path records them, and served from a
+    // compiled answer (one timed, the rest tallied): the scrape must not tell them apart.
     const servings = [
-      ['udp', false, false, 44, 60],
-      ['udp', true, false, 55, 71],
-      ['udp', true, true, 55, 71],
-      ['tcp', false, false, 44, 60],
-      ['udp', false, false, 44, 60],
+      ['udp', false, false],
+      ['udp', true, false],
+      ['udp', true, true],
+      ['tcp', false, false],
+      ['udp', false, false],
     ] as const;
-    const timed = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const recorded = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const tallied = new QueryMetrics(['cluster.local'], ['kubernetes']);
-    const timedAnswer = answer();
-    const talliedAnswer = answer();
+    const served = compiled(tallied, 1, 44, 60);
     const talliedRecorder = tallied.recorder('dns://:53', 4);
-    talliedRecorder.answeredFrom(talliedAnswer, 1, 'udp', false, false, 44, 60, 0.000002);
-    timed.recorder('dns://:53', 4).answeredFrom(timedAnswer, 1, 'udp', false, false, 44, 60, 0.000002);
-    for (const [transport, edns, dnssecOk, requestSize, responseSize] of servings) {
-      talliedRecorder.answeredFrom(
-        talliedAnswer,
-        1,
-        transport,
-        edns,
-        dnssecOk,
-        requestSize,
-        responseSize,
-        undefined,
-      );
-      timed
-        .recorder('dns://:53', 4)
-        .answeredFrom(timedAnswer, 1, transport, edns, dnssecOk, requestSize, responseSize, 0.000002);
+    const recordedRecorder = recorded.recorder('dns://:53', 4);
+    serve(talliedRecorder, served, 'udp', false, false, 0.000002);
+    recordedRecorder.answered(served.name, 1, 'udp', false, 44, 60, 0, 0, 0.000002);
+    for (const [transport, edns, dnssecOk] of servings) {
+      serve(talliedRecorder, served, transport, edns, dnssecOk);
+      const opt = edns ? OPT : 0;
+      recordedRecorder.answered(served.name, 1, transport, dnssecOk, 44 + opt, 60 + opt, 0, 0, 0.000002);
     }
     const scraped = tallied.samples();
-    expect(scraped).toEqual(timed.samples());
+    expect(scraped).toEqual(recorded.samples());
     expect(scraped.coredns_dns_requests_total).toEqual([
       {
         labels: { server: 'dns://:53', zone: 'cluster.local.', proto: 'udp', family: '1', type: 'A' },
@@ -147,12 +159,12 @@ describe('answers served from compiled bytes', () => {
   it('counts untimed servings in the typical duration of the timed ones, not in an outlier', () => {
     const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const recorder = metrics.recorder('dns://:53', 4);
-    const served = answer();
+    const served = compiled(metrics, 1, 44, 60);
     // Three fast timed answers, then one a pause stretched to 8 ms, then 100 untimed.
     for (const seconds of [0.000002, 0.000003, 0.000004, 0.008]) {
-      recorder.answeredFrom(served, 1, 'udp', false, false, 44, 60, seconds);
+      serve(recorder, served, 'udp', false, false, seconds);
     }
-    for (let i = 0; i < 100; i++) recorder.answeredFrom(served, 1, 'udp', false, false, 44, 60, undefined);
+    for (let i = 0; i < 100; i++) serve(recorder, served, 'udp', false, false);
     const duration = metrics.samples().coredns_dns_request_duration_seconds!;
     const bucket = (le: string) =>
       duration.find((s) => s.metricName?.endsWith('_bucket') && s.labels.le === le)!.value;
@@ -165,48 +177,46 @@ describe('answers served from compiled bytes', () => {
   it('counts a tallied serving once: a second scrape adds only what came after the first', () => {
     const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const recorder = metrics.recorder('dns://:53', 4);
-    const served = answer();
-    recorder.answeredFrom(served, 28, 'udp', false, false, 44, 60, undefined);
-    recorder.answeredFrom(served, 28, 'udp', false, false, 44, 60, undefined);
+    const served = compiled(metrics, 28, 44, 60);
+    serve(recorder, served, 'udp', false, false);
+    serve(recorder, served, 'udp', false, false);
     const requests = () => metrics.samples().coredns_dns_requests_total!.map((s) => s.value);
     expect(requests()).toEqual([2]);
     expect(requests()).toEqual([2]);
-    recorder.answeredFrom(served, 28, 'udp', false, false, 44, 60, undefined);
+    serve(recorder, served, 'udp', false, false);
     expect(requests()).toEqual([3]);
   });
 
   it('counts every serving of a long run between scrapes, over many answers, as if recorded one by one', () => {
-    // Thousands of untimed servings, spread over enough answers of different sizes that their
-    // tallies grow meanwhile.
-    const timed = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    // Thousands of untimed servings, spread over answers of different sizes compiled while the
+    // listeners already tally, so that their tallies grow meanwhile.
+    const recorded = new QueryMetrics(['cluster.local'], ['kubernetes']);
     const tallied = new QueryMetrics(['cluster.local'], ['kubernetes']);
-    const timedAnswers = Array.from({ length: 300 }, answer);
-    const talliedAnswers = Array.from({ length: 300 }, answer);
     const talliedRecorder = tallied.recorder('dns://:53', 4);
-    const timedRecorder = timed.recorder('dns://:53', 4);
-    for (let i = 0; i < 300; i++) {
-      talliedRecorder.answeredFrom(talliedAnswers[i]!, 1, 'udp', false, false, 44, 60 + i * 16, 0.000002);
-      timedRecorder.answeredFrom(timedAnswers[i]!, 1, 'udp', false, false, 44, 60 + i * 16, 0.000002);
-    }
+    const recordedRecorder = recorded.recorder('dns://:53', 4);
+    const answers = Array.from({ length: 300 }, (_, i) => compiled(tallied, 1, 44, 60 + i * 16));
+    answers.forEach((answer, i) => {
+      serve(talliedRecorder, answer, 'udp', false, false, 0.000002);
+      recordedRecorder.answered(answer.name, 1, 'udp', false, 44, 60 + i * 16, 0, 0, 0.000002);
+    });
     const servings = 12_305;
     for (let n = 0; n < servings; n++) {
       const i = (n * 7919) % 300;
       const transport = n % 5 === 0 ? 'tcp' : 'udp';
       const edns = n % 3 === 0;
-      const opt = edns ? OPT_RECORD_SIZE : 0; // in the query and in the reply
-      const request = 44 + opt;
-      const response = 60 + i * 16 + opt;
-      talliedRecorder.answeredFrom(
-        talliedAnswers[i]!,
+      const opt = edns ? OPT : 0; // in the query and in the reply
+      serve(talliedRecorder, answers[i]!, transport, edns, false);
+      recordedRecorder.answered(
+        answers[i]!.name,
         1,
         transport,
-        edns,
         false,
-        request,
-        response,
-        undefined,
+        44 + opt,
+        60 + i * 16 + opt,
+        0,
+        0,
+        0.000002,
       );
-      timedRecorder.answeredFrom(timedAnswers[i]!, 1, transport, edns, false, request, response, 0.000002);
     }
     // Equal but for the rounding of the duration sums: one addition per serving against one product.
     const rounded = (samples: object) =>
@@ -216,21 +226,43 @@ describe('answers served from compiled bytes', () => {
         ),
       );
     const scraped = tallied.samples();
-    expect(rounded(scraped)).toEqual(rounded(timed.samples()));
+    expect(rounded(scraped)).toEqual(rounded(recorded.samples()));
     const total = scraped.coredns_dns_requests_total!.reduce((sum, sample) => sum + sample.value, 0);
     expect(total).toBe(300 + servings);
   });
 
   it('shares the slots between the listeners of one set of metrics, and keeps their counts apart', () => {
     const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
-    const served = answer();
-    for (const family of [4, 6, 4] as const) {
-      metrics.recorder('dns://:53', family).answeredFrom(served, 1, 'udp', false, false, 44, 60, undefined);
-    }
+    const served = compiled(metrics, 1, 44, 60);
+    for (const family of [4, 6, 4] as const)
+      serve(metrics.recorder('dns://:53', family), served, 'udp', false, false);
     expect(metrics.samples().coredns_dns_requests_total!.map((s) => [s.labels.family, s.value])).toEqual([
       ['1', 2],
       ['2', 1],
     ]);
+  });
+
+  it('gives answers alike one slot, and counts an answer left without a slot as any other query', () => {
+    const metrics = new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const recorder = metrics.recorder('dns://:53', 4);
+    expect(compiled(metrics, 1, 44, 60).metricsSlot).toBe(compiled(metrics, 1, 44, 60).metricsSlot);
+    // Every slot taken by answers of other sizes: the next one gets none.
+    for (let size = 61; metrics.answerSlots.slots.length < MAX_ANSWER_SLOTS; size++)
+      compiled(metrics, 1, 44, size);
+    const unslotted = compiled(metrics, 28, 44, 70);
+    expect(unslotted.metricsSlot).toBe(-1);
+    recorder.answeredFrom(unslotted, 28, 'udp', true, 44 + OPT, 70 + OPT, 0.000002);
+    recorder.answeredFrom(unslotted, 28, 'udp', false, 44, 70, undefined);
+    const samples = metrics.samples();
+    expect(samples.coredns_dns_requests_total).toEqual([
+      {
+        labels: { server: 'dns://:53', zone: 'cluster.local.', proto: 'udp', family: '1', type: 'AAAA' },
+        value: 2,
+      },
+    ]);
+    expect(samples.coredns_dns_do_requests_total!.map((s) => s.value)).toEqual([1]);
+    const sizeSum = samples.coredns_dns_response_size_bytes!.find((s) => s.metricName?.endsWith('_sum'))!;
+    expect(sizeSum.value).toBe(70 + OPT + 70);
   });
 });
 

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/ops/logger.js';
 import { ResolverChain } from '../../src/resolve/chain.js';
 import type { Resolver } from '../../src/resolve/types.js';
 import { Rcode, type Answer } from '../../src/dns/types.js';
+import { QueryMetrics } from '../../src/ops/metrics/query-metrics.js';
 import { QueryHandler } from '../../src/server/handler.js';
 import { isolated } from '../../src/server/isolate.js';
 import { TcpListener } from '../../src/server/tcp.js';
@@ -114,7 +115,13 @@ describe('resolvers that fail, in a real chain behind real listeners', () => {
       const broken = () => {
         throw new Error('recorder broke');
       };
-      handler.recordTo({ answered: broken, answeredFrom: broken });
+      handler.recordTo({
+        answered: broken,
+        answeredFrom: broken,
+        timedFrom: broken,
+        tallies: new Float64Array(0),
+        answerSlots: new QueryMetrics([], []).answerSlots,
+      });
     }
     const entry = isolated((message, context) => handler.handle(message, context), logger, counters);
     const udp = new UdpListener({ host: '127.0.0.1', port: 0, family: 4 }, entry, logger, counters);

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { newCounters } from '../../src/ops/counters.js';
+import { QueryMetrics } from '../../src/ops/metrics/query-metrics.js';
 import { Rcode } from '../../src/dns/types.js';
 import { ResolverChain } from '../../src/resolve/chain.js';
 import { Forwarder } from '../../src/resolve/forward/forwarder.js';
@@ -266,6 +267,48 @@ describe('precompiled answers', () => {
       expect(precompiled.sizeBytes).toBeLessThanOrEqual(40_000);
     }
     expect(precompiled.compiled).toBe(5000);
+  });
+
+  it('count each serving in the metrics that gave them their slots as the general path counts it', async () => {
+    const { table, cluster } = clusterOverFixture();
+    const newMetrics = () => new QueryMetrics(['cluster.local'], ['kubernetes']);
+    const fastMetrics = newMetrics();
+    const generalMetrics = newMetrics();
+    const chain = new ResolverChain([cluster]);
+    const precompiled = storeFor(table, cluster, { answerSlots: fastMetrics.answerSlots });
+    const { fast, general } = fastAndGeneral(chain, precompiled, () => false);
+    // A slot means something only in the metrics that gave it.
+    expect(() => fast.recordTo(newMetrics().recorder('dns://:53', 4))).toThrow(
+      /metrics its compiled answers/,
+    );
+    fast.recordTo(fastMetrics.recorder('dns://:53', 4));
+    general.recordTo(generalMetrics.recorder('dns://:53', 4));
+    const asked = [
+      ['web.shop.svc.cluster.local', 'A'],
+      ['_http._tcp.web.shop.svc.cluster.local', 'SRV'],
+      ['missing.shop.svc.cluster.local', 'AAAA'],
+    ] as const;
+    for (let round = 0; round < 40; round++) {
+      for (const [name, type] of asked) {
+        for (const variant of VARIANTS) {
+          for (const transport of ['udp', 'tcp'] as const) {
+            await answer(fast, buildQuery(name, type, variant), transport);
+            await answer(general, buildQuery(name, type, variant), transport);
+          }
+        }
+      }
+    }
+    expect(precompiled.hits).toBeGreaterThan(39 * asked.length * VARIANTS.length * 2);
+    const countsOf = (metrics: QueryMetrics) => {
+      const samples = metrics.samples();
+      // Durations differ from path to path; everything else must not.
+      delete samples.coredns_dns_request_duration_seconds;
+      return samples;
+    };
+    const counted = countsOf(fastMetrics);
+    expect(counted).toEqual(countsOf(generalMetrics));
+    const total = counted.coredns_dns_requests_total!.reduce((sum, sample) => sum + sample.value, 0);
+    expect(total).toBe(40 * asked.length * VARIANTS.length * 2);
   });
 });
 

@@ -40,22 +40,24 @@ const rcodeSlot = (rcode: number) => (rcode < RCODE_NAMES.length ? rcode : RCODE
 /** The cell index of a transport, in PROTOS. */
 const protoSlot = (transport: 'udp' | 'tcp') => (transport === 'udp' ? 0 : 1);
 
-/** What a listener's handler records into (see ServerRecorder.answered). */
-export type QueryRecorder = Pick<ServerRecorder, 'answered' | 'answeredFrom'>;
+/** What a listener's handler records into (see ServerRecorder). */
+export type QueryRecorder = Pick<
+  ServerRecorder,
+  'answered' | 'answeredFrom' | 'timedFrom' | 'tallies' | 'answerSlots'
+>;
 
 /**
  * An answer served many times from the same bytes (a precompiled answer). The metrics give it a
- * slot, kept on it: the label values and sizes every serving of it shares, so that a serving costs
- * one increment (see ServerRecorder.answeredFrom).
+ * slot when it is compiled: the label values and sizes every serving of it shares, so that counting
+ * a serving is one increment in the tallies of the listener that served it (see tallyAt).
  */
 export interface RecordedAnswer {
   /** The question name, lower case. */
   readonly name: string;
   readonly rcode: number;
   readonly link: number;
-  /** Set by the metrics: the answer's slot in `metricsSlotOf`, -1 for none. */
+  /** Its slot in the AnswerSlots of the metrics that count it; -1 for none. */
   metricsSlot: number;
-  metricsSlotOf: AnswerSlots | undefined;
 }
 
 /** What every serving of one compiled answer has in common, for the metrics. */
@@ -75,42 +77,53 @@ const OPT_KINDS = 3;
 /** ...over each transport: a slot's tallies, at `proto * OPT_KINDS + optKind`. */
 const VARIANTS = PROTOS.length * OPT_KINDS;
 /** Slots are per combination of labels and sizes, not per answer: a few hundred in a cluster. */
-const MAX_SLOTS = 16_384;
+export const MAX_ANSWER_SLOTS = 16_384;
 
-/** The slots of the answers one set of metrics has counted, shared by its listeners' recorders. */
-class AnswerSlots {
+/**
+ * Where one serving of the answer in `slot` is tallied, in a recorder's `tallies`. The handler
+ * increments it in place rather than calling the recorder: with its metrics recorded so, the fast
+ * path costs 1-3 % more than with metrics off (README, "What metrics cost per query").
+ */
+export function tallyAt(slot: number, transport: 'udp' | 'tcp', edns: boolean, dnssecOk: boolean): number {
+  return slot * VARIANTS + protoSlot(transport) * OPT_KINDS + (edns ? (dnssecOk ? 2 : 1) : 0);
+}
+
+/** The slots of the answers one set of metrics counts, shared by its listeners' recorders. */
+export class AnswerSlots {
   readonly slots: AnswerSlot[] = [];
   private readonly ids = new Map<string, number>();
+  /** Every recorder tallying in these slots: each keeps a row per slot. */
+  private readonly recorders: ServerRecorder[] = [];
 
   constructor(readonly zones: ZoneMatcher) {}
 
-  /** The slot of `answer`, asked with `qtype` and answered in these sizes; -1 when full. */
-  of(
-    answer: RecordedAnswer,
-    qtype: number,
-    edns: boolean,
-    requestSize: number,
-    responseSize: number,
-  ): number {
-    if (answer.metricsSlotOf === this) return answer.metricsSlot;
-    const optSize = edns ? OPT_RECORD_SIZE : 0;
+  /**
+   * Gives `answer`, asked with `qtype`, the slot of its labels and of these sizes (request and
+   * response without OPT), or -1 when every slot is taken. Called when the answer is compiled, so
+   * serving it never looks a slot up.
+   */
+  assign(answer: RecordedAnswer, qtype: number, requestSize: number, responseSize: number): void {
     const slot: AnswerSlot = {
       zone: this.zones.match(answer.name),
       type: TYPE_INDEX[qtype]!,
       rcode: rcodeSlot(answer.rcode),
       link: answer.link,
-      requestSize: requestSize - optSize,
-      responseSize: responseSize - optSize,
+      requestSize,
+      responseSize,
     };
     const key = `${slot.zone} ${slot.type} ${slot.rcode} ${slot.link} ${slot.requestSize} ${slot.responseSize}`;
     let id = this.ids.get(key);
-    if (id === undefined && this.slots.length < MAX_SLOTS) {
+    if (id === undefined && this.slots.length < MAX_ANSWER_SLOTS) {
       id = this.slots.push(slot) - 1;
       this.ids.set(key, id);
+      for (const recorder of this.recorders) recorder.makeRoomFor(id);
     }
     answer.metricsSlot = id ?? -1;
-    answer.metricsSlotOf = this;
-    return answer.metricsSlot;
+  }
+
+  talliedBy(recorder: ServerRecorder): void {
+    this.recorders.push(recorder);
+    recorder.makeRoomFor(this.slots.length - 1);
   }
 }
 
@@ -121,8 +134,11 @@ class ServerRecorder {
   readonly duration: HistogramCells;
   readonly requestSize: HistogramCells;
   readonly responseSize: HistogramCells;
-  /** Untimed servings of compiled answers, by slot and variant, until the next fold(). */
-  private tallies = new Float64Array(VARIANTS * 64);
+  /**
+   * Untimed servings of compiled answers until the next fold(), at tallyAt(): the handler adds to
+   * them in place. Grown only when a slot is assigned, never while serving.
+   */
+  tallies = new Float64Array(VARIANTS * 64);
   /** Answers from compiled bytes timed since the last fold(): how many, and their sum, per bucket. */
   private readonly timedFromBytes = new Float64Array(TIME_BUCKETS.length + 1);
   private readonly timedFromBytesSum = new Float64Array(TIME_BUCKETS.length + 1);
@@ -132,16 +148,17 @@ class ServerRecorder {
   constructor(
     readonly server: string,
     readonly family: 4 | 6,
-    private readonly slots: AnswerSlots,
+    readonly answerSlots: AnswerSlots,
     private readonly plugins: readonly string[],
   ) {
-    const zoneCount = slots.zones.labels.length;
+    const zoneCount = answerSlots.zones.labels.length;
     this.requests = new CounterCells(zoneCount * PROTOS.length * TYPES);
     this.doRequests = new CounterCells(zoneCount);
     this.responses = new CounterCells(zoneCount * RCODES * (plugins.length + 1));
     this.duration = new HistogramCells(TIME_BUCKETS, zoneCount * TYPES);
     this.requestSize = new HistogramCells(SIZE_BUCKETS, zoneCount * PROTOS.length);
     this.responseSize = new HistogramCells(SIZE_BUCKETS, zoneCount * PROTOS.length);
+    answerSlots.talliedBy(this);
   }
 
   /** One answered query. `link` is the index of the resolver that answered, -1 for none. */
@@ -157,7 +174,7 @@ class ServerRecorder {
     seconds: number,
   ): void {
     this.count(
-      this.slots.zones.match(qname),
+      this.answerSlots.zones.match(qname),
       TYPE_INDEX[qtype]!,
       protoSlot(transport),
       dnssecOk,
@@ -170,69 +187,55 @@ class ServerRecorder {
   }
 
   /**
-   * One query answered from `answer`'s bytes: as answered(), for a server answering from
-   * precompiled bytes, where counting cost as much as answering. `seconds` undefined: the answer
-   * was not timed (the handler times one in many); it is then only tallied in its slot, and fold()
-   * counts it in every series, with the typical duration of the answers that were timed.
+   * One serving of a compiled answer that was timed (the handler times one in many), at its
+   * tallyAt() index: counted at once with its duration, which also tells fold() the typical
+   * duration of the untimed ones.
+   */
+  timedFrom(at: number, seconds: number): void {
+    this.noteTimed(seconds);
+    this.countTallied(at, seconds, 1);
+  }
+
+  /**
+   * One serving of a compiled answer without a slot (every slot taken): counted as any other query.
+   * `seconds` undefined: it was not timed, and counts in the typical duration.
    */
   answeredFrom(
     answer: RecordedAnswer,
     qtype: number,
     transport: 'udp' | 'tcp',
-    edns: boolean,
     dnssecOk: boolean,
     requestSize: number,
     responseSize: number,
     seconds: number | undefined,
   ): void {
-    const id = this.slots.of(answer, qtype, edns, requestSize, responseSize);
-    const proto = protoSlot(transport);
-    if (seconds === undefined && id >= 0) {
-      const at = id * VARIANTS + proto * OPT_KINDS + (edns ? (dnssecOk ? 2 : 1) : 0);
-      if (at >= this.tallies.length) this.growTallies(at);
-      this.tallies[at]!++;
-      return;
-    }
-    if (seconds === undefined) {
-      seconds = this.untimedSeconds;
-    } else {
-      const bucket = bucketOf(TIME_BUCKETS, seconds);
-      this.timedFromBytes[bucket]!++;
-      this.timedFromBytesSum[bucket]! += seconds;
-    }
-    const slot = this.slots.slots[id];
-    if (!slot) {
-      // No slot left for this answer: counted at once, as any other query.
-      this.answered(
-        answer.name,
-        qtype,
-        transport,
-        dnssecOk,
-        requestSize,
-        responseSize,
-        answer.rcode,
-        answer.link,
-        seconds,
-      );
-      return;
-    }
-    this.count(
-      slot.zone,
-      slot.type,
-      proto,
+    if (seconds === undefined) seconds = this.untimedSeconds;
+    else this.noteTimed(seconds);
+    this.answered(
+      answer.name,
+      qtype,
+      transport,
       dnssecOk,
       requestSize,
       responseSize,
-      slot.rcode,
-      slot.link,
+      answer.rcode,
+      answer.link,
       seconds,
     );
   }
 
-  private growTallies(at: number): void {
-    const grown = new Float64Array(Math.max(at + 1, this.tallies.length * 2));
+  makeRoomFor(slot: number): void {
+    const needed = (slot + 1) * VARIANTS;
+    if (needed <= this.tallies.length) return;
+    const grown = new Float64Array(Math.max(needed, this.tallies.length * 2));
     grown.set(this.tallies);
     this.tallies = grown;
+  }
+
+  private noteTimed(seconds: number): void {
+    const bucket = bucketOf(TIME_BUCKETS, seconds);
+    this.timedFromBytes[bucket]!++;
+    this.timedFromBytesSum[bucket]! += seconds;
   }
 
   /**
@@ -253,23 +256,28 @@ class ServerRecorder {
       const times = tallies[at]!;
       if (times === 0) continue;
       tallies[at] = 0;
-      const slot = this.slots.slots[Math.floor(at / VARIANTS)]!;
-      const variant = at % VARIANTS;
-      const optKind = variant % OPT_KINDS;
-      const optSize = optKind === 0 ? 0 : OPT_RECORD_SIZE;
-      this.count(
-        slot.zone,
-        slot.type,
-        Math.floor(variant / OPT_KINDS),
-        optKind === 2,
-        slot.requestSize + optSize,
-        slot.responseSize + optSize,
-        slot.rcode,
-        slot.link,
-        this.untimedSeconds,
-        times,
-      );
+      this.countTallied(at, this.untimedSeconds, times);
     }
+  }
+
+  /** `times` servings alike, at a tallyAt() index. */
+  private countTallied(at: number, seconds: number, times: number): void {
+    const slot = this.answerSlots.slots[Math.floor(at / VARIANTS)]!;
+    const variant = at % VARIANTS;
+    const optKind = variant % OPT_KINDS;
+    const optSize = optKind === 0 ? 0 : OPT_RECORD_SIZE;
+    this.count(
+      slot.zone,
+      slot.type,
+      Math.floor(variant / OPT_KINDS),
+      optKind === 2,
+      slot.requestSize + optSize,
+      slot.responseSize + optSize,
+      slot.rcode,
+      slot.link,
+      seconds,
+      times,
+    );
   }
 
   /** `times` queries alike; `type` and `rcode` are slots (TYPE_INDEX, with the "other" rcode). */
@@ -326,7 +334,8 @@ export class ZoneMatcher {
 export class QueryMetrics {
   private readonly recorders: ServerRecorder[] = [];
   private readonly zones: ZoneMatcher;
-  private readonly slots: AnswerSlots;
+  /** The slots compiled answers are given (PrecompiledOptions.answerSlots). */
+  readonly answerSlots: AnswerSlots;
 
   /**
    * @param zones the served zones, each a `zone` label value; other names count under ".".
@@ -337,14 +346,14 @@ export class QueryMetrics {
     private readonly plugins: readonly string[],
   ) {
     this.zones = new ZoneMatcher(zones);
-    this.slots = new AnswerSlots(this.zones);
+    this.answerSlots = new AnswerSlots(this.zones);
   }
 
   /** The recorder of one listener; `server` as CoreDNS writes it, e.g. `dns://:53`. */
   recorder(server: string, family: 4 | 6): QueryRecorder {
     const existing = this.recorders.find((r) => r.server === server && r.family === family);
     if (existing) return existing;
-    const recorder = new ServerRecorder(server, family, this.slots, this.plugins);
+    const recorder = new ServerRecorder(server, family, this.answerSlots, this.plugins);
     this.recorders.push(recorder);
     return recorder;
   }
