@@ -92,10 +92,12 @@ export function tallyAt(slot: number, transport: 'udp' | 'tcp', edns: boolean, d
 export class AnswerSlots {
   readonly slots: AnswerSlot[] = [];
   private readonly ids = new Map<string, number>();
-  /** Every recorder tallying in these slots: each keeps a row per slot. */
-  private readonly recorders: ServerRecorder[] = [];
 
-  constructor(readonly zones: ZoneMatcher) {}
+  /** @param slotAdded makes room for the new slot's row in every recorder's tallies. */
+  constructor(
+    readonly zones: ZoneMatcher,
+    private readonly slotAdded: (slot: number) => void,
+  ) {}
 
   /**
    * Gives `answer`, asked with `qtype`, the slot of its labels and of these sizes (request and
@@ -116,14 +118,9 @@ export class AnswerSlots {
     if (id === undefined && this.slots.length < MAX_ANSWER_SLOTS) {
       id = this.slots.push(slot) - 1;
       this.ids.set(key, id);
-      for (const recorder of this.recorders) recorder.makeRoomFor(id);
+      this.slotAdded(id);
     }
     answer.metricsSlot = id ?? -1;
-  }
-
-  talliedBy(recorder: ServerRecorder): void {
-    this.recorders.push(recorder);
-    recorder.makeRoomFor(this.slots.length - 1);
   }
 }
 
@@ -158,7 +155,7 @@ class ServerRecorder {
     this.duration = new HistogramCells(TIME_BUCKETS, zoneCount * TYPES);
     this.requestSize = new HistogramCells(SIZE_BUCKETS, zoneCount * PROTOS.length);
     this.responseSize = new HistogramCells(SIZE_BUCKETS, zoneCount * PROTOS.length);
-    answerSlots.talliedBy(this);
+    this.makeRoomFor(answerSlots.slots.length - 1);
   }
 
   /** One answered query. `link` is the index of the resolver that answered, -1 for none. */
@@ -346,7 +343,9 @@ export class QueryMetrics {
     private readonly plugins: readonly string[],
   ) {
     this.zones = new ZoneMatcher(zones);
-    this.answerSlots = new AnswerSlots(this.zones);
+    this.answerSlots = new AnswerSlots(this.zones, (slot) => {
+      for (const recorder of this.recorders) recorder.makeRoomFor(slot);
+    });
   }
 
   /** The recorder of one listener; `server` as CoreDNS writes it, e.g. `dns://:53`. */
