@@ -281,6 +281,10 @@ export class PrecompiledAnswers {
     const table = options.table;
     if (table.servingState !== 'ready') return;
     const index = table.current;
+    // Held and still valid: the fast path passed it over for this client (it must be truncated).
+    // Compiling it again would give the same bytes, at the cost of a second resolve (the case check).
+    const held = this.entries.get(query.key);
+    if (held && !held.forwarded && this.stillValid(held, index)) return;
 
     const bytes = compileAsked(query, question, answer);
     if (!bytes) return;
@@ -306,6 +310,8 @@ export class PrecompiledAnswers {
   private offerForwarded(query: PlainQuery, question: Question, source: ForwardedSource): void {
     const cached = source.forwarder.cached(question, query.dnssecOk);
     if (!cached || (this.options.rotatesAddresses && addressCount(cached.answer) > 1)) return;
+    const key = query.dnssecOk ? withDnssecOk(query.key) : query.key;
+    if (this.entries.get(key)?.forwarded?.cached === cached) return; // held, passed over for this client
     // What the forwarder serves from this entry at once: TTLs capped, owners in the asked case.
     const bytes = compileAsked(query, question, inClientCase(answerAt(cached, 0), question.name));
     if (!bytes) return;
@@ -317,7 +323,7 @@ export class PrecompiledAnswers {
       ttlBase: ttls.map((at) => bytes.readUInt32BE(at)),
     };
     this.store(
-      query.dnssecOk ? withDnssecOk(query.key) : query.key,
+      key,
       {
         bytes,
         name: question.name,

@@ -229,6 +229,11 @@ describe('precompiled answers', () => {
     expect(truncated).toEqual(await answer(general, plain));
     expect(decodeReply(truncated).flags & 0x0200).toBe(0x0200);
     expect(decodeReply(await answer(fast, edns)).answers).toHaveLength(40);
+    // The general path answers each plain asking, but what it compiled the first time stays compiled.
+    const compiled = precompiled.compiled;
+    for (let i = 0; i < 3; i++) expect(await answer(fast, plain)).toEqual(truncated);
+    expect(precompiled.compiled).toBe(compiled);
+    expect(decodeReply(await answer(fast, edns)).answers).toHaveLength(40);
 
     // Past its allowance without a sync, a registry's names answer SERVFAIL, compiled or not.
     const web = buildQuery('web.shop.svc.cluster.local', 'A', VARIANTS[0]!);
