@@ -45,11 +45,17 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-/** The node flags on a build's first line (`#!/usr/bin/env -S node FLAGS`): how it runs when started. */
-function nodeFlagsOf(main: string): string[] {
+/**
+ * The environment and node flags on a build's first line (`#!/usr/bin/env -S [NAME=VALUE ...] node
+ * FLAGS`): how it runs when started.
+ */
+function launchOf(main: string): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
-  const flags = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)?.[1];
-  return flags === undefined ? [] : flags.split(' ').filter(Boolean);
+  const words = /^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean) ?? [];
+  const node = words.indexOf('node');
+  if (node < 0) return { env: {}, flags: [] };
+  const env = Object.fromEntries(words.slice(0, node).map((word) => word.split('=', 2) as [string, string]));
+  return { env, flags: words.slice(node + 1) };
 }
 
 export class Server {
@@ -64,8 +70,9 @@ export class Server {
 
   static async start(options: ServerOptions): Promise<{ server: Server; times: StartTimes }> {
     const main = options.main ?? BIN;
+    const launch = launchOf(main);
     const args = [
-      ...nodeFlagsOf(main),
+      ...launch.flags,
       ...(options.nodeOptions ?? []),
       main,
       ...['--zones', options.zones, '--listen', `127.0.0.1:${options.port}`, '--resolv-conf', '/dev/null'],
@@ -75,7 +82,10 @@ export class Server {
     ];
     const [command, ...rest] = [...options.pin, process.execPath, ...args];
     const spawnedAt = Date.now();
-    const child = spawn(command!, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, rest, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...launch.env },
+    });
     running.add(child);
     child.once('exit', () => running.delete(child));
     const server = new Server(child, spawnedAt);
