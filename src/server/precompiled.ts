@@ -20,9 +20,11 @@
 //
 // What a compiled answer leaves to the query: the ID, the RD and CD bits, RA (which depends on the
 // client), the question's case, the OPT record, and the SOA serial (the table version, which moves
-// with every change). Whatever else differs from query to query is not compiled: answers of other
-// links, answers whose records a client-dependent link could change (autopath, fallthrough),
-// shuffled ones (loadbalance), CNAME chains and truncated answers.
+// with every change). An answer too large for a UDP reply is compiled cut to the two limits nearly
+// every client has: 512 bytes without EDNS, our 1232 with it. Whatever else differs from query to
+// query is not compiled: answers of other links, answers whose records a client-dependent link
+// could change (autopath, fallthrough), shuffled ones (loadbalance), CNAME chains, and answers cut
+// to any other limit.
 import type { ServiceEntry, ServiceIndex } from '../table/service-index.js';
 import type { ServingState } from '../table/table.js';
 import { lowerLabel, splitName } from '../dns/labels.js';
@@ -36,7 +38,7 @@ import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
 import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
 import type { ZoneSet } from '../resolve/zones.js';
 import type { AnswerSlots, RecordedAnswer } from '../ops/metrics/query-metrics.js';
-import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, replyLimit } from './reply-size.js';
+import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
 export interface CompiledAnswer extends RecordedAnswer {
   /**
@@ -51,6 +53,8 @@ export interface CompiledAnswer extends RecordedAnswer {
   readonly caseFree: boolean;
   /** Offset of the SOA serial to write the current table version into, or -1. */
   readonly serialAt: number;
+  /** The same answer cut to fit smaller replies (TRUNCATED_ROOMS), when it does not; else undefined. */
+  readonly truncated: readonly TruncatedAnswer[] | undefined;
   /**
    * What the answer stays valid with: the service's index entry (until the index retires it), the
    * set of services (a missing service: until one is added or removed), or the whole table.
@@ -61,6 +65,25 @@ export interface CompiledAnswer extends RecordedAnswer {
   /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
   readonly forwarded?: ForwardedParts;
 }
+
+/**
+ * A compiled answer cut, as the general path cuts it, to `room` bytes: the reply limit of a UDP
+ * client less the OPT record it asked for, if any. TC set; served and counted as an answer of its own.
+ */
+export interface TruncatedAnswer extends RecordedAnswer {
+  readonly room: number;
+  readonly slab: Buffer;
+  readonly at: number;
+  readonly size: number;
+  readonly serialAt: number;
+}
+
+/**
+ * The rooms truncated answers are compiled for: a UDP query without EDNS (512 bytes), and one with
+ * EDNS offering our payload size or more (1232, less the OPT record). A client offering a size in
+ * between gets its cut from the general path.
+ */
+const TRUNCATED_ROOMS = [MIN_UDP_SIZE, ADVERTISED_UDP_SIZE - OPT_RECORD_SIZE];
 
 interface ForwardedParts {
   cached: CachedEntry;
@@ -101,14 +124,17 @@ export interface PrecompiledOptions {
 /** The cluster zone answers alike for every client. */
 const COMPILE_CONTEXT: QueryContext = { transport: 'udp', clientAddress: '', clientPort: 0 };
 
-/** The reply with ID 0, RD, CD and RA clear, and no OPT; undefined when it cannot be encoded. */
-function compile(question: Question, answer: Answer): Buffer | undefined {
+/**
+ * The reply with ID 0, RD, CD and RA clear, and no OPT, cut to `room` bytes as the general path
+ * cuts it (which reserves the OPT record's bytes first); undefined when it cannot be encoded.
+ */
+function compile(question: Question, answer: Answer, room = MAX_TCP_MESSAGE): Buffer | undefined {
   try {
     return encodeResponse(
       { id: 0, opcode: 0, rd: false, cd: false, question },
       // The cluster zone's RA depends on the client (patched per query); a forwarded answer's is set.
       answer.ra === undefined ? { ...answer, ra: false } : answer,
-      { maxSize: MAX_TCP_MESSAGE },
+      { maxSize: room },
     );
   } catch {
     return undefined; // the general path answered it SERVFAIL; nothing to compile
@@ -170,6 +196,13 @@ function addressCount(answer: Answer): number {
 
 /** Per entry beyond its reply bytes: the key string, the entry object, the map slot. */
 const ENTRY_OVERHEAD = 160;
+
+/** What an entry counts against the store's bound of bytes. */
+function costOf(key: string, entry: CompiledAnswer): number {
+  let bytes = entry.size;
+  if (entry.truncated) for (const cut of entry.truncated) bytes += cut.size + ENTRY_OVERHEAD;
+  return bytes + key.length + ENTRY_OVERHEAD;
+}
 const DEFAULT_MAX_ENTRIES = 100_000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
@@ -201,7 +234,7 @@ export class PrecompiledAnswers {
   }
 
   /** The answer the last reply() came from, for the metrics (not returned: no object per query). */
-  lastServed: CompiledAnswer | undefined;
+  lastServed: CompiledAnswer | TruncatedAnswer | undefined;
 
   /**
    * The reply to `message` (read as `query`) from a compiled answer still valid, or undefined when
@@ -229,10 +262,17 @@ export class PrecompiledAnswers {
     } else if (table.servingState !== 'ready' || !this.stillValid(entry, table.current)) {
       return undefined;
     }
-    const { slab, at: from, size: compiledSize } = entry;
     const withOpt = query.edns;
-    const size = compiledSize + (withOpt ? OPT_RECORD_SIZE : 0);
-    if (size > replyLimit(transport, query.udpSize)) return undefined; // needs truncating
+    const optSize = withOpt ? OPT_RECORD_SIZE : 0;
+    let served: CompiledAnswer | TruncatedAnswer = entry;
+    const limit = replyLimit(transport, query.udpSize);
+    if (entry.size + optSize > limit) {
+      const cut = entry.truncated?.find((answer) => answer.room === limit - optSize);
+      if (cut === undefined) return undefined;
+      served = cut;
+    }
+    const { slab, at: from, size: compiledSize } = served;
+    const size = compiledSize + optSize;
     const out = Buffer.allocUnsafe(size);
     slab.copy(out, 0, from, from + compiledSize);
     out[0] = message[0]!;
@@ -244,7 +284,7 @@ export class PrecompiledAnswers {
     out[2] = flags >>> 8;
     out[3] = flags & 0xff;
     if (query.mixedCase) message.copy(out, HEADER_SIZE, HEADER_SIZE, query.nameEnd);
-    if (entry.serialAt >= 0) out.writeUInt32BE(table.current.version, entry.serialAt);
+    if (served.serialAt >= 0) out.writeUInt32BE(table.current.version, served.serialAt);
     if (forwarded) {
       const { ttlAt, ttlBase } = forwarded;
       for (let i = 0; i < ttlAt.length; i++) {
@@ -263,7 +303,7 @@ export class PrecompiledAnswers {
       out.writeUInt16BE(out.readUInt16BE(ARCOUNT_AT) + 1, ARCOUNT_AT);
     }
     this.hits++;
-    this.lastServed = entry;
+    this.lastServed = served;
     return out;
   }
 
@@ -301,6 +341,7 @@ export class PrecompiledAnswers {
     const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
     const placed = this.place(query.key, bytes);
     if (!placed) return;
+    const truncated = this.cut(question, answer, bytes.length, query.questionEnd, link);
     const entry: CompiledAnswer = {
       slab: placed.slab,
       at: placed.at,
@@ -310,6 +351,7 @@ export class PrecompiledAnswers {
       link,
       caseFree,
       serialAt,
+      truncated,
       dependsOn,
       stamp: dependsOn === 'table' ? index.version : index.membership,
       metricsSlot: -1,
@@ -347,6 +389,7 @@ export class PrecompiledAnswers {
         link: source.link,
         caseFree: false,
         serialAt: -1,
+        truncated: undefined,
         // Valid while the cache entry is fresh, checked apart (see reply()).
         dependsOn: 'table',
         stamp: 0,
@@ -356,6 +399,41 @@ export class PrecompiledAnswers {
       query,
     );
     this.compiled++;
+  }
+
+  /**
+   * The answer cut to each of TRUNCATED_ROOMS it does not fit, each placed in a slab; undefined
+   * when it fits them all. The cut follows the whole answer's case: if the whole one reads the same
+   * in upper case, so does any part of it.
+   */
+  private cut(
+    question: Question,
+    answer: Answer,
+    size: number,
+    questionEnd: number,
+    link: number,
+  ): TruncatedAnswer[] | undefined {
+    let cuts: TruncatedAnswer[] | undefined;
+    for (const room of TRUNCATED_ROOMS) {
+      if (size <= room) continue;
+      const bytes = compile(question, answer, room);
+      const serialAt = bytes && soaSerialOffset(bytes, questionEnd);
+      if (bytes === undefined || serialAt === undefined) continue;
+      const { slab, at } = this.slabs.place(bytes);
+      const rcode = answer.rcode;
+      (cuts ??= []).push({
+        room,
+        slab,
+        at,
+        size: bytes.length,
+        serialAt,
+        name: question.name,
+        rcode,
+        link,
+        metricsSlot: -1,
+      });
+    }
+    return cuts;
   }
 
   /**
@@ -401,7 +479,7 @@ export class PrecompiledAnswers {
   private place(key: string, bytes: Buffer): { slab: Buffer; at: number } | undefined {
     const previous = this.entries.get(key);
     if (previous) {
-      this.bytes -= previous.size + key.length + ENTRY_OVERHEAD;
+      this.bytes -= costOf(key, previous);
       this.entries.delete(key); // re-inserted last: the newest
     }
     if (bytes.length + key.length + ENTRY_OVERHEAD > this.maxBytes) return undefined;
@@ -410,13 +488,17 @@ export class PrecompiledAnswers {
 
   /** Stores `entry`, the answer to `query` placed by place(), under `key`, in its metrics slot. */
   private insert(key: string, entry: CompiledAnswer, query: PlainQuery): void {
-    const cost = entry.size + key.length + ENTRY_OVERHEAD;
+    const cost = costOf(key, entry);
+    if (cost > this.maxBytes) return;
     // The sizes of every serving, but for the OPT record a query may add to both.
-    this.options.answerSlots?.assign(entry, query.type, query.questionEnd, entry.size);
+    const slots = this.options.answerSlots;
+    slots?.assign(entry, query.type, query.questionEnd, entry.size);
+    if (entry.truncated)
+      for (const cut of entry.truncated) slots?.assign(cut, query.type, query.questionEnd, cut.size);
     while (this.entries.size >= this.maxEntries || this.bytes + cost > this.maxBytes) {
       const [oldestKey, oldest] = this.entries.entries().next().value!;
       this.entries.delete(oldestKey);
-      this.bytes -= oldest.size + oldestKey.length + ENTRY_OVERHEAD;
+      this.bytes -= costOf(oldestKey, oldest);
     }
     this.entries.set(key, entry);
     this.bytes += cost;
