@@ -2,7 +2,7 @@
 // transport. Shared by UDP and TCP so both answer identically. Nothing a client sends can make it
 // throw: a failure while answering becomes SERVFAIL for that query alone, with a log line.
 import type { Logger } from 'pino';
-import { encodeResponse, parseQuery, type ResponseHeader } from '../dns/index.js';
+import { HEADER_SIZE, encodeResponse, parseQuery, readName, type ResponseHeader } from '../dns/index.js';
 import { rcodeName, typeName } from '../dns/mnemonics.js';
 import { Rcode, type Answer, type Query } from '../dns/types.js';
 import { refusedAnswer, type ResolverChain } from '../resolve/chain.js';
@@ -90,6 +90,7 @@ export class QueryHandler {
           } else {
             recorder.answeredFrom(
               entry,
+              readName(message, HEADER_SIZE).name,
               plain.type,
               context.transport,
               plain.dnssecOk,

@@ -88,6 +88,9 @@ describe('QueryMetrics', () => {
   });
 });
 
+/** The name every compiled answer of these tests answers. */
+const NAME = 'web.shop.svc.cluster.local';
+
 /** A compiled answer given its slot in `metrics`, as the store gives it when it compiles one. */
 function compiled(
   metrics: QueryMetrics,
@@ -95,8 +98,8 @@ function compiled(
   requestSize: number,
   responseSize: number,
 ): RecordedAnswer {
-  const answer = { name: 'web.shop.svc.cluster.local', rcode: 0, link: 0, metricsSlot: -1 };
-  metrics.answerSlots.assign(answer, qtype, requestSize, responseSize);
+  const answer = { rcode: 0, link: 0, metricsSlot: -1 };
+  metrics.answerSlots.assign(answer, NAME, qtype, requestSize, responseSize);
   return answer;
 }
 
@@ -133,11 +136,11 @@ describe('answers served from compiled bytes', () => {
     const talliedRecorder = tallied.recorder('dns://:53', 4);
     const recordedRecorder = recorded.recorder('dns://:53', 4);
     serve(talliedRecorder, served, 'udp', false, false, 0.000002);
-    recordedRecorder.answered(served.name, 1, 'udp', false, 44, 60, 0, 0, 0.000002);
+    recordedRecorder.answered(NAME, 1, 'udp', false, 44, 60, 0, 0, 0.000002);
     for (const [transport, edns, dnssecOk] of servings) {
       serve(talliedRecorder, served, transport, edns, dnssecOk);
       const opt = edns ? OPT : 0;
-      recordedRecorder.answered(served.name, 1, transport, dnssecOk, 44 + opt, 60 + opt, 0, 0, 0.000002);
+      recordedRecorder.answered(NAME, 1, transport, dnssecOk, 44 + opt, 60 + opt, 0, 0, 0.000002);
     }
     const scraped = tallied.samples();
     expect(scraped).toEqual(recorded.samples());
@@ -197,7 +200,7 @@ describe('answers served from compiled bytes', () => {
     const answers = Array.from({ length: 300 }, (_, i) => compiled(tallied, 1, 44, 60 + i * 16));
     answers.forEach((answer, i) => {
       serve(talliedRecorder, answer, 'udp', false, false, 0.000002);
-      recordedRecorder.answered(answer.name, 1, 'udp', false, 44, 60 + i * 16, 0, 0, 0.000002);
+      recordedRecorder.answered(NAME, 1, 'udp', false, 44, 60 + i * 16, 0, 0, 0.000002);
     });
     const servings = 12_305;
     for (let n = 0; n < servings; n++) {
@@ -206,17 +209,7 @@ describe('answers served from compiled bytes', () => {
       const edns = n % 3 === 0;
       const opt = edns ? OPT : 0; // in the query and in the reply
       serve(talliedRecorder, answers[i]!, transport, edns, false);
-      recordedRecorder.answered(
-        answers[i]!.name,
-        1,
-        transport,
-        false,
-        44 + opt,
-        60 + i * 16 + opt,
-        0,
-        0,
-        0.000002,
-      );
+      recordedRecorder.answered(NAME, 1, transport, false, 44 + opt, 60 + i * 16 + opt, 0, 0, 0.000002);
     }
     // Equal but for the rounding of the duration sums: one addition per serving against one product.
     const rounded = (samples: object) =>
@@ -251,8 +244,8 @@ describe('answers served from compiled bytes', () => {
       compiled(metrics, 1, 44, size);
     const unslotted = compiled(metrics, 28, 44, 70);
     expect(unslotted.metricsSlot).toBe(-1);
-    recorder.answeredFrom(unslotted, 28, 'udp', true, 44 + OPT, 70 + OPT, 0.000002);
-    recorder.answeredFrom(unslotted, 28, 'udp', false, 44, 70, undefined);
+    recorder.answeredFrom(unslotted, NAME, 28, 'udp', true, 44 + OPT, 70 + OPT, 0.000002);
+    recorder.answeredFrom(unslotted, NAME, 28, 'udp', false, 44, 70, undefined);
     const samples = metrics.samples();
     expect(samples.coredns_dns_requests_total).toEqual([
       {

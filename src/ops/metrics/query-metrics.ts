@@ -52,8 +52,6 @@ export type QueryRecorder = Pick<
  * a serving is one increment in the tallies of the listener that served it (see tallyAt).
  */
 export interface RecordedAnswer {
-  /** The question name, lower case. */
-  readonly name: string;
   readonly rcode: number;
   readonly link: number;
   /** Its slot in the AnswerSlots of the metrics that count it; -1 for none. */
@@ -100,13 +98,19 @@ export class AnswerSlots {
   ) {}
 
   /**
-   * Gives `answer`, asked with `qtype`, the slot of its labels and of these sizes (request and
-   * response without OPT), or -1 when every slot is taken. Called when the answer is compiled, so
-   * serving it never looks a slot up.
+   * Gives `answer`, to `name` asked with `qtype`, the slot of its labels and of these sizes (request
+   * and response without OPT), or -1 when every slot is taken. Called when the answer is compiled,
+   * so serving it never looks a slot up.
    */
-  assign(answer: RecordedAnswer, qtype: number, requestSize: number, responseSize: number): void {
+  assign(
+    answer: RecordedAnswer,
+    name: string,
+    qtype: number,
+    requestSize: number,
+    responseSize: number,
+  ): void {
     const slot: AnswerSlot = {
-      zone: this.zones.match(answer.name),
+      zone: this.zones.match(name),
       type: TYPE_INDEX[qtype]!,
       rcode: rcodeSlot(answer.rcode),
       link: answer.link,
@@ -194,11 +198,12 @@ class ServerRecorder {
   }
 
   /**
-   * One serving of a compiled answer without a slot (every slot taken): counted as any other query.
-   * `seconds` undefined: it was not timed, and counts in the typical duration.
+   * One serving of a compiled answer to `name` without a slot (every slot taken): counted as any
+   * other query. `seconds` undefined: it was not timed, and counts in the typical duration.
    */
   answeredFrom(
     answer: RecordedAnswer,
+    name: string,
     qtype: number,
     transport: 'udp' | 'tcp',
     dnssecOk: boolean,
@@ -209,7 +214,7 @@ class ServerRecorder {
     if (seconds === undefined) seconds = this.untimedSeconds;
     else this.noteTimed(seconds);
     this.answered(
-      answer.name,
+      name,
       qtype,
       transport,
       dnssecOk,
