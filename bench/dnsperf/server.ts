@@ -54,7 +54,9 @@ function launchOf(main: string): { env: Record<string, string>; flags: string[] 
   const words = /^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean) ?? [];
   const node = words.indexOf('node');
   if (node < 0) return { env: {}, flags: [] };
-  const env = Object.fromEntries(words.slice(0, node).map((word) => word.split('=', 2) as [string, string]));
+  const env = Object.fromEntries(
+    words.slice(0, node).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
+  );
   return { env, flags: words.slice(node + 1) };
 }
 

@@ -40,7 +40,8 @@ import type { ZoneSet } from '../resolve/zones.js';
 import type { AnswerSlots, RecordedAnswer } from '../ops/metrics/query-metrics.js';
 import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
-export interface CompiledAnswer extends RecordedAnswer {
+/** What reply() serves: compiled reply bytes, and where to patch the SOA serial. */
+export interface ServedReply extends RecordedAnswer {
   /**
    * The reply with ID 0, RD, CD and RA clear, the question in lower case, and no OPT record: `size`
    * bytes at `at` in `slab`. An offset, not a Buffer view of its own: a view is a 96-byte object,
@@ -49,10 +50,13 @@ export interface CompiledAnswer extends RecordedAnswer {
   readonly slab: Buffer;
   readonly at: number;
   readonly size: number;
-  /** Whether nothing after the question depends on its case, so a mixed-case question can be patched in. */
-  readonly caseFree: boolean;
   /** Offset of the SOA serial to write the current table version into, or -1. */
   readonly serialAt: number;
+}
+
+export interface CompiledAnswer extends ServedReply {
+  /** Whether nothing after the question depends on its case, so a mixed-case question can be patched in. */
+  readonly caseFree: boolean;
   /** The same answer cut to fit smaller replies (TRUNCATED_ROOMS), when it does not; else undefined. */
   readonly truncated: readonly TruncatedAnswer[] | undefined;
   /**
@@ -70,12 +74,8 @@ export interface CompiledAnswer extends RecordedAnswer {
  * A compiled answer cut, as the general path cuts it, to `room` bytes: the reply limit of a UDP
  * client less the OPT record it asked for, if any. TC set; served and counted as an answer of its own.
  */
-export interface TruncatedAnswer extends RecordedAnswer {
+export interface TruncatedAnswer extends ServedReply {
   readonly room: number;
-  readonly slab: Buffer;
-  readonly at: number;
-  readonly size: number;
-  readonly serialAt: number;
 }
 
 /**
@@ -84,6 +84,7 @@ export interface TruncatedAnswer extends RecordedAnswer {
  * between gets its cut from the general path.
  */
 const TRUNCATED_ROOMS = [MIN_UDP_SIZE, ADVERTISED_UDP_SIZE - OPT_RECORD_SIZE];
+const NO_CUTS: readonly TruncatedAnswer[] = [];
 
 interface ForwardedParts {
   cached: CachedEntry;
@@ -196,6 +197,8 @@ function addressCount(answer: Answer): number {
 
 /** Per entry beyond its reply bytes: the key string, the entry object, the map slot. */
 const ENTRY_OVERHEAD = 160;
+const DEFAULT_MAX_ENTRIES = 100_000;
+const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 /** What an entry counts against the store's bound of bytes. */
 function costOf(key: string, entry: CompiledAnswer): number {
@@ -203,8 +206,6 @@ function costOf(key: string, entry: CompiledAnswer): number {
   if (entry.truncated) for (const cut of entry.truncated) bytes += cut.size + ENTRY_OVERHEAD;
   return bytes + key.length + ENTRY_OVERHEAD;
 }
-const DEFAULT_MAX_ENTRIES = 100_000;
-const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 export class PrecompiledAnswers {
   private readonly entries = new Map<string, CompiledAnswer>();
@@ -234,7 +235,7 @@ export class PrecompiledAnswers {
   }
 
   /** The answer the last reply() came from, for the metrics (not returned: no object per query). */
-  lastServed: CompiledAnswer | TruncatedAnswer | undefined;
+  lastServed: ServedReply | undefined;
 
   /**
    * The reply to `message` (read as `query`) from a compiled answer still valid, or undefined when
@@ -264,12 +265,12 @@ export class PrecompiledAnswers {
     }
     const withOpt = query.edns;
     const optSize = withOpt ? OPT_RECORD_SIZE : 0;
-    let served: CompiledAnswer | TruncatedAnswer = entry;
-    const limit = replyLimit(transport, query.udpSize);
-    if (entry.size + optSize > limit) {
-      const cut = entry.truncated?.find((answer) => answer.room === limit - optSize);
-      if (cut === undefined) return undefined;
-      served = cut;
+    let served: ServedReply | undefined = entry;
+    const room = replyLimit(transport, query.udpSize) - optSize;
+    if (entry.size > room) {
+      served = undefined;
+      for (const cut of entry.truncated ?? NO_CUTS) if (cut.room === room) served = cut;
+      if (served === undefined) return undefined;
     }
     const { slab, at: from, size: compiledSize } = served;
     const size = compiledSize + optSize;
@@ -339,9 +340,10 @@ export class PrecompiledAnswers {
     if (serialAt === undefined) return;
     const dependsOn = this.dependency(question.name, index);
     const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
-    const placed = this.place(query.key, bytes);
-    if (!placed) return;
+    const placed = this.slabs.place(bytes);
     const truncated = this.cut(question, answer, bytes.length, query.questionEnd, link);
+    // One literal with every field: spreading a draft into one with more fields gave each entry a
+    // hidden class of its own.
     const entry: CompiledAnswer = {
       slab: placed.slab,
       at: placed.at,
@@ -355,7 +357,7 @@ export class PrecompiledAnswers {
       stamp: dependsOn === 'table' ? index.version : index.membership,
       metricsSlot: -1,
     };
-    this.insert(query.key, entry, query, question.name);
+    this.store(query.key, entry, query, question.name);
     this.compiled++;
   }
 
@@ -375,9 +377,8 @@ export class PrecompiledAnswers {
       ttlAt: ttls,
       ttlBase: ttls.map((at) => bytes.readUInt32BE(at)),
     };
-    const placed = this.place(key, bytes);
-    if (!placed) return;
-    this.insert(
+    const placed = this.slabs.place(bytes);
+    this.store(
       key,
       {
         slab: placed.slab,
@@ -419,14 +420,13 @@ export class PrecompiledAnswers {
       const serialAt = bytes && soaSerialOffset(bytes, questionEnd);
       if (bytes === undefined || serialAt === undefined) continue;
       const { slab, at } = this.slabs.place(bytes);
-      const rcode = answer.rcode;
       (cuts ??= []).push({
         room,
         slab,
         at,
         size: bytes.length,
         serialAt,
-        rcode,
+        rcode: answer.rcode,
         link,
         metricsSlot: -1,
       });
@@ -469,26 +469,15 @@ export class PrecompiledAnswers {
   }
 
   /**
-   * Drops what `key` held and copies `bytes`, its new answer, into a slab; undefined when they
-   * alone exceed the store's bound. The caller builds the entry around them, one object literal
-   * (spreading a draft into one with more fields gave every entry a hidden class of its own),
-   * and inserts it.
+   * Stores `entry`, the answer to `query` (for `name`), its bytes already in the slabs, under `key`,
+   * in its metrics slot. The name is not kept: a string per entry, a sixth of what one costs.
    */
-  private place(key: string, bytes: Buffer): { slab: Buffer; at: number } | undefined {
+  private store(key: string, entry: CompiledAnswer, query: PlainQuery, name: string): void {
     const previous = this.entries.get(key);
     if (previous) {
       this.bytes -= costOf(key, previous);
       this.entries.delete(key); // re-inserted last: the newest
     }
-    if (bytes.length + key.length + ENTRY_OVERHEAD > this.maxBytes) return undefined;
-    return this.slabs.place(bytes);
-  }
-
-  /**
-   * Stores `entry`, the answer to `query` (for `name`) placed by place(), under `key`, in its
-   * metrics slot. The name is not kept: a string per entry, a sixth of what one costs.
-   */
-  private insert(key: string, entry: CompiledAnswer, query: PlainQuery, name: string): void {
     const cost = costOf(key, entry);
     if (cost > this.maxBytes) return;
     // The sizes of every serving, but for the OPT record a query may add to both.

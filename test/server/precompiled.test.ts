@@ -227,19 +227,18 @@ describe('precompiled answers', () => {
     // A headless service whose A answer (80 records) is over 1232 bytes.
     const big = bigHeadless(80);
     table.applyChanges('test', { services: new Map([['shop/big', big]]) });
-    const ask = (name: string, type: string, variant: QueryOptions) => buildQuery(name, type, variant);
     const tc = (reply: Buffer) => (decodeReply(reply).flags & 0x0200) !== 0;
     // Compiled on the first asking, whatever its size.
-    await answer(fast, ask('big.shop.svc.cluster.local', 'A', VARIANTS[0]!), 'tcp');
+    await answer(fast, buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[0]!), 'tcp');
     for (const [name, type] of [
       ['big.shop.svc.cluster.local', 'A'],
       ['BIG.shop.svc.cluster.local', 'A'],
       ['_http._tcp.big.shop.svc.cluster.local', 'SRV'],
     ] as const) {
-      await answer(fast, ask(name, type, VARIANTS[0]!), 'tcp');
+      await answer(fast, buildQuery(name, type, VARIANTS[0]!), 'tcp');
       // Without EDNS (512 bytes), and with EDNS offering 1232 or 4096 (our 1232): from the store.
       for (const variant of [VARIANTS[0]!, VARIANTS[1]!, VARIANTS[2]!, VARIANTS[3]!]) {
-        const message = ask(name, type, variant);
+        const message = buildQuery(name, type, variant);
         const expected = await answer(general, message);
         expect(tc(expected), `${name} ${type} ${JSON.stringify(variant)}`).toBe(true);
         const hits = precompiled.hits;
@@ -247,26 +246,26 @@ describe('precompiled answers', () => {
         expect(precompiled.hits, `${name} ${type} ${JSON.stringify(variant)}`).toBe(hits + 1);
       }
       // EDNS offering less than 512: cut to 512 less the OPT record, by the general path.
-      const small = ask(name, type, VARIANTS[4]!);
+      const small = buildQuery(name, type, VARIANTS[4]!);
       const hits = precompiled.hits;
       expect(await answer(fast, small)).toEqual(await answer(general, small));
       expect(precompiled.hits).toBe(hits);
       // Over TCP, whole.
-      const whole = await answer(fast, ask(name, type, VARIANTS[0]!), 'tcp');
+      const whole = await answer(fast, buildQuery(name, type, VARIANTS[0]!), 'tcp');
       expect(tc(whole)).toBe(false);
     }
     // Each within its client's limit.
     expect(
-      (await answer(fast, ask('big.shop.svc.cluster.local', 'A', VARIANTS[0]!))).length,
+      (await answer(fast, buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[0]!))).length,
     ).toBeLessThanOrEqual(512);
     expect(
-      (await answer(fast, ask('big.shop.svc.cluster.local', 'A', VARIANTS[3]!))).length,
+      (await answer(fast, buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[3]!))).length,
     ).toBeLessThanOrEqual(1232);
     // A change to the service drops its cuts with it.
     table.applyChanges('test', {
       services: new Map([['shop/big', { ...big, endpoints: big.endpoints.slice(0, 3) }]]),
     });
-    const after = await answer(fast, ask('big.shop.svc.cluster.local', 'A', VARIANTS[0]!));
+    const after = await answer(fast, buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[0]!));
     expect(tc(after)).toBe(false);
     expect(decodeReply(after).answers).toHaveLength(3);
 
