@@ -55,6 +55,7 @@ import { DEFAULT_TCP_LIMITS, TcpListener } from './server/tcp.js';
 import { isolated } from './server/isolate.js';
 import { RateLimiter } from './server/rate-limit.js';
 import { UdpListener } from './server/udp.js';
+import { startListenerPair } from './server/listener-pair.js';
 import { ServiceTable } from './table/table.js';
 
 export interface BoundListener {
@@ -588,29 +589,19 @@ export class ClusterDns {
     return added;
   }
 
-  /**
-   * The UDP and TCP sockets of one address, on one port number. Port 0 asks for any free port: TCP
-   * then takes the number UDP got, which a TCP socket may already hold (a client's local port);
-   * then both start over on another, a few times.
-   */
-  private async bindPair(listen: HostPort, entry: Pick<QueryHandler, 'handle'>, config: Config) {
-    for (let attempt = 1; ; attempt++) {
-      const udp = new UdpListener(listen, entry, this.logger, this.counters, () => this.rateLimiter);
-      const udpAddress = await udp.start();
-      const tcp = new TcpListener({ ...listen, port: udpAddress.port }, entry, this.logger, this.counters, {
-        ...DEFAULT_TCP_LIMITS,
-        idleTimeoutMs: config.tcpIdleTimeout * 1000,
-        maxConnections: config.tcpMaxConnections,
-      });
-      try {
-        const tcpAddress: AddressInfo = await tcp.start();
-        return { udp, udpAddress, tcp, tcpAddress };
-      } catch (error) {
-        await udp.close();
-        const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
-        if (listen.port !== 0 || !taken || attempt >= 10) throw error;
-      }
-    }
+  /** The UDP and TCP sockets of one address, on one port number (see startListenerPair). */
+  private bindPair(listen: HostPort, entry: Pick<QueryHandler, 'handle'>, config: Config) {
+    return startListenerPair(
+      listen.port,
+      (port) =>
+        new UdpListener({ ...listen, port }, entry, this.logger, this.counters, () => this.rateLimiter),
+      (port) =>
+        new TcpListener({ ...listen, port }, entry, this.logger, this.counters, {
+          ...DEFAULT_TCP_LIMITS,
+          idleTimeoutMs: config.tcpIdleTimeout * 1000,
+          maxConnections: config.tcpMaxConnections,
+        }),
+    );
   }
 
   private readHostResolvConf(config: Config): ResolvConf | undefined {

@@ -12,6 +12,7 @@ import { Rcode, type Answer } from '../../src/dns/types.js';
 import { QueryMetrics } from '../../src/ops/metrics/query-metrics.js';
 import { QueryHandler } from '../../src/server/handler.js';
 import { isolated } from '../../src/server/isolate.js';
+import { startListenerPair } from '../../src/server/listener-pair.js';
 import { TcpListener } from '../../src/server/tcp.js';
 import { UdpListener } from '../../src/server/udp.js';
 import { decodeReply, tcpQuery, udpExchange, udpQuery, buildQuery } from '../helpers/dns-client.js';
@@ -124,15 +125,19 @@ describe('resolvers that fail, in a real chain behind real listeners', () => {
       });
     }
     const entry = isolated((message, context) => handler.handle(message, context), logger, counters);
-    const udp = new UdpListener({ host: '127.0.0.1', port: 0, family: 4 }, entry, logger, counters);
-    const { port } = await udp.start();
-    const tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, entry, logger, counters, {
-      idleTimeoutMs: 5000,
-      maxConnections: 10,
-      maxInFlightPerConnection: 10,
-      maxBufferedOutput: 1 << 20,
-    });
-    await tcp.start();
+    // Any free port, for UDP and TCP alike, as the server binds one.
+    const { udp, udpAddress, tcp } = await startListenerPair(
+      0,
+      (port) => new UdpListener({ host: '127.0.0.1', port, family: 4 }, entry, logger, counters),
+      (port) =>
+        new TcpListener({ host: '127.0.0.1', port, family: 4 }, entry, logger, counters, {
+          idleTimeoutMs: 5000,
+          maxConnections: 10,
+          maxInFlightPerConnection: 10,
+          maxBufferedOutput: 1 << 20,
+        }),
+    );
+    const port = udpAddress.port;
     closers.push(
       () => udp.close(),
       () => tcp.close(),
