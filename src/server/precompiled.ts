@@ -18,8 +18,14 @@
 // Forwarded answers are compiled from the forwarder's cache entry, with the offset of every TTL,
 // and stay valid while that entry is fresh; each TTL is counted down as the cache counts it.
 //
+// Negative answers (NXDOMAIN, NODATA) that differ only in the name asked share one entry: their
+// bytes after the question are the same (the SOA's names point into the question), so the entry
+// holds the bytes once and each reply takes the name from its query. The ndots:5 search storm makes
+// these most of the distinct questions a cluster asks; 15 000 of them held 3 MB as entries of their own.
+//
 // What a compiled answer leaves to the query: the ID, the RD and CD bits, RA (which depends on the
-// client), the question's case, the OPT record, and the SOA serial (the table version, which moves
+// client), the question's name (its case, and for a shared entry its letters), the OPT record, and
+// the SOA serial (the table version, which moves
 // with every change). An answer too large for a UDP reply is compiled cut to the two limits nearly
 // every client has: 512 bytes without EDNS, our 1232 with it. Whatever else differs from query to
 // query is not compiled: answers of other links, answers whose records a client-dependent link
@@ -36,7 +42,7 @@ import { RRType, Rcode, type Answer, type Question } from '../dns/types.js';
 import type { QueryContext, Resolver } from '../resolve/types.js';
 import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
 import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
-import type { ZoneSet } from '../resolve/zones.js';
+import type { Zone, ZoneSet } from '../resolve/zones.js';
 import type { AnswerSlots, RecordedAnswer } from '../ops/metrics/query-metrics.js';
 import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
@@ -195,20 +201,31 @@ function addressCount(answer: Answer): number {
   return count;
 }
 
-/** Per entry beyond its reply bytes: the key string, the entry object, the map slot. */
-const ENTRY_OVERHEAD = 160;
+/** Per key: the string's header and the map slot. */
+const KEY_OVERHEAD = 48;
+/** Per entry beyond its reply bytes: the object. */
+const ENTRY_OVERHEAD = 112;
 const DEFAULT_MAX_ENTRIES = 100_000;
 const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
-/** What an entry counts against the store's bound of bytes. */
-function costOf(key: string, entry: CompiledAnswer): number {
-  let bytes = entry.size;
+/** What an entry counts against the store's bound of bytes, apart from the keys it is held under. */
+function entryCost(entry: CompiledAnswer): number {
+  let bytes = entry.size + ENTRY_OVERHEAD;
   if (entry.truncated) for (const cut of entry.truncated) bytes += cut.size + ENTRY_OVERHEAD;
-  return bytes + key.length + ENTRY_OVERHEAD;
+  return bytes;
+}
+
+/** A shared entry: the shape it is found by, and how many keys it is held under. */
+interface SharedUse {
+  shape: string;
+  keys: number;
 }
 
 export class PrecompiledAnswers {
   private readonly entries = new Map<string, CompiledAnswer>();
+  /** Shared negative answers by their shape, and the use of each (see the file comment). */
+  private readonly shares = new Map<string, CompiledAnswer>();
+  private readonly shareUses = new Map<CompiledAnswer, SharedUse>();
   private readonly slabs = new Slabs();
   private bytes = 0;
   private readonly maxEntries: number;
@@ -284,7 +301,8 @@ export class PrecompiledAnswers {
     if (!forwarded && recursionAvailable(clientAddress)) flags |= FLAG_RA;
     out[2] = flags >>> 8;
     out[3] = flags & 0xff;
-    if (query.mixedCase) message.copy(out, HEADER_SIZE, HEADER_SIZE, query.nameEnd);
+    // The name as asked: its case, and for a shared entry its letters (see the file comment).
+    message.copy(out, HEADER_SIZE, HEADER_SIZE, query.nameEnd);
     if (served.serialAt >= 0) out.writeUInt32BE(table.current.version, served.serialAt);
     if (forwarded) {
       const { ttlAt, ttlBase } = forwarded;
@@ -338,8 +356,24 @@ export class PrecompiledAnswers {
     if (!bytes) return;
     const serialAt = soaSerialOffset(bytes, query.questionEnd);
     if (serialAt === undefined) return;
-    const dependsOn = this.dependency(question.name, index);
+    const labels = splitName(question.name).map(lowerLabel);
+    const zone = this.options.zones.find(labels);
+    const dependsOn = this.dependency(labels, zone, index);
     const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
+    const stamp = dependsOn === 'table' ? index.version : index.membership;
+    // A negative answer not tied to one service, small enough never to be cut: shared by shape.
+    const shape =
+      answer.answers.length === 0 && typeof dependsOn === 'string' && bytes.length <= MIN_UDP_SIZE
+        ? `${dependsOn} ${stamp} ${zone?.name} ${caseFree} ${query.nameEnd} ` +
+          bytes.toString('latin1', 0, HEADER_SIZE) +
+          bytes.toString('latin1', query.nameEnd)
+        : undefined;
+    const shared = shape === undefined ? undefined : this.shares.get(shape);
+    if (shared) {
+      this.store(query.key, shared, query, question.name, shape);
+      this.compiled++;
+      return;
+    }
     const placed = this.slabs.place(bytes);
     const truncated = this.cut(question, answer, bytes.length, query.questionEnd, link);
     // One literal with every field: spreading a draft into one with more fields gave each entry a
@@ -354,10 +388,10 @@ export class PrecompiledAnswers {
       serialAt,
       truncated,
       dependsOn,
-      stamp: dependsOn === 'table' ? index.version : index.membership,
+      stamp,
       metricsSlot: -1,
     };
-    this.store(query.key, entry, query, question.name);
+    this.store(query.key, entry, query, question.name, shape);
     this.compiled++;
   }
 
@@ -458,10 +492,15 @@ export class PrecompiledAnswers {
     return !dependsOn.retired;
   }
 
-  /** What a name's answers depend on (see CompiledAnswer.dependsOn), read from the name's shape. */
-  private dependency(name: string, index: ServiceIndex): CompiledAnswer['dependsOn'] {
-    const labels = splitName(name).map(lowerLabel);
-    const zone = this.options.zones.find(labels);
+  /**
+   * What a name's answers depend on (see CompiledAnswer.dependsOn), read from its lower-case labels
+   * and the zone holding them.
+   */
+  private dependency(
+    labels: readonly string[],
+    zone: Zone | undefined,
+    index: ServiceIndex,
+  ): CompiledAnswer['dependsOn'] {
     if (!zone || zone.kind !== 'forward') return 'table';
     const n = labels.length - zone.labels.length;
     if (n < 3 || labels[n - 1] !== 'svc') return 'table';
@@ -470,28 +509,64 @@ export class PrecompiledAnswers {
 
   /**
    * Stores `entry`, the answer to `query` (for `name`), its bytes already in the slabs, under `key`,
-   * in its metrics slot. The name is not kept: a string per entry, a sixth of what one costs.
+   * in its metrics slot; shared by `shape`, if given. The name is not kept: a string per entry, a
+   * sixth of what one costs.
    */
-  private store(key: string, entry: CompiledAnswer, query: PlainQuery, name: string): void {
+  private store(key: string, entry: CompiledAnswer, query: PlainQuery, name: string, shape?: string): void {
     const previous = this.entries.get(key);
-    if (previous) {
-      this.bytes -= costOf(key, previous);
-      this.entries.delete(key); // re-inserted last: the newest
+    if (previous) this.remove(key, previous); // re-inserted last: the newest
+    // Held first, so that making room cannot drop it with the last other key holding it.
+    if (shape !== undefined) this.holdShared(entry, shape);
+    const cost = this.keyCost(key, entry);
+    if (cost > this.maxBytes) {
+      if (shape !== undefined) this.releaseShared(entry);
+      return;
     }
-    const cost = costOf(key, entry);
-    if (cost > this.maxBytes) return;
     // The sizes of every serving, but for the OPT record a query may add to both.
     const slots = this.options.answerSlots;
     slots?.assign(entry, name, query.type, query.questionEnd, entry.size);
     if (entry.truncated)
       for (const cut of entry.truncated) slots?.assign(cut, name, query.type, query.questionEnd, cut.size);
-    while (this.entries.size >= this.maxEntries || this.bytes + cost > this.maxBytes) {
+    while (
+      this.entries.size > 0 &&
+      (this.entries.size >= this.maxEntries || this.bytes + cost > this.maxBytes)
+    ) {
       const [oldestKey, oldest] = this.entries.entries().next().value!;
-      this.entries.delete(oldestKey);
-      this.bytes -= costOf(oldestKey, oldest);
+      this.remove(oldestKey, oldest);
     }
     this.entries.set(key, entry);
     this.bytes += cost;
+  }
+
+  private remove(key: string, entry: CompiledAnswer): void {
+    this.entries.delete(key);
+    this.bytes -= this.keyCost(key, entry);
+    if (this.shareUses.has(entry)) this.releaseShared(entry);
+  }
+
+  /** What holding `entry` under `key` costs: a shared entry's own bytes are counted once, apart. */
+  private keyCost(key: string, entry: CompiledAnswer): number {
+    const cost = key.length + KEY_OVERHEAD;
+    return this.shareUses.has(entry) ? cost : cost + entryCost(entry);
+  }
+
+  private holdShared(entry: CompiledAnswer, shape: string): void {
+    const use = this.shareUses.get(entry);
+    if (use) {
+      use.keys++;
+      return;
+    }
+    this.shares.set(shape, entry);
+    this.shareUses.set(entry, { shape, keys: 1 });
+    this.bytes += entryCost(entry);
+  }
+
+  private releaseShared(entry: CompiledAnswer): void {
+    const use = this.shareUses.get(entry)!;
+    if (--use.keys > 0) return;
+    this.shares.delete(use.shape);
+    this.shareUses.delete(entry);
+    this.bytes -= entryCost(entry);
   }
 }
 

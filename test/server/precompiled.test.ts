@@ -205,6 +205,58 @@ describe('precompiled answers', () => {
     expect(dataOf(reply.answers)).toEqual(['10.96.50.50']);
   });
 
+  it('hold negative answers that differ only in their name once, each served with its own name', async () => {
+    const { fast, general, table, precompiled } = setup();
+    // The search storm's shape: many missing names, most of one length.
+    const names = Array.from(
+      { length: 1000 },
+      (_, i) => `miss-${String(i).padStart(4, '0')}.shop.svc.cluster.local`,
+    );
+    let replyBytes = 0;
+    for (const name of names) {
+      for (const type of ['A', 'AAAA'] as const) {
+        const message = buildQuery(name, type, VARIANTS[0]!);
+        const expected = await answer(general, message);
+        expect(decodeReply(expected).rcode).toBe('NXDOMAIN');
+        expect(await answer(fast, message), name).toEqual(expected);
+        replyBytes += expected.length;
+      }
+    }
+    expect(precompiled.size).toBe(2000);
+    // Held under 2000 keys, yet in less than the 2000 replies' bytes.
+    expect(precompiled.sizeBytes).toBeLessThan(replyBytes);
+    // Served from the store, each with its own name, in any case.
+    const hits = precompiled.hits;
+    for (const name of [names[7]!, names[999]!.toUpperCase(), `Miss-0123.Shop.svc.cluster.local`]) {
+      const message = buildQuery(name, 'A', VARIANTS[2]!);
+      expect(await answer(fast, message), name).toEqual(await answer(general, message));
+    }
+    expect(precompiled.hits).toBe(hits + 3);
+    // A service created under one of the names answers at once; the others stay NXDOMAIN.
+    table.applyChanges('test', {
+      services: new Map([
+        [
+          'shop/miss-0007',
+          {
+            namespace: 'shop',
+            name: 'miss-0007',
+            type: 'ClusterIP',
+            clusterIPs: ['10.96.50.7'],
+            ports: [],
+            endpoints: [],
+          },
+        ],
+      ]),
+    });
+    for (const name of [names[7]!, names[8]!]) {
+      const message = buildQuery(name, 'A', VARIANTS[0]!);
+      expect(await answer(fast, message), name).toEqual(await answer(general, message));
+    }
+    expect(dataOf(decodeReply(await answer(fast, buildQuery(names[7]!, 'A', VARIANTS[0]!))).answers)).toEqual(
+      ['10.96.50.7'],
+    );
+  });
+
   it('keep an unrelated service compiled, with the SOA serial of the current table', async () => {
     const { fast, general, table, precompiled, advanceClock } = setup();
     const nodata = buildQuery('web.shop.svc.cluster.local', 'AAAA', VARIANTS[0]!);
