@@ -5,39 +5,31 @@
 // costs that service's work, not the table's.
 import { bulkLoad } from 'sorted-btree/extended/bulkLoad.js';
 import { dashedIp, ipFamily, ipKey, normalizeIp, type IpFamily } from './ip.js';
-import type { PortSpec, Pod, Service } from './types.js';
+import type { Endpoint, Pod, Service } from './types.js';
 
 /**
- * A ready endpoint address as DNS sees it. One per address of the table, so it holds no more than
- * it must: its label is derived when asked (most are dashed IPs, a string each if kept), and it
- * points at its service itself, which the reverse index would otherwise pair it with in an object
- * of its own.
+ * A ready endpoint address as DNS sees it: the registry's own Endpoint (registries never change
+ * one they have handed over), ready, of a known family, and with its IPv6 address in normal form.
+ * Only an endpoint whose address had to be normalized is a copy: an object per address of the
+ * table is what its memory is made of (50 000 addresses held 3.2 MB as objects of their own).
  */
-export class ReadyEndpoint {
-  /** The service it is an endpoint of: set by that ServiceEntry as it is built. */
-  service!: ServiceEntry;
-  // Declared, not defined: only endpoints from a registry with weights carry them.
-  declare weight?: number;
-  declare priority?: number;
+export type ReadyEndpoint = Endpoint;
 
-  constructor(
-    readonly ip: string,
-    readonly family: IpFamily,
-    readonly ports: PortSpec[],
-    /** The endpoint's hostname, undefined when it has none (it is then known by its dashed IP). */
-    private readonly hostname: string | undefined,
-  ) {}
+/** The label an endpoint is known by below its service: its hostname, else its dashed IP. */
+export function endpointLabel(endpoint: ReadyEndpoint): string {
+  return endpoint.hostname || dashedIp(endpoint.ip);
+}
 
-  /** The label it is known by below its service: the hostname, else the dashed IP. */
-  get name(): string {
-    return this.hostname ?? dashedIp(this.ip);
-  }
+/** A ready endpoint address and the service it is an endpoint of: what a reverse look-up finds. */
+export interface EndpointOwner {
+  service: ServiceEntry;
+  endpoint: ReadyEndpoint;
 }
 
 /**
- * One service as the resolvers see it. A table holds one per service and one ReadyEndpoint per
- * address, so both are kept small: arrays of the exact size, and no per-service map of names
- * unless the service has enough endpoints for a scan to cost more than the map.
+ * One service as the resolvers see it. A table holds one per service, so it is kept small: arrays
+ * of the exact size (the registry's own when every endpoint is ready), and no per-service map of
+ * names unless the service has enough endpoints for a scan to cost more than the map.
  */
 export class ServiceEntry {
   /** Ready endpoints by their name, built on the first look-up by name of a large service. */
@@ -54,29 +46,32 @@ export class ServiceEntry {
     readonly backend: string,
     /** Ready endpoint addresses, each IP once. */
     readonly ready: readonly ReadyEndpoint[],
-    /** ipKey() of each cluster IP and of each ready endpoint (same order as `ready`). */
+    /** ipKey() of each cluster IP. */
     readonly clusterIpKeys: readonly string[],
-    readonly endpointKeys: readonly string[],
-  ) {
-    for (const endpoint of ready) endpoint.service = this;
-  }
+  ) {}
 
   /** The ready endpoints known by `name` (several addresses may share a hostname); empty if none. */
   named(name: string): readonly ReadyEndpoint[] {
     if (this.ready.length <= SCAN_LIMIT) {
       let found: ReadyEndpoint[] | undefined;
-      for (const endpoint of this.ready) if (endpoint.name === name) (found ??= []).push(endpoint);
+      for (const endpoint of this.ready) if (endpointLabel(endpoint) === name) (found ??= []).push(endpoint);
       return found ?? NONE;
     }
     if (!this.byName) {
       this.byName = new Map();
       for (const endpoint of this.ready) {
-        const sameName = this.byName.get(endpoint.name);
+        const label = endpointLabel(endpoint);
+        const sameName = this.byName.get(label);
         if (sameName) sameName.push(endpoint);
-        else this.byName.set(endpoint.name, [endpoint]);
+        else this.byName.set(label, [endpoint]);
       }
     }
     return this.byName.get(name) ?? NONE;
+  }
+
+  /** The ready endpoint with the address `key` (an ipKey), if this service has one. */
+  endpointAt(key: string): ReadyEndpoint | undefined {
+    return this.ready.find((endpoint) => ipKey(endpoint.ip) === key);
   }
 }
 
@@ -89,7 +84,7 @@ export interface ReverseEntry {
   /** A service whose cluster IP this is: the PTR names the service. */
   clusterIpOf?: ServiceEntry;
   /** Otherwise: every ready endpoint with this address (of as many services), one PTR each. */
-  endpointOf: readonly ReadyEndpoint[];
+  endpointOf: readonly EndpointOwner[];
 }
 
 export interface IndexCounts {
@@ -103,15 +98,18 @@ export interface IndexCounts {
 class ReverseSlot {
   /** Every service with this cluster IP, oldest first; the first is answered. */
   clusterIpOf: ServiceEntry[] = [];
-  endpointOf: ReadyEndpoint[] = [];
+  /** Every service with a ready endpoint at this address. */
+  endpointOf: ServiceEntry[] = [];
 }
 
 /**
- * Who has one address. Nearly every address has a single owner (a service's cluster IP, or one
- * service's endpoint), which is stored as it is: a slot with two arrays for each of 250 000
- * addresses cost more memory than everything else in the index.
+ * Who has one address. Nearly every address has a single owner, one service, stored as it is (a
+ * slot with two arrays for each of 250 000 addresses cost more memory than everything else in the
+ * index): the address is its cluster IP if its clusterIpKeys say so, else one of its endpoints.
  */
-type ReverseOwners = ServiceEntry | ReadyEndpoint | ReverseSlot;
+type ReverseOwners = ServiceEntry | ReverseSlot;
+
+type Role = 'clusterIp' | 'endpoint';
 
 export class ServiceIndex {
   /** The SOA serial: moves forward with every change. */
@@ -172,10 +170,12 @@ export class ServiceIndex {
   reverseOf(key: string): ReverseEntry | undefined {
     const owners = this.reverse.get(key);
     if (!owners) return undefined;
-    if (owners instanceof ServiceEntry) return { clusterIpOf: owners, endpointOf: [] };
+    const endpointOf = (services: readonly ServiceEntry[]) =>
+      services.map((service) => ({ service, endpoint: service.endpointAt(key)! }));
     if (owners instanceof ReverseSlot)
-      return { clusterIpOf: owners.clusterIpOf[0], endpointOf: owners.endpointOf };
-    return { endpointOf: [owners] };
+      return { clusterIpOf: owners.clusterIpOf[0], endpointOf: endpointOf(owners.endpointOf) };
+    if (owners.clusterIpKeys.includes(key)) return { clusterIpOf: owners, endpointOf: [] };
+    return { endpointOf: endpointOf([owners]) };
   }
 
   /** Whether some address with a PTR record has a key starting with `prefix` (a reverse ENT). */
@@ -246,8 +246,8 @@ export class ServiceIndex {
     const { namespace } = entry.service;
     this.servicesPerNamespace.set(namespace, (this.servicesPerNamespace.get(namespace) ?? 0) + 1);
     this.endpointCount += entry.ready.length;
-    for (const ipKey of entry.clusterIpKeys) this.addOwner(ipKey, entry);
-    entry.ready.forEach((endpoint, i) => this.addOwner(entry.endpointKeys[i]!, endpoint));
+    for (const key of entry.clusterIpKeys) this.addOwner(key, entry, 'clusterIp');
+    for (const endpoint of entry.ready) this.addOwner(ipKey(endpoint.ip), entry, 'endpoint');
   }
 
   private unindex(key: string, entry: ServiceEntry): void {
@@ -258,20 +258,19 @@ export class ServiceIndex {
     if (left > 0) this.servicesPerNamespace.set(namespace, left);
     else this.servicesPerNamespace.delete(namespace);
     this.endpointCount -= entry.ready.length;
-    for (const ipKey of entry.clusterIpKeys) this.dropOwner(ipKey, entry);
-    for (const ipKey of entry.endpointKeys) this.dropOwner(ipKey, entry);
+    for (const key of entry.clusterIpKeys) this.dropOwner(key, entry);
+    for (const endpoint of entry.ready) this.dropOwner(ipKey(endpoint.ip), entry);
   }
 
-  private addOwner(key: string, owner: ServiceEntry | ReadyEndpoint): void {
+  private addOwner(key: string, owner: ServiceEntry, role: Role): void {
     const owners = this.reverse.get(key);
     if (!owners) {
       this.reverse.set(key, owner);
       this.reverseKeyChanged(key);
       return;
     }
-    const slot = owners instanceof ReverseSlot ? owners : toSlot(owners);
-    if (owner instanceof ServiceEntry) slot.clusterIpOf.push(owner);
-    else slot.endpointOf.push(owner);
+    const slot = owners instanceof ReverseSlot ? owners : toSlot(owners, key);
+    slot[role === 'clusterIp' ? 'clusterIpOf' : 'endpointOf'].push(owner);
     this.reverse.set(key, slot);
   }
 
@@ -282,12 +281,13 @@ export class ServiceIndex {
     let left: ReverseOwners | undefined;
     if (owners instanceof ReverseSlot) {
       const clusterIpOf = owners.clusterIpOf.filter((e) => e !== entry);
-      const endpointOf = owners.endpointOf.filter((e) => e.service !== entry);
+      const endpointOf = owners.endpointOf.filter((e) => e !== entry);
       const count = clusterIpOf.length + endpointOf.length;
       if (count === owners.clusterIpOf.length + owners.endpointOf.length) left = owners;
+      // One owner left has one role, the one its keys say: it stands alone.
       else if (count === 1) left = clusterIpOf[0] ?? endpointOf[0];
       else if (count > 1) left = Object.assign(new ReverseSlot(), { clusterIpOf, endpointOf });
-    } else if (owners !== entry && (owners instanceof ServiceEntry || owners.service !== entry)) {
+    } else if (owners !== entry) {
       left = owners;
     }
     if (left === owners) return;
@@ -319,9 +319,10 @@ export class ServiceIndex {
   }
 }
 
-function toSlot(owner: ServiceEntry | ReadyEndpoint): ReverseSlot {
+/** A slot holding the single owner of `key`, in the role its keys give it. */
+function toSlot(owner: ServiceEntry, key: string): ReverseSlot {
   const slot = new ReverseSlot();
-  if (owner instanceof ServiceEntry) slot.clusterIpOf.push(owner);
+  if (owner.clusterIpKeys.includes(key)) slot.clusterIpOf.push(owner);
   else slot.endpointOf.push(owner);
   return slot;
 }
@@ -361,21 +362,21 @@ function buildEntry(service: Service, backend: string): ServiceEntry {
       const ip = family === 6 ? normalizeIp(endpoint.ip) : endpoint.ip;
       const key = ipKey(ip);
       if (seen ? seen.has(key) : keys.includes(key)) continue;
-      const view = new ReadyEndpoint(ip, family, endpoint.ports, endpoint.hostname || undefined);
-      if (endpoint.weight !== undefined) view.weight = endpoint.weight;
-      if (endpoint.priority !== undefined) view.priority = endpoint.priority;
-      ready.push(view);
+      ready.push(ip === endpoint.ip ? endpoint : { ...endpoint, ip });
       keys.push(key);
       if (seen) seen.add(key);
       else if (keys.length > SCAN_LIMIT) seen = new Set(keys);
     }
   }
-  // slice(): an array grown by push keeps room for more; a copy is exactly as long as its content.
+  // Every endpoint as the registry gave it: its own array. Else a copy, which (unlike an array
+  // grown by push, which keeps room for more) is exactly as long as its content.
+  const readyAsGiven =
+    ready.length === service.endpoints.length &&
+    ready.every((endpoint, i) => endpoint === service.endpoints[i]);
   return new ServiceEntry(
     service,
     backend,
-    ready.length === 0 ? NONE : ready.slice(),
+    ready.length === 0 ? NONE : readyAsGiven ? service.endpoints : ready.slice(),
     service.clusterIPs.length === 0 ? NONE : service.clusterIPs.map(ipKey),
-    keys.length === 0 ? NONE : keys.slice(),
   );
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ipKey } from '../../src/table/ip.js';
-import type { ServiceIndex } from '../../src/table/service-index.js';
+import { endpointLabel, type ServiceIndex } from '../../src/table/service-index.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Service, TableContent } from '../../src/table/types.js';
 
@@ -42,7 +42,8 @@ function randomService(pick: (n: number) => number, name: string, clusterIpHost:
 function observe(index: ServiceIndex) {
   const services = [...index.allServices()]
     .map(
-      (e) => `${e.service.namespace}/${e.service.name} ${e.ready.map((r) => `${r.name}=${r.ip}`).join(',')}`,
+      (e) =>
+        `${e.service.namespace}/${e.service.name} ${e.ready.map((r) => `${endpointLabel(r)}=${r.ip}`).join(',')}`,
     )
     .sort();
   const addresses = [

@@ -3,7 +3,7 @@
 // answered in its full 32-nibble form; a shorter name with addresses below it is an empty
 // non-terminal (NODATA), anything else NXDOMAIN.
 import { RRType, type ResourceRecord } from '../../dns/types.js';
-import type { ServiceEntry } from '../../table/service-index.js';
+import { endpointLabel, type ServiceEntry } from '../../table/service-index.js';
 import type { ClusterZoneOptions, LookupResult, NameQuery } from './lookup.js';
 import { NXDOMAIN } from './lookup.js';
 
@@ -33,11 +33,10 @@ export function lookupReverse(
     const { name, namespace } = entry.clusterIpOf.service;
     targets.push(`${name}.${namespace}.svc.${primaryZone}`);
   } else {
-    for (const endpoint of entry.endpointOf) {
-      const { service } = endpoint;
+    for (const { service, endpoint } of entry.endpointOf) {
       if (!exposed(service)) continue;
       targets.push(
-        `${endpoint.name}.${service.service.name}.${service.service.namespace}.svc.${primaryZone}`,
+        `${endpointLabel(endpoint)}.${service.service.name}.${service.service.namespace}.svc.${primaryZone}`,
       );
     }
   }

@@ -2,7 +2,7 @@
 // least 1 where N counts every (address × port) candidate before duplicates are removed, one SRV per
 // (target, port), and the targets' addresses as glue in the additional section.
 import type { ResourceRecord } from '../../dns/types.js';
-import type { ReadyEndpoint, ServiceEntry } from '../../table/service-index.js';
+import { endpointLabel, type ReadyEndpoint, type ServiceEntry } from '../../table/service-index.js';
 import type { PortSpec } from '../../table/types.js';
 import { addressRecord } from './records.js';
 
@@ -54,7 +54,7 @@ export function endpointCandidates(
 ): Candidate[] {
   const candidates: Candidate[] = [];
   for (const endpoint of endpoints) {
-    const target = `${endpoint.name}.${serviceName}`;
+    const target = `${endpointLabel(endpoint)}.${serviceName}`;
     const { weight, priority } = endpoint;
     if (endpoint.ports.length === 0) {
       // CoreDNS keeps a port-less endpoint as a "no port" sentinel that only a bare query matches.
