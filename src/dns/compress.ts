@@ -6,6 +6,11 @@
 // The dictionary maps a hash of each suffix to where it was written, and a hit is
 // confirmed against the bytes already in the message, so no strings are built per name and a hash
 // collision only costs a missed compression.
+//
+// It is an open-addressed table in typed arrays, allocated once and emptied by moving to a new
+// generation, not a Map: a Map that lives long has its table in the old generation, and V8 then
+// allocates each table that clearing or growing it makes there too. Compiling answers after a
+// table load made the old generation's largest garbage that way (about half of 100 MB allocated).
 
 import { encodeName } from './name.js';
 
@@ -14,28 +19,53 @@ const MAX_POINTER_TARGET = 0x3fff;
 const POINTER = 0xc000;
 // At most 127 labels fit in 255 bytes.
 const MAX_LABELS = 128;
+// Every suffix remembered starts at its own offset below MAX_POINTER_TARGET, with a length byte
+// and at least one more: at most 8 192 of them, so this many slots are never more than half full.
+const SLOTS = 1 << 14;
+const SLOT_MASK = SLOTS - 1;
 
 export class NameCompressor {
-  private readonly offsets = new Map<number, number>();
-  // Hashes in insertion order, so a dropped RRset's entries can be taken back out.
-  private readonly added: number[] = [];
+  // Slot by slot: a suffix's hash, the offset it was written at, and the generation (the message)
+  // the slot belongs to; a slot of an older generation is empty.
+  private readonly hashAt = new Int32Array(SLOTS);
+  private readonly offsetAt = new Int32Array(SLOTS);
+  private readonly generationAt = new Uint32Array(SLOTS);
+  private generation = 1;
+  // Slots filled in order, so a dropped RRset's entries can be taken back out (last first, which
+  // leaves linear probing exactly as it was before them).
+  private readonly filled = new Int32Array(SLOTS);
+  private filledCount = 0;
   // The name being written: label offsets within it, hash of the suffix at each label.
   private readonly starts = new Int32Array(MAX_LABELS);
   private readonly hashes = new Int32Array(MAX_LABELS);
 
   reset(): void {
-    this.offsets.clear();
-    this.added.length = 0;
+    this.filledCount = 0;
+    if (++this.generation > 0xffffffff) {
+      this.generationAt.fill(0);
+      this.generation = 1;
+    }
   }
 
   /** A point to roll back to; see rollback. */
   mark(): number {
-    return this.added.length;
+    return this.filledCount;
   }
 
   /** Forgets names written since `mark`, so nothing later can point into bytes that were dropped. */
   rollback(mark: number): void {
-    while (this.added.length > mark) this.offsets.delete(this.added.pop()!);
+    while (this.filledCount > mark) this.generationAt[this.filled[--this.filledCount]!] = 0;
+  }
+
+  /** Where the suffix with `hash` was written in this message, or -1. */
+  private offsetOf(hash: number): number {
+    for (
+      let slot = hash & SLOT_MASK;
+      this.generationAt[slot] === this.generation;
+      slot = (slot + 1) & SLOT_MASK
+    )
+      if (this.hashAt[slot] === hash) return this.offsetAt[slot]!;
+    return -1;
   }
 
   /**
@@ -54,14 +84,13 @@ export class NameCompressor {
     let h = 0x811c9dc5 | 0;
     for (let k = count - 1, stop = at + length - 1; k >= 0; stop = at + starts[k]!, k--) {
       for (let i = at + starts[k]!; i < stop; i++) h = Math.imul(h ^ out[i]!, 0x01000193);
-      // Kept within small-integer range so Map keys stay unboxed.
       hashes[k] = h & 0x3fffffff;
     }
     if (compress) {
       for (let k = 0; k < count; k++) {
-        const target = this.offsets.get(hashes[k]!);
+        const target = this.offsetOf(hashes[k]!);
         const tail = at + starts[k]!;
-        if (target === undefined || !sameName(out, target, tail)) continue;
+        if (target < 0 || !sameName(out, target, tail)) continue;
         out[tail] = (POINTER | target) >> 8;
         out[tail + 1] = target & 0xff;
         this.remember(k, at);
@@ -78,9 +107,14 @@ export class NameCompressor {
       const offset = at + this.starts[k]!;
       if (offset > MAX_POINTER_TARGET) return;
       const hash = this.hashes[k]!;
-      if (this.offsets.has(hash)) continue;
-      this.offsets.set(hash, offset);
-      this.added.push(hash);
+      let slot = hash & SLOT_MASK;
+      while (this.generationAt[slot] === this.generation && this.hashAt[slot] !== hash)
+        slot = (slot + 1) & SLOT_MASK;
+      if (this.generationAt[slot] === this.generation) continue; // the first occurrence is kept
+      this.hashAt[slot] = hash;
+      this.offsetAt[slot] = offset;
+      this.generationAt[slot] = this.generation;
+      this.filled[this.filledCount++] = slot;
     }
   }
 }
