@@ -144,13 +144,14 @@ export class QueryHandler {
         .catch((error: unknown) => this.failed(query, error))
         .then((resolved) => {
           const bytes = this.reply(query, resolved, context, started, message.length, link);
-          if (plain && precompiled) precompiled.offer(plain, query.question, resolved, link, false);
+          if (plain && precompiled)
+            precompiled.offer(plain, query.question, resolved, link, false, context.transport);
           return bytes;
         });
     }
     const bytes = this.reply(query, answer, context, started, message.length, link);
     // Only now, once the answer is known to encode: a failure above must not be compiled.
-    if (plain && precompiled) precompiled.offer(plain, query.question, answer, link, true);
+    if (plain && precompiled) precompiled.offer(plain, query.question, answer, link, true, context.transport);
     return bytes;
   }
 

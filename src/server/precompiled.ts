@@ -27,7 +27,10 @@
 // client), the question's name (its case, and for a shared entry its letters), the OPT record, and
 // the SOA serial (the table version, which moves
 // with every change). An answer too large for a UDP reply is compiled cut to the two limits nearly
-// every client has: 512 bytes without EDNS, our 1232 with it. Whatever else differs from query to
+// every client has: 512 bytes without EDNS, our 1232 with it. Each form (whole, or cut to one of
+// those) is compiled on the first ask that needs it: a headless service's SRV answer asked over
+// UDP without EDNS, as glibc and most stub resolvers ask, is held as its 59-byte cut, not also as
+// 1 244 whole bytes and a 1 221-byte cut no client asked for. Whatever else differs from query to
 // query is not compiled: answers of other links, answers whose records a client-dependent link
 // could change (autopath, fallthrough), shuffled ones (loadbalance), CNAME chains, and answers cut
 // to any other limit.
@@ -53,8 +56,9 @@ export interface ServedReply extends RecordedAnswer {
    * bytes at `at` in `slab`. An offset, not a Buffer view of its own: a view is a 96-byte object,
    * a third of what a compiled NXDOMAIN costs.
    */
-  readonly slab: Buffer;
-  readonly at: number;
+  slab: Buffer;
+  /** -1 while the form is not compiled (a whole answer no client has asked for yet). */
+  at: number;
   readonly size: number;
   /** Offset of the SOA serial to write the current table version into, or -1. */
   readonly serialAt: number;
@@ -63,8 +67,11 @@ export interface ServedReply extends RecordedAnswer {
 export interface CompiledAnswer extends ServedReply {
   /** Whether nothing after the question depends on its case, so a mixed-case question can be patched in. */
   readonly caseFree: boolean;
-  /** The same answer cut to fit smaller replies (TRUNCATED_ROOMS), when it does not; else undefined. */
-  readonly truncated: readonly TruncatedAnswer[] | undefined;
+  /**
+   * The same answer cut to fit smaller replies (TRUNCATED_ROOMS), those asked so far; undefined
+   * when none is.
+   */
+  truncated: TruncatedAnswer[] | undefined;
   /**
    * What the answer stays valid with: the service's index entry (until the index retires it), the
    * set of services (a missing service: until one is added or removed), or the whole table.
@@ -91,6 +98,13 @@ export interface TruncatedAnswer extends ServedReply {
  */
 const TRUNCATED_ROOMS = [MIN_UDP_SIZE, ADVERTISED_UDP_SIZE - OPT_RECORD_SIZE];
 const NO_CUTS: readonly TruncatedAnswer[] = [];
+/** The slab of a form not compiled. */
+const NOT_COMPILED = Buffer.alloc(0);
+
+/** The bytes a reply to `query` may hold, less the OPT record it will get if it asked for one. */
+function roomFor(query: PlainQuery, transport: 'udp' | 'tcp'): number {
+  return replyLimit(transport, query.udpSize) - (query.edns ? OPT_RECORD_SIZE : 0);
+}
 
 interface ForwardedParts {
   cached: CachedEntry;
@@ -210,7 +224,7 @@ const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
 
 /** What an entry counts against the store's bound of bytes, apart from the keys it is held under. */
 function entryCost(entry: CompiledAnswer): number {
-  let bytes = entry.size + ENTRY_OVERHEAD;
+  let bytes = (entry.at >= 0 ? entry.size : 0) + ENTRY_OVERHEAD;
   if (entry.truncated) for (const cut of entry.truncated) bytes += cut.size + ENTRY_OVERHEAD;
   return bytes;
 }
@@ -283,11 +297,13 @@ export class PrecompiledAnswers {
     const withOpt = query.edns;
     const optSize = withOpt ? OPT_RECORD_SIZE : 0;
     let served: ServedReply | undefined = entry;
-    const room = replyLimit(transport, query.udpSize) - optSize;
+    const room = roomFor(query, transport);
     if (entry.size > room) {
       served = undefined;
       for (const cut of entry.truncated ?? NO_CUTS) if (cut.room === room) served = cut;
       if (served === undefined) return undefined;
+    } else if (entry.at < 0) {
+      return undefined; // the whole answer, not compiled yet
     }
     const { slab, at: from, size: compiledSize } = served;
     const size = compiledSize + optSize;
@@ -331,7 +347,14 @@ export class PrecompiledAnswers {
    * is the same for every client and every asking until the table changes, or (forwarded) while the
    * cache entry behind it is fresh (see the file comment).
    */
-  offer(query: PlainQuery, question: Question, answer: Answer, link: number, synchronous: boolean): void {
+  offer(
+    query: PlainQuery,
+    question: Question,
+    answer: Answer,
+    link: number,
+    synchronous: boolean,
+    transport: 'udp' | 'tcp',
+  ): void {
     const { options } = this;
     if (query.mixedCase || answer.truncated) return;
     if (options.forwarded && link === options.forwarded.link) {
@@ -347,10 +370,15 @@ export class PrecompiledAnswers {
     const table = options.table;
     if (table.servingState !== 'ready') return;
     const index = table.current;
-    // Held and still valid: the fast path passed it over for this client (it must be truncated).
-    // Compiling it again would give the same bytes, at the cost of a second resolve (the case check).
+    const room = roomFor(query, transport);
+    // Held and still valid: the fast path passed it over for this client, whose room needs a form
+    // not compiled yet, or one not compiled at all (other cuts). Compiling the whole entry again
+    // would give the same bytes, at the cost of a second resolve (the case check).
     const held = this.entries.get(query.key);
-    if (held && !held.forwarded && this.stillValid(held, index)) return;
+    if (held && !held.forwarded && this.stillValid(held, index)) {
+      this.addForm(query.key, held, question, answer, room, query);
+      return;
+    }
 
     const bytes = compileAsked(query, question, answer);
     if (!bytes) return;
@@ -361,9 +389,11 @@ export class PrecompiledAnswers {
     const dependsOn = this.dependency(labels, zone, index);
     const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
     const stamp = dependsOn === 'table' ? index.version : index.membership;
-    // A negative answer not tied to one service, small enough never to be cut: shared by shape.
+    // A negative answer not tied to one service, small enough for any reply: shared by shape.
     const shape =
-      answer.answers.length === 0 && typeof dependsOn === 'string' && bytes.length <= MIN_UDP_SIZE
+      answer.answers.length === 0 &&
+      typeof dependsOn === 'string' &&
+      bytes.length <= MIN_UDP_SIZE - OPT_RECORD_SIZE
         ? `${dependsOn} ${stamp} ${zone?.name} ${caseFree} ${query.nameEnd} ` +
           bytes.toString('latin1', 0, HEADER_SIZE) +
           bytes.toString('latin1', query.nameEnd)
@@ -374,8 +404,10 @@ export class PrecompiledAnswers {
       this.compiled++;
       return;
     }
-    const placed = this.slabs.place(bytes);
-    const truncated = this.cut(question, answer, bytes.length, query.questionEnd, link);
+    // The form this client needs: the whole answer if it fits, else its cut.
+    const fits = bytes.length <= room;
+    const placed = fits ? this.slabs.place(bytes) : { slab: NOT_COMPILED, at: -1 };
+    const cut = fits ? undefined : this.cutTo(room, question, answer, query.questionEnd, link);
     // One literal with every field: spreading a draft into one with more fields gave each entry a
     // hidden class of its own.
     const entry: CompiledAnswer = {
@@ -386,7 +418,7 @@ export class PrecompiledAnswers {
       link,
       caseFree,
       serialAt,
-      truncated,
+      truncated: cut && [cut],
       dependsOn,
       stamp,
       metricsSlot: -1,
@@ -436,36 +468,58 @@ export class PrecompiledAnswers {
   }
 
   /**
-   * The answer cut to each of TRUNCATED_ROOMS it does not fit, each placed in a slab; undefined
-   * when it fits them all. The cut follows the whole answer's case: if the whole one reads the same
-   * in upper case, so does any part of it.
+   * The answer cut to `room`, placed in a slab; undefined unless `room` is one of TRUNCATED_ROOMS.
+   * The cut follows the whole answer's case: if the whole one reads the same in upper case, so
+   * does any part of it.
    */
-  private cut(
+  private cutTo(
+    room: number,
     question: Question,
     answer: Answer,
-    size: number,
     questionEnd: number,
     link: number,
-  ): TruncatedAnswer[] | undefined {
-    let cuts: TruncatedAnswer[] | undefined;
-    for (const room of TRUNCATED_ROOMS) {
-      if (size <= room) continue;
-      const bytes = compile(question, answer, room);
-      const serialAt = bytes && soaSerialOffset(bytes, questionEnd);
-      if (bytes === undefined || serialAt === undefined) continue;
-      const { slab, at } = this.slabs.place(bytes);
-      (cuts ??= []).push({
-        room,
-        slab,
-        at,
-        size: bytes.length,
-        serialAt,
-        rcode: answer.rcode,
-        link,
-        metricsSlot: -1,
-      });
+  ): TruncatedAnswer | undefined {
+    if (!TRUNCATED_ROOMS.includes(room)) return undefined;
+    const bytes = compile(question, answer, room);
+    const serialAt = bytes && soaSerialOffset(bytes, questionEnd);
+    if (bytes === undefined || serialAt === undefined) return undefined;
+    const { slab, at } = this.slabs.place(bytes);
+    return { room, slab, at, size: bytes.length, serialAt, rcode: answer.rcode, link, metricsSlot: -1 };
+  }
+
+  /**
+   * Adds to `held` (valid, stored under `key`) the form a client with `room` needs, if it lacks it:
+   * the whole answer, or its cut to that room. Stored again, as the newest, at its new cost.
+   */
+  private addForm(
+    key: string,
+    held: CompiledAnswer,
+    question: Question,
+    answer: Answer,
+    room: number,
+    query: PlainQuery,
+  ): void {
+    if (this.shareUses.has(held)) return; // fits every room: nothing to add
+    let cut: TruncatedAnswer | undefined;
+    let whole: { slab: Buffer; at: number } | undefined;
+    if (held.size <= room) {
+      if (held.at >= 0) return;
+      const bytes = compileAsked(query, question, answer);
+      if (bytes?.length !== held.size) return;
+      whole = this.slabs.place(bytes);
+    } else {
+      if (held.truncated?.some((form) => form.room === room)) return;
+      cut = this.cutTo(room, question, answer, query.questionEnd, held.link);
+      if (!cut) return;
     }
-    return cuts;
+    this.remove(key, held);
+    if (whole) {
+      held.slab = whole.slab;
+      held.at = whole.at;
+    }
+    if (cut) (held.truncated ??= []).push(cut);
+    this.store(key, held, query, question.name);
+    this.compiled++;
   }
 
   /**

@@ -280,19 +280,18 @@ describe('precompiled answers', () => {
     const big = bigHeadless(80);
     table.applyChanges('test', { services: new Map([['shop/big', big]]) });
     const tc = (reply: Buffer) => (decodeReply(reply).flags & 0x0200) !== 0;
-    // Compiled on the first asking, whatever its size.
-    await answer(fast, buildQuery('big.shop.svc.cluster.local', 'A', VARIANTS[0]!), 'tcp');
     for (const [name, type] of [
       ['big.shop.svc.cluster.local', 'A'],
       ['BIG.shop.svc.cluster.local', 'A'],
       ['_http._tcp.big.shop.svc.cluster.local', 'SRV'],
     ] as const) {
-      await answer(fast, buildQuery(name, type, VARIANTS[0]!), 'tcp');
-      // Without EDNS (512 bytes), and with EDNS offering 1232 or 4096 (our 1232): from the store.
+      // Without EDNS (512 bytes), and with EDNS offering 1232 or 4096 (our 1232): each cut is
+      // compiled on the first ask that needs it, and served from the store from then on.
       for (const variant of [VARIANTS[0]!, VARIANTS[1]!, VARIANTS[2]!, VARIANTS[3]!]) {
         const message = buildQuery(name, type, variant);
         const expected = await answer(general, message);
         expect(tc(expected), `${name} ${type} ${JSON.stringify(variant)}`).toBe(true);
+        expect(await answer(fast, message), `${name} ${type}`).toEqual(expected);
         const hits = precompiled.hits;
         expect(await answer(fast, message), `${name} ${type}`).toEqual(expected);
         expect(precompiled.hits, `${name} ${type} ${JSON.stringify(variant)}`).toBe(hits + 1);
@@ -302,9 +301,13 @@ describe('precompiled answers', () => {
       const hits = precompiled.hits;
       expect(await answer(fast, small)).toEqual(await answer(general, small));
       expect(precompiled.hits).toBe(hits);
-      // Over TCP, whole.
-      const whole = await answer(fast, buildQuery(name, type, VARIANTS[0]!), 'tcp');
+      // Over TCP, whole: compiled on its first ask too.
+      const tcp = buildQuery(name, type, VARIANTS[0]!);
+      expect(await answer(fast, tcp, 'tcp')).toEqual(await answer(general, tcp, 'tcp'));
+      const before = precompiled.hits;
+      const whole = await answer(fast, tcp, 'tcp');
       expect(tc(whole)).toBe(false);
+      expect(precompiled.hits).toBe(before + 1);
     }
     // Each within its client's limit.
     expect(
@@ -330,6 +333,24 @@ describe('precompiled answers', () => {
     const hits = precompiled.hits;
     expect(decodeReply(await answer(fast, web)).rcode).toBe('SERVFAIL');
     expect(precompiled.hits).toBe(hits);
+  });
+
+  it('hold a large answer asked only over plain UDP as its cut, not whole', async () => {
+    const { fast, general, table, precompiled } = setup();
+    table.applyChanges('test', { services: new Map([['shop/big', bigHeadless(80)]]) });
+    const message = buildQuery('_http._tcp.big.shop.svc.cluster.local', 'SRV', VARIANTS[0]!);
+    const cut = await answer(general, message);
+    expect(cut.length).toBeLessThanOrEqual(512);
+    const whole = await answer(general, message, 'tcp');
+    expect(whole.length).toBeGreaterThan(1232);
+    const before = precompiled.sizeBytes;
+    await answer(fast, message);
+    expect(precompiled.size).toBe(1);
+    // The cut and the bookkeeping, not the whole answer no client asked for.
+    expect(precompiled.sizeBytes - before).toBeLessThan(whole.length);
+    const hits = precompiled.hits;
+    expect(await answer(fast, message)).toEqual(cut);
+    expect(precompiled.hits).toBe(hits + 1);
   });
 
   it('compile no NXDOMAIN when another link may answer it, and no shuffled address set', async () => {
