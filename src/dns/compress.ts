@@ -57,15 +57,18 @@ export class NameCompressor {
     while (this.filledCount > mark) this.generationAt[this.filled[--this.filledCount]!] = 0;
   }
 
+  /** The slot holding `hash` in this message, else the empty slot where it would go. */
+  private slotOf(hash: number): number {
+    let slot = hash & SLOT_MASK;
+    while (this.generationAt[slot] === this.generation && this.hashAt[slot] !== hash)
+      slot = (slot + 1) & SLOT_MASK;
+    return slot;
+  }
+
   /** Where the suffix with `hash` was written in this message, or -1. */
   private offsetOf(hash: number): number {
-    for (
-      let slot = hash & SLOT_MASK;
-      this.generationAt[slot] === this.generation;
-      slot = (slot + 1) & SLOT_MASK
-    )
-      if (this.hashAt[slot] === hash) return this.offsetAt[slot]!;
-    return -1;
+    const slot = this.slotOf(hash);
+    return this.generationAt[slot] === this.generation ? this.offsetAt[slot]! : -1;
   }
 
   /**
@@ -107,9 +110,7 @@ export class NameCompressor {
       const offset = at + this.starts[k]!;
       if (offset > MAX_POINTER_TARGET) return;
       const hash = this.hashes[k]!;
-      let slot = hash & SLOT_MASK;
-      while (this.generationAt[slot] === this.generation && this.hashAt[slot] !== hash)
-        slot = (slot + 1) & SLOT_MASK;
+      const slot = this.slotOf(hash);
       if (this.generationAt[slot] === this.generation) continue; // the first occurrence is kept
       this.hashAt[slot] = hash;
       this.offsetAt[slot] = offset;

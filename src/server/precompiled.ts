@@ -376,7 +376,7 @@ export class PrecompiledAnswers {
     // would give the same bytes, at the cost of a second resolve (the case check).
     const held = this.entries.get(query.key);
     if (held && !held.forwarded && this.stillValid(held, index)) {
-      this.addForm(query.key, held, question, answer, room, query);
+      this.addForm(held, question, answer, room, query);
       return;
     }
 
@@ -385,7 +385,7 @@ export class PrecompiledAnswers {
     const serialAt = soaSerialOffset(bytes, query.questionEnd);
     if (serialAt === undefined) return;
     const labels = splitName(question.name).map(lowerLabel);
-    const zone = this.options.zones.find(labels);
+    const zone = options.zones.find(labels);
     const dependsOn = this.dependency(labels, zone, index);
     const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
     const stamp = dependsOn === 'table' ? index.version : index.membership;
@@ -488,11 +488,11 @@ export class PrecompiledAnswers {
   }
 
   /**
-   * Adds to `held` (valid, stored under `key`) the form a client with `room` needs, if it lacks it:
-   * the whole answer, or its cut to that room. Stored again, as the newest, at its new cost.
+   * Adds to `held` (valid, stored under the key of `query`) the form a client with `room` needs, if
+   * it lacks it: the whole answer, or its cut to that room. Stored again, as the newest, at its new
+   * cost.
    */
   private addForm(
-    key: string,
     held: CompiledAnswer,
     question: Question,
     answer: Answer,
@@ -512,13 +512,13 @@ export class PrecompiledAnswers {
       cut = this.cutTo(room, question, answer, query.questionEnd, held.link);
       if (!cut) return;
     }
-    this.remove(key, held);
+    this.remove(query.key, held);
     if (whole) {
       held.slab = whole.slab;
       held.at = whole.at;
     }
     if (cut) (held.truncated ??= []).push(cut);
-    this.store(key, held, query, question.name);
+    this.store(query.key, held, query, question.name);
     this.compiled++;
   }
 

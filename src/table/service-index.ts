@@ -216,7 +216,7 @@ export class ServiceIndex {
     const old = this.services.get(key);
     if (old?.service === service && old?.backend === backend) return;
     if (old) this.unindex(key, old);
-    if (service) this.index(key, buildEntry(service, backend));
+    if (service) this.index(key, ...buildEntry(service, backend));
     if (!old !== !service) this.membership++;
     this.namespaceSet = undefined;
   }
@@ -241,13 +241,14 @@ export class ServiceIndex {
     this.namespaceSet = undefined;
   }
 
-  private index(key: string, entry: ServiceEntry): void {
+  /** Indexes `entry` under `key`; `endpointKeys` are the ipKey()s of its ready endpoints, in order. */
+  private index(key: string, entry: ServiceEntry, endpointKeys: readonly string[]): void {
     this.services.set(key, entry);
     const { namespace } = entry.service;
     this.servicesPerNamespace.set(namespace, (this.servicesPerNamespace.get(namespace) ?? 0) + 1);
     this.endpointCount += entry.ready.length;
     for (const key of entry.clusterIpKeys) this.addOwner(key, entry, 'clusterIp');
-    for (const endpoint of entry.ready) this.addOwner(ipKey(endpoint.ip), entry, 'endpoint');
+    for (const endpointKey of endpointKeys) this.addOwner(endpointKey, entry, 'endpoint');
   }
 
   private unindex(key: string, entry: ServiceEntry): void {
@@ -350,19 +351,30 @@ function familyOfKey(key: string): IpFamily {
   return key.length === 8 ? 4 : 6;
 }
 
-function buildEntry(service: Service, backend: string): ServiceEntry {
+/** The index entry of `service`, and the ipKey()s of its ready endpoints (in order), to index it by. */
+function buildEntry(service: Service, backend: string): [ServiceEntry, string[]] {
   const ready: ReadyEndpoint[] = [];
   const keys: string[] = [];
+  /** Whether `ready` is every endpoint, each the registry's own object, in order. */
+  let asGiven = true;
   /** The keys as a set, once there are too many to scan: each address is served once. */
   let seen: Set<string> | undefined;
   if (service.type !== 'ExternalName') {
     for (const endpoint of service.endpoints) {
       const family = ipFamily(endpoint.ip);
-      if (!endpoint.ready || !family) continue;
+      if (!endpoint.ready || !family) {
+        asGiven = false;
+        continue;
+      }
       const ip = family === 6 ? normalizeIp(endpoint.ip) : endpoint.ip;
       const key = ipKey(ip);
-      if (seen ? seen.has(key) : keys.includes(key)) continue;
-      ready.push(ip === endpoint.ip ? endpoint : { ...endpoint, ip });
+      if (seen ? seen.has(key) : keys.includes(key)) {
+        asGiven = false;
+        continue;
+      }
+      const own = ip === endpoint.ip;
+      if (!own) asGiven = false;
+      ready.push(own ? endpoint : { ...endpoint, ip });
       keys.push(key);
       if (seen) seen.add(key);
       else if (keys.length > SCAN_LIMIT) seen = new Set(keys);
@@ -370,13 +382,11 @@ function buildEntry(service: Service, backend: string): ServiceEntry {
   }
   // Every endpoint as the registry gave it: its own array. Else a copy, which (unlike an array
   // grown by push, which keeps room for more) is exactly as long as its content.
-  const readyAsGiven =
-    ready.length === service.endpoints.length &&
-    ready.every((endpoint, i) => endpoint === service.endpoints[i]);
-  return new ServiceEntry(
+  const entry = new ServiceEntry(
     service,
     backend,
-    ready.length === 0 ? NONE : readyAsGiven ? service.endpoints : ready.slice(),
+    ready.length === 0 ? NONE : asGiven ? service.endpoints : ready.slice(),
     service.clusterIPs.length === 0 ? NONE : service.clusterIPs.map(ipKey),
   );
+  return [entry, keys];
 }
