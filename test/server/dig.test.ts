@@ -10,6 +10,7 @@ import { requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
+const hasDrill = requireTool('drill', ['-v'], 'ldnsutils');
 
 describe.skipIf(!hasDig)('dig against the default zones', () => {
   let cli: RunningCli;
@@ -219,5 +220,21 @@ describe.skipIf(!hasDig)('dig and truncation', () => {
     expect(Number(/MSG SIZE\s+rcvd: (\d+)/.exec(truncated)![1])).toBeLessThanOrEqual(512);
     const full = (await run('dig', [...base, '+noedns', '+short'])).stdout.trim().split('\n');
     expect(full).toHaveLength(40);
+  });
+
+  // drill (ldns) does not retry over TCP: like musl, it shows what the truncated reply carries.
+  it.skipIf(!hasDrill)('gives a client that does not retry over TCP the 29 records that fit', async () => {
+    const { stdout } = await run('drill', [
+      '-p',
+      String(port),
+      '@127.0.0.1',
+      'big.shop.svc.cluster.local',
+      'A',
+    ]);
+    expect(stdout).toMatch(/flags: qr aa tc rd ; QUERY: 1, ANSWER: 29, AUTHORITY: 0, ADDITIONAL: 0/);
+    const addresses = stdout.match(/^big\.shop\.svc\.cluster\.local\.\s+\d+\s+IN\s+A\s+(\S+)$/gm) ?? [];
+    expect(addresses.map((line) => line.split(/\s+/).at(-1))).toEqual(
+      Array.from({ length: 29 }, (_, i) => `10.244.7.${i + 1}`),
+    );
   });
 });
