@@ -2,7 +2,7 @@
 //
 // A reply that does not fit keeps the answer records that fit, in order, up to the first that does
 // not, and sets TC (RFC 2181 §9 allows the partial RRset once TC is set). The authority section,
-// then the additional, are filled after it, so they go first. This is what CoreDNS does (miekg/dns
+// then the additional, are filled after it, so they are the first to go. So does CoreDNS (miekg/dns
 // Msg.Truncate), and what a client that never retries over TCP needs: musl libc before 1.2.4 uses
 // the records of a truncated UDP reply, so a reply cut to nothing resolves nothing.
 //
@@ -116,8 +116,9 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   if (truncated) flags |= FLAG_TC;
   if (answer.ra) flags |= FLAG_RA;
   // RD and CD are copied from a query (RFC 1035 §4.1.1, RFC 4035 §3.2.2); other opcodes do not
-  // define them, so their replies carry neither, nor AA, RA or AD (RFC 8906 §8.1.4, as ISC's EDNS
-  // compliance tester checks). The Z bit is never set: RFC 1035 §4.1.1 says it must be zero.
+  // define them, so their replies carry neither (RFC 8906 §8.1.4, as ISC's EDNS compliance tester
+  // checks; AA and RA come from the answer, which gives them none). AD and the Z bit are never set:
+  // we validate nothing, and RFC 1035 §4.1.1 says Z must be zero.
   if (header.opcode === Opcode.QUERY) {
     if (header.rd) flags |= FLAG_RD;
     if (header.cd) flags |= FLAG_CD;
@@ -133,8 +134,8 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
 
 /**
  * Writes `rrs` record by record while each fits within `limit`. Returns how many were written; the
- * record that did not fit is undone, compression entries included, and nothing after it is tried
- * (a smaller later record would break the order, a CNAME before its target's records).
+ * record that did not fit is undone, compression entries included, and nothing after it is tried:
+ * a smaller later record might fit, but the order matters (a CNAME comes before its target's).
  */
 function writeRecords(rrs: ResourceRecord[], limit: number): number {
   for (let i = 0; i < rrs.length; i++) {
