@@ -31,8 +31,8 @@ export class NameCompressor {
   private readonly offsetAt = new Int32Array(SLOTS);
   private readonly generationAt = new Uint32Array(SLOTS);
   private generation = 1;
-  // Slots filled in order, so a dropped RRset's entries can be taken back out (last first, which
-  // leaves linear probing exactly as it was before them).
+  // Slots filled in order, so the entries of a dropped record or RRset can be taken back out (last
+  // first, which leaves linear probing exactly as it was before them).
   private readonly filled = new Int32Array(SLOTS);
   private filledCount = 0;
   // The name being written: label offsets within it, hash of the suffix at each label.

@@ -1,4 +1,17 @@
-// Response encoding with compression and size-limited truncation by whole RRsets.
+// Response encoding with compression and size-limited truncation.
+//
+// A reply that does not fit keeps the answer records that fit, in order, up to the first that does
+// not, and sets TC (RFC 2181 §9 allows the partial RRset once TC is set). The authority section,
+// then the additional, are filled after it, so they are the first to go. So does CoreDNS (miekg/dns
+// Msg.Truncate), and what a client that never retries over TCP needs: musl libc before 1.2.4 uses
+// the records of a truncated UDP reply, so a reply cut to nothing resolves nothing.
+//
+// TC is set when an answer or authority record is left out. Additional records are written whole
+// RRset by whole RRset and dropped without TC: "The TC bit should not be set merely because some
+// extra information could have been included, but there was insufficient room. This includes the
+// results of additional section processing" (https://www.rfc-editor.org/rfc/rfc2181#section-9).
+// Since they come without TC, an additional RRset is never cut, or a client would take part of it
+// for all of it. (miekg/dns sets TC for those too; it cannot tell which records are required.)
 
 import { NameCompressor } from './compress.js';
 import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from './edns.js';
@@ -20,7 +33,7 @@ import {
 } from './header.js';
 import { namesEqual } from './name.js';
 import { typeCode, writeRecord } from './record-write.js';
-import type { Answer, Question, ResourceRecord } from './types.js';
+import { Opcode, type Answer, type Question, type ResourceRecord } from './types.js';
 
 export interface ResponseHeader {
   id: number;
@@ -76,16 +89,15 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   if (pos > limit) throw new RangeError(`maxSize ${opts.maxSize} leaves no room for the question`);
 
   let truncated = answer.truncated === true;
-  const ancount = writeRRsets(answer.answers, limit);
+  const ancount = writeRecords(answer.answers, limit);
   let nscount = 0;
   let arcount = 0;
-  // A missing answer or authority RRset makes the reply incomplete: TC, and nothing after it.
+  // A missing answer or authority record makes the reply incomplete: TC, and nothing after it.
   if (ancount < answer.answers.length) {
     truncated = true;
   } else {
-    nscount = writeRRsets(answer.authority, limit);
+    nscount = writeRecords(answer.authority, limit);
     if (nscount < answer.authority.length) truncated = true;
-    // RFC 2181 §9: additional data that does not fit is left out without setting TC.
     else arcount = writeRRsets(answer.additional, limit);
   }
 
@@ -102,9 +114,15 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   let flags = FLAG_QR | ((header.opcode & OPCODE_MASK) << OPCODE_SHIFT) | (rcode & RCODE_MASK);
   if (answer.authoritative) flags |= FLAG_AA;
   if (truncated) flags |= FLAG_TC;
-  if (header.rd) flags |= FLAG_RD;
   if (answer.ra) flags |= FLAG_RA;
-  if (header.cd) flags |= FLAG_CD;
+  // RD and CD are copied from a query (RFC 1035 §4.1.1, RFC 4035 §3.2.2); other opcodes do not
+  // define them, so their replies carry neither (RFC 8906 §8.1.4, as ISC's EDNS compliance tester
+  // checks; AA and RA come from the answer, which gives them none). AD and the Z bit are never set:
+  // we validate nothing, and RFC 1035 §4.1.1 says Z must be zero.
+  if (header.opcode === Opcode.QUERY) {
+    if (header.rd) flags |= FLAG_RD;
+    if (header.cd) flags |= FLAG_CD;
+  }
   scratch.writeUInt16BE(header.id, 0);
   scratch.writeUInt16BE(flags, 2);
   scratch.writeUInt16BE(question ? 1 : 0, QDCOUNT_AT);
@@ -112,6 +130,24 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   scratch.writeUInt16BE(nscount, NSCOUNT_AT);
   scratch.writeUInt16BE(arcount, ARCOUNT_AT);
   return Buffer.from(scratch.subarray(0, pos));
+}
+
+/**
+ * Writes `rrs` record by record while each fits within `limit`. Returns how many were written; the
+ * record that did not fit is undone, compression entries included, and nothing after it is tried:
+ * a smaller later record might fit, but the order matters (a CNAME comes before its target's).
+ */
+function writeRecords(rrs: ResourceRecord[], limit: number): number {
+  for (let i = 0; i < rrs.length; i++) {
+    const mark = names.mark();
+    const p = writeRecord(scratch, pos, rrs[i]!, names);
+    if (p > limit) {
+      names.rollback(mark);
+      return i;
+    }
+    pos = p;
+  }
+  return rrs.length;
 }
 
 /**

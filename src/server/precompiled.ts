@@ -25,15 +25,15 @@
 //
 // What a compiled answer leaves to the query: the ID, the RD and CD bits, RA (which depends on the
 // client), the question's name (its case, and for a shared entry its letters), the OPT record, and
-// the SOA serial (the table version, which moves
-// with every change). An answer too large for a UDP reply is compiled cut to the two limits nearly
-// every client has: 512 bytes without EDNS, our 1232 with it. Each form (whole, or cut to one of
-// those) is compiled on the first ask that needs it: a headless service's SRV answer asked over
-// UDP without EDNS, as glibc and most stub resolvers ask, is held as its 59-byte cut, not also as
-// 1 244 whole bytes and a 1 221-byte cut no client asked for. Whatever else differs from query to
-// query is not compiled: answers of other links, answers whose records a client-dependent link
-// could change (autopath, fallthrough), shuffled ones (loadbalance), CNAME chains, and answers cut
-// to any other limit.
+// the SOA serial (the table version, which moves with every change). An answer too large for a UDP
+// reply is compiled cut to the two limits nearly every client has: 512 bytes without EDNS, our
+// 1232 with it; cut by the encoder itself, so a cut holds the same records and TC as the general
+// path's. Each form (whole, or cut to one of those) is compiled on the first ask that needs it: an
+// 80-endpoint headless service's SRV answer asked over UDP without EDNS, as glibc and most stub
+// resolvers ask, is held as its cut to 512 bytes (7 or 8 records), not also as its 6 KB whole and
+// a cut to 1232 no client asked for. Whatever else differs from query to query is not compiled:
+// answers of other links, answers whose records a client-dependent link could change (autopath,
+// fallthrough), shuffled ones (loadbalance), CNAME chains, and answers cut to any other limit.
 import type { ServiceEntry, ServiceIndex } from '../table/service-index.js';
 import type { ServingState } from '../table/table.js';
 import { lowerLabel, splitName } from '../dns/labels.js';

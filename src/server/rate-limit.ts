@@ -1,8 +1,8 @@
 // Response rate limiting (RRL) for UDP, after BIND's: each client network (/24 for IPv4, /56 for
 // IPv6, BIND's defaults) may have `rate` responses a second. Beyond that, responses are dropped,
-// except every `slip`-th, which goes out truncated (TC, no records) so that a real client behind
-// the address retries over TCP, where the source address is proven and nothing is limited; a
-// spoofed victim of a reflection attack gets a small packet instead of an amplified one.
+// except every `slip`-th, which goes out truncated (TC, no records but OPT) so that a real client
+// behind the address retries over TCP, where the source address is proven and nothing is limited;
+// a spoofed victim of a reflection attack gets a small packet instead of an amplified one.
 //
 // Each network has a balance, credited `rate` a second up to `rate` (no saving up beyond one
 // second's worth) and debited per response; below zero the network is limited. The balance may
@@ -12,6 +12,9 @@
 // https://bind9.readthedocs.io/en/latest/reference.html#response-rate-limiting
 import { isIPv4 } from 'node:net';
 import { writeIPv6 } from '../dns/address.js';
+import { OPT_RECORD_SIZE, OPT_TYPE } from '../dns/edns.js';
+import { ANCOUNT_AT, ARCOUNT_AT, FLAG_TC, HEADER_SIZE, NSCOUNT_AT, QDCOUNT_AT } from '../dns/header.js';
+import { ADVERTISED_UDP_SIZE } from './reply-size.js';
 
 export interface RateLimitOptions {
   /** Responses a second per client network. */
@@ -100,21 +103,43 @@ export class RateLimiter {
 
 /**
  * A reply cut down to what a slipped response carries: the header with TC set and no records,
- * and the question, so the client knows what to ask again over TCP.
+ * the question, so the client knows what to ask again over TCP, and the OPT record if the reply
+ * has one: a reply to a query with EDNS must carry one (RFC 6891 §6.1.1,
+ * https://www.rfc-editor.org/rfc/rfc6891#section-6.1.1).
  */
 export function truncatedReply(reply: Buffer): Buffer {
-  let end = 12;
-  if (reply.readUInt16BE(4) > 0) {
+  let end = HEADER_SIZE;
+  if (reply.readUInt16BE(QDCOUNT_AT) > 0) {
     // The question's name is the first in the message: never compressed, labels up to a zero.
     while (end < reply.length && reply[end] !== 0 && reply[end]! < 0xc0) end += reply[end]! + 1;
     end += end < reply.length && reply[end]! >= 0xc0 ? 6 : 5;
   }
-  if (end > reply.length) end = 12;
-  const cut = Buffer.from(reply.subarray(0, end));
-  cut[2]! |= 0x02;
-  if (end === 12) cut.writeUInt16BE(0, 4);
-  cut.writeUInt16BE(0, 6);
-  cut.writeUInt16BE(0, 8);
-  cut.writeUInt16BE(0, 10);
+  if (end > reply.length) end = HEADER_SIZE;
+  const opt = endsWithOurOpt(reply, end);
+  const cut = Buffer.allocUnsafe(end + (opt ? OPT_RECORD_SIZE : 0));
+  reply.copy(cut, 0, 0, end);
+  if (opt) reply.copy(cut, end, reply.length - OPT_RECORD_SIZE);
+  cut[2]! |= FLAG_TC >>> 8;
+  if (end === HEADER_SIZE) cut.writeUInt16BE(0, QDCOUNT_AT);
+  cut.writeUInt16BE(0, ANCOUNT_AT);
+  cut.writeUInt16BE(0, NSCOUNT_AT);
+  cut.writeUInt16BE(opt ? 1 : 0, ARCOUNT_AT);
   return cut;
+}
+
+/**
+ * Whether the reply's last record, past `from`, is the OPT record our replies end with when the
+ * query had one (written last, root owner, our payload size, no options: dns/encode.ts and the
+ * compiled answers both write it so).
+ */
+function endsWithOurOpt(reply: Buffer, from: number): boolean {
+  const at = reply.length - OPT_RECORD_SIZE;
+  return (
+    at >= from &&
+    reply.readUInt16BE(ARCOUNT_AT) > 0 &&
+    reply[at] === 0 &&
+    reply.readUInt16BE(at + 1) === OPT_TYPE &&
+    reply.readUInt16BE(at + 3) === ADVERTISED_UDP_SIZE &&
+    reply.readUInt16BE(at + 9) === 0
+  );
 }

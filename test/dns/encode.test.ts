@@ -144,6 +144,22 @@ describe('encodeResponse: header', () => {
     expect(buf.toString('hex')).toBe('0007' + '9004' + '0000'.repeat(4));
   });
 
+  // RD and CD belong to QUERY: a reply to any other opcode carries neither (RFC 8906 §8.1.4).
+  it.each([
+    [0, true, true, '8110'],
+    [0, false, true, '8010'],
+    [0, true, false, '8100'],
+    [1, true, true, '8804'],
+    [2, true, true, '9004'],
+    [4, true, true, 'a004'],
+    [5, true, true, 'a804'],
+    [15, true, true, 'f804'],
+  ])('opcode %i with RD %s and CD %s: flags %s', (opcode, rd, cd, flags) => {
+    const rcode = opcode === 0 ? Rcode.NOERROR : Rcode.NOTIMP;
+    const buf = encodeResponse({ id: 1, opcode, rd, cd }, answer({ rcode, authoritative: false }), udp512);
+    expect(buf.subarray(2, 4).toString('hex')).toBe(flags);
+  });
+
   it('keeps the question case exactly and points same-case names at it', () => {
     const buf = encodeResponse(
       hdr({ name: 'WwW.ExAmple.COM', type: RRType.A }),
@@ -313,103 +329,148 @@ describe('encodeResponse: compression', () => {
 
 describe('encodeResponse: size limit and truncation', () => {
   const name = 'many.default.svc.cluster.local';
+  // Header, then the question: 32 bytes of name, type and class.
+  const QUESTION_END = 12 + 36;
+  const edns512: EncodeOptions = { maxSize: 512, edns: { udpSize: 1232, dnssecOk: false } };
 
-  it('drops a whole answer RRset that does not fit in 512 bytes and sets TC', () => {
-    const buf = encodeResponse(hdr({ name, type: 1 }), answer({ answers: aRecords(name, 40) }), udp512);
-    expect(buf.length).toBeLessThanOrEqual(512);
+  /** What a client reads: each section's owner names (OPT apart), TC, and whether OPT came last. */
+  function read(buf: Buffer) {
     const decoded = dnsPacket.decode(buf);
-    expect(decoded.flag_tc).toBe(true);
-    expect(decoded.answers).toHaveLength(0);
-    expect(buf.readUInt16BE(6)).toBe(0);
-    expect(decoded.questions![0]!.name).toBe(name);
-  });
+    const additionals = decoded.additionals ?? [];
+    return {
+      answers: decoded.answers!.map((a) => a.name),
+      authority: decoded.authorities!.map((a) => a.name),
+      additional: additionals.filter((a) => a.type !== 'OPT').map((a) => a.name),
+      tc: decoded.flag_tc,
+      optLast: additionals.at(-1)?.type === 'OPT',
+    };
+  }
+  const names = (owner: string, count: number) => Array<string>(count).fill(owner);
 
-  it('fits all 40 records within 4096', () => {
-    const buf = encodeResponse(hdr({ name, type: 1 }), answer({ answers: aRecords(name, 40) }), {
-      maxSize: 4096,
-    });
-    const decoded = dnsPacket.decode(buf);
-    expect(decoded.flag_tc).toBe(false);
-    expect(decoded.answers).toHaveLength(40);
-  });
-
-  it('keeps whole RRsets before the one that does not fit and drops everything after', () => {
-    const buf = encodeResponse(
-      hdr({ name, type: 255 }),
-      answer({
+  // Question → what the reply keeps. Each A record after the first is 16 bytes (a pointer, fixed
+  // fields, the address), so 512 bytes hold (512 - 48) / 16 = 29 of them, or 28 beside an OPT.
+  const rows: [string, Partial<Answer>, EncodeOptions, ReturnType<typeof read>][] = [
+    [
+      '40 A records in 512 bytes: the first 29 that fit, TC',
+      { answers: aRecords(name, 40) },
+      udp512,
+      { answers: names(name, 29), authority: [], additional: [], tc: true, optLast: false },
+    ],
+    [
+      'the same with EDNS: 28, the OPT record kept last',
+      { answers: aRecords(name, 40) },
+      edns512,
+      { answers: names(name, 28), authority: [], additional: [], tc: true, optLast: true },
+    ],
+    [
+      'all 40 within 4096, no TC',
+      { answers: aRecords(name, 40) },
+      { maxSize: 4096 },
+      { answers: names(name, 40), authority: [], additional: [], tc: false, optLast: false },
+    ],
+    [
+      'an answer cut: authority and additional left out first, later answer RRsets too',
+      {
         answers: [...aRecords(name, 2), ...aRecords(`x.${name}`, 40), ...aRecords(`y.${name}`, 1)],
         authority: [rr('cluster.local', { type: 'NS', target: 'ns.cluster.local' })],
         additional: aRecords('ns.cluster.local', 1),
-      }),
+      },
       udp512,
-    );
-    const decoded = dnsPacket.decode(buf);
-    expect(decoded.flag_tc).toBe(true);
-    expect(decoded.answers!.map((a) => a.name)).toEqual([name, name]);
-    expect(decoded.authorities).toHaveLength(0);
-    expect(decoded.additionals).toHaveLength(0);
-    expect(buf.readUInt16BE(6)).toBe(2);
-    expect(buf.readUInt16BE(8)).toBe(0);
-    expect(buf.readUInt16BE(10)).toBe(0);
-  });
-
-  it('sets TC when an authority RRset does not fit', () => {
-    const buf = encodeResponse(
-      hdr({ name, type: 1 }),
-      answer({ answers: aRecords(name, 1), authority: aRecords(`ns.${name}`, 40) }),
+      // 48 + 2 × 16, x's first record 18 (its label, then a pointer), then 25 × 16: 498 bytes.
+      {
+        answers: [...names(name, 2), ...names(`x.${name}`, 26)],
+        authority: [],
+        additional: [],
+        tc: true,
+        optLast: false,
+      },
+    ],
+    [
+      'the authority cut: the records of it that fit, TC, no additional',
+      {
+        answers: aRecords(name, 1),
+        authority: aRecords(`ns.${name}`, 40),
+        additional: aRecords('glue.cluster.local', 1),
+      },
       udp512,
-    );
-    const decoded = dnsPacket.decode(buf);
-    expect(decoded.flag_tc).toBe(true);
-    expect(decoded.answers).toHaveLength(1);
-    expect(decoded.authorities).toHaveLength(0);
-  });
-
-  it('drops additional RRsets that do not fit without setting TC', () => {
-    const buf = encodeResponse(
-      hdr({ name, type: 33 }),
-      answer({
+      {
+        answers: [name],
+        authority: names(`ns.${name}`, 27),
+        additional: [],
+        tc: true,
+        optLast: false,
+      },
+    ],
+    [
+      'additional RRsets that do not fit: dropped whole, from the first that does not fit, no TC',
+      {
         answers: aRecords(name, 3),
         additional: [...aRecords(`a.${name}`, 2), ...aRecords(`b.${name}`, 40), ...aRecords(`c.${name}`, 1)],
-      }),
-      { maxSize: 512, edns: { udpSize: 1232, dnssecOk: false } },
-    );
-    expect(buf.length).toBeLessThanOrEqual(512);
-    const decoded = dnsPacket.decode(buf);
-    expect(decoded.flag_tc).toBe(false);
-    expect(decoded.answers).toHaveLength(3);
-    expect(decoded.additionals!.map((a) => [a.name, a.type])).toEqual([
-      [`a.${name}`, 'A'],
-      [`a.${name}`, 'A'],
-      ['.', 'OPT'],
-    ]);
-    expect(buf.readUInt16BE(10)).toBe(3);
+      },
+      edns512,
+      {
+        answers: names(name, 3),
+        authority: [],
+        additional: names(`a.${name}`, 2),
+        tc: false,
+        optLast: true,
+      },
+    ],
+    [
+      'an additional RRset is one whatever the case of its owners: all or nothing',
+      {
+        answers: aRecords(name, 1),
+        additional: aRecords(`a.${name}`, 30).map((r, i) => ({
+          ...r,
+          name: i % 2 ? r.name.toUpperCase() : r.name,
+        })),
+      },
+      udp512,
+      { answers: [name], authority: [], additional: [], tc: false, optLast: false },
+    ],
+    [
+      'a record larger than the room: nothing after it, TC',
+      { answers: [rr(name, { type: 'TXT', texts: ['t'.repeat(600)] }), ...aRecords(name, 1)] },
+      udp512,
+      { answers: [], authority: [], additional: [], tc: true, optLast: false },
+    ],
+  ];
+
+  it.each(rows)('%s', (_label, sections, opts, expected) => {
+    const buf = encodeResponse(hdr({ name, type: 1 }), answer(sections), opts);
+    expect(buf.length).toBeLessThanOrEqual(opts.maxSize);
+    expect(read(buf)).toEqual(expected);
+    expect(dnsPacket.decode(buf).questions![0]!.name).toBe(name);
   });
 
-  it('groups RRsets by name case-insensitively, type and class', () => {
-    // 30 records whose name case alternates are one RRset: all or nothing.
-    const records = aRecords(name, 30).map((r, i) => ({ ...r, name: i % 2 ? name.toUpperCase() : name }));
-    const small = encodeResponse(hdr(), answer({ answers: records }), { maxSize: 300 });
-    expect(small.readUInt16BE(6)).toBe(0);
-    const big = encodeResponse(hdr(), answer({ answers: records }), { maxSize: 1000 });
-    expect(big.readUInt16BE(6)).toBe(30);
+  it('fills 512 bytes exactly when the records do', () => {
+    const buf = encodeResponse(hdr({ name, type: 1 }), answer({ answers: aRecords(name, 40) }), udp512);
+    expect(buf.length).toBe(QUESTION_END + 29 * 16);
+    expect(buf.length).toBe(512);
   });
 
-  it('never exceeds maxSize for any limit', () => {
+  it('never exceeds maxSize for any limit, keeps a prefix of the answers, and sets TC when it cuts one', () => {
     const records = [
       ...aRecords(name, 5),
       rr(name, { type: 'TXT', texts: ['t'.repeat(300)] }),
       ...aRecords('z', 9),
     ];
+    let previous = -1;
     for (let maxSize = 60; maxSize <= 700; maxSize += 7) {
       for (const edns of [undefined, { udpSize: 4096, dnssecOk: true }]) {
         const buf = encodeResponse(hdr({ name, type: 1 }), answer({ answers: records }), { maxSize, edns });
         expect(buf.length).toBeLessThanOrEqual(maxSize);
         const decoded = dnsPacket.decode(buf);
-        expect([0, 5, 6, 15]).toContain(decoded.answers!.length);
-        expect(decoded.flag_tc).toBe(decoded.answers!.length < 15);
+        const kept = decoded.answers!.length;
+        expect(decoded.answers!.map((a) => a.name)).toEqual(records.slice(0, kept).map((r) => r.name));
+        expect(decoded.flag_tc).toBe(kept < 15);
+        if (!edns) {
+          expect(kept).toBeGreaterThanOrEqual(previous); // more room never keeps fewer
+          previous = kept;
+        }
       }
     }
+    expect(previous).toBe(15);
   });
 
   it.each([NaN, 11, 512.5])('throws for maxSize %s', (maxSize) => {
@@ -469,14 +530,15 @@ describe('encodeResponse: EDNS', () => {
     const plain = encodeResponse(hdr({ name, type: 1 }), answer({ answers: aRecords(name, 29) }), udp512);
     expect(plain.readUInt16BE(6)).toBe(29);
     expect(plain.length).toBe(12 + 36 + 29 * 16);
-    // 512 + 11 > 512: with OPT the same RRset no longer fits.
+    // 512 + 11 > 512: with OPT the last record no longer fits.
     const withOpt = encodeResponse(hdr({ name, type: 1 }), answer({ answers: aRecords(name, 29) }), {
       maxSize: 512,
       edns: { udpSize: 512, dnssecOk: false },
     });
-    expect(withOpt.readUInt16BE(6)).toBe(0);
+    expect(withOpt.readUInt16BE(6)).toBe(28);
     expect(withOpt.readUInt16BE(2) & 0x0200).toBe(0x0200);
-    expect(withOpt.length).toBe(12 + 36 + 11);
+    expect(withOpt.length).toBe(12 + 36 + 28 * 16 + 11);
+    expect(withOpt.subarray(withOpt.length - 11, withOpt.length - 8).toString('hex')).toBe('000029');
   });
 });
 

@@ -144,7 +144,9 @@ export async function startHarness(): Promise<Harness> {
     const header = outcome.kind === 'query' || outcome.kind === 'badvers' ? outcome.query : outcome;
     assert.deepEqual(ours.question, header.question ? [header.question] : [], 'the question is echoed');
     assert.equal(ours.opcode, header.opcode);
-    assert.equal(ours.rd, header.rd);
+    // RD and CD are echoed in replies to QUERY only, the opcode that defines them (RFC 8906 §8.1.4).
+    assert.equal(ours.rd, header.opcode === 0 && header.rd);
+    assert.equal(ours.cd, header.opcode === 0 && header.cd);
     const expected = { formerr: Rcode.FORMERR, notimp: Rcode.NOTIMP, badvers: Rcode.BADVERS }[
       outcome.kind as 'formerr'
     ];

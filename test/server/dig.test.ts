@@ -10,6 +10,7 @@ import { requireTool } from '../helpers/tools.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
+const hasDrill = requireTool('drill', ['-v'], 'ldnsutils');
 
 describe.skipIf(!hasDig)('dig against the default zones', () => {
   let cli: RunningCli;
@@ -80,6 +81,121 @@ describe.skipIf(!hasDig)('dig against the default zones', () => {
   });
 });
 
+// The queries of ISC's EDNS compliance tester (DNS-Compliance-Testing genreport, the checks behind
+// ednscomp.isc.org; RFC 6891 and RFC 8906 §8), asked with the dig commands it prints, and the
+// header, EDNS and answer it accepts as compliant.
+describe.skipIf(!hasDig)('dig: the EDNS compliance checks', () => {
+  let cli: RunningCli;
+  let port: number;
+
+  beforeAll(async () => {
+    port = await freePort();
+    cli = await startCli(['--listen', `127.0.0.1:${port}`]);
+  });
+  afterAll(() => cli?.child.kill('SIGTERM'));
+
+  /** What the tester reads from a reply, from dig's output: null where a part is absent. */
+  async function check(args: string[]) {
+    const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args]);
+    const header = /->>HEADER<<- opcode: (\S+), status: (\w+)/.exec(stdout);
+    const flags = /;; flags:([^;]*);/.exec(stdout);
+    const edns = /; EDNS: (.*)/.exec(stdout);
+    return {
+      opcode: header?.[1],
+      status: header?.[2],
+      flags: flags?.[1]?.trim(),
+      edns: edns?.[1] ?? null,
+      answer: /ANSWER: (\d+)/.exec(stdout)?.[1],
+      // Anything set in a must-be-zero field (header Z, EDNS flags), and options echoed back.
+      mbz: /MBZ/.test(stdout),
+      options: stdout.match(/^; [A-Z0-9=]+: .*$/gm)?.filter((line) => !line.startsWith('; EDNS')) ?? [],
+    };
+  }
+
+  const SOA = ['SOA', 'cluster.local'];
+  const plain = { opcode: 'QUERY', status: 'NOERROR', flags: 'qr aa', edns: null, answer: '1' };
+  const edns0 = { ...plain, edns: 'version: 0, flags:; udp: 1232' };
+  const badvers = { opcode: 'QUERY', status: 'BADVERS', flags: 'qr', answer: '0' };
+  const notimp = { opcode: 'RESERVED15', status: 'NOTIMP', flags: 'qr', edns: null, answer: '0' };
+  it.each([
+    ['dns', ['+noedns', '+noad', '+norec', ...SOA], plain],
+    ['aa', ['+noedns', '+noad', '+norec', '+aaflag', ...SOA], plain],
+    ['ad', ['+noedns', '+ad', '+norec', ...SOA], plain],
+    ['cd', ['+noedns', '+noad', '+norec', '+cd', ...SOA], { ...plain, flags: 'qr aa cd' }],
+    ['rd', ['+noedns', '+noad', '+rec', ...SOA], { ...plain, flags: 'qr aa rd' }],
+    ['zflag', ['+noedns', '+noad', '+norec', '+zflag', ...SOA], plain],
+    ['opcode', ['+noedns', '+noad', '+norec', '+header-only', '+opcode=15'], notimp],
+    [
+      'opcodeflg',
+      [
+        '+noedns',
+        '+header-only',
+        '+opcode=15',
+        '+tcflag',
+        '+rec',
+        '+raflag',
+        '+cd',
+        '+ad',
+        '+aaflag',
+        '+zflag',
+      ],
+      notimp,
+    ],
+    ['type666', ['+noedns', '+noad', '+norec', 'TYPE666', 'cluster.local'], { ...plain, answer: '0' }],
+    ['tcp', ['+noedns', '+noad', '+norec', '+tcp', ...SOA], plain],
+    ['edns', ['+edns=0', '+nocookie', '+noad', '+norec', ...SOA], edns0],
+    [
+      'edns1',
+      ['+edns=1', '+noednsneg', '+nocookie', '+noad', '+norec', ...SOA],
+      { ...badvers, edns: 'version: 0, flags:; udp: 1232' },
+    ],
+    ['ednsopt', ['+edns=0', '+nocookie', '+noad', '+norec', '+ednsopt=100', ...SOA], edns0],
+    [
+      'edns1opt',
+      ['+edns=1', '+noednsneg', '+nocookie', '+noad', '+norec', '+ednsopt=100', ...SOA],
+      { ...badvers, edns: 'version: 0, flags:; udp: 1232' },
+    ],
+    [
+      'do',
+      ['+edns=0', '+nocookie', '+noad', '+norec', '+dnssec', ...SOA],
+      { ...plain, edns: 'version: 0, flags: do; udp: 1232' },
+    ],
+    [
+      'docd',
+      ['+edns=0', '+nocookie', '+noad', '+norec', '+dnssec', '+cd', ...SOA],
+      { ...plain, flags: 'qr aa cd', edns: 'version: 0, flags: do; udp: 1232' },
+    ],
+    [
+      'edns1do',
+      ['+edns=1', '+noednsneg', '+nocookie', '+noad', '+norec', '+dnssec', ...SOA],
+      { ...badvers, edns: 'version: 0, flags: do; udp: 1232' },
+    ],
+    ['ednsflags', ['+edns=0', '+nocookie', '+noad', '+norec', '+ednsflags=0x0080', ...SOA], edns0],
+    [
+      'optlist',
+      [
+        '+edns=0',
+        '+noad',
+        '+norec',
+        '+nsid',
+        '+subnet=0.0.0.0/0',
+        '+expire',
+        '+cookie=0102030405060708',
+        ...SOA,
+      ],
+      edns0,
+    ],
+    [
+      'ednstcp',
+      ['+edns=0', '+nocookie', '+noad', '+norec', '+dnssec', '+bufsize=512', '+tcp', ...SOA],
+      { ...plain, edns: 'version: 0, flags: do; udp: 1232' },
+    ],
+  ])('%s', async (_test, args, expected) => {
+    // Nothing set that must be zero, no option echoed: the tester's "mbz", "z" and "echoed".
+    expect(await check(args)).toEqual({ ...expected, mbz: false, options: [] });
+  });
+});
+
 describe.skipIf(!hasDig)('dig and truncation', () => {
   let cli: RunningCli;
   let port: number;
@@ -104,5 +220,21 @@ describe.skipIf(!hasDig)('dig and truncation', () => {
     expect(Number(/MSG SIZE\s+rcvd: (\d+)/.exec(truncated)![1])).toBeLessThanOrEqual(512);
     const full = (await run('dig', [...base, '+noedns', '+short'])).stdout.trim().split('\n');
     expect(full).toHaveLength(40);
+  });
+
+  // drill (ldns) does not retry over TCP: like musl, it shows what the truncated reply carries.
+  it.skipIf(!hasDrill)('gives a client that does not retry over TCP the 29 records that fit', async () => {
+    const { stdout } = await run('drill', [
+      '-p',
+      String(port),
+      '@127.0.0.1',
+      'big.shop.svc.cluster.local',
+      'A',
+    ]);
+    expect(stdout).toMatch(/flags: qr aa tc rd ; QUERY: 1, ANSWER: 29, AUTHORITY: 0, ADDITIONAL: 0/);
+    const addresses = stdout.match(/^big\.shop\.svc\.cluster\.local\.\s+\d+\s+IN\s+A\s+(\S+)$/gm) ?? [];
+    expect(addresses.map((line) => line.split(/\s+/).at(-1))).toEqual(
+      Array.from({ length: 29 }, (_, i) => `10.244.7.${i + 1}`),
+    );
   });
 });

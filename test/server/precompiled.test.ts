@@ -285,12 +285,21 @@ describe('precompiled answers', () => {
       ['BIG.shop.svc.cluster.local', 'A'],
       ['_http._tcp.big.shop.svc.cluster.local', 'SRV'],
     ] as const) {
+      const entire = decodeReply(await answer(general, buildQuery(name, type, VARIANTS[0]!), 'tcp'));
+      expect(entire.answers).toHaveLength(80);
       // Without EDNS (512 bytes), and with EDNS offering 1232 or 4096 (our 1232): each cut is
       // compiled on the first ask that needs it, and served from the store from then on.
       for (const variant of [VARIANTS[0]!, VARIANTS[1]!, VARIANTS[2]!, VARIANTS[3]!]) {
         const message = buildQuery(name, type, variant);
         const expected = await answer(general, message);
         expect(tc(expected), `${name} ${type} ${JSON.stringify(variant)}`).toBe(true);
+        // The cut carries the first records of the whole answer, as many as fit: an A record is
+        // 16 bytes, an SRV record with its uncompressed target 57.
+        const kept = decodeReply(expected).answers;
+        expect(kept.length, `${name} ${type} ${JSON.stringify(variant)}`).toBe(
+          { A: variant.udpSize ? 73 : 29, SRV: variant.udpSize ? 20 : 8 }[type],
+        );
+        expect(dataOf(kept)).toEqual(dataOf(entire.answers.slice(0, kept.length)));
         expect(await answer(fast, message), `${name} ${type}`).toEqual(expected);
         const hits = precompiled.hits;
         expect(await answer(fast, message), `${name} ${type}`).toEqual(expected);

@@ -5,9 +5,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeResponse } from '../../src/dns/encode.js';
+import { decodeMessage } from '../../src/dns/message.js';
+import { Rcode } from '../../src/dns/types.js';
 import { RateLimiter, truncatedReply, type Verdict } from '../../src/server/rate-limit.js';
 import { DnsLoadClient } from '../../bench/soak/client.js';
-import { buildQuery, tcpQuery, udpQuery } from '../helpers/dns-client.js';
+import { tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { scrape, valueOf } from '../helpers/prometheus.js';
 import { list, namespace, service } from '../helpers/manifests.js';
 import { freePort, startCli } from '../helpers/cli.js';
@@ -76,14 +79,45 @@ describe('RateLimiter', () => {
 });
 
 describe('truncatedReply', () => {
-  it('keeps the header and question, sets TC and drops every record', () => {
-    const reply = buildQuery('web.shop.svc.cluster.local', 'A', { udpSize: 1232 });
-    const cut = truncatedReply(reply);
-    expect(cut.length).toBe(12 + 'web.shop.svc.cluster.local'.length + 2 + 4);
-    expect(cut[2]! & 0x02).toBe(2);
-    expect([cut.readUInt16BE(4), cut.readUInt16BE(6), cut.readUInt16BE(8), cut.readUInt16BE(10)]).toEqual([
-      1, 0, 0, 0,
-    ]);
+  const NAME = 'web.shop.svc.cluster.local';
+  const QUESTION_END = 12 + NAME.length + 2 + 4;
+  /** A reply as the server writes it: an answer, glue, and the OPT record if asked with EDNS. */
+  const replyTo = (edns: boolean) =>
+    encodeResponse(
+      { id: 9, opcode: 0, rd: true, cd: false, question: { name: NAME, type: 1, class: 1 } },
+      {
+        rcode: Rcode.NOERROR,
+        authoritative: true,
+        answers: [{ name: NAME, ttl: 5, data: { type: 'A', address: '10.96.45.10' } }],
+        authority: [],
+        additional: [{ name: `x.${NAME}`, ttl: 5, data: { type: 'A', address: '10.0.0.1' } }],
+      },
+      { maxSize: 512, ...(edns ? { edns: { udpSize: 1232, dnssecOk: true } } : {}) },
+    );
+
+  // Query with EDNS or not → the slipped reply's length, counts, and its OPT record.
+  it.each([
+    [false, QUESTION_END, [1, 0, 0, 0]],
+    [true, QUESTION_END + 11, [1, 0, 0, 1]],
+  ])(
+    'with EDNS %s: keeps the header and question, sets TC, drops every record but OPT',
+    (edns, length, counts) => {
+      const reply = replyTo(edns);
+      const cut = truncatedReply(reply);
+      expect(cut.length).toBe(length);
+      expect(cut.subarray(0, 2)).toEqual(reply.subarray(0, 2));
+      expect(cut[2]! & 0x02).toBe(2);
+      expect([cut.readUInt16BE(4), cut.readUInt16BE(6), cut.readUInt16BE(8), cut.readUInt16BE(10)]).toEqual(
+        counts,
+      );
+      const decoded = decodeMessage(cut);
+      expect(decoded.tc).toBe(true);
+      expect(decoded.question.map((q) => q.name)).toEqual([NAME]);
+      expect(decoded.edns).toEqual(edns ? { udpSize: 1232, version: 0, dnssecOk: true } : undefined);
+    },
+  );
+
+  it('leaves a bare header a header', () => {
     expect(truncatedReply(Buffer.alloc(12)).length).toBe(12);
   });
 });

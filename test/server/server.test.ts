@@ -55,14 +55,15 @@ describe('server over UDP and TCP', () => {
     }
   });
 
-  it('truncates a 40-endpoint answer to 512 bytes without EDNS, whole RRsets only, and TCP returns all 40', async () => {
+  it('truncates a 40-endpoint answer to the 29 records that fit 512 bytes without EDNS, and TCP returns all 40', async () => {
     const udp = await udpQuery(server.port, 'big.shop.svc.cluster.local', 'A');
     expect(udp.bytes.length).toBeLessThanOrEqual(512);
     expect(udp.packet.flags & dnsPacket.TRUNCATED_RESPONSE).toBeTruthy();
-    expect(udp.packet.answers).toEqual([]);
     const tcp = await tcpQuery(server.port, 'big.shop.svc.cluster.local', 'A');
     expect(tcp.packet.flags & dnsPacket.TRUNCATED_RESPONSE).toBeFalsy();
     expect(tcp.packet.answers).toHaveLength(40);
+    // The first records of the whole answer, as many as fit: what a client without TCP uses.
+    expect(answerLines(udp.packet)).toEqual(answerLines(tcp.packet).slice(0, 29));
   });
 
   it('compresses names: 40 answers fit a 1232-byte EDNS buffer', async () => {
