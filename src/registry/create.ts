@@ -101,6 +101,7 @@ function backendFactories(
           minPollMs: nacos.minPollMs,
           relistMs: nacos.relistMs,
           logger: logger.child({ backend: 'nacos' }),
+          onOversizedRead: () => hooks.onOversizedRead?.('nacos'),
         }),
     );
   }
