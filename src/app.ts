@@ -384,6 +384,7 @@ export class ClusterDns {
     const backends = await createBackends(config, this.logger, {
       ...(this.metrics ? { onProgrammingLatency: this.metrics.observeProgrammingLatency } : {}),
       onRestart: (name) => status.restarted(name),
+      onOversizedRead: (name) => status.oversizedRead(name),
     });
     try {
       for (const backend of backends) {

@@ -9,6 +9,8 @@ export interface BackendState {
   lastSyncAt?: number;
   /** Times it failed and was built again. */
   restarts: number;
+  /** Reads from its registry (a line, page or body) dropped for passing their size cap. */
+  oversizedReads: number;
 }
 
 export class BackendStatus {
@@ -17,12 +19,17 @@ export class BackendStatus {
   constructor(private readonly clock: () => number = Date.now) {}
 
   add(name: string): void {
-    this.states.set(name, { name, delivered: false, restarts: 0 });
+    this.states.set(name, { name, delivered: false, restarts: 0, oversizedReads: 0 });
   }
 
   restarted(name: string): void {
     const state = this.states.get(name);
     if (state) state.restarts++;
+  }
+
+  oversizedRead(name: string): void {
+    const state = this.states.get(name);
+    if (state) state.oversizedReads++;
   }
 
   delivered(name: string): void {

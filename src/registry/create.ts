@@ -19,6 +19,8 @@ export interface BackendHooks {
   onProgrammingLatency?: (ms: number) => void;
   /** A backend failed and is being built again. */
   onRestart?: (name: string) => void;
+  /** A backend dropped a read from its registry for passing a size cap. */
+  onOversizedRead?: (name: string) => void;
 }
 
 export async function createBackends(
@@ -63,6 +65,7 @@ function backendFactories(
           labelSelector: kubernetes.labels,
           namespaceLabelSelector: kubernetes.namespaceLabels,
           ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),
+          onOversizedRead: () => hooks.onOversizedRead?.('kubernetes'),
         }),
     );
   }
@@ -98,6 +101,7 @@ function backendFactories(
           minPollMs: nacos.minPollMs,
           relistMs: nacos.relistMs,
           logger: logger.child({ backend: 'nacos' }),
+          onOversizedRead: () => hooks.onOversizedRead?.('nacos'),
         }),
     );
   }

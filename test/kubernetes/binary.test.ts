@@ -3,11 +3,13 @@
 // names answer SERVFAIL (never NXDOMAIN) until the first sync; an API outage keeps the last good
 // answers; --max-stale turns them to SERVFAIL when the outage lasts too long.
 
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
+import { endpointUrl, freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import { type Reply, udpQuery } from '../helpers/dns-client.js';
+import { scrape, valueOf } from '../helpers/prometheus.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { makeZonesDir } from '../helpers/server.js';
 import { FakeApiServer } from './fake-apiserver.js';
@@ -28,6 +30,13 @@ async function serve(args: string[]): Promise<number> {
   const cli = await startCli(['--listen', `127.0.0.1:${port}`, ...args]);
   running.push(cli);
   return port;
+}
+
+/** A field of /proc/PID/status in bytes: VmRSS (resident now) or VmHWM (the peak resident). */
+function memory(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
 }
 
 function pod(ns: string, name: string, ip: string) {
@@ -206,6 +215,37 @@ describe('clusterdns --kubernetes', () => {
     await fake.restart();
     const after = await until(webA, (packet) => packet.answers[0]?.data === '10.96.45.11');
     expect(after.answers.map((a) => a.data)).toEqual(['10.96.45.11']);
+  });
+
+  it('drops a 64 MiB watch line without a newline, counts it, and keeps its memory near the cap', async () => {
+    fake = await FakeApiServer.start();
+    for (const o of cluster()) fake.apply(o as Record<string, unknown>);
+    const port = await serve(['--kubernetes', fake.url]);
+    const cli = running.at(-1)!;
+    const webA = async () => (await udpQuery(port, 'web.shop.svc.cluster.local', 'A')).packet;
+    expect((await until(webA, (p) => p.rcode === 'NOERROR')).answers.map((a) => a.data)).toEqual([
+      '10.96.45.10',
+    ]);
+    const pid = cli.child.pid!;
+    const before = memory(pid, 'VmRSS');
+
+    const [written] = await fake.sendEndlessLine('services', 64 * 1024 * 1024);
+    // The server hung up at the 16 MiB cap (plus what the socket buffers held), long before 64 MiB.
+    expect(written).toBeLessThan(24 * 1024 * 1024);
+    const peakGrowth = memory(pid, 'VmHWM') - before;
+    // The partial line is held as received (16 MiB at most) and never concatenated nor decoded;
+    // reading the whole line and decoding it grew the process by ~380 MB.
+    expect(peakGrowth).toBeLessThan(48 * 1024 * 1024);
+
+    const { series } = await scrape(endpointUrl(cli.output(), 'metrics'));
+    expect(valueOf(series, 'clusterdns_backend_oversized_reads_total', { backend: 'kubernetes' })).toBe(1);
+    const logged = cli
+      .output()
+      .split('\n')
+      .find((l) => l.includes('watch event line over its size cap'));
+    expect(logged).toContain(`"url":"${fake.url}/api/v1/services?`);
+    expect(logged).toContain(`"limitBytes":${16 * 1024 * 1024}`);
+    expect((await webA()).answers.map((a) => a.data)).toEqual(['10.96.45.10']);
   });
 
   it('turns to SERVFAIL after --max-stale without a successful resync, and back once resynced', async () => {

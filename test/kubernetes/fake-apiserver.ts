@@ -73,6 +73,8 @@ export interface RequestRecord {
   verb: 'list' | 'watch' | 'other';
   query: URLSearchParams;
   status: number;
+  /** performance.now() when it arrived. */
+  at: number;
 }
 
 type Selector = (labels: Record<string, unknown>) => boolean;
@@ -82,6 +84,8 @@ export class FakeApiServer {
   token: string | undefined;
   /** How a watch from a forgotten resourceVersion is refused: HTTP 410, or 200 and an ERROR event. */
   goneMode: 'status' | 'event' = 'status';
+  /** Refuse every watch that names a resourceVersion as Gone, as a server whose history keeps expiring does. */
+  expireEveryWatch = false;
   readonly requests: RequestRecord[] = [];
 
   private readonly server: http.Server;
@@ -219,6 +223,21 @@ export class FakeApiServer {
     for (const w of this.watchers) if (!w.stalled) w.res.write('{"type":"MODIFIED","object":{"kind":\n');
   }
 
+  /**
+   * Starts an event line of `bytes` bytes that never ends on every live watch of `resource`, at the
+   * pace the client reads it. Resolves, per watch, with the bytes written before it ended (the
+   * client hung up) or all of them were.
+   */
+  sendEndlessLine(resource: Resource, bytes: number): Promise<number[]> {
+    const watchers = [...this.watchers].filter((w) => w.resource === resource && !w.stalled);
+    return Promise.all(watchers.map((w) => endlessLine(w.res, bytes)));
+  }
+
+  /** Writes `event` as one line to every live watch of `resource`, whatever its shape. */
+  sendEvent(resource: Resource, event: unknown): void {
+    for (const w of this.watchers) if (w.resource === resource) write(w, event);
+  }
+
   /** Ends every watch stream normally, as when timeoutSeconds runs out. */
   endWatches(): void {
     for (const w of [...this.watchers]) this.endWatch(w);
@@ -288,6 +307,7 @@ export class FakeApiServer {
       verb: info ? (watching ? 'watch' : 'list') : 'other',
       query: url.searchParams,
       status: 0,
+      at: performance.now(),
     };
     this.requests.push(record);
     const answer = (
@@ -418,7 +438,7 @@ export class FakeApiServer {
         record.status = 400;
         return sendStatus(res, 400, 'BadRequest', `invalid resource version ${JSON.stringify(from)}`);
       }
-      if (rv < this.oldestResumable) {
+      if (rv < this.oldestResumable || this.expireEveryWatch) {
         const message = `too old resource version: ${rv} (${this.oldestResumable})`;
         if (this.goneMode === 'status') {
           record.status = 410;
@@ -498,6 +518,28 @@ export class FakeApiServer {
     watcher.timers = [];
     this.watchers.delete(watcher);
   }
+}
+
+async function endlessLine(res: ServerResponse, bytes: number): Promise<number> {
+  const head = Buffer.from('{"type":"ADDED","object":{"metadata":{"name":"');
+  const filler = Buffer.alloc(64 * 1024, 'a');
+  let written = 0;
+  while (written < bytes && !res.destroyed) {
+    const chunk = written === 0 ? head : filler.subarray(0, Math.min(filler.length, bytes - written));
+    written += chunk.length;
+    if (res.write(chunk)) continue;
+    // Wait until the client has read what is buffered, or has hung up.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+  return written;
 }
 
 function write(watcher: Watcher, event: unknown): void {

@@ -26,7 +26,10 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function synced(objects = basicCluster(), opts: Parameters<typeof startHarness>[1] = {}) {
+async function synced(
+  objects: Record<string, unknown>[] = basicCluster(),
+  opts: Parameters<typeof startHarness>[1] = {},
+) {
   h = await startHarness(objects, opts);
   expect(await h.backend.whenSynced(2000)).toBe(true);
   await h.recorder.waitFor(() => true);
@@ -114,6 +117,33 @@ describe('lost history (410 Gone)', () => {
     },
   );
 
+  it.each(['status', 'event'] as const)(
+    'paces a server that answers every watch with 410 as an %s: a handful of relists, the table current',
+    async (goneMode) => {
+      // The production pacing (200 ms doubling to 30 s), not the harness's fast one.
+      const { fake, recorder } = await synced(basicCluster(), { backend: { backoff: {} } });
+      fake.goneMode = goneMode;
+      fake.expireEveryWatch = true;
+      const from = fake.requests.length;
+      const broke = performance.now();
+      fake.dropConnections();
+      await sleep(1000);
+      fake.apply(service('shop', 'api', { clusterIP: '10.96.0.50' }));
+      await sleep(3000);
+
+      const lists = fake.requests.slice(from).filter((r) => r.resource === 'services' && r.verb === 'list');
+      // The first 410 is cured by a relist at once; the repetition waits 0.1-0.2 s, then doubles.
+      expect(lists[0]!.at - broke).toBeLessThan(500);
+      expect(lists.length).toBeGreaterThanOrEqual(3);
+      expect(lists.length).toBeLessThanOrEqual(7);
+      const gaps = lists.slice(1).map((r, i) => r.at - lists[i]!.at);
+      expect(gaps.at(-1)!).toBeGreaterThan(gaps[0]!);
+      // Every relist succeeds, so what changed meanwhile is served, and the rest keeps serving.
+      const content = await recorder.waitFor((c) => !!findService(c, 'shop/api'), 3000);
+      expect(endpointIPs(content, 'shop/web')).toEqual(['10.244.1.5']);
+    },
+  );
+
   it('restarts a paged list whose continue token expired', async () => {
     const objects: Record<string, unknown>[] = [...basicCluster()];
     for (let i = 0; i < 9; i++) objects.push(service('shop', `s${i}`, { clusterIP: `10.96.2.${i + 1}` }));
@@ -188,6 +218,142 @@ describe('bad objects', () => {
     expect(
       h!.lines.some((l) => l.msg === 'Kubernetes object rejected; its last good version keeps serving'),
     ).toBe(true);
+  });
+});
+
+describe('objects of the wrong shape', () => {
+  const wrong: [string, Record<string, unknown>, string, string][] = [
+    [
+      'spec.ports a string',
+      { ...service('shop', 'bad'), spec: { clusterIP: '10.96.0.9', ports: '80' } },
+      'Service shop/bad',
+      'spec.ports: expected a list, got "80"',
+    ],
+    [
+      'metadata.name a number',
+      { ...service('shop', 'x'), metadata: { name: 42, namespace: 'shop' } },
+      'Service shop/42',
+      'metadata.name: expected a non-empty string, got 42',
+    ],
+    [
+      'endpoints not a list',
+      { ...slice('shop', 'web', [], { name: 'web-bad' }), endpoints: { addresses: ['10.244.1.7'] } },
+      'EndpointSlice shop/web-bad',
+      'endpoints: expected a list, got a mapping',
+    ],
+    [
+      'a port number a string',
+      { ...service('shop', 'bad'), spec: { clusterIP: '10.96.0.9', ports: [{ port: '80' }] } },
+      'Service shop/bad',
+      'spec.ports[0].port: expected an integer 1-65535, got "80"',
+    ],
+  ];
+  const rejected = (lines: Harness['lines'], object: string, problem: string) =>
+    lines.some(
+      (l) =>
+        l.msg === 'Kubernetes object rejected; it is not served until fixed' &&
+        l.object === object &&
+        l.problem === problem,
+    );
+  const listCount = (fake: Harness['fake']) => fake.requests.filter((r) => r.verb === 'list').length;
+
+  it.each(wrong)(
+    'skips an object with %s in a list page, naming it, without a relist',
+    async (_, bad, object, problem) => {
+      const { fake, recorder, lines } = await synced([...basicCluster(), bad]);
+      await sleep(300);
+      expect(rejected(lines, object, problem)).toBe(true);
+      expect(listCount(fake)).toBe(3);
+      expect(serviceKeys(recorder.latest)).toEqual(['shop/web']);
+      expect(endpointIPs(recorder.latest, 'shop/web')).toEqual(['10.244.1.5']);
+    },
+  );
+
+  it.each(wrong)(
+    'skips an object with %s in ADDED, MODIFIED and DELETED events, without a relist',
+    async (_, bad, object, problem) => {
+      const { fake, recorder, lines } = await synced();
+      await eventually(() => fake.openWatches() === 3, 2000, 'a watch per kind');
+      const watches = fake.requests.filter((r) => r.verb === 'watch').length;
+      fake.apply(bad); // ADDED
+      fake.apply({ ...bad, status: { changed: true } }); // MODIFIED
+      const badKind = bad.kind === 'Service' ? 'services' : 'endpointslices';
+      const name = (bad.metadata as { name: unknown }).name;
+      fake.delete(badKind, 'shop', String(name)); // DELETED
+      fake.apply(service('shop', 'api', { clusterIP: '10.96.0.50' }));
+      const content = await recorder.waitFor((c) => !!findService(c, 'shop/api'));
+
+      expect(rejected(lines, object, problem)).toBe(true);
+      expect(serviceKeys(content)).toEqual(['shop/api', 'shop/web']);
+      expect(endpointIPs(content, 'shop/web')).toEqual(['10.244.1.5']);
+      expect(listCount(fake)).toBe(3);
+      expect(fake.requests.filter((r) => r.verb === 'watch').length).toBe(watches);
+    },
+  );
+
+  it('drops a served object whose DELETED event carries a version that does not validate', async () => {
+    const { fake, recorder } = await synced();
+    fake.apply({ ...service('shop', 'web'), spec: { ports: 'eighty' } }); // last good version kept
+    fake.delete('services', 'shop', 'web');
+    const content = await recorder.waitFor((c) => !findService(c, 'shop/web'));
+    expect(serviceKeys(content)).toEqual([]);
+    expect(fake.countRequests('services', 'list')).toBe(1);
+  });
+
+  it('skips a watch event whose object is not a mapping, naming it, without re-watching', async () => {
+    const { fake, recorder, lines } = await synced();
+    await eventually(() => fake.openWatches('services') === 1, 2000, 'the services watch');
+    const watches = fake.countRequests('services', 'watch');
+    fake.sendEvent('services', { type: 'ADDED', object: 'shop/web' });
+    fake.apply(service('shop', 'api', { clusterIP: '10.96.0.50' }));
+    await recorder.waitFor((c) => !!findService(c, 'shop/api'));
+    const line = lines.find((l) => l.msg === 'Kubernetes watch event skipped');
+    expect(line).toMatchObject({ kind: 'Service', problem: 'object: expected a mapping, got "shop/web"' });
+    expect(fake.countRequests('services', 'watch')).toBe(watches);
+    expect(fake.countRequests('services', 'list')).toBe(1);
+  });
+});
+
+describe('size caps', () => {
+  it('drops a watch line over the cap with its connection, counts it, and paces the retries', async () => {
+    const { fake, recorder, backend, lines } = await synced(basicCluster(), {
+      backend: { maxLineBytes: 4096, backoff: {} },
+    });
+    const watches = fake.countRequests('services', 'watch');
+    // One real object, too large for the cap; the server replays it on every re-watch.
+    const big = service('shop', 'big', { clusterIP: '10.96.0.70' });
+    fake.apply({ ...big, metadata: { ...big.metadata, annotations: { note: 'x'.repeat(8000) } } });
+    await sleep(2000);
+
+    expect(backend.status().oversizedReads).toBeGreaterThanOrEqual(2);
+    const line = lines.find((l) => String(l.msg).startsWith('Kubernetes watch event line over its size cap'));
+    expect(line).toMatchObject({ limitBytes: 4096 });
+    expect(String(line?.url)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/api\/v1\/services\?.*watch=1/);
+    // Retried with growing waits (0.1-0.2 s, then doubling), not in a loop.
+    expect(fake.countRequests('services', 'watch') - watches).toBeLessThanOrEqual(6);
+    expect(serviceKeys(recorder.latest)).toEqual(['shop/web']);
+    expect(endpointIPs(recorder.latest, 'shop/web')).toEqual(['10.244.1.5']);
+  });
+
+  it('drops a list page over the cap, counts it, and keeps the last good objects', async () => {
+    const { fake, recorder, backend, lines } = await synced(basicCluster(), {
+      backend: { maxPageBytes: 16 * 1024, backoff: {} },
+    });
+    for (let i = 0; i < 60; i++) fake.apply(service('shop', `s${i}`, { clusterIP: `10.96.3.${i + 1}` }));
+    await recorder.waitFor((c) => c.services.length === 61);
+    // History lost while the connection was down: the relist returns a page larger than the cap.
+    await fake.stop();
+    fake.apply(service('shop', 'late', { clusterIP: '10.96.4.1' }));
+    fake.compact();
+    await fake.restart();
+    await sleep(1500);
+
+    expect(backend.status().oversizedReads).toBeGreaterThanOrEqual(1);
+    const line = lines.find((l) => String(l.msg).startsWith('Kubernetes list page over its size cap'));
+    expect(line).toMatchObject({ limitBytes: 16 * 1024 });
+    expect(String(line?.url)).toContain('/api/v1/services?limit=500');
+    expect(fake.countRequests('services', 'list')).toBeLessThanOrEqual(6);
+    expect(recorder.latest?.services).toHaveLength(61);
   });
 });
 

@@ -60,6 +60,8 @@ interface FakeService {
   raw: unknown[];
   /** Answer instance lists of this service with this HTTP status. */
   failWith?: number;
+  /** Answer instance lists of this service with 200 and this body, verbatim. */
+  answer?: string;
 }
 
 export interface RecordedRequest {
@@ -120,6 +122,11 @@ export class FakeNacos {
 
   failInstanceList(namespaceId: string, group: string, name: string, status: number | undefined): void {
     this.service(namespaceId, group, name).failWith = status;
+  }
+
+  /** Answers the service's instance lists with 200 and `body` as it is (undefined: the real list again). */
+  answerInstanceList(namespaceId: string, group: string, name: string, body: string | undefined): void {
+    this.service(namespaceId, group, name).answer = body;
   }
 
   /** Creates an empty service, as the console's "create service" does. */
@@ -242,6 +249,7 @@ export class FakeNacos {
       case 'GET /nacos/v3/client/ns/instance/list': {
         const service = this.services.get(key(namespaceId, group, serviceName));
         if (service?.failWith) return reply(service.failWith, 'server is busy');
+        if (service?.answer !== undefined) return reply(200, service.answer);
         const healthyOnly = p.get('healthyOnly') === 'true';
         const list = this.list(service, group, serviceName, healthyOnly);
         if (path.startsWith('/nacos/v1/'))

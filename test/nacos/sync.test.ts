@@ -433,6 +433,55 @@ describe('failures', () => {
     await h.waitFor((c) => readyIps(c, 'default', 'orders')?.length === 2, 5000);
   });
 
+  it.each([
+    ['larger than the size cap', 'is larger than 32768 bytes', undefined],
+    ['not JSON', 'answer is not JSON', '<html><body>502 Bad Gateway</body></html>'],
+    [
+      'without a list of hosts',
+      'instance list has no "hosts" array',
+      '{"name":"DEFAULT_GROUP@@orders","hosts":"none"}',
+    ],
+  ])(
+    'keeps the last good instances of a service whose instance list is %s, and names the service',
+    async (_, problem, body) => {
+      let oversized = 0;
+      h = await startNacos({}, { maxBodyBytes: 32 * 1024, onOversizedRead: () => (oversized += 1) }, (fake) =>
+        new SpringCloudStyleApp({ nacos: fake.url, service: 'orders', ip: '10.7.0.1', port: 80 }).register(),
+      );
+      await h.backend.whenSynced(3000);
+      if (body !== undefined) h.fake.answerInstanceList('public', 'DEFAULT_GROUP', 'orders', body);
+      else {
+        // 500 more instances, each as Nacos lists it: some 90 KB of JSON.
+        for (let i = 0; i < 500; i++) {
+          const ip = `10.7.${Math.floor(i / 250) + 1}.${(i % 250) + 1}`;
+          h.fake.injectRawHost('public', 'DEFAULT_GROUP', 'orders', {
+            instanceId: `${ip}#80#DEFAULT#DEFAULT_GROUP@@orders`,
+            ip,
+            port: 80,
+            weight: 1,
+            healthy: true,
+            enabled: true,
+            metadata: {},
+          });
+        }
+      }
+      await app(h, '10.7.0.2', { service: 'cart' }).register();
+      await h.waitFor((c) => readyIps(c, 'default', 'cart')?.length === 1);
+      await waitUntil(() => h!.backend.status().failing.includes('default/orders'));
+
+      expect(readyIps(h.latest()!, 'default', 'orders')).toEqual(['10.7.0.1']);
+      const line = h.lines.find(
+        (l) => l.msg === 'polling Nacos instances failed; keeping their last good list',
+      );
+      expect(line).toMatchObject({ namespace: 'default', service: 'orders' });
+      expect(String(line?.err)).toContain(problem);
+      if (body === undefined) {
+        expect(line).toMatchObject({ url: `${h.fake.url}/nacos/v1/ns/instance/list`, limitBytes: 32 * 1024 });
+        expect(oversized).toBeGreaterThanOrEqual(1);
+      }
+    },
+  );
+
   it('polls at the interval the server advises, within bounds', async () => {
     h = await startNacos({ cacheMillis: 400 }, { minPollMs: 20, maxPollMs: 5000 }, (fake) =>
       fake.createService('public', 'DEFAULT_GROUP', 'orders'),

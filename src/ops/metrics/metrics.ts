@@ -362,6 +362,13 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
   );
   scrapedCounter(
     registry,
+    'clusterdns_backend_oversized_reads_total',
+    'Reads from a registry (a watch line, list page or response body) over their size cap, dropped with their connection.',
+    ['backend'],
+    perBackend((b) => b.oversizedReads),
+  );
+  scrapedCounter(
+    registry,
     'clusterdns_uncaught_errors_total',
     'Errors nothing caught (kind: exception or rejection), logged; see README for when the process exits.',
     ['kind'],

@@ -1,9 +1,11 @@
 // The HTTP layer under the list/watch loop: builds requests from the connection settings, applies
 // the client-side rate limit, retries once after a 401 with fresh credentials, and turns failures
 // into ApiErrors that say what happened. Every request is abortable; close() drops every socket.
+// A list page is bounded in bytes (read as it arrives) and in time.
 
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { OversizedRead, readCapped } from '../bounded-read.js';
 import type { KubernetesConnection } from './connection.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit, Semaphore, TokenBucket } from './throttle.js';
 
@@ -28,10 +30,24 @@ export interface ApiClientOptions {
   rateLimit?: RateLimit;
   /** Cap on list requests in flight; watches are long-running and not counted. */
   maxInFlight?: number;
-  /** Largest list response body read, in bytes. */
+  /** Largest list response body read, in bytes. Default DEFAULT_MAX_PAGE_BYTES. */
   maxBodyBytes?: number;
+  /** A list page not read whole within this fails. Default DEFAULT_PAGE_TIMEOUT_MS. */
+  pageTimeoutMs?: number;
   userAgent?: string;
 }
+
+/**
+ * An object is at most ~1.5 MiB in etcd (its default --max-request-bytes), so a page of 500 is
+ * bounded in theory only; in practice a page of 500 EndpointSlices of 100 endpoints is 10-20 MB of
+ * JSON. 64 MiB leaves room for that several times over while keeping a runaway answer from
+ * costing the process gigabytes (the parsed objects take several times the text).
+ */
+export const DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024;
+/** The API server cuts a non-watch request after 60 s itself (kube-apiserver --request-timeout). */
+export const DEFAULT_PAGE_TIMEOUT_MS = 60_000;
+/** An error answer is a Status object of a few hundred bytes; more than this is not read. */
+const MAX_ERROR_BYTES = 64 * 1024;
 
 export type Query = Record<string, string | undefined>;
 
@@ -41,6 +57,7 @@ export class ApiClient {
   private readonly bucket: TokenBucket;
   private readonly inFlight: Semaphore;
   private readonly maxBodyBytes: number;
+  private readonly pageTimeoutMs: number;
   private readonly userAgent: string;
 
   constructor(opts: ApiClientOptions) {
@@ -60,22 +77,37 @@ export class ApiClient {
         : new http.Agent({ keepAlive: true });
     this.bucket = new TokenBucket(opts.rateLimit ?? DEFAULT_RATE_LIMIT);
     this.inFlight = new Semaphore(opts.maxInFlight ?? 8);
-    this.maxBodyBytes = opts.maxBodyBytes ?? 64 * 1024 * 1024;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_PAGE_BYTES;
+    this.pageTimeoutMs = opts.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS;
     this.userAgent = opts.userAgent ?? 'clusterdns';
   }
 
-  /** GET a JSON document (a list page). */
+  /** GET a JSON document (a list page), within the page's byte and time caps. */
   async getJson(path: string, query: Query, signal: AbortSignal): Promise<unknown> {
     const release = await this.inFlight.acquire(signal);
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), this.pageTimeoutMs).unref();
     try {
-      const res = await this.send(path, query, signal);
-      const body = await readBody(res, this.maxBodyBytes);
+      const res = await this.send(path, query, AbortSignal.any([signal, timeout.signal]));
+      const url = this.urlFor(path, query);
+      const body = await readCapped(
+        res,
+        this.maxBodyBytes,
+        () => new OversizedRead('list page', url, this.maxBodyBytes),
+        res.headers['content-length'],
+      );
       try {
         return JSON.parse(body.toString('utf8'));
       } catch {
         throw new ApiError(`GET ${path}: the response is not JSON`, res.statusCode ?? 0);
       }
+    } catch (error) {
+      if (timeout.signal.aborted && !signal.aborted) {
+        throw new ApiError(`GET ${path}: no complete answer within ${this.pageTimeoutMs} ms`, 0);
+      }
+      throw error;
     } finally {
+      clearTimeout(timer);
       release();
     }
   }
@@ -92,6 +124,14 @@ export class ApiClient {
 
   describeServer(): string {
     return this.connection.server.origin;
+  }
+
+  /** The URL a request goes to; it carries no credential (those travel in headers). */
+  urlFor(path: string, query: Query): string {
+    const url = new URL(this.connection.server.href.replace(/\/$/, '') + path);
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined) url.searchParams.set(key, value);
+    return url.href;
   }
 
   /** Resolves with a 2xx response; anything else becomes an ApiError. */
@@ -116,9 +156,7 @@ export class ApiClient {
   }
 
   private async request(path: string, query: Query, signal: AbortSignal): Promise<IncomingMessage> {
-    const url = new URL(this.connection.server.href.replace(/\/$/, '') + path);
-    for (const [key, value] of Object.entries(query))
-      if (value !== undefined) url.searchParams.set(key, value);
+    const url = new URL(this.urlFor(path, query));
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
     const authorization = await this.connection.credentials.authorization();
     if (authorization !== undefined) headers.authorization = authorization;
@@ -131,24 +169,14 @@ export class ApiClient {
   }
 }
 
-async function readBody(res: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of res) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      res.destroy();
-      throw new ApiError(`response larger than ${limit} bytes; lower the page size`, res.statusCode ?? 0);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** Builds the error for a non-2xx answer, from its Status body when there is one. */
 async function errorFrom(res: IncomingMessage, path: string): Promise<ApiError> {
   const status = res.statusCode ?? 0;
-  const body = await readBody(res, 64 * 1024).catch(() => Buffer.alloc(0));
+  const body = await readCapped(
+    res,
+    MAX_ERROR_BYTES,
+    () => new OversizedRead('error answer', path, MAX_ERROR_BYTES),
+  ).catch(() => Buffer.alloc(0));
   let reason: string | undefined;
   let message: string | undefined;
   try {

@@ -9,7 +9,7 @@ import type { BackendSink, RegistryBackend, ViewChanges } from '../backend.js';
 import type { Service } from '../../table/types.js';
 import type { ClusterObject } from '../model.js';
 import { ApiClient } from './api-client.js';
-import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
+import { DEFAULT_BACKOFF, type PacerOptions } from './backoff.js';
 import type { KubernetesConnection } from './connection.js';
 import { KINDS, type KindName } from './kinds.js';
 import { type ServiceObject, type SliceObject, joinKubernetesObjects, joinService } from './join.js';
@@ -29,8 +29,11 @@ export interface KubernetesBackendOptions {
   namespaceLabelSelector?: string;
   /** Objects per list page. Default 500. */
   pageSize?: number;
-  /** Retry pacing after failures. Default 200 ms doubling to 30 s, half of it random. */
-  backoff?: BackoffOptions;
+  /**
+   * Retry pacing after failures. Default 200 ms doubling to 30 s, half of it random; a streak of
+   * failures is forgotten after 2 minutes without one.
+   */
+  backoff?: PacerOptions;
   /** A watch silent this long is presumed dead and re-opened. Default 90 s (bookmarks come about every 60 s). */
   inactivityTimeoutMs?: number;
   /**
@@ -43,6 +46,12 @@ export interface KubernetesBackendOptions {
   rateLimit?: RateLimit;
   /** Cap on list requests in flight. Default 8. */
   maxInFlight?: number;
+  /** Largest watch event line, in bytes. Default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
+  /** Largest list page, in bytes. Default DEFAULT_MAX_PAGE_BYTES. */
+  maxPageBytes?: number;
+  /** A watch line or list page over its cap was dropped with its connection. */
+  onOversizedRead?: () => void;
   /** Called per delivered content with the time from the arrival of the oldest change it contains. */
   onProgrammingLatency?: (ms: number) => void;
 }
@@ -55,11 +64,18 @@ export interface KubernetesBackendStatus {
   /** ms since the epoch of the last successful list, watch event or bookmark. */
   lastSyncAt?: number;
   kinds: Partial<Record<KindName, KindStatus>>;
+  /** Watch lines and list pages dropped for passing their size caps. */
+  oversizedReads: number;
 }
 
 export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_INACTIVITY_TIMEOUT_MS = 90_000;
 export const DEFAULT_COALESCE_MS = 0;
+/**
+ * One watch event is one object, and etcd refuses objects over ~1.5 MiB (its --max-request-bytes);
+ * its JSON form may be larger than the stored protobuf, so the cap leaves ten times that.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 /**
  * While every watch is open the view is current even when nothing changes, so the table hears so
  * this often; --max-stale then counts from the moment a watch broke, not from the last event.
@@ -90,6 +106,7 @@ export class KubernetesBackend implements RegistryBackend {
   /** The synced/connected pair listeners were last told about. */
   private notified = 'false/false';
   private closed = false;
+  private oversizedReads = 0;
 
   constructor(opts: KubernetesBackendOptions) {
     this.opts = opts;
@@ -98,6 +115,7 @@ export class KubernetesBackend implements RegistryBackend {
       connection: opts.connection,
       rateLimit: opts.rateLimit ?? DEFAULT_RATE_LIMIT,
       maxInFlight: opts.maxInFlight,
+      ...(opts.maxPageBytes !== undefined && { maxBodyBytes: opts.maxPageBytes }),
     });
   }
 
@@ -125,10 +143,15 @@ export class KubernetesBackend implements RegistryBackend {
           pageSize: this.opts.pageSize ?? DEFAULT_PAGE_SIZE,
           backoff: { ...DEFAULT_BACKOFF, ...this.opts.backoff },
           inactivityTimeoutMs: this.opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS,
+          maxLineBytes: this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
           signal: this.controller.signal,
           onChange: (arrivedAt) => this.changed(arrivedAt),
           onProgress: () => this.progressed(),
           onStatus: () => this.statusChanged(),
+          onOversizedRead: () => {
+            this.oversizedReads += 1;
+            this.opts.onOversizedRead?.();
+          },
         }),
       );
     }
@@ -154,7 +177,13 @@ export class KubernetesBackend implements RegistryBackend {
   status(): KubernetesBackendStatus {
     const kinds: Partial<Record<KindName, KindStatus>> = {};
     for (const [name, reflector] of this.reflectors) kinds[name] = reflector.status();
-    return { synced: this.synced, connected: this.connected, lastSyncAt: this.lastSyncAt, kinds };
+    return {
+      synced: this.synced,
+      connected: this.connected,
+      lastSyncAt: this.lastSyncAt,
+      kinds,
+      oversizedReads: this.oversizedReads,
+    };
   }
 
   /** Called when `synced` or `connected` changes. Returns a function that unsubscribes. */

@@ -1,13 +1,16 @@
 // The list+watch loop for one kind. List (paged) to get every object and a resourceVersion, then
 // watch from it; a watch the server ends is resumed from the last resourceVersion seen, 410 Gone
 // means the history we need is lost and the kind is relisted and replaced wholesale, and any
-// other failure keeps the last good objects and retries with backoff.
+// other failure keeps the last good objects and retries with backoff. Failures are paced as a
+// streak that only a healthy spell ends (backoff.ts), so no answer the server can give, repeated,
+// turns into a stream of relists; and every line and page read is capped in bytes (bounded-read.ts).
 
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { isRecord } from '../fields.js';
+import { OversizedRead } from '../bounded-read.js';
+import { describe, isRecord } from '../fields.js';
 import { ApiError, type ApiClient, type Query } from './api-client.js';
-import { type BackoffOptions, backoffDelay, sleep } from './backoff.js';
+import { type PacerOptions, RetryPacer, sleep } from './backoff.js';
 import type { WatchedKind } from './kinds.js';
 import { LineSplitter } from './ndjson.js';
 import { ObjectStore } from './store.js';
@@ -32,8 +35,10 @@ export interface ReflectorOptions {
   logger: Logger;
   labelSelector?: string;
   pageSize: number;
-  backoff: BackoffOptions;
+  backoff: PacerOptions;
   inactivityTimeoutMs: number;
+  /** Largest watch event line read, in bytes. */
+  maxLineBytes: number;
   signal: AbortSignal;
   /** The objects changed; `arrivedAt` (performance.now()) is when the data that changed them arrived. */
   onChange: (arrivedAt: number) => void;
@@ -41,6 +46,8 @@ export interface ReflectorOptions {
   onProgress: () => void;
   /** phase, listed or lastError changed. */
   onStatus: () => void;
+  /** A line or page over its cap was dropped with its connection. */
+  onOversizedRead?: () => void;
 }
 
 /** History lost: the only way back is a fresh list. */
@@ -53,11 +60,19 @@ class Inactive extends Error {
   override name = 'Inactive';
 }
 
+/** The watch outlived the timeoutSeconds it asked for: the server should have ended it. */
+class PastDeadline extends Error {
+  override name = 'PastDeadline';
+}
+
 /** A stream that ends this soon without an event counts as a failure, so a broken server is not hammered. */
 const SUSPICIOUS_STREAM_MS = 1000;
 /** Expired continue tokens tolerated in a row before treating it as a failure. */
 const LIST_RESTARTS = 3;
-const MAX_EVENT_CHARS = 64 * 1024 * 1024;
+/** Grace past a watch's timeoutSeconds before the client ends it itself, as client-go's request timeout does. */
+const WATCH_DEADLINE_GRACE_MS = 30_000;
+/** A Retry-After is honoured up to this. */
+const MAX_RETRY_AFTER_MS = 300_000;
 
 export class Reflector {
   readonly store: ObjectStore;
@@ -66,12 +81,13 @@ export class Reflector {
   private resourceVersion?: string;
   private lastError?: string;
   private lastErrorAt?: number;
-  private failures = 0;
+  private readonly pacer: RetryPacer;
   private readonly log: Logger;
 
   constructor(private readonly opts: ReflectorOptions) {
     this.log = opts.logger.child({ resource: opts.kind.name });
     this.store = new ObjectStore(opts.kind, this.log);
+    this.pacer = new RetryPacer(opts.backoff);
   }
 
   status(): KindStatus {
@@ -82,7 +98,7 @@ export class Reflector {
       resourceVersion: this.resourceVersion,
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
-      consecutiveFailures: this.failures,
+      consecutiveFailures: this.pacer.failures,
     };
   }
 
@@ -106,8 +122,7 @@ export class Reflector {
         }
         const { events, durationMs } = await this.watch();
         if (events === 0 && durationMs < SUSPICIOUS_STREAM_MS) {
-          this.failures += 1;
-          const wait = backoffDelay(this.failures, this.opts.backoff);
+          const wait = this.pacer.failed();
           this.log.debug(
             { retryInMs: wait },
             'watch ended at once without events; waiting before re-watching',
@@ -120,14 +135,16 @@ export class Reflector {
         if (error instanceof Gone) {
           needList = true;
           // Relisting is the cure, so do it now; only a server that keeps answering 410 is paced.
-          wait = this.failures === 0 ? 0 : backoffDelay(this.failures, this.opts.backoff);
-          this.failures += 1;
-          this.log.info({ resourceVersion: this.resourceVersion }, `${error.message}; relisting`);
+          wait = this.pacer.failed({ promptFirst: true });
+          this.log.info(
+            { resourceVersion: this.resourceVersion, ...(wait > 0 && { retryInMs: wait }) },
+            `${error.message}; relisting`,
+          );
         } else {
-          this.failures += 1;
           const retryAfter = error instanceof ApiError ? error.retryAfterMs : undefined;
-          wait = Math.max(backoffDelay(this.failures, this.opts.backoff), Math.min(retryAfter ?? 0, 300_000));
-          this.recordError(error, wait);
+          wait = this.pacer.failed({ atLeastMs: Math.min(retryAfter ?? 0, MAX_RETRY_AFTER_MS) });
+          if (error instanceof OversizedRead) this.oversized(error, wait);
+          else this.recordError(error, wait);
         }
         if (wait > 0) this.setPhase('backoff');
         try {
@@ -210,26 +227,32 @@ export class Reflector {
       this.opts.inactivityTimeoutMs,
     );
     timer.unref();
+    // Spread over 5-10 minutes so many watches do not all re-open together.
+    const timeoutSeconds = randomInt(300, 601);
+    // A server that never ends the stream (a proxy holding it open) is not read forever.
+    const deadline = setTimeout(
+      () => controller.abort(new PastDeadline('watch open past its timeoutSeconds')),
+      timeoutSeconds * 1000 + WATCH_DEADLINE_GRACE_MS,
+    );
+    deadline.unref();
     let events = 0;
+    const query = this.query({
+      watch: '1',
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(timeoutSeconds),
+      resourceVersion: this.resourceVersion,
+    });
     try {
-      const res = await this.opts.client.stream(
-        this.opts.kind.path,
-        this.query({
-          watch: '1',
-          allowWatchBookmarks: 'true',
-          // Spread over 5-10 minutes so many watches do not all re-open together.
-          timeoutSeconds: String(randomInt(300, 601)),
-          resourceVersion: this.resourceVersion,
-        }),
-        controller.signal,
-      );
+      const res = await this.opts.client.stream(this.opts.kind.path, query, controller.signal);
       timer.refresh();
       this.setPhase('watching');
-      res.setEncoding('utf8');
-      const lines = new LineSplitter(MAX_EVENT_CHARS);
+      const lines = new LineSplitter(
+        this.opts.maxLineBytes,
+        this.opts.client.urlFor(this.opts.kind.path, query),
+      );
       for await (const chunk of res) {
         timer.refresh();
-        for (const line of lines.push(chunk as string)) if (this.handleLine(line)) events += 1;
+        for (const line of lines.push(chunk as Buffer)) if (this.handleLine(line)) events += 1;
       }
       for (const line of lines.flush()) if (this.handleLine(line)) events += 1;
       return { events, durationMs: performance.now() - started };
@@ -237,10 +260,14 @@ export class Reflector {
       if (error instanceof ApiError && error.status === 410)
         throw new Gone(`watch history expired (${error.message})`);
       const reason: unknown = controller.signal.reason;
+      if (controller.signal.aborted && reason instanceof PastDeadline) {
+        return { events, durationMs: performance.now() - started };
+      }
       if (controller.signal.aborted && reason instanceof Inactive) throw reason;
       throw error;
     } finally {
       clearTimeout(timer);
+      clearTimeout(deadline);
       this.opts.signal.removeEventListener('abort', stop);
       controller.abort(); // releases the socket if we stopped reading early
     }
@@ -256,7 +283,18 @@ export class Reflector {
       throw new Error(`malformed watch event line skipped: ${JSON.stringify(line.slice(0, 200))}`);
     }
     if (!isRecord(event) || typeof event.type !== 'string' || !isRecord(event.object)) {
-      throw new Error(`watch event without type or object skipped: ${JSON.stringify(line.slice(0, 200))}`);
+      // Well-formed JSON, so the stream itself is sound: skip the event rather than re-watch into it
+      // again (a server replays the same history after a re-watch).
+      const problem = !isRecord(event)
+        ? `expected an event (a mapping), got ${describe(event)}`
+        : typeof event.type !== 'string'
+          ? `type: expected a string, got ${describe(event.type)}`
+          : `object: expected a mapping, got ${describe(event.object)}`;
+      this.log.warn(
+        { kind: this.opts.kind.kind, problem, line: line.slice(0, 200) },
+        'Kubernetes watch event skipped',
+      );
+      return false;
     }
     const { type, object } = event;
     if (type === 'ERROR') {
@@ -299,14 +337,22 @@ export class Reflector {
     return { labelSelector: this.opts.labelSelector, ...extra };
   }
 
+  /** Clears the error shown in status; the backoff streak lasts until a healthy spell (RetryPacer). */
   private succeeded(): void {
-    const recovered = this.failures > 0 || this.lastError !== undefined;
-    this.failures = 0;
-    if (this.lastError !== undefined) {
-      this.log.info({ after: this.lastError }, 'Kubernetes API reachable again');
-      this.lastError = undefined;
-    }
-    if (recovered) this.opts.onStatus();
+    if (this.lastError === undefined) return;
+    this.log.info({ after: this.lastError }, 'Kubernetes API reachable again');
+    this.lastError = undefined;
+    this.opts.onStatus();
+  }
+
+  private oversized(error: OversizedRead, retryInMs: number): void {
+    this.lastError = error.message;
+    this.lastErrorAt = Date.now();
+    this.opts.onOversizedRead?.();
+    this.log.warn(
+      { url: error.url, limitBytes: error.limitBytes, retryInMs, failures: this.pacer.failures },
+      `Kubernetes ${error.what} over its size cap; connection dropped, the last good objects keep serving`,
+    );
   }
 
   private recordError(error: unknown, retryInMs: number): void {
@@ -315,7 +361,7 @@ export class Reflector {
     this.lastErrorAt = Date.now();
     const hint = error instanceof ApiError ? hintFor(error, this.opts.kind) : undefined;
     this.log.warn(
-      { problem: message, retryInMs, failures: this.failures, ...(hint && { hint }) },
+      { problem: message, retryInMs, failures: this.pacer.failures, ...(hint && { hint }) },
       this.listed
         ? 'Kubernetes watch failed; serving the last good objects meanwhile'
         : 'Kubernetes list failed; not ready until it succeeds',

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { serviceKey } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
-import { isRecord } from '../fields.js';
+import { describe, isRecord } from '../fields.js';
 import type { WatchedKind } from './kinds.js';
 import { convertKubernetesDocument } from './objects.js';
 
@@ -152,16 +152,28 @@ export class ObjectStore {
     return { object, fingerprint: JSON.stringify(object) };
   }
 
-  /** namespace/name, or name for cluster-scoped kinds; undefined (and a log line) if unnamed. */
+  /** namespace/name, or name for cluster-scoped kinds; undefined (and a log line naming it) if unnamed. */
   private keyOf(raw: unknown): string | undefined {
-    const metadata = isRecord(raw) && isRecord(raw.metadata) ? raw.metadata : {};
-    const { name, namespace } = metadata;
-    if (typeof name !== 'string' || name === '') {
-      this.logger.warn({ resource: this.kind.name }, 'Kubernetes object without metadata.name skipped');
-      return undefined;
+    const metadata = isRecord(raw) ? raw.metadata : undefined;
+    const name = isRecord(metadata) ? metadata.name : undefined;
+    const namespace = isRecord(metadata) ? metadata.namespace : undefined;
+    if (typeof name === 'string' && name !== '') {
+      if (!this.kind.namespaced) return name;
+      return `${typeof namespace === 'string' ? namespace : ''}/${name}`;
     }
-    if (!this.kind.namespaced) return name;
-    return `${typeof namespace === 'string' ? namespace : ''}/${name}`;
+    // Without a name there is no key to store it under, nor a previous version to keep serving.
+    const problem = !isRecord(raw)
+      ? `expected an object (a mapping), got ${describe(raw)}`
+      : !isRecord(metadata)
+        ? `metadata: expected a mapping, got ${describe(metadata)}`
+        : `metadata.name: expected a non-empty string, got ${describe(name)}`;
+    const where = this.kind.namespaced && typeof namespace === 'string' ? `${namespace}/` : '';
+    const shown = name === undefined || name === null ? '(no name)' : describe(name);
+    this.logger.warn(
+      { object: `${this.kind.kind} ${where}${shown}`, problem },
+      'Kubernetes object rejected; it is not served until fixed',
+    );
+    return undefined;
   }
 }
 

@@ -2,13 +2,15 @@
 // re-lists them periodically; per service a poller reads its instance list at the interval the
 // server advises (`cacheMillis`, bounded). A poll that fails keeps that service's last good
 // instances; a server that is down keeps the whole last good view, and the table is told the view
-// is fresh only when the server answered.
+// is fresh only when the server answered. An answer over its size cap, or one that is not a list,
+// counts as a failed poll: that service keeps its last good instances.
 
 import type { Logger } from 'pino';
 import type { Endpoint, PortSpec, TableContent } from '../../table/types.js';
 import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
 import { setTimeout as delay } from 'node:timers/promises';
+import { OversizedRead } from '../bounded-read.js';
 import { backoffDelay } from '../kubernetes/backoff.js';
 import { type NacosApi, NacosClient, type NacosCredentials } from './client.js';
 import { type InstanceList, readInstanceList } from './instances.js';
@@ -39,8 +41,12 @@ export interface NacosBackendOptions {
   /** Services per list page. Default 100. */
   pageSize?: number;
   requestTimeoutMs?: number;
+  /** Largest answer read, in bytes. Default 16 MiB (client.ts). */
+  maxBodyBytes?: number;
   /** Changes arriving within this window are delivered together. Default 5 ms. */
   coalesceMs?: number;
+  /** An answer over its size cap was dropped with its connection. */
+  onOversizedRead?: () => void;
 }
 
 export interface NacosBackendStatus {
@@ -107,6 +113,7 @@ export class NacosBackend implements RegistryBackend {
       api: opts.api ?? 'v1',
       ...(opts.credentials && { credentials: opts.credentials }),
       ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+      ...(opts.maxBodyBytes !== undefined && { maxBodyBytes: opts.maxBodyBytes }),
       signal: this.controller.signal,
     });
   }
@@ -183,9 +190,10 @@ export class NacosBackend implements RegistryBackend {
       } catch (error) {
         if (signal.aborted) return;
         failures += 1;
+        if (error instanceof OversizedRead) this.opts.onOversizedRead?.();
         if (failures === 1) {
           this.logger.warn(
-            { namespace: mapping.dns, nacosNamespace: mapping.nacos, err: (error as Error).message },
+            { namespace: mapping.dns, nacosNamespace: mapping.nacos, ...failure(error) },
             'listing Nacos services failed; serving the last good view',
           );
         }
@@ -265,9 +273,10 @@ export class NacosBackend implements RegistryBackend {
       } catch (error) {
         if (signal.aborted) return;
         state.failures += 1;
+        if (error instanceof OversizedRead) this.opts.onOversizedRead?.();
         if (state.failures === 1) {
           this.logger.warn(
-            { ...where, err: (error as Error).message },
+            { ...where, ...failure(error) },
             'polling Nacos instances failed; keeping their last good list',
           );
         }
@@ -390,6 +399,13 @@ export class NacosBackend implements RegistryBackend {
       return false;
     }
   }
+}
+
+/** The log fields of a failed read: its message, and for an oversized answer the path and the cap. */
+function failure(error: unknown): Record<string, unknown> {
+  if (error instanceof OversizedRead)
+    return { err: error.message, url: error.url, limitBytes: error.limitBytes };
+  return { err: (error as Error).message };
 }
 
 function uniquePorts(endpoints: Endpoint[]): PortSpec[] {

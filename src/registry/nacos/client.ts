@@ -5,9 +5,11 @@
 //   v3  /nacos/v3/client/ns/...      Nacos 3.x; the service list is only in /nacos/v3/admin/ns/...
 // With credentials it logs in (v1/v2: /nacos/v1/auth/login, v3: /nacos/v3/auth/user/login) and
 // sends `accessToken` with every request. Neither the password nor the token is ever logged: errors
-// name the path, never the URL with its query.
+// name the path, never the URL with its query. Every answer is bounded: its body in bytes, read as
+// it arrives, and the whole request (headers and body) in time.
 
 import { readFile } from 'node:fs/promises';
+import { OversizedRead, readCapped } from '../bounded-read.js';
 import { isPublicNamespace } from './names.js';
 import { type Login, TokenKeeper } from './token.js';
 
@@ -24,8 +26,10 @@ export interface NacosClientOptions {
   url: string;
   api: NacosApi;
   credentials?: NacosCredentials;
-  /** Per request. Default 5 s. */
+  /** Per request, headers and body. Default 5 s. */
   requestTimeoutMs?: number;
+  /** Largest answer read, in bytes. Default DEFAULT_MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
   now?: () => number;
   /**
    * The client's lifetime: a login serves every request waiting for a token, so it must not be
@@ -55,12 +59,19 @@ const PATHS = {
 
 type Fields = Record<string, unknown>;
 
+/**
+ * An instance is 300-600 bytes of JSON, so 16 MiB is some 30 000 instances in one service, more
+ * than a Nacos cluster serves per service; a service list page holds at most a few hundred names.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 export class NacosClient {
   readonly origin: string;
   readonly tokens?: TokenKeeper;
   private readonly base: string;
   private readonly api: NacosApi;
   private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
 
   constructor(private readonly opts: NacosClientOptions) {
     const url = new URL(opts.url);
@@ -69,6 +80,7 @@ export class NacosClient {
     this.base = url.origin + (path.endsWith('/nacos') ? path : `${path}/nacos`);
     this.api = opts.api;
     this.timeoutMs = opts.requestTimeoutMs ?? 5000;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (opts.credentials) {
       this.tokens = new TokenKeeper((signal) => this.login(opts.signal ?? signal), opts.now);
     }
@@ -127,9 +139,9 @@ export class NacosClient {
       await response.body?.cancel();
       this.tokens.rejected(token);
       const fresh = await this.tokens.get(signal);
-      return this.json(path, await this.send('GET', path, { ...params, accessToken: fresh }, signal));
+      return this.json(path, await this.send('GET', path, { ...params, accessToken: fresh }, signal), signal);
     }
-    return this.json(path, response);
+    return this.json(path, response, signal);
   }
 
   private async login(signal: AbortSignal): Promise<Login> {
@@ -137,7 +149,7 @@ export class NacosClient {
     const password = (await readFile(passwordFile, 'utf8')).replace(/\r?\n$/, '');
     const path = PATHS[this.api].login;
     const response = await this.send('POST', path, {}, signal, new URLSearchParams({ username, password }));
-    const body = (await this.json(path, response)) as Fields;
+    const body = (await this.json(path, response, signal)) as Fields;
     const { accessToken, tokenTtl } = body ?? {};
     if (typeof accessToken !== 'string' || accessToken === '') {
       throw new NacosRequestError(`${path}: no accessToken in the answer`);
@@ -168,8 +180,29 @@ export class NacosClient {
     }
   }
 
-  private async json(path: string, response: Response): Promise<unknown> {
-    const text = await response.text();
+  /** The answer's body as JSON; the request's deadline (set in send) covers reading it too. */
+  private async json(path: string, response: Response, signal: AbortSignal): Promise<unknown> {
+    let text = '';
+    try {
+      if (response.body) {
+        const body = await readCapped(
+          response.body,
+          this.maxBodyBytes,
+          // Without the query, which carries the accessToken.
+          () => new OversizedRead('answer', this.base + path, this.maxBodyBytes),
+          response.headers.get('content-length'),
+        );
+        text = body.toString('utf8');
+      }
+    } catch (error) {
+      if (error instanceof OversizedRead) throw error;
+      signal.throwIfAborted();
+      throw new NacosRequestError(
+        (error as Error).name === 'TimeoutError'
+          ? `${path}: answer not read whole within ${this.timeoutMs} ms`
+          : `${path}: answer broke off: ${(error as Error).message}`,
+      );
+    }
     if (!response.ok) {
       throw new NacosRequestError(`${path}: HTTP ${response.status} ${text.slice(0, 200)}`, response.status);
     }
