@@ -12,7 +12,18 @@ export interface EtcdConnectionConfig {
   keyFile?: string;
   username?: string;
   passwordFile?: string;
+  /** Largest gRPC message accepted from etcd. Default ETCD_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
+
+/**
+ * The largest etcd response read: a range read of the whole prefix is one message, so this bounds
+ * the table etcd can hand over at once (about 300 000 SkyDNS keys), and what a hostile or broken
+ * registry can make the server take in. gRPC's own default is 4 MiB (about 20 000 keys); etcd's
+ * server sends up to 2 GiB. A bigger response fails the read, which is retried with backoff while
+ * the last good view serves.
+ */
+export const ETCD_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Checks `--etcd URL[,URL...]`; throws a message naming the bad URL. */
 export function parseEndpoints(text: string): string[] {
@@ -79,6 +90,7 @@ export async function connectEtcd(config: EtcdConnectionConfig): Promise<Etcd3> 
     grpcOptions: {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 5000,
+      'grpc.max_receive_message_length': config.maxResponseBytes ?? ETCD_MAX_RESPONSE_BYTES,
     },
     faultHandling: {
       watchBackoff: watchBackoff(1),
