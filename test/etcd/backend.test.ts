@@ -159,6 +159,28 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
     }
   });
 
+  it("reads a prefix larger than gRPC's default 4 MiB message limit", async () => {
+    const p = '/t9/local/cluster/svc';
+    // 320 values of 14 KiB, each under the value limit: about 4.6 MB in one range response.
+    const ips = Array.from({ length: 320 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const padding = ' '.repeat(14 * 1024);
+    for (let i = 0; i < ips.length; i += 40) {
+      await Promise.all(
+        ips
+          .slice(i, i + 40)
+          .map((ip, j) => writer.put(`${p}/big/web/i${i + j}`).value(`{"host":"${ip}"${padding}}`)),
+      );
+    }
+    const b = await startBackend('/t9');
+    try {
+      expect(await b.backend.whenSynced(10_000)).toBe(true);
+      expect(b.last()!.services[0]!.endpoints).toHaveLength(ips.length);
+    } finally {
+      await b.backend.close();
+      await writer.delete().prefix('/t9/');
+    }
+  });
+
   it('confirms a quiet prefix as fresh while etcd answers, and stops when it does not', async () => {
     await writer.put('/t6/local/cluster/svc/shop/web/x1').value('{"host":"10.0.0.1"}');
     const proxy = await startTcpProxy(new URL(etcd.url));
