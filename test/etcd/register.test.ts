@@ -256,6 +256,17 @@ describe.skipIf(!haveEtcd)('clusterdns register with clusterdns --etcd', () => {
     expect(r.child.exitCode).toBeNull();
   });
 
+  it('a TLS or password file that cannot be read is a bad flag: exit 2, naming it', async () => {
+    const r = spawnRegister(
+      ...['--namespace', 'late', '--service', 'tls', '--ip', '10.0.9.5', '--port', '80'],
+      ...['--etcd-username', 'u', '--etcd-password-file', '/nonexistent/password'],
+    );
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain(
+      'clusterdns register: --etcd-password-file: cannot read /nonexistent/password',
+    );
+  });
+
   /** The lease a key is held by, or undefined while the key does not exist. */
   async function leaseOf(key: string): Promise<string | undefined> {
     const [kv] = (await writer.getAll().prefix(key).exec()).kvs;

@@ -67,7 +67,8 @@ export function registerUsage(): string {
   const lines = [
     'Usage: clusterdns register --etcd URL --namespace NS --service SVC --ip IP --port PORT [options]',
     '',
-    'Keeps this instance registered in etcd until stopped (SIGTERM/SIGINT deregister at once).',
+    'Keeps this instance registered in etcd until stopped (SIGTERM/SIGINT deregister at once);',
+    'while etcd cannot be reached it retries, 200 ms doubling to 5 s, and registers when it can.',
     'Options (each also read from CLUSTERDNS_<OPTION>):',
   ];
   for (const [name, spec] of Object.entries(OPTIONS)) {
