@@ -3,6 +3,7 @@
 // cut that forces a new read.
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ETCD_MAX_VALUE_BYTES } from '../../src/registry/etcd/view.js';
 import { WARN } from '../registry/helpers.js';
 import { type EtcdServer, hasEtcd, startEtcd } from './etcd-server.js';
 import { startBackend as startBackendAt, waitFor } from './helpers.js';
@@ -96,6 +97,87 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
       );
     } finally {
       await b.backend.close();
+    }
+  });
+
+  it('skips a value over the size limit, naming its key, on the read and on the watch', async () => {
+    const p = '/t7/local/cluster/svc';
+    // Valid JSON: the size alone is why it is skipped.
+    const huge = (ip: string) => `{"host":"${ip}"${' '.repeat(ETCD_MAX_VALUE_BYTES)}}`;
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1"}');
+    await writer.put(`${p}/shop/web/huge`).value(huge('10.0.0.2'));
+    const b = await startBackend('/t7');
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      expect(b.summary()).toEqual(['shop/web 10.0.0.1']);
+      const warned = () => b.lines.filter((l) => l.level === WARN).map((l) => l.msg);
+      const size = huge('10.0.0.2').length;
+      expect(warned()).toEqual([
+        `etcd key ${p}/shop/web/huge skipped: value is ${size} bytes, over the limit of ${ETCD_MAX_VALUE_BYTES}`,
+      ]);
+      await writer.put(`${p}/shop/web/huge2`).value(huge('10.0.0.3'));
+      await writer.put(`${p}/shop/web/x4`).value('{"host":"10.0.0.4"}');
+      await waitFor('x4', () => b.summary()[0] === 'shop/web 10.0.0.1,10.0.0.4');
+      expect(warned()[1]).toBe(
+        `etcd key ${p}/shop/web/huge2 skipped: value is ${size} bytes, over the limit of ${ETCD_MAX_VALUE_BYTES}`,
+      );
+    } finally {
+      await b.backend.close();
+    }
+  });
+
+  it('keeps the last good view while etcd answers more than the response limit, and retries', async () => {
+    const p = '/t8/local/cluster/svc';
+    const limit = 64 * 1024;
+    await writer.put(`${p}/shop/web/x1`).value('{"host":"10.0.0.1"}');
+    const b = await startBackendAt('/t8', { endpoints: [etcd.url], maxResponseBytes: limit });
+    try {
+      expect(await b.backend.whenSynced(5000)).toBe(true);
+      // One transaction, so one watch response: 8 values of 10 KiB, each under the value limit.
+      const big = (i: number) =>
+        writer.put(`${p}/shop/api/a${i}`).value(`{"host":"10.0.2.${i}"${' '.repeat(10 * 1024)}}`);
+      await writer
+        .if(`${p}/shop/api/a1`, 'Create', '==', 0)
+        .then(...[1, 2, 3, 4, 5, 6, 7, 8].map(big))
+        .commit();
+      const over = () => b.lines.filter((l) => /over the size limit/.test(l.msg));
+      await waitFor('two failed reads', () => over().length >= 3, 10_000);
+      expect(over()[0]!.msg).toBe('etcd watch response over the size limit; reading the prefix again');
+      const failed = over().slice(1);
+      expect(failed.map((l) => l.msg)).toEqual([
+        'etcd read failed: the response is over the size limit; serving the last good view',
+        'etcd read failed: the response is over the size limit; serving the last good view',
+      ]);
+      expect(failed.map((l) => l.failures)).toEqual([1, 2]);
+      expect(b.summary()).toEqual(['shop/web 10.0.0.1']);
+      // Back under the limit: the next read serves what is there.
+      for (const i of [3, 4, 5, 6, 7, 8]) await writer.delete().key(`${p}/shop/api/a${i}`);
+      await waitFor('the read to fit', () => b.summary()[0] === 'shop/api 10.0.2.1,10.0.2.2', 10_000);
+      expect(b.summary()).toEqual(['shop/api 10.0.2.1,10.0.2.2', 'shop/web 10.0.0.1']);
+    } finally {
+      await b.backend.close();
+    }
+  });
+
+  it("reads a prefix larger than gRPC's default 4 MiB message limit", async () => {
+    const p = '/t9/local/cluster/svc';
+    // 320 values of 14 KiB, each under the value limit: about 4.6 MB in one range response.
+    const ips = Array.from({ length: 320 }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
+    const padding = ' '.repeat(14 * 1024);
+    for (let i = 0; i < ips.length; i += 40) {
+      await Promise.all(
+        ips
+          .slice(i, i + 40)
+          .map((ip, j) => writer.put(`${p}/big/web/i${i + j}`).value(`{"host":"${ip}"${padding}}`)),
+      );
+    }
+    const b = await startBackend('/t9');
+    try {
+      expect(await b.backend.whenSynced(10_000)).toBe(true);
+      expect(b.last()!.services[0]!.endpoints).toHaveLength(ips.length);
+    } finally {
+      await b.backend.close();
+      await writer.delete().prefix('/t9/');
     }
   });
 

@@ -18,7 +18,7 @@ interface Registered {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
-  /** performance.now() when its "registered" log line arrived. */
+  /** performance.now() when its first "registered" log line arrived; 0 before. */
   registeredAt: number;
   spawnedAt: number;
 }
@@ -49,30 +49,35 @@ describe.skipIf(!haveEtcd)('clusterdns register with clusterdns --etcd', () => {
     await etcd?.stop();
   });
 
+  /** Starts `clusterdns register` and waits for its "registered" line. */
   async function register(...args: string[]): Promise<Registered> {
+    const entry = spawnRegister(...args);
+    await until(
+      'registration',
+      () => entry.registeredAt !== 0,
+      10_000,
+      () => entry.output(),
+    );
+    return entry;
+  }
+
+  /** Starts `clusterdns register` and returns at once (etcd may not be there yet). */
+  function spawnRegister(...args: string[]): Registered {
     const spawnedAt = performance.now();
     const child = spawn(process.execPath, [BIN, 'register', '--etcd', etcd.url, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    let registeredAt: number | undefined;
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const entry: Registered = { child, output: () => output, exited, spawnedAt, registeredAt: 0 };
     const onData = (chunk: Buffer) => {
       output += chunk;
-      if (registeredAt === undefined && output.includes('"msg":"registered"'))
-        registeredAt = performance.now();
+      if (entry.registeredAt === 0 && /"msg":"registered[" ]/.test(output))
+        entry.registeredAt = performance.now();
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const entry = { child, output: () => output, exited, spawnedAt, registeredAt: 0 };
     registered.push(entry);
-    await until(
-      'registration',
-      () => registeredAt !== undefined,
-      10_000,
-      () => output,
-    );
-    entry.registeredAt = registeredAt!;
     return entry;
   }
 
@@ -249,5 +254,106 @@ describe.skipIf(!haveEtcd)('clusterdns register with clusterdns --etcd', () => {
     await new Promise((resolve) => setTimeout(resolve, 4000));
     expect(await addresses('db.ops.svc.cluster.local')).toEqual(['10.0.4.5']);
     expect(r.child.exitCode).toBeNull();
+  });
+
+  it('a TLS or password file that cannot be read is a bad flag: exit 2, naming it', async () => {
+    const r = spawnRegister(
+      ...['--namespace', 'late', '--service', 'tls', '--ip', '10.0.9.5', '--port', '80'],
+      ...['--etcd-username', 'u', '--etcd-password-file', '/nonexistent/password'],
+    );
+    expect(await r.exited).toBe(2);
+    expect(r.output()).toContain(
+      'clusterdns register: --etcd-password-file: cannot read /nonexistent/password',
+    );
+  });
+
+  /** The lease a key is held by, or undefined while the key does not exist. */
+  async function leaseOf(key: string): Promise<string | undefined> {
+    const [kv] = (await writer.getAll().prefix(key).exec()).kvs;
+    return kv?.lease;
+  }
+
+  it('registers once etcd starts listening after it, without exiting meanwhile', async () => {
+    await etcd.kill();
+    let restarted = false;
+    try {
+      const r = spawnRegister(
+        ...['--namespace', 'late', '--service', 'web', '--ip', '10.0.6.5', '--port', '80', '--ttl', '2'],
+      );
+      await until('the outage to be logged', () => r.output().includes('etcd unreachable'), 5000, r.output);
+      // Long enough for several retries: each attempt is not logged, and none ends the process.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(r.child.exitCode, r.output()).toBeNull();
+      expect(r.output().match(/etcd unreachable/g)).toHaveLength(1);
+      await etcd.restart();
+      restarted = true;
+      const startedAt = performance.now();
+      await until(
+        'the A record',
+        async () => (await addresses('web.late.svc.cluster.local')).includes('10.0.6.5'),
+        15_000,
+        () => `${r.output()}\n${server.output().slice(-2000)}`,
+      );
+      console.log(`etcd started → registered and in DNS: ${Math.round(performance.now() - startedAt)} ms`);
+      expect(await leaseOf('/skydns/local/cluster/svc/late/web/10-0-6-5')).toBeDefined();
+    } finally {
+      if (!restarted) await etcd.restart();
+    }
+  });
+
+  it('registers again under a new lease after etcd was down for longer than the lease', async () => {
+    const ttl = 2;
+    const key = '/skydns/local/cluster/svc/late/api/10-0-7-5';
+    const r = await register(
+      ...['--namespace', 'late', '--service', 'api', '--ip', '10.0.7.5', '--port', '80'],
+      ...['--ttl', String(ttl)],
+    );
+    const before = await leaseOf(key);
+    expect(before).toBeDefined();
+    await etcd.kill();
+    try {
+      // Past twice the TTL: no keep-alive could save the lease, so it counts as lost.
+      await until('the loss', () => r.output().includes('lease lost'), (3 * ttl + 2) * 1000, r.output);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(r.child.exitCode, r.output()).toBeNull();
+    } finally {
+      await etcd.restart();
+    }
+    const restartedAt = performance.now();
+    await until(
+      'the key under a new lease',
+      async () => ((await leaseOf(key)) ?? before) !== before,
+      10_000,
+      r.output,
+    );
+    const back = performance.now() - restartedAt;
+    console.log(`etcd restarted → key under a new lease: ${Math.round(back)} ms`);
+    // The old lease expires with etcd's clock restarted; the key, now under the new one, stays.
+    await new Promise((resolve) => setTimeout(resolve, (ttl + 1) * 1000));
+    expect(await addresses('api.late.svc.cluster.local')).toEqual(['10.0.7.5']);
+    expect(r.child.exitCode).toBeNull();
+  });
+
+  it.each([
+    { state: 'never registered', registered: false, ip: '10.0.8.5' },
+    { state: 'registered, then etcd went away', registered: true, ip: '10.0.8.6' },
+  ])('SIGTERM with etcd down ($state) exits 0 within 3 s', async ({ registered: first, ip }) => {
+    const args = ['--namespace', 'late', '--service', 'gone', '--ip', ip, '--port', '80', '--ttl', '2'];
+    const r = first ? await register(...args) : undefined;
+    await etcd.kill();
+    try {
+      const s = r ?? spawnRegister(...args);
+      await until('the outage to be logged', () => s.output().includes('etcd unreachable'), 5000, s.output);
+      const signalledAt = performance.now();
+      s.child.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      const took = performance.now() - signalledAt;
+      console.log(
+        `SIGTERM with etcd down (${first ? 'registered' : 'never registered'}): exit 0 in ${Math.round(took)} ms`,
+      );
+      expect(took).toBeLessThan(3000);
+    } finally {
+      await etcd.restart();
+    }
   });
 });

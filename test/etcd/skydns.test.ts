@@ -9,7 +9,7 @@ import {
   parseValue,
   placeKey,
 } from '../../src/registry/etcd/skydns.js';
-import { SkyDnsView } from '../../src/registry/etcd/view.js';
+import { ETCD_MAX_VALUE_BYTES, SkyDnsView } from '../../src/registry/etcd/view.js';
 import { WARN, capturingLogger } from '../registry/helpers.js';
 
 const ZONES = [['local', 'cluster']];
@@ -118,7 +118,9 @@ describe('SkyDnsView', () => {
   function viewOf(entries: Record<string, string>) {
     const { logger, lines } = capturingLogger();
     const view = new SkyDnsView('/skydns', ['cluster.local'], logger);
-    view.replace(Object.entries(entries).map(([key, value]) => ({ key, value, modRevision: '1' })));
+    view.replace(
+      Object.entries(entries).map(([key, value]) => ({ key, value: Buffer.from(value), modRevision: '1' })),
+    );
     return { view, lines };
   }
 
@@ -188,21 +190,30 @@ describe('SkyDnsView', () => {
     });
   });
 
-  it('skips a malformed value with one warning naming the key, and keeps the rest', () => {
+  // Valid JSON, one byte over the limit: skipped for its size alone, before it is decoded.
+  const oversized = `{"host":"10.0.0.2"${' '.repeat(ETCD_MAX_VALUE_BYTES - 18)}}`;
+
+  it.each([
+    ['malformed', '{"host": 10', /skipped: value is not JSON/],
+    ['oversized', oversized, /skipped: value is 16385 bytes, over the limit of 16384$/],
+  ])('skips a %s value with one warning naming the key, and keeps the rest', (_, bad, problem) => {
     const { view, lines } = viewOf({
       '/skydns/local/cluster/svc/shop/web/x1': '{"host":"10.0.0.1"}',
-      '/skydns/local/cluster/svc/shop/web/bad': '{"host": 10',
+      '/skydns/local/cluster/svc/shop/web/bad': bad,
     });
     const warnings = lines.filter((line) => line.level === WARN);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.msg).toMatch(
-      /^etcd key \/skydns\/local\/cluster\/svc\/shop\/web\/bad skipped: value is not JSON/,
-    );
+    expect(warnings[0]!.msg).toMatch(/^etcd key \/skydns\/local\/cluster\/svc\/shop\/web\/bad skipped: /);
+    expect(warnings[0]!.msg).toMatch(problem);
     expect(view.content().services[0]!.endpoints.map((e) => e.ip)).toEqual(['10.0.0.1']);
     // The same value read again (after a compaction, say) is not complained about twice.
     view.replace([
-      { key: '/skydns/local/cluster/svc/shop/web/x1', value: '{"host":"10.0.0.1"}', modRevision: '1' },
-      { key: '/skydns/local/cluster/svc/shop/web/bad', value: '{"host": 10', modRevision: '1' },
+      {
+        key: '/skydns/local/cluster/svc/shop/web/x1',
+        value: Buffer.from('{"host":"10.0.0.1"}'),
+        modRevision: '1',
+      },
+      { key: '/skydns/local/cluster/svc/shop/web/bad', value: Buffer.from(bad), modRevision: '1' },
     ]);
     view.content();
     expect(lines.filter((line) => line.level === WARN)).toHaveLength(1);

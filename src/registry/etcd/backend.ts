@@ -100,9 +100,12 @@ export class EtcdBackend implements RegistryBackend {
         if (this.closed) return;
         failures++;
         const delayMs = backoffDelay(failures, { ...DEFAULT_ETCD_BACKOFF, ...this.opts.backoff });
+        const why = tooLarge(error)
+          ? 'etcd read failed: the response is over the size limit'
+          : 'etcd read failed';
         this.logger.warn(
           { err: error, failures, retryInMs: delayMs },
-          this.firstSync.done ? 'etcd read failed; serving the last good view' : 'etcd read failed',
+          this.firstSync.done ? `${why}; serving the last good view` : why,
         );
         await sleep(delayMs, this.controller.signal).catch(() => {});
         continue;
@@ -120,7 +123,7 @@ export class EtcdBackend implements RegistryBackend {
     this.view.replace(
       response.kvs.map((kv) => ({
         key: kv.key.toString('utf8'),
-        value: kv.value.toString('utf8'),
+        value: kv.value,
         modRevision: kv.mod_revision,
       })),
     );
@@ -174,6 +177,17 @@ export class EtcdBackend implements RegistryBackend {
         this.sink?.fresh();
       });
       watcher.on('disconnected', (error: Error) => {
+        if (tooLarge(error)) {
+          // Resuming would ask for the same batch and be refused it again, every reconnect, with
+          // every later change stuck behind it. A read may fit (a batch of changes is bigger than
+          // the prefix it leaves); if not, it fails and backs off while the last good view serves.
+          this.logger.warn(
+            { err: error },
+            'etcd watch response over the size limit; reading the prefix again',
+          );
+          this.endWatch?.();
+          return;
+        }
         this.watchConnected = false;
         if (!lost) {
           lost = true;
@@ -201,7 +215,7 @@ export class EtcdBackend implements RegistryBackend {
     for (const event of response.events) {
       const key = event.kv.key.toString('utf8');
       if (event.type === 'Delete') this.view.delete(key);
-      else this.view.put(key, (event.kv as IKeyValue).value.toString('utf8'), event.kv.mod_revision);
+      else this.view.put(key, (event.kv as IKeyValue).value, event.kv.mod_revision);
     }
     // An empty response is a progress notice: nothing changed, and etcd says so.
     if (response.events.length > 0) this.deliver('watch', response.header.revision);
@@ -233,6 +247,15 @@ export class EtcdBackend implements RegistryBackend {
       // The watch reports the outage; the view just stops being fresh.
     }
   }
+}
+
+/**
+ * A message over `grpc.max_receive_message_length` (connection.ts): grpc-js ends the call with
+ * RESOURCE_EXHAUSTED and this text (stream-decoder.js), which etcd3's wrapped errors keep too.
+ * etcd's own RESOURCE_EXHAUSTED answers (a full database, too many requests) are not this.
+ */
+function tooLarge(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('Received message larger than max');
 }
 
 /** Makes `watcher` resume, after a reconnect, from the revision after `seen`. */

@@ -12,7 +12,18 @@ export interface EtcdConnectionConfig {
   keyFile?: string;
   username?: string;
   passwordFile?: string;
+  /** Largest gRPC message accepted from etcd. Default ETCD_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
+
+/**
+ * The largest etcd response read: a range read of the whole prefix is one message, so this bounds
+ * the table etcd can hand over at once (about 300 000 SkyDNS keys), and what a hostile or broken
+ * registry can make the server take in. gRPC's own default is 4 MiB (about 20 000 keys); etcd's
+ * server sends up to 2 GiB. A bigger response fails the read, which is retried with backoff while
+ * the last good view serves.
+ */
+export const ETCD_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 /** Checks `--etcd URL[,URL...]`; throws a message naming the bad URL. */
 export function parseEndpoints(text: string): string[] {
@@ -79,8 +90,12 @@ export async function connectEtcd(config: EtcdConnectionConfig): Promise<Etcd3> 
     grpcOptions: {
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 5000,
+      'grpc.max_receive_message_length': config.maxResponseBytes ?? ETCD_MAX_RESPONSE_BYTES,
     },
-    faultHandling: { watchBackoff: watchBackoff(1) },
+    faultHandling: {
+      watchBackoff: watchBackoff(1),
+      ...(config.endpoints.length === 1 ? { host: () => passThrough } : {}),
+    },
     // A request to an etcd that went silent (not refused) would otherwise wait forever, and with
     // it a retry or a shutdown. Streams (watch, lease keep-alive) are long-lived by design.
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + 10_000 }),
@@ -102,6 +117,19 @@ export async function connectEtcd(config: EtcdConnectionConfig): Promise<Etcd3> 
   }
   return new Etcd3(options);
 }
+
+type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>['host']>>;
+
+/**
+ * Every call goes to the endpoint. etcd3's default per-endpoint circuit breaker refuses all calls
+ * for 5 s after three failures, so that a client turns to another member; with a single endpoint
+ * there is none to turn to, and it only hid etcd's return for up to 5 s on top of the callers' own
+ * backoff (the backend's reads, the watch, `register`'s attempts, which pace themselves).
+ */
+const passThrough = {
+  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+} as unknown as HostPolicy;
 
 /** Watch reconnects: 200 ms doubling to 5 s, jittered; the library's default climbs to 30 s. */
 function watchBackoff(attempt: number): { duration: number; next(): ReturnType<typeof watchBackoff> } {

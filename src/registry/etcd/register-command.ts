@@ -67,7 +67,8 @@ export function registerUsage(): string {
   const lines = [
     'Usage: clusterdns register --etcd URL --namespace NS --service SVC --ip IP --port PORT [options]',
     '',
-    'Keeps this instance registered in etcd until stopped (SIGTERM/SIGINT deregister at once).',
+    'Keeps this instance registered in etcd until stopped (SIGTERM/SIGINT deregister at once);',
+    'while etcd cannot be reached it retries, 200 ms doubling to 5 s, and registers when it can.',
     'Options (each also read from CLUSTERDNS_<OPTION>):',
   ];
   for (const [name, spec] of Object.entries(OPTIONS)) {
@@ -163,56 +164,73 @@ export function parseRegisterCommand(
   };
 }
 
-/** Runs `clusterdns register ARGS` until SIGTERM/SIGINT; returns the exit code. */
+/**
+ * Runs `clusterdns register ARGS` until SIGTERM/SIGINT; returns the exit code: 0 after a signal,
+ * 2 for a bad flag (or a file one names that cannot be read). etcd being away is never a reason to
+ * exit: the registration waits for it, however long.
+ */
 export async function runRegisterCommand(argv: string[]): Promise<number> {
   let command;
   try {
     command = parseRegisterCommand(argv);
   } catch (error) {
     if (!(error instanceof RegisterUsageError)) throw error;
-    process.stderr.write(`clusterdns register: ${error.message}\n(see clusterdns register --help)\n`);
-    return 2;
+    return usageError(error.message);
   }
   if (command.kind === 'help') {
     process.stdout.write(`${registerUsage()}\n`);
     return 0;
   }
   const { config } = command;
-  const logger = createLogger(config.logLevel).child({ part: 'register' });
-  let client;
-  try {
-    client = await connectEtcd(config.etcd);
-  } catch (error) {
-    logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
-    logger.flush();
-    return 1;
-  }
-  const key = instanceKey(config.etcd.prefix, config.zone, config);
-  const registration = new Registration({
-    client,
-    key,
-    value: formatValue({ ...config, ttl: config.ttlSeconds }),
-    ttlSeconds: config.ttlSeconds,
-    logger,
-  });
-  logger.info(
-    {
-      ...describeConnection(config.etcd),
-      key,
-      dnsName: `${config.instance}.${config.service}.${config.namespace}.svc.${config.zone}`,
-      host: hostname(),
-    },
-    'registering',
-  );
-  registration.start();
-  // `on`, not `once`: a second signal (a supervisor repeating itself) must not kill the process
-  // halfway through revoking the lease.
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  // Listening before anything is awaited: a signal at any point from here on deregisters. `on`,
+  // not `once`: a second signal (a supervisor repeating itself) must not kill the process halfway
+  // through revoking the lease.
+  const signalled = new Promise<NodeJS.Signals>((resolve) => {
     process.on('SIGINT', resolve);
     process.on('SIGTERM', resolve);
   });
-  logger.info({ signal }, 'stopping: revoking the lease');
-  await registration.stop();
-  logger.flush();
-  return 0;
+  // Only this keeps the process alive while etcd is away: gRPC's reconnect timers and the retry
+  // sleeps do not hold the event loop, and without a handle Node would end the process (status 13,
+  // an unsettled top-level await) between two attempts.
+  const alive = setInterval(() => {}, 2 ** 30);
+  try {
+    const logger = createLogger(config.logLevel).child({ part: 'register' });
+    let client;
+    try {
+      client = await connectEtcd(config.etcd);
+    } catch (error) {
+      // Only a TLS or password file named by a flag can fail here.
+      return usageError((error as Error).message);
+    }
+    const key = instanceKey(config.etcd.prefix, config.zone, config);
+    const registration = new Registration({
+      client,
+      key,
+      value: formatValue({ ...config, ttl: config.ttlSeconds }),
+      ttlSeconds: config.ttlSeconds,
+      logger,
+    });
+    logger.info(
+      {
+        ...describeConnection(config.etcd),
+        key,
+        dnsName: `${config.instance}.${config.service}.${config.namespace}.svc.${config.zone}`,
+        host: hostname(),
+      },
+      'registering',
+    );
+    registration.start();
+    const signal = await signalled;
+    logger.info({ signal }, 'stopping: revoking the lease');
+    await registration.stop();
+    logger.flush();
+    return 0;
+  } finally {
+    clearInterval(alive);
+  }
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`clusterdns register: ${message}\n(see clusterdns register --help)\n`);
+  return 2;
 }

@@ -1,9 +1,11 @@
 // One instance kept registered in etcd: its key written under a lease that is kept alive while the
 // process lives. Stopped cleanly, the lease is revoked and the key goes at once; killed, the lease
 // expires after its TTL and etcd deletes the key (watchers see a DELETE). A lost lease (etcd's
-// data replaced, or unreachable for longer than the lease) is granted anew and the key written again.
+// data replaced, or unreachable for longer than the lease) is granted anew and the key written
+// again; while etcd cannot be reached it retries with backoff for as long as the process runs.
+// Each change of state is logged once, never each attempt.
 
-import type { Etcd3, Lease } from 'etcd3';
+import { type Etcd3, type Lease, isRecoverableError } from 'etcd3';
 import type { Logger } from 'pino';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type BackoffOptions, backoffDelay, sleep } from '../kubernetes/backoff.js';
@@ -15,42 +17,61 @@ export interface RegistrationOptions {
   /** Lease TTL in seconds; etcd may round a very short one up. */
   ttlSeconds: number;
   logger: Logger;
-  /** Pacing of retries while etcd cannot be reached. Default 200 ms doubling to 5 s. */
+  /** Pacing of retries while etcd cannot be reached or refuses. Default REGISTER_BACKOFF. */
   backoff?: BackoffOptions;
-  /** Longest wait for etcd to confirm the revoke on stop. Default 2 s. */
-  revokeTimeoutMs?: number;
+  /** Longest time stop() takes, revoking included, when etcd is slow or gone. Default 2 s. */
+  stopTimeoutMs?: number;
 }
+
+/** 200 ms doubling to 5 s, half of each delay random (backoffDelay): many instances restarted with
+ * their etcd do not retry in lockstep, and one back within 5 s is registered again within 5 s. */
+export const REGISTER_BACKOFF: Required<BackoffOptions> = { initialMs: 200, maxMs: 5000 };
+
+/** What the last attempt found; a line is logged when this changes. */
+type State = 'starting' | 'registered' | 'unreachable' | 'refused' | 'keepalive-failing';
 
 export class Registration {
   private readonly opts: RegistrationOptions;
+  private readonly logger: Logger;
   private readonly controller = new AbortController();
+  /** The lease the key is written under, once etcd confirmed the write. */
   private lease?: Lease;
   private running?: Promise<void>;
+  private state: State = 'starting';
 
   constructor(opts: RegistrationOptions) {
     this.opts = opts;
+    this.logger = opts.logger.child({ key: opts.key });
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.running ??= this.loop().catch((error: unknown) => {
+      // The loop catches what etcd throws; anything else is a defect, and must not pass silently.
+      this.logger.error({ err: error }, 'registration loop failed; no longer registering');
+    });
   }
 
-  /** Revokes the lease (so the key goes now) and stops; resolves when nothing is left running. */
+  /**
+   * Revokes the lease (so the key goes now) and stops; resolves within `stopTimeoutMs` whatever
+   * etcd does, leaving an unrevoked lease to expire after its TTL.
+   */
   async stop(): Promise<void> {
     this.controller.abort(new Error('registration stopped'));
-    const timeoutMs = this.opts.revokeTimeoutMs ?? 2000;
-    // A write still waiting for an unreachable etcd must not hold up the exit.
-    await within(this.running ?? Promise.resolve(), timeoutMs).catch(() => {});
+    const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 2000);
+    // A write still waiting for a silent etcd must not hold up the exit.
+    await within(this.running ?? Promise.resolve(), deadline).catch(() => {});
     const lease = this.lease;
     this.lease = undefined;
-    if (lease) {
+    if (!lease) {
+      this.logger.info('stopped; nothing was registered');
+    } else {
       try {
-        await within(lease.revoke(), timeoutMs);
-        this.opts.logger.info({ key: this.opts.key }, 'deregistered: lease revoked');
+        await within(lease.revoke(), deadline);
+        this.logger.info('deregistered: lease revoked');
       } catch (error) {
         lease.release();
-        this.opts.logger.warn(
-          { err: error, key: this.opts.key },
+        this.logger.warn(
+          { err: error },
           `cannot revoke the lease; the key goes when it expires (${this.opts.ttlSeconds} s)`,
         );
       }
@@ -60,45 +81,86 @@ export class Registration {
 
   private async loop(): Promise<void> {
     const { signal } = this.controller;
+    const stopped = new Promise<undefined>((resolve) =>
+      signal.addEventListener('abort', () => resolve(undefined), { once: true }),
+    );
     let failures = 0;
     while (!signal.aborted) {
       const lease = this.opts.client.lease(this.opts.ttlSeconds, { autoKeepAlive: true });
-      this.lease = lease;
       const lost = new Promise<Error>((resolve) => lease.once('lost', resolve));
       try {
         await lease.put(this.opts.key).value(this.opts.value);
+        const id = await lease.grant();
+        this.lease = lease;
         failures = 0;
-        this.opts.logger.info(
-          { key: this.opts.key, lease: await lease.grant(), ttl: this.opts.ttlSeconds },
-          'registered',
+        this.enter('registered', () =>
+          this.logger.info({ lease: id, ttl: this.opts.ttlSeconds }, `registered under lease ${id}`),
         );
-        const stopped = new Promise<undefined>((resolve) =>
-          signal.addEventListener('abort', () => resolve(undefined), { once: true }),
-        );
+        this.followKeepAlive(lease, id);
         const error = await Promise.race([lost, stopped]);
         if (error === undefined) return;
-        this.opts.logger.warn({ err: error, key: this.opts.key }, 'lease lost; registering again');
+        this.lease = undefined;
+        lease.removeAllListeners();
+        // Straight on to a new lease: if etcd is still away, that attempt says so.
+        this.logger.warn({ err: error, lease: id }, 'lease lost; registering again');
+        this.state = 'starting';
       } catch (error) {
         lease.release();
-        if (signal.aborted) {
-          this.lease = undefined;
-          return;
-        }
+        lease.removeAllListeners();
+        if (signal.aborted) return;
         failures++;
-        const delayMs = backoffDelay(failures, { initialMs: 200, maxMs: 5000, ...this.opts.backoff });
-        this.opts.logger.warn(
-          { err: error, key: this.opts.key, failures, retryInMs: delayMs },
-          'cannot register in etcd; retrying',
-        );
+        const delayMs = backoffDelay(failures, { ...REGISTER_BACKOFF, ...this.opts.backoff });
+        this.failed(error, failures, delayMs);
         await sleep(delayMs, signal).catch(() => {});
       }
     }
   }
+
+  /** One line when etcd stops answering the keep-alives, one when it answers again. */
+  private followKeepAlive(lease: Lease, id: string): void {
+    // etcd3 types the argument as a response; it is the error (lease.js, handleKeepaliveError).
+    lease.on('keepaliveFailed', (error: unknown) =>
+      this.enter('keepalive-failing', () =>
+        this.logger.warn(
+          { err: error, lease: id },
+          `etcd unreachable; the key stays until lease ${id} expires unless etcd answers first`,
+        ),
+      ),
+    );
+    lease.on('keepaliveSucceeded', () =>
+      this.enter('registered', () => this.logger.info({ lease: id }, `etcd answers again; lease ${id} kept`)),
+    );
+  }
+
+  private failed(error: unknown, failures: number, retryInMs: number): void {
+    const fields = { err: error, failures, retryInMs };
+    // A connection refused, a deadline passed, or the client holding off a host that keeps failing:
+    // etcd is away. Anything else (a permission denied, say) is etcd answering no.
+    const away =
+      error instanceof Error &&
+      (isRecoverableError(error) || (error as { isBrokenCircuitError?: boolean }).isBrokenCircuitError);
+    const { initialMs, maxMs } = { ...REGISTER_BACKOFF, ...this.opts.backoff };
+    const pacing = `retrying every ${initialMs / 1000}-${maxMs / 1000} s`;
+    if (away) this.enter('unreachable', () => this.logger.warn(fields, `etcd unreachable; ${pacing}`));
+    else {
+      this.enter('refused', () =>
+        this.logger.warn(fields, `etcd refused the registration: ${(error as Error).message}; ${pacing}`),
+      );
+    }
+    this.logger.debug(fields, 'registration attempt failed');
+  }
+
+  private enter(state: State, log: () => void): void {
+    if (this.state === state) return;
+    this.state = state;
+    log();
+  }
 }
 
-/** `promise`, or a rejection once `ms` pass first. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+/** `promise`, or a rejection once `deadline` (ms since the epoch) passes first. */
+async function within<T>(promise: Promise<T>, deadline: number): Promise<T> {
   const timeout = new AbortController();
+  const ms = Math.max(0, deadline - Date.now());
   try {
     return await Promise.race([
       promise,

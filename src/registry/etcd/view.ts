@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { Endpoint, PortSpec, Service, TableContent } from '../../table/types.js';
-import { problemOf } from '../fields.js';
+import { FieldError, problemOf } from '../fields.js';
 import { joinKubernetesObjects } from '../kubernetes/join.js';
 import type { ClusterObject } from '../model.js';
 import { isDnsLabel } from '../validate.js';
@@ -15,6 +15,20 @@ type Parsed =
   | { kind: 'instance'; key: InstanceKey; value: InstanceValue }
   | { kind: 'namespace-only'; namespace: string }
   | { kind: 'ignored' };
+
+/**
+ * The largest value read. A SkyDNS value is a JSON object of about 100 bytes; 16 KiB leaves room
+ * for fields we do not read (a long `text`) while a key holding megabytes (etcd accepts 1.5 MiB by
+ * default) is skipped, named in a log line, like a value that is not valid, before it is decoded.
+ */
+export const ETCD_MAX_VALUE_BYTES = 16 * 1024;
+
+/** One key as etcd hands it over: the value still in bytes, so an oversized one is never decoded. */
+export interface EtcdKeyValue {
+  key: string;
+  value: Uint8Array;
+  modRevision: string;
+}
 
 interface Entry {
   modRevision: string;
@@ -31,6 +45,7 @@ export class SkyDnsView {
     private readonly prefix: string,
     zones: readonly string[],
     private readonly logger: Logger,
+    private readonly maxValueBytes = ETCD_MAX_VALUE_BYTES,
   ) {
     this.zones = zones.map((zone) => zone.split('.').reverse());
   }
@@ -40,7 +55,7 @@ export class SkyDnsView {
   }
 
   /** Replaces every key with a fresh read; values unchanged since last time are not parsed again. */
-  replace(kvs: readonly { key: string; value: string; modRevision: string }[]): void {
+  replace(kvs: readonly EtcdKeyValue[]): void {
     const previous = new Map(this.entries);
     this.entries.clear();
     for (const kv of kvs) {
@@ -50,7 +65,7 @@ export class SkyDnsView {
     }
   }
 
-  put(key: string, value: string, modRevision: string): void {
+  put(key: string, value: Uint8Array, modRevision: string): void {
     this.entries.set(key, { modRevision, parsed: this.parse(key, value) });
   }
 
@@ -131,14 +146,17 @@ export class SkyDnsView {
     };
   }
 
-  private parse(key: string, value: string): Parsed {
+  private parse(key: string, value: Uint8Array): Parsed {
     const place = placeKey(key, this.prefix, this.zones);
     if (place.kind === 'other') {
       this.logger.debug({ key }, `etcd key skipped: ${place.reason}`);
       return { kind: 'ignored' };
     }
     try {
-      return { kind: 'instance', key: place.key, value: parseValue(value) };
+      if (value.length > this.maxValueBytes) {
+        throw new FieldError(`value is ${value.length} bytes, over the limit of ${this.maxValueBytes}`);
+      }
+      return { kind: 'instance', key: place.key, value: parseValue(utf8.decode(value)) };
     } catch (error) {
       this.logger.warn({ key }, `etcd key ${key} skipped: ${problemOf(error)}`);
       // The namespace is there even if this one value is not usable.
@@ -146,6 +164,8 @@ export class SkyDnsView {
     }
   }
 }
+
+const utf8 = new TextDecoder();
 
 function endpoint(key: InstanceKey, value: InstanceValue): Endpoint {
   const ports: PortSpec[] = [];
