@@ -82,6 +82,7 @@ function backendFactories(
           connection: describeConnection(etcd),
           // A quiet etcd must be confirmed often enough that --max-stale never sees it as stale.
           freshIntervalMs: Math.max(100, Math.min(10_000, config.maxStaleMs / 3)),
+          onOversizedRead: () => hooks.onOversizedRead?.('etcd'),
         }),
     );
   }

@@ -149,6 +149,7 @@ describe.skipIf(!haveEtcd)('etcd backend', () => {
         'etcd read failed: the response is over the size limit; serving the last good view',
       ]);
       expect(failed.map((l) => l.failures)).toEqual([1, 2]);
+      expect(b.oversized()).toBeGreaterThanOrEqual(3);
       expect(b.summary()).toEqual(['shop/web 10.0.0.1']);
       // Back under the limit: the next read serves what is there.
       for (const i of [3, 4, 5, 6, 7, 8]) await writer.delete().key(`${p}/shop/api/a${i}`);

@@ -21,12 +21,14 @@ export async function startBackend(
   const { logger, lines } = capturingLogger();
   const contents: TableContent[] = [];
   let fresh = 0;
+  let oversized = 0;
   const backend = new EtcdBackend({
     client: await connectEtcd(connection),
     prefix,
     zones: ['cluster.local'],
     logger,
     ...(freshIntervalMs !== undefined ? { freshIntervalMs } : {}),
+    onOversizedRead: () => void oversized++,
   });
   await backend.start({
     content: (c) => contents.push(c),
@@ -40,6 +42,8 @@ export async function startBackend(
     lines,
     contents,
     fresh: () => fresh,
+    /** Reads refused for being over the response size limit, as the metric counts them. */
+    oversized: () => oversized,
     last: () => contents.at(-1),
     /** `ns/svc ip,ip` per service with endpoints, or `ns/svc -> target` for aliases. */
     summary: () =>

@@ -27,6 +27,8 @@ export interface EtcdBackendOptions {
    * as fresh (etcd's own progress notices come every 10 minutes). Default 10 s.
    */
   freshIntervalMs?: number;
+  /** Called for each read or watch batch refused for being over the response size limit. */
+  onOversizedRead?: () => void;
 }
 
 export const DEFAULT_ETCD_BACKOFF: Required<BackoffOptions> = { initialMs: 200, maxMs: 10_000 };
@@ -100,9 +102,9 @@ export class EtcdBackend implements RegistryBackend {
         if (this.closed) return;
         failures++;
         const delayMs = backoffDelay(failures, { ...DEFAULT_ETCD_BACKOFF, ...this.opts.backoff });
-        const why = tooLarge(error)
-          ? 'etcd read failed: the response is over the size limit'
-          : 'etcd read failed';
+        const oversized = tooLarge(error);
+        if (oversized) this.opts.onOversizedRead?.();
+        const why = oversized ? 'etcd read failed: the response is over the size limit' : 'etcd read failed';
         this.logger.warn(
           { err: error, failures, retryInMs: delayMs },
           this.firstSync.done ? `${why}; serving the last good view` : why,
@@ -178,6 +180,7 @@ export class EtcdBackend implements RegistryBackend {
       });
       watcher.on('disconnected', (error: Error) => {
         if (tooLarge(error)) {
+          this.opts.onOversizedRead?.();
           // Resuming would ask for the same batch and be refused it again, every reconnect, with
           // every later change stuck behind it. A read may fit (a batch of changes is bigger than
           // the prefix it leaves); if not, it fails and backs off while the last good view serves.
