@@ -96,16 +96,16 @@ ports: [{ name: http, port: 8080 }]
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]?.object).toBe('document 2');
     expect(result.problems[0]?.problem).toBe(
-      'Flow sequence in block collection must be sufficiently indented and end with a ] at line 5, column 32',
+      'missed comma between flow collection entries at line 5, column 32',
     );
   });
 
   it('reports duplicate keys and undefined aliases', () => {
     expect(parseZoneText('namespace: a\nnamespace: b\n').problems).toEqual([
-      { object: 'document 1', problem: 'Map keys must be unique at line 2, column 1' },
+      { object: 'document 1', problem: 'duplicated mapping key at line 2, column 1' },
     ]);
     expect(parseZoneText('namespace: *ns\n').problems).toEqual([
-      { object: 'document 1', problem: 'Unresolved alias (the anchor must be set before the alias): ns' },
+      { object: 'document 1', problem: 'unidentified alias "ns" at line 1, column 15' },
     ]);
   });
 
