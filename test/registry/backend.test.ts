@@ -201,7 +201,7 @@ describe('FileBackend', () => {
       title: 'broken YAML',
       text: 'namespace: shop\nservices:\n  web: { clusterIP: [10.96.45.12 }\n',
       object: 'document 1',
-      problem: /^Flow sequence .* at line 3, column \d+$/,
+      problem: /^missed comma between flow collection entries at line 3, column \d+$/,
     },
     {
       title: 'valid YAML with a bad IP',
