@@ -123,4 +123,31 @@ ports: [{ name: http, port: 8080 }]
     expect(parseZoneText('')).toEqual({ objects: [], skipped: [], problems: [] });
     expect(parseZoneText('# nothing here yet\n')).toEqual({ objects: [], skipped: [], problems: [] });
   });
+  it('rejects an alias bomb without expanding it, and reads modest aliases', () => {
+    // The "billion laughs": nine levels of nine aliases, 1 KB of text and 9^9 nodes as a tree.
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 9; i++) {
+      const [previous, name] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+    }
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: laughs }\ndata:\n${levels.map((l) => `  ${l}`).join('\n')}\n`;
+    const began = performance.now();
+    expect(parseZoneText(bomb).problems).toEqual([
+      {
+        object: 'document 1',
+        problem: expect.stringMatching(/^aliases expand to more than \d+ nodes \(an alias bomb\?\)/),
+      },
+    ]);
+    expect(performance.now() - began).toBeLessThan(1000);
+
+    const shared = parseZoneText(
+      '# ports & defaults\nnamespace: shop\nservices:\n  web: { clusterIP: 10.96.0.10, ports: &p [http:80] }\n  api: { clusterIP: 10.96.0.11, ports: *p }\n',
+    );
+    expect(shared.problems).toEqual([]);
+    expect(shared.objects).toMatchObject([
+      { kind: 'Namespace' },
+      { kind: 'Service', service: { name: 'web', ports: [{ name: 'http', port: 80 }] } },
+      { kind: 'Service', service: { name: 'api', ports: [{ name: 'http', port: 80 }] } },
+    ]);
+  });
 });
