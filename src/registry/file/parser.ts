@@ -28,6 +28,7 @@ export interface ParserLimits {
 
 interface Running {
   id: number;
+  worker: Worker;
   port: MessagePort;
   settle: (result: Conversion) => void;
   timer: NodeJS.Timeout;
@@ -80,7 +81,7 @@ export class ZoneParser {
         );
         void this.stop();
       }, timeoutMs);
-      this.running = { id, port: port1, settle, timer };
+      this.running = { id, worker, port: port1, settle, timer };
       const job: ParseJob = { id, bytes, port: port2 };
       // The bytes move to the worker rather than being copied.
       worker.postMessage(job, [port2, bytes.buffer as ArrayBuffer]);
@@ -101,11 +102,13 @@ export class ZoneParser {
         error.code === 'ERR_WORKER_OUT_OF_MEMORY'
           ? `parsing needed more than the ${this.limits.heapMb} MB it may use; the file is too large or too complex`
           : `the parser failed: ${error.message}`;
-      this.running?.settle(problem(message));
+      if (this.running?.worker === worker) this.running.settle(problem(message));
     });
     worker.on('exit', () => {
       if (this.worker === worker) this.worker = undefined;
-      this.running?.settle(problem('the parser stopped before it finished'));
+      // A worker let go (idle, or past its deadline) has no job left; one that died had this one.
+      if (this.running?.worker === worker)
+        this.running.settle(problem('the parser stopped before it finished'));
     });
     this.worker = worker;
     return worker;
