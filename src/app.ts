@@ -654,7 +654,7 @@ function readHosts(config: Config): HostsResolver | undefined {
 }
 
 /** Settings read only when backends start, and only when listeners bind. */
-const BACKEND_KEYS = ['zonesDir', 'kubernetes', 'startupTimeoutMs', 'maxStaleMs'] as const;
+const BACKEND_KEYS = ['zonesDir', 'zoneFiles', 'kubernetes', 'startupTimeoutMs', 'maxStaleMs'] as const;
 const LISTENER_KEYS = ['listen', 'tcpIdleTimeout', 'tcpMaxConnections'] as const;
 /** Settings of the ops endpoints and logs, which a running server keeps (see reload()). */
 const ENDPOINT_KEYS = ['health', 'ready', 'metrics', 'logFormat'] as const;

@@ -90,10 +90,13 @@ async function main(): Promise<void> {
       await pool?.start(loaded.configs);
       return true;
     } catch (error) {
-      logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      // Something the user must fix in what was given (a zone file that does not parse, say):
+      // the message says what, and exit status 2 tells it from a failure, as a bad flag does.
+      const given = error instanceof ConfigError;
+      logger.fatal(given ? {} : { err: error }, `cannot start: ${(error as Error).message}`);
       await pool?.close();
       await Promise.all(servers.map((server) => server.close()));
-      logger.flush(() => process.exit(1));
+      logger.flush(() => process.exit(given ? 2 : 1));
       return false;
     }
   })();

@@ -40,6 +40,8 @@ export interface NacosConfig {
 export interface Config extends OpsConfig {
   /** Zone files to serve; undefined when another registry is configured and --zones is not. */
   zonesDir?: string;
+  /** How zone files are read: the size cap, and how long a file must be unchanged to be read. */
+  zoneFiles: { maxBytes: number; settleMs: number };
   kubernetes?: KubernetesConfig;
   etcd?: EtcdConfig;
   nacos?: NacosConfig;
@@ -122,6 +124,18 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'DIR',
     help: 'directory of zone files to serve (default: the bundled zones/ when no other registry is given)',
+  },
+  'zones-max-bytes': {
+    defaultValue: '4194304',
+    type: 'string',
+    metavar: 'BYTES',
+    help: 'a zone file larger than this is rejected, whole, with a warning naming it (default 4194304, 4 MiB)',
+  },
+  'zones-settle': {
+    defaultValue: '500ms',
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'a zone file is read once it has not changed for this long, so a file being written is not served half-way (default 500ms)',
   },
   kubernetes: {
     type: 'string',
@@ -551,6 +565,10 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const hostsFile = text('hosts-file');
   return {
     ...zonesAndRegistries(read, checked),
+    zoneFiles: {
+      maxBytes: number('zones-max-bytes', 1, 2 ** 31 - 1),
+      settleMs: Math.round(seconds('zones-settle') * 1000),
+    },
     ...opsConfig((name) => read(name) as string | undefined, checked, duration),
     startupTimeoutMs: Math.round(seconds('startup-timeout') * 1000),
     maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale') * 1000),

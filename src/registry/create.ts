@@ -44,7 +44,18 @@ function backendFactories(
   const backends: (() => Promise<RegistryBackend>)[] = [];
   if (config.zonesDir !== undefined) {
     const dir = config.zonesDir;
-    backends.push(async () => new FileBackend({ dir, logger: logger.child({ backend: 'file' }) }));
+    // Only the first start stops on a broken file: a backend rebuilt after a failure keeps going.
+    let first = true;
+    backends.push(async () => {
+      const backend = new FileBackend({
+        dir,
+        logger: logger.child({ backend: 'file' }),
+        ...config.zoneFiles,
+        strictStart: first,
+      });
+      first = false;
+      return backend;
+    });
   }
   if (config.kubernetes) {
     const { kubernetes } = config;

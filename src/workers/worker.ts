@@ -9,6 +9,9 @@ import { createLogger } from '../ops/logger.js';
 import { ServiceTable } from '../table/table.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
+/** Longest a turn of the event loop spends taking table steps before answering again. */
+const STEP_TURN_MS = 3;
+
 export function runWorker(): void {
   // The primary decides when to reload and stop: a signal sent to the whole process group (a
   // terminal's Ctrl-C, a hangup) must not take a worker down under it.
@@ -32,18 +35,17 @@ class AnsweringWorker {
   private checkLoop = false;
   /** start, reload and close run one after another, in the order the primary sent them. */
   private queue: Promise<void> = Promise.resolve();
+  /** Table messages not yet taken, in order (see takeSteps()). */
+  private readonly pending: (ToWorker & { kind: 'table' | 'steps' })[] = [];
+  private drained: Promise<void> = Promise.resolve();
+  private taking = false;
 
   receive(message: ToWorker): void {
     switch (message.kind) {
-      case 'table': {
-        // A new table for a server: whoever reads tables[server] from now on gets it.
-        const table = new ServiceTable();
-        for (const step of message.steps) table.take(step);
-        this.tables[message.server] = table;
-        return;
-      }
+      case 'table':
       case 'steps':
-        for (const [server, step] of message.steps) this.tables[server]?.take(step);
+        this.pending.push(message);
+        if (!this.taking) void this.takeSteps();
         return;
       case 'scrape':
         void this.scrape(message.id);
@@ -52,14 +54,53 @@ class AnsweringWorker {
         send({ kind: 'pong', id: message.id });
         return;
       case 'start':
-        this.enqueue(() => this.start(message));
+        // After the tables sent before it: a server starts on the table as the primary had it.
+        this.enqueue(async () => {
+          await this.drained;
+          await this.start(message);
+        });
         return;
       case 'reload':
-        this.enqueue(() => this.reload(message.configs, message.force));
+        this.enqueue(async () => {
+          await this.drained;
+          await this.reload(message.configs, message.force);
+        });
         return;
       case 'close':
         this.enqueue(() => this.close(0));
     }
+  }
+
+  /**
+   * Takes the table messages in order, a few milliseconds' worth of steps per turn of the event
+   * loop: a registry's large change (a 10 000-service zone file) comes as many steps, which may
+   * arrive at once, and taking them all in one go would hold the answers for 100 ms and more.
+   */
+  private takeSteps(): Promise<void> {
+    this.taking = true;
+    this.drained = (async () => {
+      let turn = performance.now();
+      while (this.pending.length > 0) {
+        const message = this.pending[0]!;
+        if (message.kind === 'table') {
+          // A new table for a server: whoever reads tables[server] from now on gets it.
+          const table = new ServiceTable();
+          for (const step of message.steps) table.take(step);
+          this.tables[message.server] = table;
+          this.pending.shift();
+          continue;
+        }
+        const entry = message.steps.shift();
+        if (entry) this.tables[entry[0]]?.take(entry[1]);
+        if (message.steps.length === 0) this.pending.shift();
+        if (performance.now() - turn > STEP_TURN_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turn = performance.now();
+        }
+      }
+      this.taking = false;
+    })();
+    return this.drained;
   }
 
   /** The primary is gone: nothing will feed the tables or stop this worker. */

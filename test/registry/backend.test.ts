@@ -1,11 +1,15 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, rename, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { ConfigError } from '../../src/config/config.js';
 import { FileBackend } from '../../src/registry/file/backend.js';
 import type { TableContent } from '../../src/table/types.js';
 import { WARN, capturingLogger, sinkOf } from './helpers.js';
+
+const INFO = 30;
 
 const SHOP = `
 namespace: shop
@@ -201,7 +205,7 @@ describe('FileBackend', () => {
       title: 'broken YAML',
       text: 'namespace: shop\nservices:\n  web: { clusterIP: [10.96.45.12 }\n',
       object: 'document 1',
-      problem: /^Flow sequence .* at line 3, column \d+$/,
+      problem: /^missed comma between flow collection entries at line 3, column \d+$/,
     },
     {
       title: 'valid YAML with a bad IP',
@@ -353,5 +357,129 @@ describe('FileBackend', () => {
     await writeFile(join(dir, 'shop.yaml'), SHOP_CHANGED);
     await sleep(300);
     expect(rec.contents).toHaveLength(1);
+  });
+  // What is in the directory where a zone file was: none of it is a deletion, and none of it may
+  // hold up the other files or later reloads. The old code froze on a FIFO for good, read
+  // /dev/zero until memory ran out, and dropped a dangling link's services.
+  it.each([
+    {
+      title: 'a FIFO',
+      make: (path: string) => execFileSync('mkfifo', [path]),
+      problem: 'not a regular file (a FIFO)',
+    },
+    {
+      title: 'a link to /dev/zero',
+      make: (path: string) => symlink('/dev/zero', path),
+      problem: 'not a regular file (a device)',
+    },
+    {
+      title: 'a dangling link',
+      make: (path: string) => symlink(join(dir, 'nowhere.yaml'), path),
+      problem: 'a symbolic link to nothing',
+    },
+  ])(
+    'keeps the last good content of a file replaced by $title, and goes on reloading',
+    async ({ make, problem }) => {
+      await writeFile(join(dir, 'shop.yaml'), SHOP);
+      await writeFile(join(dir, 'db.yaml'), DB_SERVICE);
+      const rec = await start();
+      await rm(join(dir, 'shop.yaml'));
+      await make(join(dir, 'shop.yaml'));
+      const warning = await waitFor(() => warnings()[0]);
+      expect(warning).toMatchObject({
+        file: join(dir, 'shop.yaml'),
+        problem,
+        msg: 'zone file unreadable; keeping its last good content',
+      });
+      // Later changes to other files are still taken, with the last good web beside them.
+      for (const port of ['5433', '5434']) {
+        const next = rec.next(2000);
+        await writeFile(join(dir, 'db.yaml'), DB_SERVICE.replace('5432', port));
+        const content = await next;
+        expect(names(content)).toEqual(['shop/db', 'shop/web']);
+        expect(content.services[0]?.ports[0]?.port).toBe(Number(port));
+      }
+      expect(warnings()).toHaveLength(1); // logged once, not on every scan
+    },
+  );
+
+  it('rejects a file over the size cap, naming it and the cap, and serves the others', async () => {
+    await writeFile(join(dir, 'shop.yaml'), SHOP);
+    await writeFile(join(dir, 'big.yaml'), `${DB_SERVICE}# ${'x'.repeat(2000)}\n`);
+    const rec = recorder();
+    backend = new FileBackend({ dir, logger: log.logger, maxBytes: 1000 });
+    await backend.start(sinkOf((c) => rec.onContent(c)));
+    expect(names(rec.contents.at(-1))).toEqual(['shop/web']);
+    expect(warnings()).toMatchObject([
+      {
+        file: join(dir, 'big.yaml'),
+        problem: expect.stringMatching(/^\d+ bytes, over the 1000-byte cap \(--zones-max-bytes\)$/),
+        msg: 'zone file rejected; it serves nothing until fixed',
+      },
+    ]);
+  });
+
+  it('keeps the last good content of a file truncated to 0 bytes (a write in progress)', async () => {
+    await writeFile(join(dir, 'shop.yaml'), SHOP);
+    await writeFile(join(dir, 'db.yaml'), DB_SERVICE);
+    const rec = await start();
+    await truncate(join(dir, 'shop.yaml'), 0);
+    const notice = await waitFor(() => log.lines.find((l) => l.level === INFO && l.file !== undefined), 2000);
+    expect(notice).toMatchObject({
+      file: join(dir, 'shop.yaml'),
+      msg: 'zone file is empty, taken as a write in progress; keeping its last good content',
+    });
+    const next = rec.next(2000);
+    await writeFile(join(dir, 'db.yaml'), DB_SERVICE.replace('5432', '5433'));
+    expect(names(await next)).toEqual(['shop/db', 'shop/web']);
+  });
+
+  it('does not serve a file a slow writer is still writing in place', async () => {
+    const services = (ip: string) =>
+      Array.from({ length: 40 }, (_, i) => `  s${i}: { clusterIP: 10.96.${ip}.${i + 1} }\n`);
+    await writeFile(join(dir, 'shop.yaml'), ['namespace: shop\nservices:\n', ...services('1')].join(''));
+    const rec = await start();
+    // As `producer > shop.yaml` does: truncate, then whole lines with pauses shorter than the settle time.
+    const file = await open(join(dir, 'shop.yaml'), 'w');
+    const lines = ['namespace: shop\nservices:\n', ...services('2')];
+    for (let i = 0; i < lines.length; i += 5) {
+      await file.write(lines.slice(i, i + 5).join(''));
+      await sleep(150);
+    }
+    await file.close();
+    await waitFor(
+      () => (rec.contents.at(-1)?.services[0]?.clusterIPs[0]?.startsWith('10.96.2.') ? true : undefined),
+      3000,
+    );
+    // Every view delivered had all 40 services, the old ones or the new ones, never a mix.
+    for (const content of rec.contents) {
+      expect(content.services).toHaveLength(40);
+      expect(new Set(content.services.map((s) => s.clusterIPs[0]!.split('.')[2])).size).toBe(1);
+    }
+  });
+
+  it('watches a deleted and re-created directory again within a second', async () => {
+    await writeFile(join(dir, 'shop.yaml'), SHOP);
+    const rec = await start();
+    await rm(dir, { recursive: true, force: true });
+    await waitFor(() => warnings()[0]);
+    await mkdir(dir);
+    const began = Date.now();
+    await writeFile(join(dir, 'db.yaml'), DB_SERVICE);
+    await waitFor(() => (names(rec.contents.at(-1))?.includes('shop/db') ? true : undefined), 3000);
+    expect(Date.now() - began).toBeLessThan(1500);
+  });
+
+  it('at start, with strictStart, stops on a file that does not parse, naming it, the line and the problem', async () => {
+    await writeFile(
+      join(dir, 'shop.yaml'),
+      'namespace: shop\nservices:\n  web: { clusterIP: [10.96.45.12 }\n',
+    );
+    backend = new FileBackend({ dir, logger: log.logger, strictStart: true });
+    const started = backend.start(sinkOf(() => {}));
+    await expect(started).rejects.toBeInstanceOf(ConfigError);
+    await expect(started).rejects.toThrow(
+      `zone file ${join(dir, 'shop.yaml')}: document 1: missed comma between flow collection entries at line 3, column 34`,
+    );
   });
 });

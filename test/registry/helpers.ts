@@ -3,7 +3,7 @@
 
 import pino from 'pino';
 import type { BackendSink } from '../../src/registry/backend.js';
-import type { TableContent } from '../../src/table/types.js';
+import type { Pod, Service, TableContent } from '../../src/table/types.js';
 
 type Fields = Record<string, unknown>;
 
@@ -75,13 +75,38 @@ export function capturingLogger(): { logger: pino.Logger; lines: LogLine[] } {
 
 export const WARN = 40;
 
-/** A backend sink that hands content to `onContent` and ignores freshness. */
+/**
+ * A backend sink that hands `onContent` the backend's whole view after each delivery (the file
+ * backend delivers changes; they are folded into the view here), and ignores freshness.
+ */
 export function sinkOf(onContent: (content: TableContent) => void): BackendSink {
+  const services = new Map<string, Service>();
+  let namespaces: string[] = [];
+  let pods: Pod[] = [];
+  const view = (): TableContent => ({
+    namespaces,
+    services: [...services.values()].sort((a, b) =>
+      a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace),
+    ),
+    pods: [...pods].sort((a, b) =>
+      a.namespace === b.namespace ? compare(a.name, b.name) : compare(a.namespace, b.namespace),
+    ),
+  });
   return {
     content: onContent,
-    changes: () => {
-      throw new Error('this backend delivers whole views only');
+    changes: (changes) => {
+      for (const [key, service] of changes.services) {
+        if (service) services.set(key, service);
+        else services.delete(key);
+      }
+      if (changes.namespaces) namespaces = changes.namespaces;
+      if (changes.pods) pods = changes.pods;
+      onContent(view());
     },
     fresh: () => {},
   };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

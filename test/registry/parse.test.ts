@@ -96,16 +96,16 @@ ports: [{ name: http, port: 8080 }]
     expect(result.problems).toHaveLength(1);
     expect(result.problems[0]?.object).toBe('document 2');
     expect(result.problems[0]?.problem).toBe(
-      'Flow sequence in block collection must be sufficiently indented and end with a ] at line 5, column 32',
+      'missed comma between flow collection entries at line 5, column 32',
     );
   });
 
   it('reports duplicate keys and undefined aliases', () => {
     expect(parseZoneText('namespace: a\nnamespace: b\n').problems).toEqual([
-      { object: 'document 1', problem: 'Map keys must be unique at line 2, column 1' },
+      { object: 'document 1', problem: 'duplicated mapping key at line 2, column 1' },
     ]);
     expect(parseZoneText('namespace: *ns\n').problems).toEqual([
-      { object: 'document 1', problem: 'Unresolved alias (the anchor must be set before the alias): ns' },
+      { object: 'document 1', problem: 'unidentified alias "ns" at line 1, column 15' },
     ]);
   });
 
@@ -122,5 +122,32 @@ ports: [{ name: http, port: 8080 }]
   it('accepts an empty file', () => {
     expect(parseZoneText('')).toEqual({ objects: [], skipped: [], problems: [] });
     expect(parseZoneText('# nothing here yet\n')).toEqual({ objects: [], skipped: [], problems: [] });
+  });
+  it('rejects an alias bomb without expanding it, and reads modest aliases', () => {
+    // The "billion laughs": nine levels of nine aliases, 1 KB of text and 9^9 nodes as a tree.
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 9; i++) {
+      const [previous, name] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(', ')}]`);
+    }
+    const bomb = `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: laughs }\ndata:\n${levels.map((l) => `  ${l}`).join('\n')}\n`;
+    const began = performance.now();
+    expect(parseZoneText(bomb).problems).toEqual([
+      {
+        object: 'document 1',
+        problem: expect.stringMatching(/^aliases expand to more than \d+ nodes \(an alias bomb\?\)/),
+      },
+    ]);
+    expect(performance.now() - began).toBeLessThan(1000);
+
+    const shared = parseZoneText(
+      '# ports & defaults\nnamespace: shop\nservices:\n  web: { clusterIP: 10.96.0.10, ports: &p [http:80] }\n  api: { clusterIP: 10.96.0.11, ports: *p }\n',
+    );
+    expect(shared.problems).toEqual([]);
+    expect(shared.objects).toMatchObject([
+      { kind: 'Namespace' },
+      { kind: 'Service', service: { name: 'web', ports: [{ name: 'http', port: 80 }] } },
+      { kind: 'Service', service: { name: 'api', ports: [{ name: 'http', port: 80 }] } },
+    ]);
   });
 });

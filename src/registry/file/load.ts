@@ -45,6 +45,6 @@ export async function loadZoneFiles(
     const file = join(dir, name);
     files.push({ file, ...parseZoneText(await readFile(file, 'utf8')) });
   }
-  const { content, duplicates } = assembleZones(files.filter((f) => f.problems.length === 0));
+  const { content, duplicates } = await assembleZones(files.filter((f) => f.problems.length === 0));
   return { content, files, duplicates };
 }

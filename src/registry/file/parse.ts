@@ -1,13 +1,15 @@
 // One zone file's text → ClusterObjects. Files are YAML streams (JSON is YAML); each document is
 // either a Kubernetes object (it has an apiVersion) or a native namespace description.
 //
-// Two YAML parsers, for speed and for clear errors. js-yaml reads a file first: it reads the
-// 8.5 MB of a 100 000-service table in under 2 s, where `yaml` takes 15 s. A file js-yaml rejects,
-// or one with anchors, is read again by `yaml`, which names the line and column of a problem, keeps
-// the documents before it, and bounds how far aliases expand.
+// One YAML parser, js-yaml (YAML 1.2 core schema): it reads the 8.5 MB of a 100 000-service table
+// in under 2 s, where `yaml` takes 15 s, and it shares an aliased node rather than copying it, so
+// anchors cost nothing to load. What an alias could cost is the walk over the documents, which
+// would visit a shared node once per path to it: a "billion laughs" file is 1 KB of text and 10^9
+// nodes of tree. The walk below counts the nodes it visits and rejects a file past a bound
+// proportional to its size, before any conversion walks it.
+// This runs in the parse worker (parse-worker.ts), never on the thread that answers queries.
 
-import { CORE_SCHEMA, loadAll } from 'js-yaml';
-import { parseAllDocuments } from 'yaml';
+import { CORE_SCHEMA, YAMLException, loadAll } from 'js-yaml';
 import { convertKubernetesDocument } from '../kubernetes/objects.js';
 import { describe, isRecord } from '../fields.js';
 import { type Conversion, emptyConversion, mergeConversion } from '../model.js';
@@ -15,51 +17,80 @@ import { convertNativeDocument, isNativeDocument } from './native.js';
 
 const DOCUMENT_KINDS = 'a Kubernetes object with apiVersion and kind, or a native document with namespace';
 
+/**
+ * Nodes a file's documents may expand to, as trees: every node takes at least two characters of
+ * text (`1,`), so a file without aliases stays under half its length; aliases may add some more.
+ */
+export function nodeBudget(textLength: number): number {
+  return 100_000 + 2 * textLength;
+}
+
 export function parseZoneText(text: string): Conversion {
-  const documents = quickDocuments(text);
-  return documents ? convertDocuments(documents) : parseWithPositions(text);
-}
-
-/** The documents as js-yaml reads them (YAML 1.2 core schema, as `yaml`), or undefined to read again. */
-function quickDocuments(text: string): unknown[] | undefined {
-  // An anchor's aliases are shared by js-yaml, expanded by `yaml`, whose alias limit guards the walk.
-  if (text.includes('&')) return undefined;
+  let documents: unknown[];
   try {
-    return loadAll(text, null, { schema: CORE_SCHEMA });
-  } catch {
-    return undefined;
+    documents = loadAll(text, null, { schema: CORE_SCHEMA });
+  } catch (error) {
+    if (!(error instanceof YAMLException)) throw error;
+    const result = emptyConversion();
+    result.problems.push({ object: documentAt(text, error.mark?.line), problem: yamlProblem(error) });
+    return result;
   }
-}
-
-function convertDocuments(documents: readonly unknown[]): Conversion {
   const result = emptyConversion();
-  documents.forEach((value, i) => convertDocument(result, value, `document ${i + 1}`));
-  return result;
-}
-
-/** The documents as `yaml` reads them, with a YAML error's line and column as the problem. */
-function parseWithPositions(text: string): Conversion {
-  const result = emptyConversion();
-  parseAllDocuments(text).forEach((document, i) => {
+  const budget = { left: nodeBudget(text.length) };
+  for (const [i, value] of documents.entries()) {
     const where = `document ${i + 1}`;
-    const [error] = document.errors;
-    if (error) {
-      // The library's message already ends in "at line L, column C" followed by a source excerpt.
-      result.problems.push({ object: where, problem: error.message.split('\n')[0]!.replace(/:$/, '') });
-      return;
-    }
-    let value: unknown;
-    try {
-      value = document.toJS();
-    } catch (failure) {
-      // e.g. an alias to an anchor that is never defined
-      const message = failure instanceof Error ? failure.message : String(failure);
-      result.problems.push({ object: where, problem: message });
-      return;
+    if (!withinBudget(value, budget)) {
+      result.problems.push({
+        object: where,
+        problem: `aliases expand to more than ${nodeBudget(text.length)} nodes (an alias bomb?); write the values out or use fewer aliases`,
+      });
+      return result;
     }
     convertDocument(result, value, where);
-  });
+  }
   return result;
+}
+
+/** js-yaml's reason with a 1-based line and column, e.g. "duplicated mapping key at line 2, column 1". */
+function yamlProblem(error: YAMLException): string {
+  const mark = error.mark;
+  if (!mark) return error.reason;
+  return `${error.reason} at line ${mark.line + 1}, column ${mark.column + 1}`;
+}
+
+/** "document N" for a 0-based line: the `---` markers before it, one for a stream that opens with one. */
+function documentAt(text: string, line: number | undefined): string {
+  if (line === undefined) return 'document 1';
+  const lines = text.split('\n', line + 1);
+  let markers = 0;
+  let content = false;
+  for (const [i, current] of lines.entries()) {
+    if (/^---(\s|$)/.test(current)) {
+      if (content) markers++;
+      content = true;
+    } else if (i < line && !/^\s*(#.*)?$/.test(current) && !/^%/.test(current)) content = true;
+  }
+  return `document ${markers + 1}`;
+}
+
+/** Visits `value` as a tree (a shared node once per path to it) until the budget runs out. */
+function withinBudget(value: unknown, budget: { left: number }): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (--budget.left < 0) return false;
+    if (Array.isArray(node)) {
+      for (const item of node) if (typeof item === 'object' && item !== null) stack.push(item);
+      budget.left -= node.length;
+    } else if (typeof node === 'object' && node !== null) {
+      for (const key in node) {
+        const item = (node as Record<string, unknown>)[key];
+        if (typeof item === 'object' && item !== null) stack.push(item);
+        budget.left--;
+      }
+    }
+  }
+  return budget.left >= 0;
 }
 
 function convertDocument(result: Conversion, value: unknown, where: string): void {
