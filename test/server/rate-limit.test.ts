@@ -1,7 +1,8 @@
 // Response rate limiting: the limiter's arithmetic with an injected clock, then the whole server
 // over real UDP and TCP sockets, and the real dig retrying over TCP when it gets a slipped answer.
 import { execFile } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -189,7 +190,9 @@ describe('--rrl over real sockets', () => {
 
   it('turns on and off with a reload of the config file', async () => {
     const dir = await makeZonesDir(zones);
-    const file = join(dir, 'clusterdns.yaml');
+    // Beside the zone directory, not in it: every YAML file there is a zone file.
+    const work = await mkdtemp(join(tmpdir(), 'clusterdns-rrl-'));
+    const file = join(work, 'clusterdns.yaml');
     const port = await freePort();
     const write = (lines: string[]) =>
       writeFile(file, [`zones: ${dir}`, `listen: [127.0.0.1:${port}]`, ...lines, ''].join('\n'));
@@ -218,6 +221,7 @@ describe('--rrl over real sockets', () => {
       cli.child.kill('SIGTERM');
       await cli.exited;
       await rm(dir, { recursive: true, force: true });
+      await rm(work, { recursive: true, force: true });
     }
   });
 });
