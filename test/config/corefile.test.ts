@@ -266,11 +266,17 @@ describe('Corefile directives', () => {
   });
 
   it('names an unsupported directive, sub-directive or form with its line', () => {
+    // Each says what clusterdns runs instead.
     expect(error(block('  rewrite name foo bar'))).toBe(
-      'Corefile:3: directive "rewrite" is not supported by clusterdns',
+      'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
+        'acl, autopath, bind, cache, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
-      'Corefile:3: kubernetes option "noendpointz" is not supported',
+      'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
+        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, noendpoints, ignore',
+    );
+    expect(error(block('  ready {\n    extra\n  }'))).toBe(
+      'Corefile:4: ready option "extra" is not supported: write ready without a block',
     );
     expect(error(block('  forward . 1.1.1.1 {\n    policy random\n  }'))).toBe(
       'Corefile:4: forward policy random: clusterdns supports only policy sequential',

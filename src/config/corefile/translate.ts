@@ -273,7 +273,12 @@ function translateBlock(block: ServerBlock, notices: string[]): TranslatedBlock 
     }
     seen.add(directive.name);
     const handler = DIRECTIVES[directive.name];
-    if (!handler) fail(directive, `directive "${directive.name}" is not supported by clusterdns`);
+    if (!handler) {
+      fail(
+        directive,
+        `directive "${directive.name}" is not supported by clusterdns: remove it; the directives clusterdns runs are ${Object.keys(DIRECTIVES).sort().join(', ')}`,
+      );
+    }
     handler(directive, { options, zones, port, cacheDisabled });
   }
   return {
@@ -304,7 +309,12 @@ function expectArgs(directive: Directive, min: number, max: number, shape: strin
 
 function noBlock(directive: Directive): void {
   const first = directive.block[0];
-  if (first) fail(first, `${directive.name} option "${first.name}" is not supported`);
+  if (first) {
+    fail(
+      first,
+      `${directive.name} option "${first.name}" is not supported: write ${directive.name} without a block`,
+    );
+  }
 }
 
 /** Sub-directives through their handlers; any other is an error naming it. */
@@ -316,7 +326,12 @@ function subdirectives(
   for (const sub of directive.block) {
     const handler = handlers[sub.name];
     if (handler) handler(sub);
-    else if (!other?.(sub)) fail(sub, `${directive.name} option "${sub.name}" is not supported`);
+    else if (!other?.(sub)) {
+      fail(
+        sub,
+        `${directive.name} option "${sub.name}" is not supported: remove it; the ${directive.name} options clusterdns runs are ${Object.keys(handlers).join(', ')}`,
+      );
+    }
   }
 }
 
