@@ -1,8 +1,8 @@
 // The command line: what to do (serve, print the configuration, help, version) and, for serving,
 // a loader that reads the config file or Corefile afresh each time, so a reload sees its new text
 // under the same flags and environment.
-import { readFileSync } from 'node:fs';
 import { buildConfig, ConfigError, envLayer, flagLayer, type Config, type OptionLayer } from './config.js';
+import { readBounded } from './corefile/import.js';
 import { translateCorefile } from './corefile/translate.js';
 import { readConfigFile } from './file.js';
 import { printConfig } from './print.js';
@@ -42,7 +42,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   const environment = envLayer(env);
   const source = sourceFile(flags, environment);
   const layersOf = (): { servers: OptionLayer[][]; notices: string[] } => {
-    const { servers, notices } = readSource(source);
+    const { servers, notices } = readSource(source, env);
     if (servers.length > 1) {
       for (const name of ['listen'])
         for (const layer of [flags, environment])
@@ -85,19 +85,20 @@ function sourceFile(flags: OptionLayer, environment: OptionLayer): Source | unde
   return undefined;
 }
 
-/** The file's servers as option layers; no file is one server of flags, variables and defaults. */
-function readSource(source: Source | undefined): { servers: OptionLayer[][]; notices: string[] } {
+/**
+ * The file's servers as option layers; no file is one server of flags, variables and defaults.
+ * A Corefile's {$VAR} reads the same environment as the CLUSTERDNS_* variables.
+ */
+function readSource(
+  source: Source | undefined,
+  env: NodeJS.ProcessEnv,
+): { servers: OptionLayer[][]; notices: string[] } {
   if (!source) return { servers: [[]], notices: [] };
   if (source.kind === 'config file') {
     const layers = readConfigFile(source.path);
     return { servers: layers.length ? layers.map((layer) => [layer]) : [[]], notices: [] };
   }
-  let text: string;
-  try {
-    text = readFileSync(source.path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`--corefile: cannot read ${source.path}: ${(error as Error).message}`);
-  }
-  const { servers, notices } = translateCorefile(text, source.path);
+  const text = readBounded(source.path, '--corefile');
+  const { servers, notices } = translateCorefile(text, source.path, env);
   return { servers: servers.map((layer) => [layer]), notices };
 }

@@ -1,28 +1,37 @@
 // Corefile syntax tree: server blocks (keys such as `.:53` or `cluster.local:53`, then { ... }),
 // each a list of directives; a directive is its name and the words on its line, and may open a
-// block of sub-directives. `import` and snippets are refused by name rather than half-supported.
+// block of sub-directives. Imports and snippets are expanded first (import.ts), so a directive
+// may come from another file: each node keeps where it was read, for messages.
 import { ConfigError } from '../config.js';
-import { tokenize, type Token } from './tokenize.js';
+import { expandImports } from './import.js';
+import { sameLine, tokenize, where, type Token } from './tokenize.js';
 
 export interface Directive {
   name: string;
   args: string[];
   line: number;
+  /** `FILE:LINE`, with the imports that brought it in: what a message names. */
+  where: string;
   block: Directive[];
 }
 
 export interface ServerBlock {
   keys: string[];
   line: number;
+  where: string;
   directives: Directive[];
 }
 
+/**
+ * The Corefile `text`, read from `file`: imports are found relative to the file's directory,
+ * as CoreDNS does.
+ */
 export function parseCorefile(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): ServerBlock[] {
-  return new Parser(tokenize(text, file, env), file).serverBlocks();
+  return new Parser(expandImports(tokenize(text, file, env), env), file).serverBlocks();
 }
 
 const isOpen = (token: Token | undefined) => token !== undefined && !token.quoted && token.text === '{';
@@ -40,46 +49,50 @@ class Parser {
     const blocks: ServerBlock[] = [];
     while (this.at < this.tokens.length) {
       const first = this.tokens[this.at]!;
-      if (first.text === 'import')
-        this.fail(first.line, '"import" is not supported: write the directives out');
-      if (/^\(.*\)$/.test(first.text)) this.fail(first.line, `snippet ${first.text} is not supported`);
       const keys: string[] = [];
       while (this.at < this.tokens.length && !isOpen(this.tokens[this.at])) {
         const token = this.tokens[this.at++]!;
-        if (isClose(token)) this.fail(token.line, 'unexpected }');
+        if (isClose(token)) this.fail(token, 'unexpected }');
+        if (/^\(.*\)$/.test(token.text)) {
+          this.fail(token, `snippet ${token.text} must be the only key of its block: ${token.text} { ... }`);
+        }
         keys.push(...token.text.split(',').filter((key) => key !== ''));
       }
       if (this.at >= this.tokens.length) {
-        this.fail(first.line, `server block "${keys.join(' ')}" must be followed by { ... }`);
+        this.fail(first, `server block "${keys.join(' ')}" must be followed by { ... }`);
       }
       this.at++;
-      blocks.push({ keys, line: first.line, directives: this.block(first.line) });
+      blocks.push({ keys, line: first.line, where: where(first), directives: this.block(first) });
     }
     if (blocks.length === 0) throw new ConfigError(`${this.file}: no server block`);
     return blocks;
   }
 
   /** Directives up to the matching }, which it consumes. */
-  private block(openedAt: number): Directive[] {
+  private block(opened: Token): Directive[] {
     const directives: Directive[] = [];
     for (;;) {
       const token = this.tokens[this.at];
-      if (!token) this.fail(openedAt, 'the { opened here is never closed');
+      if (!token) this.fail(opened, 'the { opened here is never closed');
       if (isClose(token)) {
         this.at++;
         return directives;
       }
-      if (isOpen(token)) this.fail(token.line, 'unexpected {');
-      if (token.text === 'import')
-        this.fail(token.line, '"import" is not supported: write the directives out');
+      if (isOpen(token)) this.fail(token, 'unexpected {');
       this.at++;
-      const directive: Directive = { name: token.text, args: [], line: token.line, block: [] };
+      const directive: Directive = {
+        name: token.text,
+        args: [],
+        line: token.line,
+        where: where(token),
+        block: [],
+      };
       while (this.at < this.tokens.length) {
         const next = this.tokens[this.at]!;
-        if (next.line !== token.line || isClose(next)) break;
+        if (!sameLine(next, token) || isClose(next)) break;
         this.at++;
         if (isOpen(next)) {
-          directive.block = this.block(next.line);
+          directive.block = this.block(next);
           break;
         }
         directive.args.push(next.text);
@@ -88,7 +101,7 @@ class Parser {
     }
   }
 
-  private fail(line: number, message: string): never {
-    throw new ConfigError(`${this.file}:${line}: ${message}`);
+  private fail(token: Token, message: string): never {
+    throw new ConfigError(`${where(token)}: ${message}`);
   }
 }

@@ -25,27 +25,28 @@ export function translateCorefile(
 ): TranslatedCorefile {
   const notices: string[] = [];
   const groups = new Map<string, TranslatedBlock[]>();
-  const owners = new Map<string, { key: string; line: number }>();
+  const owners = new Map<string, { key: string; where: string }>();
   for (const block of parseCorefile(text, file, env)) {
-    const translated = translateBlock(block, file, notices);
+    const translated = translateBlock(block, notices);
     const listens = translated.options.values.listen as string[];
     const key = [...listens].sort().join(' ');
     for (const listen of listens) {
       const owner = owners.get(listen);
       if (owner && owner.key !== key) {
         throw new ConfigError(
-          `${file}:${block.line}: server blocks sharing ${listen} must bind the same addresses (see line ${owner.line})`,
+          `${block.where}: server blocks sharing ${listen} must bind the same addresses (see ${owner.where})`,
         );
       }
-      owners.set(listen, { key, line: block.line });
+      owners.set(listen, { key, where: block.where });
     }
     groups.set(key, [...(groups.get(key) ?? []), translated]);
   }
-  return { servers: [...groups.values()].map((group) => translateGroup(group, file)), notices };
+  return { servers: [...groups.values()].map((group) => translateGroup(group)), notices };
 }
 
 interface TranslatedBlock {
   line: number;
+  where: string;
   zones: string[];
   options: Options;
   directives: Directive[];
@@ -66,34 +67,40 @@ const SHARED_OPTIONS = [
   'log-queries',
 ];
 
-function translateGroup(group: TranslatedBlock[], file: string): OptionLayer {
+function translateGroup(group: TranslatedBlock[]): OptionLayer {
   const kubernetes = group.filter((block) => block.directives.some((d) => d.name === 'kubernetes'));
   if (kubernetes.length === 0) {
     throw new ConfigError(
-      `${file}:${group[0]!.line}: a server without kubernetes: clusterdns serves a cluster zone (every port needs one block with kubernetes)`,
+      `${group[0]!.where}: a server without kubernetes: clusterdns serves a cluster zone (every port needs one block with kubernetes)`,
     );
   }
   if (kubernetes.length > 1) {
     throw new ConfigError(
-      `${file}:${kubernetes[1]!.line}: a second kubernetes on the same port (the first is at line ${kubernetes[0]!.line})`,
+      `${kubernetes[1]!.where}: a second kubernetes on the same port (the first is at ${kubernetes[0]!.where})`,
     );
   }
   const primary = kubernetes[0]!;
   const root = group.find((block) => block !== primary && block.zones.includes('.'));
   const stubs = group.filter((block) => block !== primary && block !== root);
   const main = primary.options;
-  if (root) main.absorb(root.options, file, root.line);
+  if (root) main.absorb(root.options, root.where);
   const forwarders = [primary, root].filter((block) =>
     block?.directives.some((d) => d.name === 'forward'),
   ) as TranslatedBlock[];
   for (const block of forwarders) {
     if (!block.zones.includes('.')) {
       throw new ConfigError(
-        `${file}:${block.line}: forward in a server block for ${block.zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
+        `${block.where}: forward in a server block for ${block.zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
       );
     }
   }
-  const groupLine: Directive = { name: 'server block', args: [], line: primary.line, block: [] };
+  const groupLine: Directive = {
+    name: 'server block',
+    args: [],
+    line: primary.line,
+    where: primary.where,
+    block: [],
+  };
   // A Corefile serves no HTTP endpoint it does not name, and shuts down without a lameduck wait
   // unless health gives one.
   main.setDefault('health', '', groupLine, 'no health directive');
@@ -107,33 +114,32 @@ function translateGroup(group: TranslatedBlock[], file: string): OptionLayer {
     main.set('serve-stale', '0', groupLine, 'no cache directive');
   }
   const served = new ZoneList((main.values.zone as string[]).filter((zone) => zone !== '.'));
-  for (const { zone, line } of [primary, root].flatMap((block) => block?.cacheDisabled ?? [])) {
+  for (const { zone, where } of [primary, root].flatMap((block) => block?.cacheDisabled ?? [])) {
     if (zone === '.' || !served.holds(zone)) {
       throw new ConfigError(
-        `${file}:${line}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
+        `${where}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
       );
     }
   }
-  const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main, file));
+  const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main));
   if (stubDomains.length) main.set('stub-domain', stubDomains, groupLine, 'stub-domain server blocks');
   if (forwarders.length === 0) {
     if (stubs.length) {
       throw new ConfigError(
-        `${file}:${stubs[0]!.line}: stub-domain server blocks need a forward in the block for . on the same port`,
+        `${stubs[0]!.where}: stub-domain server blocks need a forward in the block for . on the same port`,
       );
     }
     // No forward: CoreDNS answers no name outside its zones; neither do we.
     main.set('allow-recursion', '', groupLine, 'no forward directive');
   }
-  return main.layer(primary.line);
+  return main.layer(primary.where);
 }
 
 /** A stub block's zones as `ZONE=UPSTREAMS`, once its settings are checked against the server's. */
-function stubDomain(stub: TranslatedBlock, main: Options, file: string): string[] {
+function stubDomain(stub: TranslatedBlock, main: Options): string[] {
   for (const directive of stub.directives) {
     if (!STUB_DIRECTIVES.has(directive.name)) {
       fail(
-        file,
         directive,
         `${directive.name} in a stub-domain server block (only forward, cache, errors, log, loop, reload)`,
       );
@@ -142,7 +148,7 @@ function stubDomain(stub: TranslatedBlock, main: Options, file: string): string[
   const upstreams = stub.options.values.upstream as string[] | undefined;
   if (!upstreams) {
     throw new ConfigError(
-      `${file}:${stub.line}: a server block for ${stub.zones.join(' ')} needs forward . ADDRESS...`,
+      `${stub.where}: a server block for ${stub.zones.join(' ')} needs forward . ADDRESS...`,
     );
   }
   if (!stub.directives.some((d) => d.name === 'cache')) {
@@ -154,7 +160,7 @@ function stubDomain(stub: TranslatedBlock, main: Options, file: string): string[
     const value = (options: Options) => options.values[name] ?? optionSpec(name)?.defaultValue ?? false;
     if (JSON.stringify(value(stub.options)) !== JSON.stringify(value(main))) {
       throw new ConfigError(
-        `${file}:${stub.line}: the server block for ${stub.zones.join(' ')} sets ${name} to ${JSON.stringify(value(stub.options))}, ` +
+        `${stub.where}: the server block for ${stub.zones.join(' ')} sets ${name} to ${JSON.stringify(value(stub.options))}, ` +
           `the one on its port to ${JSON.stringify(value(main))}: clusterdns has one ${name} per port`,
       );
     }
@@ -167,22 +173,19 @@ class Options {
   readonly values: Partial<Record<string, RawValue>> = {};
   private readonly where = new Map<string, string>();
 
-  constructor(
-    private readonly file: string,
-    private readonly notices: string[],
-  ) {}
+  constructor(private readonly notices: string[]) {}
 
   set(name: string, value: RawValue, directive: Directive, what = directive.name): void {
     if (!optionSpec(name)) {
       // Options another part of clusterdns owns (health, ready, metrics, lameduck) may not exist
       // in this build yet: say so at start-up rather than drop them unseen.
       this.notices.push(
-        `${this.file}:${directive.line}: ${what} ${JSON.stringify(value)} has no clusterdns option "${name}" in this build; not served`,
+        `${directive.where}: ${what} ${JSON.stringify(value)} has no clusterdns option "${name}" in this build; not served`,
       );
       return;
     }
     this.values[name] = value;
-    this.where.set(name, `${this.file}:${directive.line} (${what})`);
+    this.where.set(name, `${directive.where} (${what})`);
   }
 
   /**
@@ -195,12 +198,12 @@ class Options {
   }
 
   /** Another block's options, on the same port: each key may come from one block only. */
-  absorb(other: Options, file: string, line: number): void {
+  absorb(other: Options, where: string): void {
     for (const [name, value] of Object.entries(other.values)) {
       if (name === 'listen' || value === undefined) continue;
       if (this.values[name] !== undefined) {
         throw new ConfigError(
-          `${file}:${line}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
+          `${where}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
         );
       }
       this.values[name] = value;
@@ -208,18 +211,17 @@ class Options {
     }
   }
 
-  layer(blockLine: number): OptionLayer {
+  layer(blockWhere: string): OptionLayer {
     const where = this.where;
-    const file = this.file;
     return {
       values: this.values,
-      label: (name) => where.get(name) ?? `${file}:${blockLine} (server block)`,
+      label: (name) => where.get(name) ?? `${blockWhere} (server block)`,
     };
   }
 }
 
-function fail(file: string, directive: Directive, message: string): never {
-  throw new ConfigError(`${file}:${directive.line}: ${message}`);
+function fail(directive: Directive, message: string): never {
+  throw new ConfigError(`${directive.where}: ${message}`);
 }
 
 interface BlockKeys {
@@ -227,21 +229,20 @@ interface BlockKeys {
   port: number;
 }
 
-function blockKeys(block: ServerBlock, file: string): BlockKeys {
+function blockKeys(block: ServerBlock): BlockKeys {
   const zones: string[] = [];
   let port: number | undefined;
   for (const key of block.keys) {
     const scheme = /^([a-z]+):\/\//.exec(key);
     if (scheme && scheme[1] !== 'dns') {
-      throw new ConfigError(`${file}:${block.line}: ${scheme[1]}:// servers are not supported, only dns://`);
+      throw new ConfigError(`${block.where}: ${scheme[1]}:// servers are not supported, only dns://`);
     }
     const rest = scheme ? key.slice(scheme[0].length) : key;
     const match = /^([^:]*)(?::(\d+))?$/.exec(rest);
-    if (!match)
-      throw new ConfigError(`${file}:${block.line}: server block key "${key}": expected ZONE[:PORT]`);
+    if (!match) throw new ConfigError(`${block.where}: server block key "${key}": expected ZONE[:PORT]`);
     const keyPort = Number(match[2] ?? 53);
     if (port !== undefined && keyPort !== port) {
-      throw new ConfigError(`${file}:${block.line}: the keys of one server block must share one port`);
+      throw new ConfigError(`${block.where}: the keys of one server block must share one port`);
     }
     port = keyPort;
     zones.push(normalizeZone(match[1] || '.'));
@@ -253,141 +254,164 @@ function normalizeZone(zone: string): string {
   return zone === '.' ? '.' : zone.replace(/\.$/, '').toLowerCase();
 }
 
-function translateBlock(block: ServerBlock, file: string, notices: string[]): TranslatedBlock {
-  const { zones, port } = blockKeys(block, file);
-  const options = new Options(file, notices);
-  const blockDirective: Directive = { name: 'server block', args: [], line: block.line, block: [] };
+function translateBlock(block: ServerBlock, notices: string[]): TranslatedBlock {
+  const { zones, port } = blockKeys(block);
+  const options = new Options(notices);
+  const blockDirective: Directive = {
+    name: 'server block',
+    args: [],
+    line: block.line,
+    where: block.where,
+    block: [],
+  };
   options.set('listen', [`0.0.0.0:${port}`], blockDirective, 'server block');
   const cacheDisabled: Context['cacheDisabled'] = [];
   const seen = new Set<string>();
   for (const directive of block.directives) {
     if (seen.has(directive.name) && directive.name !== 'bind') {
-      fail(file, directive, `${directive.name} given twice in one server block`);
+      fail(directive, `${directive.name} given twice in one server block`);
     }
     seen.add(directive.name);
     const handler = DIRECTIVES[directive.name];
-    if (!handler) fail(file, directive, `directive "${directive.name}" is not supported by clusterdns`);
-    handler(directive, { file, options, zones, port, cacheDisabled });
+    if (!handler) {
+      fail(
+        directive,
+        `directive "${directive.name}" is not supported by clusterdns: remove it; the directives clusterdns runs are ${Object.keys(DIRECTIVES).sort().join(', ')}`,
+      );
+    }
+    handler(directive, { options, zones, port, cacheDisabled });
   }
-  return { line: block.line, zones, options, directives: block.directives, cacheDisabled };
+  return {
+    line: block.line,
+    where: block.where,
+    zones,
+    options,
+    directives: block.directives,
+    cacheDisabled,
+  };
 }
 
 interface Context {
-  file: string;
   options: Options;
   zones: string[];
   port: number;
   /** `cache { disable ... ZONE }` zones, checked against the served zones once all are known. */
-  cacheDisabled: { zone: string; line: number }[];
+  cacheDisabled: { zone: string; where: string }[];
 }
 
 type Handler = (directive: Directive, context: Context) => void;
 
-function expectArgs(directive: Directive, file: string, min: number, max: number, shape: string): void {
+function expectArgs(directive: Directive, min: number, max: number, shape: string): void {
   if (directive.args.length < min || directive.args.length > max) {
-    fail(file, directive, `${directive.name}: expected ${directive.name} ${shape}`);
+    fail(directive, `${directive.name}: expected ${directive.name} ${shape}`);
   }
 }
 
-function noBlock(directive: Directive, file: string): void {
+function noBlock(directive: Directive): void {
   const first = directive.block[0];
-  if (first) fail(file, first, `${directive.name} option "${first.name}" is not supported`);
+  if (first) {
+    fail(
+      first,
+      `${directive.name} option "${first.name}" is not supported: write ${directive.name} without a block`,
+    );
+  }
 }
 
 /** Sub-directives through their handlers; any other is an error naming it. */
 function subdirectives(
   directive: Directive,
-  file: string,
   handlers: Record<string, (sub: Directive) => void>,
   other?: (sub: Directive) => boolean,
 ): void {
   for (const sub of directive.block) {
     const handler = handlers[sub.name];
     if (handler) handler(sub);
-    else if (!other?.(sub)) fail(file, sub, `${directive.name} option "${sub.name}" is not supported`);
+    else if (!other?.(sub)) {
+      fail(
+        sub,
+        `${directive.name} option "${sub.name}" is not supported: remove it; the ${directive.name} options clusterdns runs are ${Object.keys(handlers).join(', ')}`,
+      );
+    }
   }
 }
 
-function oneArg(sub: Directive, file: string, parent: string, shape: string): string {
-  if (sub.args.length !== 1) fail(file, sub, `${parent} ${sub.name}: expected ${sub.name} ${shape}`);
+function oneArg(sub: Directive, parent: string, shape: string): string {
+  if (sub.args.length !== 1) fail(sub, `${parent} ${sub.name}: expected ${sub.name} ${shape}`);
   return sub.args[0]!;
 }
 
 const DIRECTIVES: Record<string, Handler> = {
   // Every error is logged; consolidation is a log-reader's job.
-  errors(directive, { file }) {
-    expectArgs(directive, file, 0, 0, 'with no arguments');
-    subdirectives(directive, file, { consolidate: () => undefined, stacktrace: () => undefined });
+  errors(directive) {
+    expectArgs(directive, 0, 0, 'with no arguments');
+    subdirectives(directive, { consolidate: () => undefined, stacktrace: () => undefined });
   },
-  health(directive, { file, options }) {
-    expectArgs(directive, file, 0, 1, '[ADDRESS]');
+  health(directive, { options }) {
+    expectArgs(directive, 0, 1, '[ADDRESS]');
     options.set('health', directive.args[0] ?? ':8080', directive);
-    subdirectives(directive, file, {
-      lameduck: (sub) =>
-        options.set('lameduck', oneArg(sub, file, 'health', 'DURATION'), sub, 'health lameduck'),
+    subdirectives(directive, {
+      lameduck: (sub) => options.set('lameduck', oneArg(sub, 'health', 'DURATION'), sub, 'health lameduck'),
     });
   },
-  ready(directive, { file, options }) {
-    expectArgs(directive, file, 0, 1, '[ADDRESS]');
-    noBlock(directive, file);
+  ready(directive, { options }) {
+    expectArgs(directive, 0, 1, '[ADDRESS]');
+    noBlock(directive);
     options.set('ready', directive.args[0] ?? ':8181', directive);
   },
-  prometheus(directive, { file, options }) {
-    expectArgs(directive, file, 0, 1, '[ADDRESS]');
-    noBlock(directive, file);
+  prometheus(directive, { options }) {
+    expectArgs(directive, 0, 1, '[ADDRESS]');
+    noBlock(directive);
     options.set('metrics', directive.args[0] ?? 'localhost:9153', directive, 'prometheus');
   },
   kubernetes(directive, context) {
-    const { file, options } = context;
+    const { options } = context;
     options.set('zone', directive.args.length ? directive.args.map(normalizeZone) : context.zones, directive);
     options.set('kubernetes', '', directive);
     const set = (name: string, sub: Directive, value: RawValue) =>
       options.set(name, value, sub, `kubernetes ${sub.name}`);
-    subdirectives(directive, file, {
-      endpoint: (sub) => set('kubernetes', sub, oneArg(sub, file, 'kubernetes', 'URL')),
+    subdirectives(directive, {
+      endpoint: (sub) => set('kubernetes', sub, oneArg(sub, 'kubernetes', 'URL')),
       kubeconfig(sub) {
         if (sub.args.length < 1 || sub.args.length > 2)
-          fail(file, sub, 'kubernetes kubeconfig: expected kubeconfig FILE [CONTEXT]');
+          fail(sub, 'kubernetes kubeconfig: expected kubeconfig FILE [CONTEXT]');
         set('kubeconfig', sub, sub.args[0]!);
         if (sub.args[1] !== undefined) set('kube-context', sub, sub.args[1]);
       },
       namespaces(sub) {
-        if (sub.args.length === 0) fail(file, sub, 'kubernetes namespaces: expected namespaces NAMESPACE...');
+        if (sub.args.length === 0) fail(sub, 'kubernetes namespaces: expected namespaces NAMESPACE...');
         set('namespaces', sub, sub.args.join(','));
       },
       labels(sub) {
-        if (sub.args.length === 0) fail(file, sub, 'kubernetes labels: expected labels EXPRESSION');
+        if (sub.args.length === 0) fail(sub, 'kubernetes labels: expected labels EXPRESSION');
         set('labels', sub, sub.args.join(' '));
       },
       namespace_labels(sub) {
         if (sub.args.length === 0)
-          fail(file, sub, 'kubernetes namespace_labels: expected namespace_labels EXPRESSION');
+          fail(sub, 'kubernetes namespace_labels: expected namespace_labels EXPRESSION');
         set('namespace-labels', sub, sub.args.join(' '));
       },
-      pods: (sub) => set('pods', sub, oneArg(sub, file, 'kubernetes', 'disabled|insecure|verified')),
-      ttl: (sub) => set('ttl', sub, oneArg(sub, file, 'kubernetes', 'SECONDS')),
-      startup_timeout: (sub) => set('startup-timeout', sub, oneArg(sub, file, 'kubernetes', 'DURATION')),
+      pods: (sub) => set('pods', sub, oneArg(sub, 'kubernetes', 'disabled|insecure|verified')),
+      ttl: (sub) => set('ttl', sub, oneArg(sub, 'kubernetes', 'SECONDS')),
+      startup_timeout: (sub) => set('startup-timeout', sub, oneArg(sub, 'kubernetes', 'DURATION')),
       fallthrough: (sub) =>
         set('fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
       noendpoints(sub) {
-        if (sub.args.length)
-          fail(file, sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
+        if (sub.args.length) fail(sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
         set('no-endpoints', sub, true);
       },
       ignore(sub) {
         if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
-          fail(file, sub, 'kubernetes ignore: expected ignore empty_service');
+          fail(sub, 'kubernetes ignore: expected ignore empty_service');
         }
         set('ignore-empty-service', sub, true);
       },
     });
   },
-  forward(directive, { file, options }) {
-    if (directive.args.length < 2) fail(file, directive, 'forward: expected forward FROM TO...');
+  forward(directive, { options }) {
+    if (directive.args.length < 2) fail(directive, 'forward: expected forward FROM TO...');
     const [from, ...to] = directive.args as [string, ...string[]];
     if (normalizeZone(from) !== '.') {
       fail(
-        file,
         directive,
         `forward ${from}: clusterdns forwards only from . (a stub domain needs its own server)`,
       );
@@ -395,43 +419,38 @@ const DIRECTIVES: Record<string, Handler> = {
     const files = to.filter((target) => target.startsWith('/'));
     const servers = to.filter((target) => !target.startsWith('/'));
     if (files.length > 1 || (files.length === 1 && servers.length > 0)) {
-      fail(file, directive, 'forward: expected either one resolv.conf file or upstream addresses, not both');
+      fail(directive, 'forward: expected either one resolv.conf file or upstream addresses, not both');
     }
     if (files[0] !== undefined) options.set('resolv-conf', files[0], directive, 'forward');
     else
       options.set(
         'upstream',
-        servers.map((target) => upstream(target, file, directive)),
+        servers.map((target) => upstream(target, directive)),
         directive,
         'forward',
       );
-    subdirectives(directive, file, {
+    subdirectives(directive, {
       max_concurrent: (sub) =>
-        options.set('max-concurrent', oneArg(sub, file, 'forward', 'N'), sub, 'forward max_concurrent'),
+        options.set('max-concurrent', oneArg(sub, 'forward', 'N'), sub, 'forward max_concurrent'),
       read_timeout: (sub) =>
-        options.set(
-          'upstream-timeout',
-          oneArg(sub, file, 'forward', 'DURATION'),
-          sub,
-          'forward read_timeout',
-        ),
+        options.set('upstream-timeout', oneArg(sub, 'forward', 'DURATION'), sub, 'forward read_timeout'),
       except(sub) {
-        if (sub.args.length === 0) fail(file, sub, 'forward except: expected except ZONE...');
+        if (sub.args.length === 0) fail(sub, 'forward except: expected except ZONE...');
         options.set('forward-except', sub.args.map(normalizeZone).join(','), sub, 'forward except');
       },
       policy(sub) {
         // Upstreams are tried in their configured order, the first healthy one first.
-        if (oneArg(sub, file, 'forward', 'sequential') !== 'sequential') {
-          fail(file, sub, `forward policy ${sub.args[0]}: clusterdns supports only policy sequential`);
+        if (oneArg(sub, 'forward', 'sequential') !== 'sequential') {
+          fail(sub, `forward policy ${sub.args[0]}: clusterdns supports only policy sequential`);
         }
       },
     });
   },
   cache(directive, context) {
-    const { file, options } = context;
+    const { options } = context;
     const [ttl, ...zones] = directive.args;
     if (zones.some((zone) => normalizeZone(zone) !== '.')) {
-      fail(file, directive, 'cache ZONES: clusterdns caches every forwarded name; give no zones');
+      fail(directive, 'cache ZONES: clusterdns caches every forwarded name; give no zones');
     }
     options.set('cache-size', '10000', directive, 'cache');
     options.set('cache-denial-size', '10000', directive, 'cache');
@@ -443,21 +462,21 @@ const DIRECTIVES: Record<string, Handler> = {
     }
     const kind = (sub: Directive, sizeKey: string, ttlKey: string) => {
       if (sub.args.length < 1 || sub.args.length > 2)
-        fail(file, sub, `cache ${sub.name}: expected ${sub.name} CAPACITY [TTL]`);
+        fail(sub, `cache ${sub.name}: expected ${sub.name} CAPACITY [TTL]`);
       if (!/^\d+$/.test(sub.args[0]!))
-        fail(file, sub, `cache ${sub.name}: "${sub.args[0]}": expected a whole number`);
+        fail(sub, `cache ${sub.name}: "${sub.args[0]}": expected a whole number`);
       options.set(sizeKey, sub.args[0]!, sub, `cache ${sub.name}`);
       if (sub.args[1] !== undefined) options.set(ttlKey, sub.args[1], sub, `cache ${sub.name} TTL`);
     };
-    subdirectives(directive, file, {
+    subdirectives(directive, {
       // Only forwarded answers are cached: the served zones never are. Disabling the cache for
       // them (kubeadm's Corefile does) is what happens anyway; for other zones it is not supported.
       disable(sub) {
         const [what, ...zones] = sub.args;
         if ((what !== 'success' && what !== 'denial') || zones.length === 0) {
-          fail(file, sub, 'cache disable: expected disable success|denial ZONE...');
+          fail(sub, 'cache disable: expected disable success|denial ZONE...');
         }
-        context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), line: sub.line })));
+        context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), where: sub.where })));
       },
       success: (sub) => kind(sub, 'cache-size', 'cache-max-ttl'),
       denial: (sub) => kind(sub, 'cache-denial-size', 'cache-denial-max-ttl'),
@@ -466,28 +485,27 @@ const DIRECTIVES: Record<string, Handler> = {
           sub.args.length > 2 ||
           (sub.args[1] !== undefined && !['immediate', 'verify'].includes(sub.args[1]))
         ) {
-          fail(file, sub, 'cache serve_stale: expected serve_stale [DURATION [immediate|verify]]');
+          fail(sub, 'cache serve_stale: expected serve_stale [DURATION [immediate|verify]]');
         }
         options.set('serve-stale', sub.args[0] ?? '1h', sub, 'cache serve_stale');
       },
     });
   },
   // Forwarding-loop detection runs whenever clusterdns forwards.
-  loop(directive, { file }) {
-    expectArgs(directive, file, 0, 0, 'with no arguments');
-    noBlock(directive, file);
+  loop(directive) {
+    expectArgs(directive, 0, 0, 'with no arguments');
+    noBlock(directive);
   },
   // The Corefile is watched for changes always (and reloaded on SIGHUP).
-  reload(directive, { file }) {
-    expectArgs(directive, file, 0, 2, '[INTERVAL [JITTER]]');
-    noBlock(directive, file);
+  reload(directive) {
+    expectArgs(directive, 0, 2, '[INTERVAL [JITTER]]');
+    noBlock(directive);
   },
   // An allow list then a catch-all block is what --allow-query is; other acl forms are refused.
-  acl(directive, { file, options, zones }) {
+  acl(directive, { options, zones }) {
     const shape = 'acl { allow net CIDR...; ...; block }, the form clusterdns has (--allow-query)';
     if (directive.args.length > 0 || !zones.includes('.')) {
       fail(
-        file,
         directive,
         `acl: clusterdns applies it to every query, so only in a . block without zones: ${shape}`,
       );
@@ -496,81 +514,79 @@ const DIRECTIVES: Record<string, Handler> = {
     const last = rules[rules.length - 1];
     const catchAll = (rule: Directive) =>
       rule.name === 'block' && (rule.args.length === 0 || rule.args.join(' ') === 'net *');
-    if (!last || !catchAll(last)) fail(file, last ?? directive, `acl: expected ${shape}`);
+    if (!last || !catchAll(last)) fail(last ?? directive, `acl: expected ${shape}`);
     const allowed: string[] = [];
     for (const rule of rules.slice(0, -1)) {
       if (rule.name !== 'allow' || rule.args[0] !== 'net' || rule.args.length < 2 || rule.block.length) {
-        fail(file, rule, `acl ${rule.name} ${rule.args.join(' ')}: expected ${shape}`);
+        fail(rule, `acl ${rule.name} ${rule.args.join(' ')}: expected ${shape}`);
       }
       allowed.push(...rule.args.slice(1));
     }
     options.set('allow-query', allowed.join(','), directive);
   },
-  loadbalance(directive, { file, options }) {
+  loadbalance(directive, { options }) {
     if (directive.args[0] !== undefined && directive.args[0] !== 'round_robin') {
-      fail(file, directive, `loadbalance ${directive.args[0]}: clusterdns supports only round_robin`);
+      fail(directive, `loadbalance ${directive.args[0]}: clusterdns supports only round_robin`);
     }
-    expectArgs(directive, file, 0, 1, '[round_robin]');
-    noBlock(directive, file);
+    expectArgs(directive, 0, 1, '[round_robin]');
+    noBlock(directive);
     options.set('loadbalance', true, directive);
   },
-  log(directive, { file, options }) {
+  log(directive, { options }) {
     if (directive.args.some((arg) => arg !== '.')) {
-      fail(file, directive, 'log: clusterdns logs every query in one format; give no names or format');
+      fail(directive, 'log: clusterdns logs every query in one format; give no names or format');
     }
-    noBlock(directive, file);
+    noBlock(directive);
     options.set('log-queries', true, directive, 'log');
   },
-  autopath(directive, { file, options }) {
+  autopath(directive, { options }) {
     const target = directive.args[directive.args.length - 1];
     if (target !== '@kubernetes' || directive.args.slice(0, -1).some((zone) => normalizeZone(zone) !== '.')) {
-      fail(file, directive, 'autopath: clusterdns supports autopath @kubernetes');
+      fail(directive, 'autopath: clusterdns supports autopath @kubernetes');
     }
-    noBlock(directive, file);
+    noBlock(directive);
     options.set('autopath', true, directive);
   },
-  hosts(directive, { file, options }) {
+  hosts(directive, { options }) {
     const [path, ...zones] = directive.args;
     if (zones.some((zone) => normalizeZone(zone) !== '.')) {
-      fail(file, directive, 'hosts ZONES: clusterdns answers hosts entries for every name; give no zones');
+      fail(directive, 'hosts ZONES: clusterdns answers hosts entries for every name; give no zones');
     }
     if (path !== undefined) options.set('hosts-file', path, directive, 'hosts');
     const lines: string[] = [];
     let fallthrough = false;
     subdirectives(
       directive,
-      file,
       {
         fallthrough(sub) {
           if (sub.args.length)
-            fail(file, sub, 'hosts fallthrough: clusterdns falls through for every name; give no zones');
+            fail(sub, 'hosts fallthrough: clusterdns falls through for every name; give no zones');
           fallthrough = true;
         },
-        ttl: (sub) => options.set('hosts-ttl', oneArg(sub, file, 'hosts', 'SECONDS'), sub, 'hosts ttl'),
+        ttl: (sub) => options.set('hosts-ttl', oneArg(sub, 'hosts', 'SECONDS'), sub, 'hosts ttl'),
         // The hosts file is watched and read again when it changes.
         reload: () => undefined,
       },
       (sub) => {
         if (isIP(sub.name) === 0) return false;
-        if (sub.args.length === 0) fail(file, sub, `hosts entry ${sub.name}: expected IP NAME...`);
+        if (sub.args.length === 0) fail(sub, `hosts entry ${sub.name}: expected IP NAME...`);
         lines.push([sub.name, ...sub.args].join(' '));
         return true;
       },
     );
     if (!fallthrough) {
       fail(
-        file,
         directive,
         'hosts without fallthrough (NXDOMAIN for every other name) is not supported: add fallthrough',
       );
     }
     if (lines.length) options.set('hosts', lines, directive, 'hosts');
   },
-  bind(directive, { file, options, port }) {
-    if (directive.args.length === 0) fail(file, directive, 'bind: expected bind ADDRESS...');
+  bind(directive, { options, port }) {
+    if (directive.args.length === 0) fail(directive, 'bind: expected bind ADDRESS...');
     const previous = (options.values.listen as string[] | undefined) ?? [];
     const bound = directive.args.map((address) => {
-      if (isIP(address) === 0) fail(file, directive, `bind ${address}: expected an IP address`);
+      if (isIP(address) === 0) fail(directive, `bind ${address}: expected an IP address`);
       return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;
     });
     const fresh = previous.every((listen) => listen.startsWith('0.0.0.0:'));
@@ -578,10 +594,10 @@ const DIRECTIVES: Record<string, Handler> = {
   },
 };
 
-function upstream(target: string, file: string, directive: Directive): string {
+function upstream(target: string, directive: Directive): string {
   const scheme = /^([a-z]+):\/\//.exec(target);
   if (scheme && scheme[1] !== 'dns') {
-    fail(file, directive, `forward ${target}: ${scheme[1]}:// upstreams are not supported, only dns://`);
+    fail(directive, `forward ${target}: ${scheme[1]}:// upstreams are not supported, only dns://`);
   }
   return scheme ? target.slice(scheme[0].length) : target;
 }
