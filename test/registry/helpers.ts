@@ -4,6 +4,7 @@
 import pino from 'pino';
 import type { BackendSink } from '../../src/registry/backend.js';
 import type { Pod, Service, TableContent } from '../../src/table/types.js';
+import { serviceKey } from '../../src/table/service-index.js';
 
 type Fields = Record<string, unknown>;
 
@@ -77,7 +78,8 @@ export const WARN = 40;
 
 /**
  * A backend sink that hands `onContent` the backend's whole view after each delivery (the file
- * backend delivers changes; they are folded into the view here), and ignores freshness.
+ * backend delivers its first view whole and changes after it; both are folded into the view here,
+ * as the table does), and ignores freshness.
  */
 export function sinkOf(onContent: (content: TableContent) => void): BackendSink {
   const services = new Map<string, Service>();
@@ -93,7 +95,14 @@ export function sinkOf(onContent: (content: TableContent) => void): BackendSink 
     ),
   });
   return {
-    content: onContent,
+    content: (content) => {
+      services.clear();
+      for (const service of content.services)
+        services.set(serviceKey(service.namespace, service.name), service);
+      namespaces = content.namespaces;
+      pods = content.pods;
+      onContent(view());
+    },
     changes: (changes) => {
       for (const [key, service] of changes.services) {
         if (service) services.set(key, service);

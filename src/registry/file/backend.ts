@@ -262,9 +262,10 @@ export class FileBackend implements RegistryBackend {
     const fingerprint = good.map((f) => `${f.name}:${f.hash}`).join('\n');
     if (fingerprint === this.fingerprint || (this.holding && this.settlingMs !== undefined)) return;
 
+    // While start() holds, nothing answers from this view yet: no turn needs to be given back.
     const { content, duplicates } = await assembleZones(
       good.map((f) => ({ file: f.name, objects: f.objects })),
-      nextTurn,
+      this.holding ? noWait : nextTurn,
     );
     for (const d of duplicates) {
       this.logger.warn(
@@ -287,6 +288,13 @@ export class FileBackend implements RegistryBackend {
   private async deliver(content: TableContent): Promise<void> {
     const next = new Map<string, Service>();
     for (const service of content.services) next.set(serviceKey(service.namespace, service.name), service);
+    if (this.holding) {
+      // The first view, before start() resolves: the table takes it whole, in one step (with
+      // --workers, one snapshot rather than a step per slice), as fast as it can be built.
+      this.delivered = next;
+      this.sink?.content(content);
+      return;
+    }
     const changed: [string, Service | undefined][] = [];
     for (const [key, service] of next) if (this.delivered.get(key) !== service) changed.push([key, service]);
     for (const key of this.delivered.keys()) if (!next.has(key)) changed.push([key, undefined]);
@@ -416,6 +424,8 @@ async function hashOf(bytes: Uint8Array): Promise<string> {
   }
   return hash.digest('base64url');
 }
+
+async function noWait(): Promise<void> {}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
