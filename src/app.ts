@@ -447,6 +447,7 @@ export class ClusterDns {
           servers: upstreams,
           timeoutMs: config.upstreamTimeoutMs,
           maxConcurrent: config.maxConcurrent,
+          ...config.upstreamPool,
           logger: this.logger.child({ part: 'forward' }),
           cache: config.cache,
         })
@@ -461,6 +462,7 @@ export class ClusterDns {
           servers,
           timeoutMs: config.upstreamTimeoutMs,
           maxConcurrent: config.maxConcurrent,
+          ...config.upstreamPool,
           logger: this.logger.child({ part: 'forward', zone }),
           cache: config.cache,
         }),

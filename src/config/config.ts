@@ -10,6 +10,12 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
+import {
+  POOL_POLICIES,
+  UPSTREAM_TRANSPORTS,
+  type PoolPolicy,
+  type UpstreamTransport,
+} from '../resolve/forward/pool.js';
 import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
 
 export interface KubernetesConfig {
@@ -71,6 +77,14 @@ export interface Config extends OpsConfig {
   resolvConf: string;
   upstreamTimeoutMs: number;
   maxConcurrent: number;
+  /** How the upstream pool picks, reaches and checks its servers (forward's options). */
+  upstreamPool: {
+    policy: PoolPolicy;
+    transport: UpstreamTransport;
+    maxFails: number;
+    probeIntervalMs: number;
+    probe: { name: string; recursion: boolean };
+  };
   allowRecursion: string[];
   /** Clients answered at all; undefined answers everyone. */
   allowQuery?: string[];
@@ -303,6 +317,40 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'N',
     help: 'upstream queries in flight at most; beyond it REFUSED (default 1000)',
+  },
+  'upstream-policy': {
+    defaultValue: 'sequential',
+    type: 'string',
+    metavar: 'POLICY',
+    help: 'sequential | round_robin | random: the order upstreams are tried in (default sequential)',
+  },
+  'upstream-transport': {
+    defaultValue: 'udp',
+    type: 'string',
+    metavar: 'MODE',
+    help: "udp | tcp | client: UDP first (TCP when truncated), TCP only, or the client's transport (default udp)",
+  },
+  'upstream-max-fails': {
+    defaultValue: '2',
+    type: 'string',
+    metavar: 'N',
+    help: 'failures in a row that mark an upstream down until a probe is answered; 0 never (default 2)',
+  },
+  'upstream-health-check': {
+    defaultValue: '0.5s',
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'how often a down upstream is probed (default 0.5s)',
+  },
+  'upstream-health-domain': {
+    defaultValue: '.',
+    type: 'string',
+    metavar: 'NAME',
+    help: 'the name whose NS a probe asks for (default .)',
+  },
+  'upstream-health-no-rec': {
+    type: 'boolean',
+    help: 'probes ask without recursion desired (RD clear)',
   },
   'allow-recursion': {
     type: 'string',
@@ -595,6 +643,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     resolvConf: text('resolv-conf')!,
     upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
     maxConcurrent: number('max-concurrent', 1, 1_000_000),
+    upstreamPool: upstreamPool(read, checked, number),
     allowRecursion,
     ...(allowQuery ? { allowQuery } : {}),
     ...(namespace !== undefined ? { namespace } : {}),
@@ -624,6 +673,45 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
 }
 
 type Reader = (name: OptionName) => RawValue | undefined;
+
+function upstreamPool(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+  number: (name: OptionName, min: number, max: number) => number,
+): Config['upstreamPool'] {
+  const choice = <T extends string>(name: OptionName, choices: readonly T[]) =>
+    checked(
+      name,
+      (value) => {
+        if (!(choices as readonly string[]).includes(value)) {
+          throw new Error(`"${value}": expected ${choices.join(', ')}`);
+        }
+        return value as T;
+      },
+      read(name) as string,
+    );
+  // A probe every 0s would be a busy loop.
+  const probeIntervalMs = checked(
+    'upstream-health-check',
+    (value) => {
+      const ms = Math.round(duration(value) * 1000);
+      if (ms < 1) throw new Error(`"${value}": expected a duration of at least 1ms`);
+      return ms;
+    },
+    read('upstream-health-check') as string,
+  );
+  const domain = read('upstream-health-domain') as string;
+  return {
+    policy: choice('upstream-policy', POOL_POLICIES),
+    transport: choice('upstream-transport', UPSTREAM_TRANSPORTS),
+    maxFails: number('upstream-max-fails', 0, 1_000_000),
+    probeIntervalMs,
+    probe: {
+      name: domain === '.' ? '' : checked('upstream-health-domain', parseZone, domain).name,
+      recursion: read('upstream-health-no-rec') !== true,
+    },
+  };
+}
 
 /** The registries asked for; the bundled zones/ only when none is. */
 function zonesAndRegistries(

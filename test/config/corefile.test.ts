@@ -205,6 +205,46 @@ describe('Corefile directives', () => {
     });
   });
 
+  // https://coredns.io/plugins/forward/: without options, the client's transport and random order.
+  it.each([
+    ['', { policy: 'random', transport: 'client', maxFails: 2, probeIntervalMs: 500 }],
+    ['policy sequential', { policy: 'sequential' }],
+    ['policy round_robin', { policy: 'round_robin' }],
+    ['policy random', { policy: 'random' }],
+    ['force_tcp', { transport: 'tcp' }],
+    ['prefer_udp', { transport: 'udp' }],
+    ['max_fails 0', { maxFails: 0 }],
+    ['max_fails 5', { maxFails: 5 }],
+    ['health_check 5s', { probeIntervalMs: 5000, probe: { name: '', recursion: true } }],
+    ['health_check 100ms no_rec', { probeIntervalMs: 100, probe: { name: '', recursion: false } }],
+    [
+      'health_check 1s domain Example.ORG. no_rec',
+      { probeIntervalMs: 1000, probe: { name: 'example.org', recursion: false } },
+    ],
+    // No connection is kept open between queries, so an idle expiry changes nothing.
+    ['expire 30s', { transport: 'client' }],
+  ])('reads forward { %s }', (option, expected) => {
+    const [config] = configsOf(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`));
+    expect(config!.upstreamPool).toMatchObject(expected);
+  });
+
+  it.each([
+    [
+      'policy weighted',
+      /^Corefile:4 \(forward policy\): "weighted": expected sequential, round_robin, random/,
+    ],
+    ['force_tcp\n    prefer_udp', /^Corefile:5: forward: force_tcp and prefer_udp exclude each other/],
+    ['force_tcp yes', /^Corefile:4: forward force_tcp: expected force_tcp with no arguments/],
+    ['max_fails -1', /^Corefile:4 \(forward max_fails\): "-1": expected a whole number from 0/],
+    ['health_check', /^Corefile:4: forward health_check: expected health_check DURATION \[no_rec\]/],
+    ['health_check 0s', /^Corefile:4 \(forward health_check\): "0s": expected a duration of at least 1ms/],
+    ['health_check 1s domain', /^Corefile:4: forward health_check domain: expected health_check DURATION/],
+    ['health_check 1s often', /^Corefile:4: forward health_check often: expected/],
+    ['expire soon', /^Corefile:4: forward expire: "soon": expected a duration/],
+  ])('refuses forward { %s } naming its line', (option, message) => {
+    expect(error(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`))).toMatch(message);
+  });
+
   it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
     const [config] = configsOf(block(''));
     expect(config!.health).toBeUndefined();
@@ -277,9 +317,6 @@ describe('Corefile directives', () => {
     );
     expect(error(block('  ready {\n    extra\n  }'))).toBe(
       'Corefile:4: ready option "extra" is not supported: write ready without a block',
-    );
-    expect(error(block('  forward . 1.1.1.1 {\n    policy random\n  }'))).toBe(
-      'Corefile:4: forward policy random: clusterdns supports only policy sequential',
     );
     expect(error(block('  forward . tls://1.1.1.1'))).toMatch(
       /^Corefile:3: forward tls:\/\/1\.1\.1\.1: tls:\/\//,

@@ -3,7 +3,7 @@
 // A directive or sub-directive clusterdns does not carry out is an error naming it and its line:
 // running a Corefile with parts silently dropped would answer differently from CoreDNS.
 import { isIP } from 'node:net';
-import { ConfigError, optionSpec, type OptionLayer, type RawValue } from '../config.js';
+import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } from '../config.js';
 import { ZoneList } from '../../resolve/zones.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 
@@ -64,6 +64,12 @@ const SHARED_OPTIONS = [
   'serve-stale',
   'max-concurrent',
   'upstream-timeout',
+  'upstream-policy',
+  'upstream-transport',
+  'upstream-max-fails',
+  'upstream-health-check',
+  'upstream-health-domain',
+  'upstream-health-no-rec',
   'log-queries',
 ];
 
@@ -121,14 +127,14 @@ function translateGroup(group: TranslatedBlock[]): OptionLayer {
       );
     }
   }
+  if (forwarders.length === 0 && stubs.length) {
+    throw new ConfigError(
+      `${stubs[0]!.where}: stub-domain server blocks need a forward in the block for . on the same port`,
+    );
+  }
   const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main));
   if (stubDomains.length) main.set('stub-domain', stubDomains, groupLine, 'stub-domain server blocks');
   if (forwarders.length === 0) {
-    if (stubs.length) {
-      throw new ConfigError(
-        `${stubs[0]!.where}: stub-domain server blocks need a forward in the block for . on the same port`,
-      );
-    }
     // No forward: CoreDNS answers no name outside its zones; neither do we.
     main.set('allow-recursion', '', groupLine, 'no forward directive');
   }
@@ -429,6 +435,17 @@ const DIRECTIVES: Record<string, Handler> = {
         directive,
         'forward',
       );
+    // Without prefer_udp or force_tcp CoreDNS asks upstreams over the client's transport, and
+    // tries its upstreams in random order (https://coredns.io/plugins/forward/).
+    options.set('upstream-transport', 'client', directive, 'forward');
+    options.set('upstream-policy', 'random', directive, 'forward');
+    const flag = (sub: Directive) => {
+      if (sub.args.length) fail(sub, `forward ${sub.name}: expected ${sub.name} with no arguments`);
+    };
+    const transports = directive.block.filter((sub) => sub.name === 'force_tcp' || sub.name === 'prefer_udp');
+    if (transports.length > 1) {
+      fail(transports[1]!, 'forward: force_tcp and prefer_udp exclude each other; keep one');
+    }
     subdirectives(directive, {
       max_concurrent: (sub) =>
         options.set('max-concurrent', oneArg(sub, 'forward', 'N'), sub, 'forward max_concurrent'),
@@ -438,10 +455,51 @@ const DIRECTIVES: Record<string, Handler> = {
         if (sub.args.length === 0) fail(sub, 'forward except: expected except ZONE...');
         options.set('forward-except', sub.args.map(normalizeZone).join(','), sub, 'forward except');
       },
-      policy(sub) {
-        // Upstreams are tried in their configured order, the first healthy one first.
-        if (oneArg(sub, 'forward', 'sequential') !== 'sequential') {
-          fail(sub, `forward policy ${sub.args[0]}: clusterdns supports only policy sequential`);
+      policy: (sub) =>
+        options.set(
+          'upstream-policy',
+          oneArg(sub, 'forward', 'random|round_robin|sequential'),
+          sub,
+          'forward policy',
+        ),
+      force_tcp(sub) {
+        flag(sub);
+        options.set('upstream-transport', 'tcp', sub, 'forward force_tcp');
+      },
+      prefer_udp(sub) {
+        flag(sub);
+        options.set('upstream-transport', 'udp', sub, 'forward prefer_udp');
+      },
+      max_fails: (sub) =>
+        options.set('upstream-max-fails', oneArg(sub, 'forward', 'N'), sub, 'forward max_fails'),
+      health_check(sub) {
+        const [interval, ...rest] = sub.args;
+        if (interval === undefined) {
+          fail(sub, 'forward health_check: expected health_check DURATION [no_rec] [domain NAME]');
+        }
+        options.set('upstream-health-check', interval, sub, 'forward health_check');
+        for (let i = 0; i < rest.length; i++) {
+          if (rest[i] === 'no_rec')
+            options.set('upstream-health-no-rec', true, sub, 'forward health_check no_rec');
+          else if (rest[i] === 'domain' && rest[i + 1] !== undefined) {
+            options.set('upstream-health-domain', rest[++i]!, sub, 'forward health_check domain');
+          } else {
+            fail(
+              sub,
+              `forward health_check ${rest[i]}: expected health_check DURATION [no_rec] [domain NAME]`,
+            );
+          }
+        }
+      },
+      // Idle connections to upstreams expire after this long in CoreDNS. clusterdns opens one
+      // connection per TCP query and closes it with the reply, so none is ever idle: the bound
+      // already holds for any DURATION. The value is still checked.
+      expire(sub) {
+        const value = oneArg(sub, 'forward', 'DURATION');
+        try {
+          duration(value);
+        } catch (error) {
+          fail(sub, `forward expire: ${(error as Error).message}`);
         }
       },
     });

@@ -41,7 +41,7 @@ export class Forwarder implements Resolver, UpstreamLookup {
   }
 
   async resolve(question: Question, context?: QueryContext): Promise<Answer> {
-    const { answer } = await this.answer(question, context?.dnssecOk === true);
+    const { answer } = await this.answer(question, context?.dnssecOk === true, context?.transport);
     return inClientCase(answer, question.name);
   }
 
@@ -82,7 +82,7 @@ export class Forwarder implements Resolver, UpstreamLookup {
     this.pool.close();
   }
 
-  private answer(question: Question, dnssecOk: boolean): Promise<Outcome> {
+  private answer(question: Question, dnssecOk: boolean, client?: 'udp' | 'tcp'): Promise<Outcome> {
     const key = cacheKey(question, dnssecOk);
     const cached = this.cache.get(key);
     if (cached) return Promise.resolve({ source: 'cache', answer: cached });
@@ -91,13 +91,18 @@ export class Forwarder implements Resolver, UpstreamLookup {
       this.coalesced++;
       return pending;
     }
-    const query = this.ask(key, question, dnssecOk).finally(() => this.waiting.delete(key));
+    const query = this.ask(key, question, dnssecOk, client).finally(() => this.waiting.delete(key));
     this.waiting.set(key, query);
     return query;
   }
 
-  private async ask(key: string, question: Question, dnssecOk: boolean): Promise<Outcome> {
-    const result = await this.pool.query(question, dnssecOk);
+  private async ask(
+    key: string,
+    question: Question,
+    dnssecOk: boolean,
+    client?: 'udp' | 'tcp',
+  ): Promise<Outcome> {
+    const result = await this.pool.query(question, dnssecOk, client);
     if (result.kind === 'reply') {
       const answer = forwarded(result);
       this.cache.put(key, answer);
