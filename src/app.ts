@@ -522,6 +522,7 @@ export class ClusterDns {
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
       rotatesAddresses: config.loadbalance,
+      udpSize: config.bufsize,
       ...(this.queryMetrics ? { answerSlots: this.queryMetrics.answerSlots } : {}),
       // Forwarded answers are the same for every client unless the search path knows clients'
       // namespaces (a short name may then name a service for one client and not another).
@@ -538,6 +539,7 @@ export class ClusterDns {
         recursionAvailable: (address) =>
           (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
         precompiled,
+        udpSize: config.bufsize,
         ...(allowQuery ? { allowQuery } : {}),
       });
     return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams, precompiled };

@@ -10,6 +10,7 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
+import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import {
   POOL_POLICIES,
   UPSTREAM_TRANSPORTS,
@@ -77,6 +78,8 @@ export interface Config extends OpsConfig {
   resolvConf: string;
   upstreamTimeoutMs: number;
   maxConcurrent: number;
+  /** Our EDNS payload size: advertised, and the most a UDP reply to an EDNS client holds. */
+  bufsize: number;
   /** How the upstream pool picks, reaches and checks its servers (forward's options). */
   upstreamPool: {
     policy: PoolPolicy;
@@ -418,6 +421,12 @@ export const OPTIONS = {
     metavar: 'LEVEL',
     help: 'trace | debug | info | warn | error (default info)',
   },
+  bufsize: {
+    defaultValue: String(ADVERTISED_UDP_SIZE),
+    type: 'string',
+    metavar: 'SIZE',
+    help: `EDNS UDP payload size advertised, and the largest UDP reply to an EDNS client, ${BUFSIZE_RANGE.min}-${BUFSIZE_RANGE.max} (default ${ADVERTISED_UDP_SIZE})`,
+  },
   'tcp-idle-timeout': {
     defaultValue: '10',
     type: 'string',
@@ -643,6 +652,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     resolvConf: text('resolv-conf')!,
     upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
     maxConcurrent: number('max-concurrent', 1, 1_000_000),
+    bufsize: number('bufsize', BUFSIZE_RANGE.min, BUFSIZE_RANGE.max),
     upstreamPool: upstreamPool(read, checked, number),
     allowRecursion,
     ...(allowQuery ? { allowQuery } : {}),

@@ -245,6 +245,33 @@ describe('Corefile directives', () => {
     expect(error(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`))).toMatch(message);
   });
 
+  it.each([
+    ['', 1232],
+    ['bufsize', 1232],
+    ['bufsize 512', 512],
+    ['bufsize 4096', 4096],
+  ])('reads "%s" as our EDNS payload size %i', (line, size) => {
+    expect(configsOf(block(`  ${line}`))[0]!.bufsize).toBe(size);
+  });
+
+  it('takes bufsize once per port: blocks on one port must agree, naming the one that does not', () => {
+    const twoBlocks = (a: string, b: string, stub = '') =>
+      `cluster.local:53 {\n  kubernetes\n  ${a}\n}\n.:53 {\n  forward . 192.0.2.1\n  ${b}\n}\n${stub}`;
+    expect(configsOf(twoBlocks('bufsize 512', 'bufsize 512'))[0]!.bufsize).toBe(512);
+    expect(error(twoBlocks('bufsize 512', 'bufsize 1232'))).toMatch(
+      /^Corefile:5: bufsize is set by two server blocks on one port \(also Corefile:3 \(bufsize\)\)/,
+    );
+    const stub = (line: string) => `example.org:53 {\n  forward . 10.0.0.1\n  ${line}\n}\n`;
+    expect(configsOf(twoBlocks('bufsize 512', '', stub('bufsize 512')))[0]!.bufsize).toBe(512);
+    expect(error(twoBlocks('bufsize 512', '', stub('')))).toMatch(
+      /^Corefile:9: the server block for example\.org sets bufsize to "1232", the one on its port to "512"/,
+    );
+    expect(error(block('  bufsize 511'))).toMatch(
+      /^Corefile:3 \(bufsize\): "511": expected a whole number from 512 to 4096/,
+    );
+    expect(error(block('  bufsize 512 1024'))).toMatch(/^Corefile:3: bufsize: expected bufsize \[SIZE\]/);
+  });
+
   it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
     const [config] = configsOf(block(''));
     expect(config!.health).toBeUndefined();
@@ -309,7 +336,7 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  rewrite name foo bar'))).toBe(
       'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, cache, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
+        'acl, autopath, bind, bufsize, cache, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +

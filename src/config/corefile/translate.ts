@@ -54,7 +54,7 @@ interface TranslatedBlock {
 }
 
 /** Directives a stub-domain block may hold: what forwarding needs, nothing that serves a zone. */
-const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind']);
+const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind', 'bufsize']);
 /** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
 const SHARED_OPTIONS = [
   'cache-size',
@@ -64,6 +64,7 @@ const SHARED_OPTIONS = [
   'serve-stale',
   'max-concurrent',
   'upstream-timeout',
+  'bufsize',
   'upstream-policy',
   'upstream-transport',
   'upstream-max-fails',
@@ -147,7 +148,7 @@ function stubDomain(stub: TranslatedBlock, main: Options): string[] {
     if (!STUB_DIRECTIVES.has(directive.name)) {
       fail(
         directive,
-        `${directive.name} in a stub-domain server block (only forward, cache, errors, log, loop, reload)`,
+        `${directive.name} in a stub-domain server block (only forward, cache, bufsize, errors, log, loop, reload)`,
       );
     }
   }
@@ -207,6 +208,8 @@ class Options {
   absorb(other: Options, where: string): void {
     for (const [name, value] of Object.entries(other.values)) {
       if (name === 'listen' || value === undefined) continue;
+      // Blocks that agree on bufsize (OpenShift writes the same one in every block) are one server.
+      if (name === 'bufsize' && this.values[name] === value) continue;
       if (this.values[name] !== undefined) {
         throw new ConfigError(
           `${where}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
@@ -548,6 +551,13 @@ const DIRECTIVES: Record<string, Handler> = {
         options.set('serve-stale', sub.args[0] ?? '1h', sub, 'cache serve_stale');
       },
     });
+  },
+  // https://coredns.io/plugins/bufsize/: a client's larger EDNS payload size is cut down to SIZE;
+  // without bufsize, 1232. clusterdns also advertises SIZE in its replies' OPT record.
+  bufsize(directive, { options }) {
+    expectArgs(directive, 0, 1, '[SIZE] (512-4096)');
+    noBlock(directive);
+    options.set('bufsize', directive.args[0] ?? '1232', directive);
   },
   // Forwarding-loop detection runs whenever clusterdns forwards.
   loop(directive) {
