@@ -11,6 +11,7 @@ import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
+import { MAX_TXT_STRING } from '../resolve/chaos.js';
 import {
   POOL_POLICIES,
   UPSTREAM_TRANSPORTS,
@@ -67,6 +68,8 @@ export interface Config extends OpsConfig {
   fallthrough?: string[];
   /** Hosts-file entries answered before the upstreams: inline lines, and a file re-read on reload. */
   hosts: { lines: string[]; file?: string; ttl: number };
+  /** CH TXT version.bind and friends answered under these zones (the chaos plugin); absent: off. */
+  chaos?: { zones: string[]; version?: string; authors: string[] };
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
   upstreams: HostPort[];
@@ -275,6 +278,22 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'FILE',
     help: 'a hosts file (/etc/hosts format) answered before the upstreams; read again when it changes',
+  },
+  chaos: {
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'answer CH TXT version.bind, version.server, authors.bind, hostname.bind and id.server under these zones (. for all)',
+  },
+  'chaos-version': {
+    type: 'string',
+    metavar: 'TEXT',
+    help: 'the version.bind answer (default clusterdns-VERSION)',
+  },
+  'chaos-authors': {
+    type: 'string',
+    multiple: true,
+    metavar: 'NAME',
+    help: 'an authors.bind answer, one record each; repeatable (default none: authors.bind is not answered)',
   },
   'hosts-ttl': {
     type: 'string',
@@ -641,6 +660,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       ...(hostsFile !== undefined ? { file: hostsFile } : {}),
       ttl: number('hosts-ttl', 0, 604800),
     },
+    ...chaosConfig(read, checked),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
@@ -683,6 +703,33 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
 }
 
 type Reader = (name: OptionName) => RawValue | undefined;
+
+function chaosConfig(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+): Pick<Config, 'chaos'> {
+  const zones = read('chaos') as string | undefined;
+  if (zones === undefined) return {};
+  // Each answer is one TXT character-string (RFC 1035 §3.3).
+  const text = (name: OptionName, value: string) =>
+    checked(
+      name,
+      (v) => {
+        if (Buffer.byteLength(v) > MAX_TXT_STRING)
+          throw new Error(`"${v}": longer than ${MAX_TXT_STRING} bytes`);
+        return v;
+      },
+      value,
+    );
+  const version = read('chaos-version') as string | undefined;
+  return {
+    chaos: {
+      zones: splitList(zones).map((zone) => (zone === '.' ? '.' : checked('chaos', parseZone, zone).name)),
+      ...(version !== undefined ? { version: text('chaos-version', version) } : {}),
+      authors: ((read('chaos-authors') as string[] | undefined) ?? []).map((a) => text('chaos-authors', a)),
+    },
+  };
+}
 
 function upstreamPool(
   read: Reader,

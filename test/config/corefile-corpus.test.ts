@@ -12,7 +12,7 @@ type Outcome =
   /** Refused at `line` of the file, naming `directive` and saying what to write `instead`. */
   | { line: number; directive: string; instead: string };
 
-const DIRECTIVES_RUN = 'the directives clusterdns runs are acl, autopath, bind, bufsize, cache';
+const DIRECTIVES_RUN = 'the directives clusterdns runs are acl, autopath, bind, bufsize, cache, chaos';
 /** NodeLocal DNSCache: caching forwarders, one per zone, and no block reading the cluster. */
 const NO_KUBERNETES = 'a server without kubernetes';
 const PER_PORT = 'every port needs one block with kubernetes';

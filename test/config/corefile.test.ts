@@ -272,6 +272,44 @@ describe('Corefile directives', () => {
     expect(error(block('  bufsize 512 1024'))).toMatch(/^Corefile:3: bufsize: expected bufsize \[SIZE\]/);
   });
 
+  it.each([
+    ['chaos', '.:1053', { zones: ['.'], authors: [] }],
+    [
+      'chaos CoreDNS-001 "Miek Gieben" miek@miek.nl',
+      '.:1053',
+      { zones: ['.'], version: 'CoreDNS-001', authors: ['Miek Gieben', 'miek@miek.nl'] },
+    ],
+    [
+      'chaos',
+      'version.bind:1053 hostname.bind:1053',
+      { zones: ['version.bind', 'hostname.bind'], authors: [] },
+    ],
+  ])('reads "%s" in a block for %s', (line, key, chaos) => {
+    const [config] = configsOf(`${key} {\n  kubernetes cluster.local\n  ${line}\n}\n`);
+    expect(config!.chaos).toEqual(chaos);
+  });
+
+  it("joins a block of chaos alone to its port's chain, for that block's names (OpenShift)", () => {
+    const corefile = (extra: string) =>
+      `.:5353 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nhostname.bind:5353 {\n  chaos\n${extra}}\n`;
+    const [config, ...others] = configsOf(corefile(''));
+    expect(others).toEqual([]);
+    expect(config!.chaos).toEqual({ zones: ['hostname.bind'], authors: [] });
+    expect(config!.stubDomains).toEqual([]);
+    expect(error(corefile('  log\n'))).toMatch(
+      /^Corefile:7: log in a chaos server block \(only chaos, errors, reload, loop, bind, bufsize\): clusterdns runs one chain per port/,
+    );
+    expect(error(corefile('  forward . 10.0.0.1\n'))).toMatch(
+      /^Corefile:6: chaos in a stub-domain server block/,
+    );
+    expect(error(block('  chaos {\n    extra\n  }'))).toMatch(
+      /^Corefile:4: chaos option "extra" is not supported/,
+    );
+    expect(error(block(`  chaos ${'v'.repeat(256)}`))).toMatch(
+      /^Corefile:3 \(chaos VERSION\): "v+": longer than 255 bytes/,
+    );
+  });
+
   it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
     const [config] = configsOf(block(''));
     expect(config!.health).toBeUndefined();
@@ -336,7 +374,7 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  rewrite name foo bar'))).toBe(
       'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, bufsize, cache, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
+        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +

@@ -55,6 +55,19 @@ interface TranslatedBlock {
 
 /** Directives a stub-domain block may hold: what forwarding needs, nothing that serves a zone. */
 const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind', 'bufsize']);
+/**
+ * Directives a block holding chaos and no forward may hold (OpenShift's `hostname.bind:5353 {
+ * chaos }`): its chaos joins its port's chain, answering under the block's zones only, as CoreDNS
+ * sends it only those names.
+ */
+const CHAOS_BLOCK_DIRECTIVES = new Set(['chaos', 'errors', 'reload', 'loop', 'bind', 'bufsize']);
+
+function isChaosBlock(block: TranslatedBlock): boolean {
+  return (
+    block.directives.some((d) => d.name === 'chaos') && !block.directives.some((d) => d.name === 'forward')
+  );
+}
+
 /** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
 const SHARED_OPTIONS = [
   'cache-size',
@@ -88,9 +101,21 @@ function translateGroup(group: TranslatedBlock[]): OptionLayer {
   }
   const primary = kubernetes[0]!;
   const root = group.find((block) => block !== primary && block.zones.includes('.'));
-  const stubs = group.filter((block) => block !== primary && block !== root);
+  const chaos = group.filter((block) => block !== primary && block !== root && isChaosBlock(block));
+  const stubs = group.filter((block) => block !== primary && block !== root && !chaos.includes(block));
   const main = primary.options;
   if (root) main.absorb(root.options, root.where);
+  for (const block of chaos) {
+    for (const directive of block.directives) {
+      if (!CHAOS_BLOCK_DIRECTIVES.has(directive.name)) {
+        fail(
+          directive,
+          `${directive.name} in a chaos server block (only ${[...CHAOS_BLOCK_DIRECTIVES].join(', ')}): clusterdns runs one chain per port`,
+        );
+      }
+    }
+    main.absorb(block.options, block.where);
+  }
   const forwarders = [primary, root].filter((block) =>
     block?.directives.some((d) => d.name === 'forward'),
   ) as TranslatedBlock[];
@@ -558,6 +583,15 @@ const DIRECTIVES: Record<string, Handler> = {
     expectArgs(directive, 0, 1, '[SIZE] (512-4096)');
     noBlock(directive);
     options.set('bufsize', directive.args[0] ?? '1232', directive);
+  },
+  // https://coredns.io/plugins/chaos/: CH TXT version.bind, version.server, authors.bind,
+  // hostname.bind and id.server, for the names of this block's zones.
+  chaos(directive, { options, zones }) {
+    noBlock(directive);
+    options.set('chaos', zones.join(','), directive);
+    const [version, ...authors] = directive.args;
+    if (version !== undefined) options.set('chaos-version', version, directive, 'chaos VERSION');
+    if (authors.length) options.set('chaos-authors', authors, directive, 'chaos AUTHORS');
   },
   // Forwarding-loop detection runs whenever clusterdns forwards.
   loop(directive) {
