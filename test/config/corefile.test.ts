@@ -310,6 +310,28 @@ describe('Corefile directives', () => {
     );
   });
 
+  // https://coredns.io/plugins/cache/: disable without zones is every zone the cache holds.
+  it.each([
+    ['disable denial', { maxEntries: 10000, maxDenialEntries: 0 }],
+    ['disable success', { maxEntries: 0, maxDenialEntries: 10000 }],
+    ['disable denial .', { maxEntries: 10000, maxDenialEntries: 0 }],
+    ['denial 5000 30\n    disable denial', { maxEntries: 10000, maxDenialEntries: 0 }],
+    ['disable success cluster.local', { maxEntries: 10000, maxDenialEntries: 10000 }],
+  ])('reads cache { %s }', (option, cache) => {
+    expect(configsOf(block(`  cache 30 {\n    ${option}\n  }`))[0]!.cache).toMatchObject(cache);
+  });
+
+  it('accepts the obsolete kubernetes upstream with a warning naming its line', () => {
+    for (const upstream of ['upstream', 'upstream 10.0.0.10 /etc/resolv.conf']) {
+      const corefile = `.:53 {\n  kubernetes cluster.local {\n    ${upstream}\n  }\n  forward . 192.0.2.1\n}\n`;
+      const { notices } = translateCorefile(corefile, 'Corefile', {});
+      expect(notices).toEqual([
+        'Corefile:3: kubernetes upstream is obsolete and ignored: ExternalName targets are resolved through forward; remove it',
+      ]);
+      expect(configsOf(corefile)[0]!.upstreams.map((u) => u.host)).toEqual(['192.0.2.1']);
+    }
+  });
+
   it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
     const [config] = configsOf(block(''));
     expect(config!.health).toBeUndefined();
@@ -378,7 +400,7 @@ describe('Corefile directives', () => {
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
-        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, noendpoints, ignore',
+        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, noendpoints, upstream, ignore',
     );
     expect(error(block('  ready {\n    extra\n  }'))).toBe(
       'Corefile:4: ready option "extra" is not supported: write ready without a block',

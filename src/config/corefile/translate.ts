@@ -220,6 +220,11 @@ class Options {
     this.where.set(name, `${directive.where} (${what})`);
   }
 
+  /** A warning logged at start-up and on every reload. */
+  notice(text: string): void {
+    this.notices.push(text);
+  }
+
   /**
    * What CoreDNS does when a Corefile leaves a plugin out (no health endpoint, no lameduck), as a
    * value the option takes when this build has it: unlike a user's setting, nothing is lost
@@ -433,6 +438,13 @@ const DIRECTIVES: Record<string, Handler> = {
         if (sub.args.length) fail(sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
         set('no-endpoints', sub, true);
       },
+      // Obsolete since CoreDNS 1.7, where names outside the cluster zone are always resolved through
+      // the forwarder (https://coredns.io/plugins/kubernetes/); older default Corefiles still hold it.
+      upstream(sub) {
+        options.notice(
+          `${sub.where}: kubernetes upstream is obsolete and ignored: ExternalName targets are resolved through forward; remove it`,
+        );
+      },
       ignore(sub) {
         if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
           fail(sub, 'kubernetes ignore: expected ignore empty_service');
@@ -554,15 +566,22 @@ const DIRECTIVES: Record<string, Handler> = {
       options.set(sizeKey, sub.args[0]!, sub, `cache ${sub.name}`);
       if (sub.args[1] !== undefined) options.set(ttlKey, sub.args[1], sub, `cache ${sub.name} TTL`);
     };
+    const disabled: Directive[] = [];
     subdirectives(directive, {
       // Only forwarded answers are cached: the served zones never are. Disabling the cache for
       // them (kubeadm's Corefile does) is what happens anyway; for other zones it is not supported.
+      // Without zones (or with `.`) it is every zone the cache holds
+      // (https://coredns.io/plugins/cache/): that kind of answer is not cached at all.
       disable(sub) {
         const [what, ...zones] = sub.args;
-        if ((what !== 'success' && what !== 'denial') || zones.length === 0) {
-          fail(sub, 'cache disable: expected disable success|denial ZONE...');
+        if (what !== 'success' && what !== 'denial') {
+          fail(sub, 'cache disable: expected disable success|denial [ZONE...]');
         }
-        context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), where: sub.where })));
+        if (zones.length === 0 || zones.some((zone) => normalizeZone(zone) === '.')) disabled.push(sub);
+        else
+          context.cacheDisabled.push(
+            ...zones.map((zone) => ({ zone: normalizeZone(zone), where: sub.where })),
+          );
       },
       success: (sub) => kind(sub, 'cache-size', 'cache-max-ttl'),
       denial: (sub) => kind(sub, 'cache-denial-size', 'cache-denial-max-ttl'),
@@ -576,6 +595,11 @@ const DIRECTIVES: Record<string, Handler> = {
         options.set('serve-stale', sub.args[0] ?? '1h', sub, 'cache serve_stale');
       },
     });
+    // After success and denial: a disabled kind stays off whatever capacity is given.
+    for (const sub of disabled) {
+      const key = sub.args[0] === 'success' ? 'cache-size' : 'cache-denial-size';
+      options.set(key, '0', sub, `cache disable ${sub.args[0]}`);
+    }
   },
   // https://coredns.io/plugins/bufsize/: a client's larger EDNS payload size is cut down to SIZE;
   // without bufsize, 1232. clusterdns also advertises SIZE in its replies' OPT record.
