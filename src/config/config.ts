@@ -12,6 +12,7 @@ import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/
 import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
+import type { PrefetchOptions } from '../resolve/forward/cache.js';
 import {
   POOL_POLICIES,
   UPSTREAM_TRANSPORTS,
@@ -104,6 +105,8 @@ export interface Config extends OpsConfig {
     successMaxTtl: number;
     denialMaxTtl: number;
     staleWindow: number;
+    /** Refresh popular answers before they expire; absent: off. */
+    prefetch?: PrefetchOptions;
   };
   logQueries: boolean;
   logLevel: string;
@@ -430,6 +433,11 @@ export const OPTIONS = {
     metavar: 'DURATION',
     help: 'serve expired answers this long past expiry when upstreams fail; 0 disables (default 1h)',
   },
+  'cache-prefetch': {
+    type: 'string',
+    metavar: '"AMOUNT [DURATION [PERCENT%]]"',
+    help: 'fetch an answer asked AMOUNT times, no gap of DURATION (1m), again when PERCENT (10%) of its TTL is left; 0 off',
+  },
   'log-queries': {
     type: 'boolean',
     help: 'log one line per query (client, name, type, transport, rcode, size, duration)',
@@ -685,6 +693,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       successMaxTtl: number('cache-max-ttl', 0, 604800),
       denialMaxTtl: number('cache-denial-max-ttl', 0, 604800),
       staleWindow: seconds('serve-stale'),
+      ...(text('cache-prefetch') !== undefined && {
+        prefetch: checked('cache-prefetch', parsePrefetch, text('cache-prefetch')!),
+      }),
     },
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
@@ -703,6 +714,25 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
 }
 
 type Reader = (name: OptionName) => RawValue | undefined;
+
+/**
+ * `AMOUNT [DURATION [PERCENT%]]` as CoreDNS's cache setup reads prefetch: AMOUNT 0 turns it off,
+ * DURATION defaults to 1m, PERCENT to 10% and lies in 10-90%.
+ */
+function parsePrefetch(value: string): PrefetchOptions | undefined {
+  const words = value.trim().split(/\s+/);
+  const [amount, window = '1m', percent = '10%'] = words;
+  if (words.length > 3) throw new Error(`"${value}": expected AMOUNT [DURATION [PERCENT%]]`);
+  const count = integer(amount!, 0, 1_000_000);
+  const match = /^(\d+)%$/.exec(percent);
+  const percentage = match ? Number(match[1]) : NaN;
+  if (!(percentage >= 10 && percentage <= 90)) {
+    throw new Error(`"${percent}": expected a percentage from 10% to 90%`);
+  }
+  const windowMs = Math.round(duration(window) * 1000);
+  if (windowMs < 1) throw new Error(`"${window}": expected a duration of at least 1ms`);
+  return count === 0 ? undefined : { amount: count, windowMs, percentage };
+}
 
 function chaosConfig(
   read: Reader,

@@ -317,8 +317,23 @@ describe('Corefile directives', () => {
     ['disable denial .', { maxEntries: 10000, maxDenialEntries: 0 }],
     ['denial 5000 30\n    disable denial', { maxEntries: 10000, maxDenialEntries: 0 }],
     ['disable success cluster.local', { maxEntries: 10000, maxDenialEntries: 10000 }],
+    ['prefetch 10', { prefetch: { amount: 10, windowMs: 60_000, percentage: 10 } }],
+    ['prefetch 2 30s', { prefetch: { amount: 2, windowMs: 30_000, percentage: 10 } }],
+    ['prefetch 2 30s 50%', { prefetch: { amount: 2, windowMs: 30_000, percentage: 50 } }],
+    ['prefetch 0', { prefetch: undefined }],
   ])('reads cache { %s }', (option, cache) => {
     expect(configsOf(block(`  cache 30 {\n    ${option}\n  }`))[0]!.cache).toMatchObject(cache);
+  });
+
+  it.each([
+    ['prefetch', /^Corefile:4: cache prefetch: expected prefetch AMOUNT \[\[DURATION\] \[PERCENTAGE%\]\]/],
+    ['prefetch 1 1m 10% 4', /^Corefile:4: cache prefetch: expected prefetch AMOUNT/],
+    ['prefetch many', /^Corefile:4 \(cache prefetch\): "many": expected a whole number/],
+    ['prefetch 2 10%', /^Corefile:4 \(cache prefetch\): "10%": expected a duration/],
+    ['prefetch 2 1m 5%', /^Corefile:4 \(cache prefetch\): "5%": expected a percentage from 10% to 90%/],
+    ['prefetch 2 1m 50', /^Corefile:4 \(cache prefetch\): "50": expected a percentage/],
+  ])('refuses cache { %s } naming its line', (option, message) => {
+    expect(error(block(`  cache 30 {\n    ${option}\n  }`))).toMatch(message);
   });
 
   it('accepts the obsolete kubernetes upstream with a warning naming its line', () => {

@@ -75,6 +75,7 @@ const SHARED_OPTIONS = [
   'cache-max-ttl',
   'cache-denial-max-ttl',
   'serve-stale',
+  'cache-prefetch',
   'max-concurrent',
   'upstream-timeout',
   'bufsize',
@@ -582,6 +583,13 @@ const DIRECTIVES: Record<string, Handler> = {
           context.cacheDisabled.push(
             ...zones.map((zone) => ({ zone: normalizeZone(zone), where: sub.where })),
           );
+      },
+      // Popular answers are fetched again before they expire (https://coredns.io/plugins/cache/).
+      prefetch(sub) {
+        if (sub.args.length < 1 || sub.args.length > 3) {
+          fail(sub, 'cache prefetch: expected prefetch AMOUNT [[DURATION] [PERCENTAGE%]]');
+        }
+        options.set('cache-prefetch', sub.args.join(' '), sub, 'cache prefetch');
       },
       success: (sub) => kind(sub, 'cache-size', 'cache-max-ttl'),
       denial: (sub) => kind(sub, 'cache-denial-size', 'cache-denial-max-ttl'),
