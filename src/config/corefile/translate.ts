@@ -483,10 +483,8 @@ const DIRECTIVES: Record<string, Handler> = {
     const flag = (sub: Directive) => {
       if (sub.args.length) fail(sub, `forward ${sub.name}: expected ${sub.name} with no arguments`);
     };
-    const transports = directive.block.filter((sub) => sub.name === 'force_tcp' || sub.name === 'prefer_udp');
-    if (transports.length > 1) {
-      fail(transports[1]!, 'forward: force_tcp and prefer_udp exclude each other; keep one');
-    }
+    // With both, force_tcp wins, as in CoreDNS's proxy (its transport is chosen force_tcp first).
+    const forceTcp = directive.block.some((sub) => sub.name === 'force_tcp');
     subdirectives(directive, {
       max_concurrent: (sub) =>
         options.set('max-concurrent', oneArg(sub, 'forward', 'N'), sub, 'forward max_concurrent'),
@@ -509,7 +507,7 @@ const DIRECTIVES: Record<string, Handler> = {
       },
       prefer_udp(sub) {
         flag(sub);
-        options.set('upstream-transport', 'udp', sub, 'forward prefer_udp');
+        if (!forceTcp) options.set('upstream-transport', 'udp', sub, 'forward prefer_udp');
       },
       max_fails: (sub) =>
         options.set('upstream-max-fails', oneArg(sub, 'forward', 'N'), sub, 'forward max_fails'),
