@@ -23,7 +23,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from './config/address.js';
 import type { Config } from './config/config.js';
@@ -46,6 +46,7 @@ import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
 import { LoopDetector } from './resolve/loop-detect.js';
+import { ChaosResolver } from './resolve/chaos.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
@@ -64,7 +65,7 @@ export interface BoundListener {
 }
 
 /** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
-const LINK_PLUGINS = ['loop', 'autopath', 'hosts', 'kubernetes', 'forward'];
+const LINK_PLUGINS = ['loop', 'chaos', 'autopath', 'hosts', 'kubernetes', 'forward'];
 /** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
@@ -447,6 +448,7 @@ export class ClusterDns {
           servers: upstreams,
           timeoutMs: config.upstreamTimeoutMs,
           maxConcurrent: config.maxConcurrent,
+          ...config.upstreamPool,
           logger: this.logger.child({ part: 'forward' }),
           cache: config.cache,
         })
@@ -461,6 +463,7 @@ export class ClusterDns {
           servers,
           timeoutMs: config.upstreamTimeoutMs,
           maxConcurrent: config.maxConcurrent,
+          ...config.upstreamPool,
           logger: this.logger.child({ part: 'forward', zone }),
           cache: config.cache,
         }),
@@ -509,8 +512,16 @@ export class ClusterDns {
     const part = this.part;
     const loop =
       part.kind === 'answering' ? new LoopDetector(part.probeName, part.onLoopProbe) : new LoopDetector();
-    // Five links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
-    const links = [loop, searchPath, hosts ?? ABSENT, cluster, outside];
+    // Six links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
+    const chaos = config.chaos
+      ? new ChaosResolver({
+          zones: config.chaos.zones,
+          version: config.chaos.version ?? `clusterdns-${packageVersion()}`,
+          authors: config.chaos.authors,
+          hostname: hostname(),
+        })
+      : ABSENT;
+    const links = [loop, chaos, searchPath, hosts ?? ABSENT, cluster, outside];
     const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
     // Shared by every listener's handler, rebuilt with the resolvers on reload.
     const precompiled = new PrecompiledAnswers({
@@ -520,6 +531,7 @@ export class ClusterDns {
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
       rotatesAddresses: config.loadbalance,
+      udpSize: config.bufsize,
       ...(this.queryMetrics ? { answerSlots: this.queryMetrics.answerSlots } : {}),
       // Forwarded answers are the same for every client unless the search path knows clients'
       // namespaces (a short name may then name a service for one client and not another).
@@ -536,6 +548,7 @@ export class ClusterDns {
         recursionAvailable: (address) =>
           (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
         precompiled,
+        udpSize: config.bufsize,
         ...(allowQuery ? { allowQuery } : {}),
       });
     return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams, precompiled };

@@ -10,6 +10,15 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
+import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
+import { MAX_TXT_STRING } from '../resolve/chaos.js';
+import type { PrefetchOptions } from '../resolve/forward/cache.js';
+import {
+  POOL_POLICIES,
+  UPSTREAM_TRANSPORTS,
+  type PoolPolicy,
+  type UpstreamTransport,
+} from '../resolve/forward/pool.js';
 import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
 
 export interface KubernetesConfig {
@@ -60,6 +69,8 @@ export interface Config extends OpsConfig {
   fallthrough?: string[];
   /** Hosts-file entries answered before the upstreams: inline lines, and a file re-read on reload. */
   hosts: { lines: string[]; file?: string; ttl: number };
+  /** CH TXT version.bind and friends answered under these zones (the chaos plugin); absent: off. */
+  chaos?: { zones: string[]; version?: string; authors: string[] };
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
   upstreams: HostPort[];
@@ -71,6 +82,16 @@ export interface Config extends OpsConfig {
   resolvConf: string;
   upstreamTimeoutMs: number;
   maxConcurrent: number;
+  /** Our EDNS payload size: advertised, and the most a UDP reply to an EDNS client holds. */
+  bufsize: number;
+  /** How the upstream pool picks, reaches and checks its servers (forward's options). */
+  upstreamPool: {
+    policy: PoolPolicy;
+    transport: UpstreamTransport;
+    maxFails: number;
+    probeIntervalMs: number;
+    probe: { name: string; recursion: boolean };
+  };
   allowRecursion: string[];
   /** Clients answered at all; undefined answers everyone. */
   allowQuery?: string[];
@@ -84,6 +105,8 @@ export interface Config extends OpsConfig {
     successMaxTtl: number;
     denialMaxTtl: number;
     staleWindow: number;
+    /** Refresh popular answers before they expire; absent: off. */
+    prefetch?: PrefetchOptions;
   };
   logQueries: boolean;
   logLevel: string;
@@ -259,6 +282,22 @@ export const OPTIONS = {
     metavar: 'FILE',
     help: 'a hosts file (/etc/hosts format) answered before the upstreams; read again when it changes',
   },
+  chaos: {
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'answer CH TXT version.bind, version.server, authors.bind, hostname.bind and id.server under these zones (. for all)',
+  },
+  'chaos-version': {
+    type: 'string',
+    metavar: 'TEXT',
+    help: 'the version.bind answer (default clusterdns-VERSION)',
+  },
+  'chaos-authors': {
+    type: 'string',
+    multiple: true,
+    metavar: 'NAME',
+    help: 'an authors.bind answer, one record each; repeatable (default none: authors.bind is not answered)',
+  },
   'hosts-ttl': {
     type: 'string',
     defaultValue: '3600',
@@ -303,6 +342,40 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'N',
     help: 'upstream queries in flight at most; beyond it REFUSED (default 1000)',
+  },
+  'upstream-policy': {
+    defaultValue: 'sequential',
+    type: 'string',
+    metavar: 'POLICY',
+    help: 'sequential | round_robin | random: the order upstreams are tried in (default sequential)',
+  },
+  'upstream-transport': {
+    defaultValue: 'udp',
+    type: 'string',
+    metavar: 'MODE',
+    help: "udp | tcp | client: UDP first (TCP when truncated), TCP only, or the client's transport (default udp)",
+  },
+  'upstream-max-fails': {
+    defaultValue: '2',
+    type: 'string',
+    metavar: 'N',
+    help: 'failures in a row that mark an upstream down until a probe is answered; 0 never (default 2)',
+  },
+  'upstream-health-check': {
+    defaultValue: '0.5s',
+    type: 'string',
+    metavar: 'DURATION',
+    help: 'how often a down upstream is probed (default 0.5s)',
+  },
+  'upstream-health-domain': {
+    defaultValue: '.',
+    type: 'string',
+    metavar: 'NAME',
+    help: 'the name whose NS a probe asks for (default .)',
+  },
+  'upstream-health-no-rec': {
+    type: 'boolean',
+    help: 'probes ask without recursion desired (RD clear)',
   },
   'allow-recursion': {
     type: 'string',
@@ -360,6 +433,11 @@ export const OPTIONS = {
     metavar: 'DURATION',
     help: 'serve expired answers this long past expiry when upstreams fail; 0 disables (default 1h)',
   },
+  'cache-prefetch': {
+    type: 'string',
+    metavar: '"AMOUNT [DURATION [PERCENT%]]"',
+    help: 'fetch an answer asked AMOUNT times, no gap of DURATION (1m), again when PERCENT (10%) of its TTL is left; 0 off',
+  },
   'log-queries': {
     type: 'boolean',
     help: 'log one line per query (client, name, type, transport, rcode, size, duration)',
@@ -369,6 +447,12 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'LEVEL',
     help: 'trace | debug | info | warn | error (default info)',
+  },
+  bufsize: {
+    defaultValue: String(ADVERTISED_UDP_SIZE),
+    type: 'string',
+    metavar: 'SIZE',
+    help: `EDNS UDP payload size advertised, and the largest UDP reply to an EDNS client, ${BUFSIZE_RANGE.min}-${BUFSIZE_RANGE.max} (default ${ADVERTISED_UDP_SIZE})`,
   },
   'tcp-idle-timeout': {
     defaultValue: '10',
@@ -584,6 +668,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       ...(hostsFile !== undefined ? { file: hostsFile } : {}),
       ttl: number('hosts-ttl', 0, 604800),
     },
+    ...chaosConfig(read, checked),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
@@ -595,6 +680,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     resolvConf: text('resolv-conf')!,
     upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
     maxConcurrent: number('max-concurrent', 1, 1_000_000),
+    bufsize: number('bufsize', BUFSIZE_RANGE.min, BUFSIZE_RANGE.max),
+    upstreamPool: upstreamPool(read, checked, number),
     allowRecursion,
     ...(allowQuery ? { allowQuery } : {}),
     ...(namespace !== undefined ? { namespace } : {}),
@@ -606,6 +693,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       successMaxTtl: number('cache-max-ttl', 0, 604800),
       denialMaxTtl: number('cache-denial-max-ttl', 0, 604800),
       staleWindow: seconds('serve-stale'),
+      ...(text('cache-prefetch') !== undefined && {
+        prefetch: checked('cache-prefetch', parsePrefetch, text('cache-prefetch')!),
+      }),
     },
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
     logLevel,
@@ -624,6 +714,91 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
 }
 
 type Reader = (name: OptionName) => RawValue | undefined;
+
+/**
+ * `AMOUNT [DURATION [PERCENT%]]` as CoreDNS's cache setup reads prefetch: AMOUNT 0 turns it off,
+ * DURATION defaults to 1m, PERCENT to 10% and lies in 10-90%.
+ */
+function parsePrefetch(value: string): PrefetchOptions | undefined {
+  const words = value.trim().split(/\s+/);
+  const [amount, window = '1m', percent = '10%'] = words;
+  if (words.length > 3) throw new Error(`"${value}": expected AMOUNT [DURATION [PERCENT%]]`);
+  const count = integer(amount!, 0, 1_000_000);
+  const match = /^(\d+)%$/.exec(percent);
+  const percentage = match ? Number(match[1]) : NaN;
+  if (!(percentage >= 10 && percentage <= 90)) {
+    throw new Error(`"${percent}": expected a percentage from 10% to 90%`);
+  }
+  const windowMs = Math.round(duration(window) * 1000);
+  if (windowMs < 1) throw new Error(`"${window}": expected a duration of at least 1ms`);
+  return count === 0 ? undefined : { amount: count, windowMs, percentage };
+}
+
+function chaosConfig(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+): Pick<Config, 'chaos'> {
+  const zones = read('chaos') as string | undefined;
+  if (zones === undefined) return {};
+  // Each answer is one TXT character-string (RFC 1035 §3.3).
+  const text = (name: OptionName, value: string) =>
+    checked(
+      name,
+      (v) => {
+        if (Buffer.byteLength(v) > MAX_TXT_STRING)
+          throw new Error(`"${v}": longer than ${MAX_TXT_STRING} bytes`);
+        return v;
+      },
+      value,
+    );
+  const version = read('chaos-version') as string | undefined;
+  return {
+    chaos: {
+      zones: splitList(zones).map((zone) => (zone === '.' ? '.' : checked('chaos', parseZone, zone).name)),
+      ...(version !== undefined ? { version: text('chaos-version', version) } : {}),
+      authors: ((read('chaos-authors') as string[] | undefined) ?? []).map((a) => text('chaos-authors', a)),
+    },
+  };
+}
+
+function upstreamPool(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+  number: (name: OptionName, min: number, max: number) => number,
+): Config['upstreamPool'] {
+  const choice = <T extends string>(name: OptionName, choices: readonly T[]) =>
+    checked(
+      name,
+      (value) => {
+        if (!(choices as readonly string[]).includes(value)) {
+          throw new Error(`"${value}": expected ${choices.join(', ')}`);
+        }
+        return value as T;
+      },
+      read(name) as string,
+    );
+  // A probe every 0s would be a busy loop.
+  const probeIntervalMs = checked(
+    'upstream-health-check',
+    (value) => {
+      const ms = Math.round(duration(value) * 1000);
+      if (ms < 1) throw new Error(`"${value}": expected a duration of at least 1ms`);
+      return ms;
+    },
+    read('upstream-health-check') as string,
+  );
+  const domain = read('upstream-health-domain') as string;
+  return {
+    policy: choice('upstream-policy', POOL_POLICIES),
+    transport: choice('upstream-transport', UPSTREAM_TRANSPORTS),
+    maxFails: number('upstream-max-fails', 0, 1_000_000),
+    probeIntervalMs,
+    probe: {
+      name: domain === '.' ? '' : checked('upstream-health-domain', parseZone, domain).name,
+      recursion: read('upstream-health-no-rec') !== true,
+    },
+  };
+}
 
 /** The registries asked for; the bundled zones/ only when none is. */
 function zonesAndRegistries(

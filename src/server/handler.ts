@@ -24,6 +24,8 @@ export interface HandlerOptions {
   precompiled?: PrecompiledAnswers;
   /** Clients that may query at all (--allow-query); others get REFUSED. Absent: everyone may. */
   allowQuery?: { allows(clientAddress: string): boolean };
+  /** Our EDNS payload size (`bufsize`): advertised, and the most a UDP reply holds. Default 1232. */
+  udpSize?: number;
 }
 
 function emptyAnswer(rcode: number): Answer {
@@ -43,7 +45,11 @@ export class QueryHandler {
   /** Compiled answers to serve untimed before the next timed one. */
   private untilTimed = 0;
 
-  constructor(private readonly options: HandlerOptions) {}
+  private readonly udpSize: number;
+
+  constructor(private readonly options: HandlerOptions) {
+    this.udpSize = options.udpSize ?? ADVERTISED_UDP_SIZE;
+  }
 
   /** Count every answered query in the metrics of the listener this handler serves. */
   recordTo(recorder: QueryRecorder): void {
@@ -196,8 +202,8 @@ export class QueryHandler {
 
   private encodeOptions(edns: Query['edns'], context: QueryContext) {
     return {
-      maxSize: replyLimit(context.transport, edns?.udpSize ?? 0),
-      ...(edns ? { edns: { udpSize: ADVERTISED_UDP_SIZE, dnssecOk: edns.dnssecOk } } : {}),
+      maxSize: replyLimit(context.transport, edns?.udpSize ?? 0, this.udpSize),
+      ...(edns ? { edns: { udpSize: this.udpSize, dnssecOk: edns.dnssecOk } } : {}),
     };
   }
 

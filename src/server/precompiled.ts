@@ -68,7 +68,7 @@ export interface CompiledAnswer extends ServedReply {
   /** Whether nothing after the question depends on its case, so a mixed-case question can be patched in. */
   readonly caseFree: boolean;
   /**
-   * The same answer cut to fit smaller replies (TRUNCATED_ROOMS), those asked so far; undefined
+   * The same answer cut to fit smaller replies (truncatedRooms), those asked so far; undefined
    * when none is.
    */
   truncated: TruncatedAnswer[] | undefined;
@@ -91,19 +91,16 @@ export interface TruncatedAnswer extends ServedReply {
   readonly room: number;
 }
 
-/**
- * The rooms truncated answers are compiled for: a UDP query without EDNS (512 bytes), and one with
- * EDNS offering our payload size or more (1232, less the OPT record). A client offering a size in
- * between gets its cut from the general path.
- */
-const TRUNCATED_ROOMS = [MIN_UDP_SIZE, ADVERTISED_UDP_SIZE - OPT_RECORD_SIZE];
 const NO_CUTS: readonly TruncatedAnswer[] = [];
 /** The slab of a form not compiled. */
 const NOT_COMPILED = Buffer.alloc(0);
 
-/** The bytes a reply to `query` may hold, less the OPT record it will get if it asked for one. */
-function roomFor(query: PlainQuery, transport: 'udp' | 'tcp'): number {
-  return replyLimit(transport, query.udpSize) - (query.edns ? OPT_RECORD_SIZE : 0);
+/**
+ * The bytes a reply to `query` may hold, less the OPT record it will get if it asked for one, with
+ * `ours` our payload size.
+ */
+function roomFor(query: PlainQuery, transport: 'udp' | 'tcp', ours: number): number {
+  return replyLimit(transport, query.udpSize, ours) - (query.edns ? OPT_RECORD_SIZE : 0);
 }
 
 interface ForwardedParts {
@@ -137,6 +134,8 @@ export interface PrecompiledOptions {
   forwarded?: ForwardedSource;
   /** The metrics' slots, each answer given one as it is compiled; absent with metrics off. */
   answerSlots?: AnswerSlots;
+  /** Our EDNS payload size (`bufsize`), as the query handler has it. Default 1232. */
+  udpSize?: number;
   /** Bounds on what the store holds; the oldest entries go first. */
   maxEntries?: number;
   maxBytes?: number;
@@ -248,9 +247,19 @@ export class PrecompiledAnswers {
   hits = 0;
   compiled = 0;
 
+  private readonly udpSize: number;
+  /**
+   * The rooms truncated answers are compiled for: a UDP query without EDNS (512 bytes), and one
+   * with EDNS offering our payload size or more (less the OPT record). A client offering a size in
+   * between gets its cut from the general path.
+   */
+  private readonly truncatedRooms: number[];
+
   constructor(private readonly options: PrecompiledOptions) {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.udpSize = options.udpSize ?? ADVERTISED_UDP_SIZE;
+    this.truncatedRooms = [MIN_UDP_SIZE, this.udpSize - OPT_RECORD_SIZE];
   }
 
   get size(): number {
@@ -297,7 +306,7 @@ export class PrecompiledAnswers {
     const withOpt = query.edns;
     const optSize = withOpt ? OPT_RECORD_SIZE : 0;
     let served: ServedReply | undefined = entry;
-    const room = roomFor(query, transport);
+    const room = roomFor(query, transport, this.udpSize);
     if (entry.size > room) {
       served = undefined;
       for (const cut of entry.truncated ?? NO_CUTS) if (cut.room === room) served = cut;
@@ -332,7 +341,7 @@ export class PrecompiledAnswers {
       const at = compiledSize;
       out[at] = 0;
       out.writeUInt16BE(OPT_TYPE, at + 1);
-      out.writeUInt16BE(ADVERTISED_UDP_SIZE, at + 3);
+      out.writeUInt16BE(this.udpSize, at + 3);
       out.writeUInt32BE(optTtl(entry.rcode, query.dnssecOk), at + 5);
       out.writeUInt16BE(0, at + 9);
       out.writeUInt16BE(out.readUInt16BE(ARCOUNT_AT) + 1, ARCOUNT_AT);
@@ -370,7 +379,7 @@ export class PrecompiledAnswers {
     const table = options.table;
     if (table.servingState !== 'ready') return;
     const index = table.current;
-    const room = roomFor(query, transport);
+    const room = roomFor(query, transport, this.udpSize);
     // Held and still valid: the fast path passed it over for this client, whose room needs a form
     // not compiled yet, or one not compiled at all (other cuts). Compiling the whole entry again
     // would give the same bytes, at the cost of a second resolve (the case check).
@@ -468,7 +477,7 @@ export class PrecompiledAnswers {
   }
 
   /**
-   * The answer cut to `room`, placed in a slab; undefined unless `room` is one of TRUNCATED_ROOMS.
+   * The answer cut to `room`, placed in a slab; undefined unless `room` is one of truncatedRooms.
    * The cut follows the whole answer's case: if the whole one reads the same in upper case, so
    * does any part of it.
    */
@@ -479,7 +488,7 @@ export class PrecompiledAnswers {
     questionEnd: number,
     link: number,
   ): TruncatedAnswer | undefined {
-    if (!TRUNCATED_ROOMS.includes(room)) return undefined;
+    if (!this.truncatedRooms.includes(room)) return undefined;
     const bytes = compile(question, answer, room);
     const serialAt = bytes && soaSerialOffset(bytes, questionEnd);
     if (bytes === undefined || serialAt === undefined) return undefined;

@@ -14,7 +14,7 @@ import { isIPv4 } from 'node:net';
 import { writeIPv6 } from '../dns/address.js';
 import { OPT_RECORD_SIZE, OPT_TYPE } from '../dns/edns.js';
 import { ANCOUNT_AT, ARCOUNT_AT, FLAG_TC, HEADER_SIZE, NSCOUNT_AT, QDCOUNT_AT } from '../dns/header.js';
-import { ADVERTISED_UDP_SIZE } from './reply-size.js';
+import { BUFSIZE_RANGE } from './reply-size.js';
 
 export interface RateLimitOptions {
   /** Responses a second per client network. */
@@ -129,17 +129,19 @@ export function truncatedReply(reply: Buffer): Buffer {
 
 /**
  * Whether the reply's last record, past `from`, is the OPT record our replies end with when the
- * query had one (written last, root owner, our payload size, no options: dns/encode.ts and the
- * compiled answers both write it so).
+ * query had one (written last, root owner, a payload size `bufsize` may give, no options:
+ * dns/encode.ts and the compiled answers both write it so).
  */
 function endsWithOurOpt(reply: Buffer, from: number): boolean {
   const at = reply.length - OPT_RECORD_SIZE;
+  const size = at >= 0 ? reply.readUInt16BE(at + 3) : 0;
   return (
     at >= from &&
     reply.readUInt16BE(ARCOUNT_AT) > 0 &&
     reply[at] === 0 &&
     reply.readUInt16BE(at + 1) === OPT_TYPE &&
-    reply.readUInt16BE(at + 3) === ADVERTISED_UDP_SIZE &&
+    size >= BUFSIZE_RANGE.min &&
+    size <= BUFSIZE_RANGE.max &&
     reply.readUInt16BE(at + 9) === 0
   );
 }

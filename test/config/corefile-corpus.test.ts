@@ -12,8 +12,10 @@ type Outcome =
   /** Refused at `line` of the file, naming `directive` and saying what to write `instead`. */
   | { line: number; directive: string; instead: string };
 
-const DIRECTIVES_RUN = 'the directives clusterdns runs are acl, autopath, bind, cache';
-const FORWARD_OPTIONS = 'the forward options clusterdns runs are max_concurrent';
+const DIRECTIVES_RUN = 'the directives clusterdns runs are acl, autopath, bind, bufsize, cache, chaos';
+/** NodeLocal DNSCache: caching forwarders, one per zone, and no block reading the cluster. */
+const NO_KUBERNETES = 'a server without kubernetes';
+const PER_PORT = 'every port needs one block with kubernetes';
 
 const CORPUS: [file: string, outcome: Outcome][] = [
   ['kubeadm.Corefile', 'accepted'],
@@ -27,11 +29,11 @@ const CORPUS: [file: string, outcome: Outcome][] = [
   ],
   [
     'corefiles/real/openshift.Corefile',
-    { line: 6, directive: 'directive "bufsize"', instead: DIRECTIVES_RUN },
+    { line: 9, directive: 'log option "class"', instead: 'write log without a block' },
   ],
   [
     'corefiles/real/openshift-forwarders.Corefile',
-    { line: 8, directive: 'forward policy round_robin', instead: 'supports only policy sequential' },
+    { line: 12, directive: 'log option "class"', instead: 'write log without a block' },
   ],
   [
     'corefiles/real/talos.Corefile',
@@ -45,22 +47,13 @@ const CORPUS: [file: string, outcome: Outcome][] = [
     'corefiles/real/gardener.Corefile',
     { line: 8, directive: 'log option "class"', instead: 'write log without a block' },
   ],
-  [
-    'corefiles/real/kubespray.Corefile',
-    { line: 19, directive: 'forward option "prefer_udp"', instead: FORWARD_OPTIONS },
-  ],
+  ['corefiles/real/kubespray.Corefile', 'accepted'],
   [
     'corefiles/real/kubespray-nodelocaldns.Corefile',
-    { line: 12, directive: 'forward option "force_tcp"', instead: FORWARD_OPTIONS },
+    { line: 5, directive: NO_KUBERNETES, instead: PER_PORT },
   ],
-  [
-    'corefiles/real/nodelocaldns.Corefile',
-    { line: 17, directive: 'forward option "force_tcp"', instead: FORWARD_OPTIONS },
-  ],
-  [
-    'corefiles/real/rke2-nodelocal.Corefile',
-    { line: 17, directive: 'forward option "force_tcp"', instead: FORWARD_OPTIONS },
-  ],
+  ['corefiles/real/nodelocaldns.Corefile', { line: 7, directive: NO_KUBERNETES, instead: PER_PORT }],
+  ['corefiles/real/rke2-nodelocal.Corefile', { line: 7, directive: NO_KUBERNETES, instead: PER_PORT }],
 ];
 
 /** What starting `clusterdns --corefile PATH` says: nothing (it would serve), or its refusal. */

@@ -205,6 +205,149 @@ describe('Corefile directives', () => {
     });
   });
 
+  // https://coredns.io/plugins/forward/: without options, the client's transport and random order.
+  it.each([
+    ['', { policy: 'random', transport: 'client', maxFails: 2, probeIntervalMs: 500 }],
+    ['policy sequential', { policy: 'sequential' }],
+    ['policy round_robin', { policy: 'round_robin' }],
+    ['policy random', { policy: 'random' }],
+    ['force_tcp', { transport: 'tcp' }],
+    ['prefer_udp', { transport: 'udp' }],
+    ['prefer_udp\n    force_tcp', { transport: 'tcp' }],
+    ['force_tcp\n    prefer_udp', { transport: 'tcp' }],
+    ['max_fails 0', { maxFails: 0 }],
+    ['max_fails 5', { maxFails: 5 }],
+    ['health_check 5s', { probeIntervalMs: 5000, probe: { name: '', recursion: true } }],
+    ['health_check 100ms no_rec', { probeIntervalMs: 100, probe: { name: '', recursion: false } }],
+    [
+      'health_check 1s domain Example.ORG. no_rec',
+      { probeIntervalMs: 1000, probe: { name: 'example.org', recursion: false } },
+    ],
+    // No connection is kept open between queries, so an idle expiry changes nothing.
+    ['expire 30s', { transport: 'client' }],
+  ])('reads forward { %s }', (option, expected) => {
+    const [config] = configsOf(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`));
+    expect(config!.upstreamPool).toMatchObject(expected);
+  });
+
+  it.each([
+    [
+      'policy weighted',
+      /^Corefile:4 \(forward policy\): "weighted": expected sequential, round_robin, random/,
+    ],
+    ['force_tcp yes', /^Corefile:4: forward force_tcp: expected force_tcp with no arguments/],
+    ['max_fails -1', /^Corefile:4 \(forward max_fails\): "-1": expected a whole number from 0/],
+    ['health_check', /^Corefile:4: forward health_check: expected health_check DURATION \[no_rec\]/],
+    ['health_check 0s', /^Corefile:4 \(forward health_check\): "0s": expected a duration of at least 1ms/],
+    ['health_check 1s domain', /^Corefile:4: forward health_check domain: expected health_check DURATION/],
+    ['health_check 1s often', /^Corefile:4: forward health_check often: expected/],
+    ['expire soon', /^Corefile:4: forward expire: "soon": expected a duration/],
+  ])('refuses forward { %s } naming its line', (option, message) => {
+    expect(error(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`))).toMatch(message);
+  });
+
+  it.each([
+    ['', 1232],
+    ['bufsize', 1232],
+    ['bufsize 512', 512],
+    ['bufsize 4096', 4096],
+  ])('reads "%s" as our EDNS payload size %i', (line, size) => {
+    expect(configsOf(block(`  ${line}`))[0]!.bufsize).toBe(size);
+  });
+
+  it('takes bufsize once per port: blocks on one port must agree, naming the one that does not', () => {
+    const twoBlocks = (a: string, b: string, stub = '') =>
+      `cluster.local:53 {\n  kubernetes\n  ${a}\n}\n.:53 {\n  forward . 192.0.2.1\n  ${b}\n}\n${stub}`;
+    expect(configsOf(twoBlocks('bufsize 512', 'bufsize 512'))[0]!.bufsize).toBe(512);
+    expect(error(twoBlocks('bufsize 512', 'bufsize 1232'))).toMatch(
+      /^Corefile:5: bufsize is set by two server blocks on one port \(also Corefile:3 \(bufsize\)\)/,
+    );
+    const stub = (line: string) => `example.org:53 {\n  forward . 10.0.0.1\n  ${line}\n}\n`;
+    expect(configsOf(twoBlocks('bufsize 512', '', stub('bufsize 512')))[0]!.bufsize).toBe(512);
+    expect(error(twoBlocks('bufsize 512', '', stub('')))).toMatch(
+      /^Corefile:9: the server block for example\.org sets bufsize to "1232", the one on its port to "512"/,
+    );
+    expect(error(block('  bufsize 511'))).toMatch(
+      /^Corefile:3 \(bufsize\): "511": expected a whole number from 512 to 4096/,
+    );
+    expect(error(block('  bufsize 512 1024'))).toMatch(/^Corefile:3: bufsize: expected bufsize \[SIZE\]/);
+  });
+
+  it.each([
+    ['chaos', '.:1053', { zones: ['.'], authors: [] }],
+    [
+      'chaos CoreDNS-001 "Miek Gieben" miek@miek.nl',
+      '.:1053',
+      { zones: ['.'], version: 'CoreDNS-001', authors: ['Miek Gieben', 'miek@miek.nl'] },
+    ],
+    [
+      'chaos',
+      'version.bind:1053 hostname.bind:1053',
+      { zones: ['version.bind', 'hostname.bind'], authors: [] },
+    ],
+  ])('reads "%s" in a block for %s', (line, key, chaos) => {
+    const [config] = configsOf(`${key} {\n  kubernetes cluster.local\n  ${line}\n}\n`);
+    expect(config!.chaos).toEqual(chaos);
+  });
+
+  it("joins a block of chaos alone to its port's chain, for that block's names (OpenShift)", () => {
+    const corefile = (extra: string) =>
+      `.:5353 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nhostname.bind:5353 {\n  chaos\n${extra}}\n`;
+    const [config, ...others] = configsOf(corefile(''));
+    expect(others).toEqual([]);
+    expect(config!.chaos).toEqual({ zones: ['hostname.bind'], authors: [] });
+    expect(config!.stubDomains).toEqual([]);
+    expect(error(corefile('  log\n'))).toMatch(
+      /^Corefile:7: log in a chaos server block \(only chaos, errors, reload, loop, bind, bufsize\): clusterdns runs one chain per port/,
+    );
+    expect(error(corefile('  forward . 10.0.0.1\n'))).toMatch(
+      /^Corefile:6: chaos in a stub-domain server block/,
+    );
+    expect(error(block('  chaos {\n    extra\n  }'))).toMatch(
+      /^Corefile:4: chaos option "extra" is not supported/,
+    );
+    expect(error(block(`  chaos ${'v'.repeat(256)}`))).toMatch(
+      /^Corefile:3 \(chaos VERSION\): "v+": longer than 255 bytes/,
+    );
+  });
+
+  // https://coredns.io/plugins/cache/: disable without zones is every zone the cache holds.
+  it.each([
+    ['disable denial', { maxEntries: 10000, maxDenialEntries: 0 }],
+    ['disable success', { maxEntries: 0, maxDenialEntries: 10000 }],
+    ['disable denial .', { maxEntries: 10000, maxDenialEntries: 0 }],
+    ['denial 5000 30\n    disable denial', { maxEntries: 10000, maxDenialEntries: 0 }],
+    ['disable success cluster.local', { maxEntries: 10000, maxDenialEntries: 10000 }],
+    ['prefetch 10', { prefetch: { amount: 10, windowMs: 60_000, percentage: 10 } }],
+    ['prefetch 2 30s', { prefetch: { amount: 2, windowMs: 30_000, percentage: 10 } }],
+    ['prefetch 2 30s 50%', { prefetch: { amount: 2, windowMs: 30_000, percentage: 50 } }],
+    ['prefetch 0', { prefetch: undefined }],
+  ])('reads cache { %s }', (option, cache) => {
+    expect(configsOf(block(`  cache 30 {\n    ${option}\n  }`))[0]!.cache).toMatchObject(cache);
+  });
+
+  it.each([
+    ['prefetch', /^Corefile:4: cache prefetch: expected prefetch AMOUNT \[\[DURATION\] \[PERCENTAGE%\]\]/],
+    ['prefetch 1 1m 10% 4', /^Corefile:4: cache prefetch: expected prefetch AMOUNT/],
+    ['prefetch many', /^Corefile:4 \(cache prefetch\): "many": expected a whole number/],
+    ['prefetch 2 10%', /^Corefile:4 \(cache prefetch\): "10%": expected a duration/],
+    ['prefetch 2 1m 5%', /^Corefile:4 \(cache prefetch\): "5%": expected a percentage from 10% to 90%/],
+    ['prefetch 2 1m 50', /^Corefile:4 \(cache prefetch\): "50": expected a percentage/],
+  ])('refuses cache { %s } naming its line', (option, message) => {
+    expect(error(block(`  cache 30 {\n    ${option}\n  }`))).toMatch(message);
+  });
+
+  it('accepts the obsolete kubernetes upstream with a warning naming its line', () => {
+    for (const upstream of ['upstream', 'upstream 10.0.0.10 /etc/resolv.conf']) {
+      const corefile = `.:53 {\n  kubernetes cluster.local {\n    ${upstream}\n  }\n  forward . 192.0.2.1\n}\n`;
+      const { notices } = translateCorefile(corefile, 'Corefile', {});
+      expect(notices).toEqual([
+        'Corefile:3: kubernetes upstream is obsolete and ignored: ExternalName targets are resolved through forward; remove it',
+      ]);
+      expect(configsOf(corefile)[0]!.upstreams.map((u) => u.host)).toEqual(['192.0.2.1']);
+    }
+  });
+
   it('serves no HTTP endpoint and waits no lameduck that the Corefile does not name', () => {
     const [config] = configsOf(block(''));
     expect(config!.health).toBeUndefined();
@@ -269,17 +412,14 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  rewrite name foo bar'))).toBe(
       'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, cache, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
+        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
-        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, noendpoints, ignore',
+        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, noendpoints, upstream, ignore',
     );
     expect(error(block('  ready {\n    extra\n  }'))).toBe(
       'Corefile:4: ready option "extra" is not supported: write ready without a block',
-    );
-    expect(error(block('  forward . 1.1.1.1 {\n    policy random\n  }'))).toBe(
-      'Corefile:4: forward policy random: clusterdns supports only policy sequential',
     );
     expect(error(block('  forward . tls://1.1.1.1'))).toMatch(
       /^Corefile:3: forward tls:\/\/1\.1\.1\.1: tls:\/\//,

@@ -3,7 +3,7 @@
 // A directive or sub-directive clusterdns does not carry out is an error naming it and its line:
 // running a Corefile with parts silently dropped would answer differently from CoreDNS.
 import { isIP } from 'node:net';
-import { ConfigError, optionSpec, type OptionLayer, type RawValue } from '../config.js';
+import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } from '../config.js';
 import { ZoneList } from '../../resolve/zones.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 
@@ -54,7 +54,20 @@ interface TranslatedBlock {
 }
 
 /** Directives a stub-domain block may hold: what forwarding needs, nothing that serves a zone. */
-const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind']);
+const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind', 'bufsize']);
+/**
+ * Directives a block holding chaos and no forward may hold (OpenShift's `hostname.bind:5353 {
+ * chaos }`): its chaos joins its port's chain, answering under the block's zones only, as CoreDNS
+ * sends it only those names.
+ */
+const CHAOS_BLOCK_DIRECTIVES = new Set(['chaos', 'errors', 'reload', 'loop', 'bind', 'bufsize']);
+
+function isChaosBlock(block: TranslatedBlock): boolean {
+  return (
+    block.directives.some((d) => d.name === 'chaos') && !block.directives.some((d) => d.name === 'forward')
+  );
+}
+
 /** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
 const SHARED_OPTIONS = [
   'cache-size',
@@ -62,8 +75,16 @@ const SHARED_OPTIONS = [
   'cache-max-ttl',
   'cache-denial-max-ttl',
   'serve-stale',
+  'cache-prefetch',
   'max-concurrent',
   'upstream-timeout',
+  'bufsize',
+  'upstream-policy',
+  'upstream-transport',
+  'upstream-max-fails',
+  'upstream-health-check',
+  'upstream-health-domain',
+  'upstream-health-no-rec',
   'log-queries',
 ];
 
@@ -81,9 +102,21 @@ function translateGroup(group: TranslatedBlock[]): OptionLayer {
   }
   const primary = kubernetes[0]!;
   const root = group.find((block) => block !== primary && block.zones.includes('.'));
-  const stubs = group.filter((block) => block !== primary && block !== root);
+  const chaos = group.filter((block) => block !== primary && block !== root && isChaosBlock(block));
+  const stubs = group.filter((block) => block !== primary && block !== root && !chaos.includes(block));
   const main = primary.options;
   if (root) main.absorb(root.options, root.where);
+  for (const block of chaos) {
+    for (const directive of block.directives) {
+      if (!CHAOS_BLOCK_DIRECTIVES.has(directive.name)) {
+        fail(
+          directive,
+          `${directive.name} in a chaos server block (only ${[...CHAOS_BLOCK_DIRECTIVES].join(', ')}): clusterdns runs one chain per port`,
+        );
+      }
+    }
+    main.absorb(block.options, block.where);
+  }
   const forwarders = [primary, root].filter((block) =>
     block?.directives.some((d) => d.name === 'forward'),
   ) as TranslatedBlock[];
@@ -121,14 +154,14 @@ function translateGroup(group: TranslatedBlock[]): OptionLayer {
       );
     }
   }
+  if (forwarders.length === 0 && stubs.length) {
+    throw new ConfigError(
+      `${stubs[0]!.where}: stub-domain server blocks need a forward in the block for . on the same port`,
+    );
+  }
   const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main));
   if (stubDomains.length) main.set('stub-domain', stubDomains, groupLine, 'stub-domain server blocks');
   if (forwarders.length === 0) {
-    if (stubs.length) {
-      throw new ConfigError(
-        `${stubs[0]!.where}: stub-domain server blocks need a forward in the block for . on the same port`,
-      );
-    }
     // No forward: CoreDNS answers no name outside its zones; neither do we.
     main.set('allow-recursion', '', groupLine, 'no forward directive');
   }
@@ -141,7 +174,7 @@ function stubDomain(stub: TranslatedBlock, main: Options): string[] {
     if (!STUB_DIRECTIVES.has(directive.name)) {
       fail(
         directive,
-        `${directive.name} in a stub-domain server block (only forward, cache, errors, log, loop, reload)`,
+        `${directive.name} in a stub-domain server block (only forward, cache, bufsize, errors, log, loop, reload)`,
       );
     }
   }
@@ -188,6 +221,11 @@ class Options {
     this.where.set(name, `${directive.where} (${what})`);
   }
 
+  /** A warning logged at start-up and on every reload. */
+  notice(text: string): void {
+    this.notices.push(text);
+  }
+
   /**
    * What CoreDNS does when a Corefile leaves a plugin out (no health endpoint, no lameduck), as a
    * value the option takes when this build has it: unlike a user's setting, nothing is lost
@@ -201,6 +239,8 @@ class Options {
   absorb(other: Options, where: string): void {
     for (const [name, value] of Object.entries(other.values)) {
       if (name === 'listen' || value === undefined) continue;
+      // Blocks that agree on bufsize (OpenShift writes the same one in every block) are one server.
+      if (name === 'bufsize' && this.values[name] === value) continue;
       if (this.values[name] !== undefined) {
         throw new ConfigError(
           `${where}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
@@ -399,6 +439,13 @@ const DIRECTIVES: Record<string, Handler> = {
         if (sub.args.length) fail(sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
         set('no-endpoints', sub, true);
       },
+      // Obsolete since CoreDNS 1.7, where names outside the cluster zone are always resolved through
+      // the forwarder (https://coredns.io/plugins/kubernetes/); older default Corefiles still hold it.
+      upstream(sub) {
+        options.notice(
+          `${sub.where}: kubernetes upstream is obsolete and ignored: ExternalName targets are resolved through forward; remove it`,
+        );
+      },
       ignore(sub) {
         if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
           fail(sub, 'kubernetes ignore: expected ignore empty_service');
@@ -429,6 +476,15 @@ const DIRECTIVES: Record<string, Handler> = {
         directive,
         'forward',
       );
+    // Without prefer_udp or force_tcp CoreDNS asks upstreams over the client's transport, and
+    // tries its upstreams in random order (https://coredns.io/plugins/forward/).
+    options.set('upstream-transport', 'client', directive, 'forward');
+    options.set('upstream-policy', 'random', directive, 'forward');
+    const flag = (sub: Directive) => {
+      if (sub.args.length) fail(sub, `forward ${sub.name}: expected ${sub.name} with no arguments`);
+    };
+    // With both, force_tcp wins, as in CoreDNS's proxy (its transport is chosen force_tcp first).
+    const forceTcp = directive.block.some((sub) => sub.name === 'force_tcp');
     subdirectives(directive, {
       max_concurrent: (sub) =>
         options.set('max-concurrent', oneArg(sub, 'forward', 'N'), sub, 'forward max_concurrent'),
@@ -438,10 +494,51 @@ const DIRECTIVES: Record<string, Handler> = {
         if (sub.args.length === 0) fail(sub, 'forward except: expected except ZONE...');
         options.set('forward-except', sub.args.map(normalizeZone).join(','), sub, 'forward except');
       },
-      policy(sub) {
-        // Upstreams are tried in their configured order, the first healthy one first.
-        if (oneArg(sub, 'forward', 'sequential') !== 'sequential') {
-          fail(sub, `forward policy ${sub.args[0]}: clusterdns supports only policy sequential`);
+      policy: (sub) =>
+        options.set(
+          'upstream-policy',
+          oneArg(sub, 'forward', 'random|round_robin|sequential'),
+          sub,
+          'forward policy',
+        ),
+      force_tcp(sub) {
+        flag(sub);
+        options.set('upstream-transport', 'tcp', sub, 'forward force_tcp');
+      },
+      prefer_udp(sub) {
+        flag(sub);
+        if (!forceTcp) options.set('upstream-transport', 'udp', sub, 'forward prefer_udp');
+      },
+      max_fails: (sub) =>
+        options.set('upstream-max-fails', oneArg(sub, 'forward', 'N'), sub, 'forward max_fails'),
+      health_check(sub) {
+        const [interval, ...rest] = sub.args;
+        if (interval === undefined) {
+          fail(sub, 'forward health_check: expected health_check DURATION [no_rec] [domain NAME]');
+        }
+        options.set('upstream-health-check', interval, sub, 'forward health_check');
+        for (let i = 0; i < rest.length; i++) {
+          if (rest[i] === 'no_rec')
+            options.set('upstream-health-no-rec', true, sub, 'forward health_check no_rec');
+          else if (rest[i] === 'domain' && rest[i + 1] !== undefined) {
+            options.set('upstream-health-domain', rest[++i]!, sub, 'forward health_check domain');
+          } else {
+            fail(
+              sub,
+              `forward health_check ${rest[i]}: expected health_check DURATION [no_rec] [domain NAME]`,
+            );
+          }
+        }
+      },
+      // Idle connections to upstreams expire after this long in CoreDNS. clusterdns opens one
+      // connection per TCP query and closes it with the reply, so none is ever idle: the bound
+      // already holds for any DURATION. The value is still checked.
+      expire(sub) {
+        const value = oneArg(sub, 'forward', 'DURATION');
+        try {
+          duration(value);
+        } catch (error) {
+          fail(sub, `forward expire: ${(error as Error).message}`);
         }
       },
     });
@@ -468,15 +565,29 @@ const DIRECTIVES: Record<string, Handler> = {
       options.set(sizeKey, sub.args[0]!, sub, `cache ${sub.name}`);
       if (sub.args[1] !== undefined) options.set(ttlKey, sub.args[1], sub, `cache ${sub.name} TTL`);
     };
+    const disabled: Directive[] = [];
     subdirectives(directive, {
       // Only forwarded answers are cached: the served zones never are. Disabling the cache for
       // them (kubeadm's Corefile does) is what happens anyway; for other zones it is not supported.
+      // Without zones (or with `.`) it is every zone the cache holds
+      // (https://coredns.io/plugins/cache/): that kind of answer is not cached at all.
       disable(sub) {
         const [what, ...zones] = sub.args;
-        if ((what !== 'success' && what !== 'denial') || zones.length === 0) {
-          fail(sub, 'cache disable: expected disable success|denial ZONE...');
+        if (what !== 'success' && what !== 'denial') {
+          fail(sub, 'cache disable: expected disable success|denial [ZONE...]');
         }
-        context.cacheDisabled.push(...zones.map((zone) => ({ zone: normalizeZone(zone), where: sub.where })));
+        if (zones.length === 0 || zones.some((zone) => normalizeZone(zone) === '.')) disabled.push(sub);
+        else
+          context.cacheDisabled.push(
+            ...zones.map((zone) => ({ zone: normalizeZone(zone), where: sub.where })),
+          );
+      },
+      // Popular answers are fetched again before they expire (https://coredns.io/plugins/cache/).
+      prefetch(sub) {
+        if (sub.args.length < 1 || sub.args.length > 3) {
+          fail(sub, 'cache prefetch: expected prefetch AMOUNT [[DURATION] [PERCENTAGE%]]');
+        }
+        options.set('cache-prefetch', sub.args.join(' '), sub, 'cache prefetch');
       },
       success: (sub) => kind(sub, 'cache-size', 'cache-max-ttl'),
       denial: (sub) => kind(sub, 'cache-denial-size', 'cache-denial-max-ttl'),
@@ -490,6 +601,27 @@ const DIRECTIVES: Record<string, Handler> = {
         options.set('serve-stale', sub.args[0] ?? '1h', sub, 'cache serve_stale');
       },
     });
+    // After success and denial: a disabled kind stays off whatever capacity is given.
+    for (const sub of disabled) {
+      const key = sub.args[0] === 'success' ? 'cache-size' : 'cache-denial-size';
+      options.set(key, '0', sub, `cache disable ${sub.args[0]}`);
+    }
+  },
+  // https://coredns.io/plugins/bufsize/: a client's larger EDNS payload size is cut down to SIZE;
+  // without bufsize, 1232. clusterdns also advertises SIZE in its replies' OPT record.
+  bufsize(directive, { options }) {
+    expectArgs(directive, 0, 1, '[SIZE] (512-4096)');
+    noBlock(directive);
+    options.set('bufsize', directive.args[0] ?? '1232', directive);
+  },
+  // https://coredns.io/plugins/chaos/: CH TXT version.bind, version.server, authors.bind,
+  // hostname.bind and id.server, for the names of this block's zones.
+  chaos(directive, { options, zones }) {
+    noBlock(directive);
+    options.set('chaos', zones.join(','), directive);
+    const [version, ...authors] = directive.args;
+    if (version !== undefined) options.set('chaos-version', version, directive, 'chaos VERSION');
+    if (authors.length) options.set('chaos-authors', authors, directive, 'chaos AUTHORS');
   },
   // Forwarding-loop detection runs whenever clusterdns forwards.
   loop(directive) {

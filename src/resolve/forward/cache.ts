@@ -11,6 +11,11 @@
 // Every TTL served is counted down by the time spent here (RFC 1035 §7.1). After expiry an entry is
 // kept `staleWindow` more seconds, to be served when no upstream answers (RFC 8767).
 //
+// With `prefetch`, a popular entry (asked `amount` times with no gap of `windowMs` between two
+// questions) is due to be fetched again once its remaining TTL drops to `percentage` of its
+// lifetime, or at the latest its last second, as CoreDNS's `cache { prefetch }` does
+// (https://coredns.io/plugins/cache/); the forwarder does the fetching.
+//
 // Positive and negative answers are kept in two stores, each bounded in entries and in bytes, as
 // CoreDNS keeps `success` and `denial` apart: a flood of random names that the upstream denies (a
 // random-subdomain attack) fills the denial store and pushes out only denials, never the answers
@@ -32,8 +37,18 @@ export interface CacheOptions {
   denialMaxTtl?: number;
   /** Seconds an expired answer may still be served when every upstream fails; 0 disables. Default 3600. */
   staleWindow?: number;
+  /** Refresh popular entries before they expire. Default off. */
+  prefetch?: PrefetchOptions;
   /** Milliseconds since some epoch; injectable for tests. Default Date.now. */
   now?: () => number;
+}
+
+export interface PrefetchOptions {
+  /** Questions in a row, no gap of `windowMs`, that make an entry popular. At least 1. */
+  amount: number;
+  windowMs: number;
+  /** Remaining TTL, in percent of the entry's lifetime, below which it is fetched again. 10-90. */
+  percentage: number;
 }
 
 export const CACHE_DEFAULTS = {
@@ -72,6 +87,11 @@ interface Entry {
   ttl: number;
   /** What it counts against its store's byte bound. */
   bytes: number;
+  /** Questions in a row for it, and when the last came (prefetch). */
+  hits: number;
+  lastHit: number;
+  /** The question that filled it, to ask again when prefetching. */
+  origin: { question: Question; dnssecOk: boolean } | undefined;
 }
 
 /** One kind's entries, least recently used first (a Map iterates in insertion order). */
@@ -116,12 +136,14 @@ export function cacheKey(question: Question, dnssecOk: boolean): string {
 
 export class AnswerCache {
   private readonly stores: Record<Kind, Store>;
-  private readonly settings: Required<Omit<CacheOptions, 'now'>>;
+  private readonly settings: Required<Omit<CacheOptions, 'now' | 'prefetch'>>;
+  private readonly prefetch: PrefetchOptions | undefined;
   private readonly now: () => number;
   private readonly counters = { hits: { success: 0, denial: 0 }, misses: 0, evictions: 0, staleServed: 0 };
 
   constructor(options: CacheOptions = {}) {
-    const { now, ...limits } = options;
+    const { now, prefetch, ...limits } = options;
+    this.prefetch = prefetch;
     this.settings = { ...CACHE_DEFAULTS };
     for (const [name, value] of Object.entries(limits)) {
       if (value === undefined) continue;
@@ -135,8 +157,8 @@ export class AnswerCache {
     this.stores = { success: new Store(maxEntries, maxBytes), denial: new Store(maxDenialEntries, maxBytes) };
   }
 
-  /** The fresh answer for `key`, TTLs counted down; undefined (a miss) when absent or expired. */
-  get(key: string): Answer | undefined {
+  /** The fresh entry for `key`, counted as a hit; undefined (a miss) when absent or expired. */
+  getEntry(key: string): CachedEntry | undefined {
     const entry = this.find(key);
     const age = entry ? this.ageOf(entry) : 0;
     if (!entry || age >= entry.ttl * 1000) {
@@ -146,7 +168,13 @@ export class AnswerCache {
     }
     this.stores[entry.kind].touch(key, entry);
     this.counters.hits[entry.kind]++;
-    return answerAt(entry, Math.floor(age / 1000));
+    return entry;
+  }
+
+  /** The fresh answer for `key`, TTLs counted down; undefined (a miss) when absent or expired. */
+  get(key: string): Answer | undefined {
+    const entry = this.getEntry(key);
+    return entry && answerAt(entry, Math.floor(this.ageOf(entry) / 1000));
   }
 
   /**
@@ -169,6 +197,23 @@ export class AnswerCache {
     this.counters.hits[kind]++;
   }
 
+  /**
+   * Counts a question answered from `entry` toward its popularity; true when it is due to be
+   * fetched again now (see prefetch above). Always false without prefetch.
+   */
+  notePrefetch(entry: CachedEntry): boolean {
+    const prefetch = this.prefetch;
+    if (!prefetch) return false;
+    const counted = entry as Entry;
+    const now = this.now();
+    // A gap of the window or more starts the count again (CoreDNS's cache/freq).
+    counted.hits = now - counted.lastHit > prefetch.windowMs ? 1 : counted.hits + 1;
+    counted.lastHit = now;
+    const left = counted.ttl * 1000 - (now - counted.storedAt);
+    const threshold = Math.max(1000, Math.ceil((prefetch.percentage / 100) * counted.ttl) * 1000);
+    return counted.hits >= prefetch.amount && left > 0 && left <= threshold;
+  }
+
   /** For when every upstream failed: an answer expired less than `staleWindow` ago, TTLs 30. */
   getStale(key: string): Answer | undefined {
     const entry = this.find(key);
@@ -179,7 +224,7 @@ export class AnswerCache {
   }
 
   /** Keeps `answer` if it may be cached; an answer that may not replaces nothing and is dropped. */
-  put(key: string, answer: Answer): void {
+  put(key: string, answer: Answer, origin?: { question: Question; dnssecOk: boolean }): void {
     // The upstream's latest word on the name replaces any older one, or, when it may not be
     // cached, removes it: an older answer must not outlive it.
     this.stores.success.delete(key);
@@ -195,6 +240,9 @@ export class AnswerCache {
       ...lifetime,
       bytes,
       storedAt: this.now(),
+      hits: 0,
+      lastHit: 0,
+      origin,
     });
   }
 

@@ -1,4 +1,5 @@
-// Ask one server one question: UDP first, TCP when the UDP reply is truncated.
+// Ask one server one question: UDP first, TCP when the UDP reply is truncated; or TCP alone when
+// the forwarder must not use UDP (forward's force_tcp, or a client that came over TCP).
 import type { HostPort } from '../../config/address.js';
 import type { DecodedMessage } from '../../dns/index.js';
 import { Rcode, type Question } from '../../dns/types.js';
@@ -14,6 +15,10 @@ export interface ExchangeOptions {
   /** Per attempt: the UDP query, and again the TCP retry. */
   timeoutMs: number;
   dnssecOk: boolean;
+  /** Ask over TCP only, never UDP. Default false. */
+  tcpOnly?: boolean;
+  /** Clear RD (a health probe with `no_rec`). Default false. */
+  noRecursion?: boolean;
 }
 
 export type Exchange =
@@ -34,6 +39,11 @@ export async function exchange(
   question: Question,
   options: ExchangeOptions,
 ): Promise<Exchange> {
+  if (options.tcpOnly) {
+    const only = await ask('tcp', server, question, options, true);
+    if (only.kind !== 'reply') return only;
+    return { ...only, transport: 'tcp', truncated: only.reply.tc };
+  }
   let attempt = await ask('udp', server, question, options, true);
   let dropped = attempt.dropped;
   // RFC 6891 §7: a server that does not know EDNS may answer FORMERR without an OPT record; it is
@@ -65,7 +75,11 @@ function ask(
   edns: boolean,
 ): Promise<Attempt> {
   const id = randomId();
-  const query = buildQuery(id, question, { edns, dnssecOk: edns && options.dnssecOk });
+  const query = buildQuery(id, question, {
+    edns,
+    dnssecOk: edns && options.dnssecOk,
+    noRecursion: options.noRecursion === true,
+  });
   const attempt = transport === 'udp' ? udpAttempt : tcpAttempt;
   return attempt(server, query, id, question, options.timeoutMs);
 }

@@ -4,7 +4,14 @@
 import { namesEqual } from '../../dns/index.js';
 import { RRClass, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { QueryContext, Resolver, UpstreamAnswer, UpstreamLookup } from '../types.js';
-import { AnswerCache, cacheKey, type CachedEntry, type CacheOptions, type CacheStats } from './cache.js';
+import {
+  AnswerCache,
+  answerAt,
+  cacheKey,
+  type CachedEntry,
+  type CacheOptions,
+  type CacheStats,
+} from './cache.js';
 import { UpstreamPool, type PoolOptions, type PoolResult, type PoolStats } from './pool.js';
 
 export interface ForwarderOptions extends PoolOptions {
@@ -17,6 +24,8 @@ export interface ForwarderStats extends PoolStats {
   coalesced: number;
   /** Questions answered SERVFAIL: every upstream failed and nothing stale was kept. */
   servfails: number;
+  /** Popular cached answers fetched again before they expired. */
+  prefetches: number;
 }
 
 type Source = 'cache' | 'upstream' | 'stale' | 'failed' | 'overloaded';
@@ -33,6 +42,7 @@ export class Forwarder implements Resolver, UpstreamLookup {
   private readonly waiting = new Map<string, Promise<Outcome>>();
   private coalesced = 0;
   private servfails = 0;
+  private prefetches = 0;
 
   constructor(options: ForwarderOptions) {
     const { cache, ...pool } = options;
@@ -41,7 +51,7 @@ export class Forwarder implements Resolver, UpstreamLookup {
   }
 
   async resolve(question: Question, context?: QueryContext): Promise<Answer> {
-    const { answer } = await this.answer(question, context?.dnssecOk === true);
+    const { answer } = await this.answer(question, context?.dnssecOk === true, context?.transport);
     return inClientCase(answer, question.name);
   }
 
@@ -59,6 +69,7 @@ export class Forwarder implements Resolver, UpstreamLookup {
       cache: this.cache.stats(),
       coalesced: this.coalesced,
       servfails: this.servfails,
+      prefetches: this.prefetches,
     };
   }
 
@@ -75,6 +86,9 @@ export class Forwarder implements Resolver, UpstreamLookup {
   /** A cached answer was served without asking resolve(): count it as the cache's hit. */
   countCacheHit(entry: CachedEntry): void {
     this.cache.countHit(entry.kind);
+    if (entry.origin && this.cache.notePrefetch(entry)) {
+      this.prefetch(entry.origin.question, entry.origin.dnssecOk);
+    }
   }
 
   /** Stops probing down upstreams. */
@@ -82,25 +96,49 @@ export class Forwarder implements Resolver, UpstreamLookup {
     this.pool.close();
   }
 
-  private answer(question: Question, dnssecOk: boolean): Promise<Outcome> {
+  private answer(question: Question, dnssecOk: boolean, client?: 'udp' | 'tcp'): Promise<Outcome> {
     const key = cacheKey(question, dnssecOk);
-    const cached = this.cache.get(key);
-    if (cached) return Promise.resolve({ source: 'cache', answer: cached });
+    const entry = this.cache.getEntry(key);
+    if (entry) {
+      if (this.cache.notePrefetch(entry)) this.prefetch(question, dnssecOk);
+      return Promise.resolve({
+        source: 'cache',
+        answer: answerAt(entry, this.cache.freshSeconds(entry) ?? 0),
+      });
+    }
     const pending = this.waiting.get(key);
     if (pending) {
       this.coalesced++;
       return pending;
     }
-    const query = this.ask(key, question, dnssecOk).finally(() => this.waiting.delete(key));
+    const query = this.ask(key, question, dnssecOk, client).finally(() => this.waiting.delete(key));
     this.waiting.set(key, query);
     return query;
   }
 
-  private async ask(key: string, question: Question, dnssecOk: boolean): Promise<Outcome> {
-    const result = await this.pool.query(question, dnssecOk);
+  /**
+   * Asks the upstreams again for a popular cached answer about to expire, in the background: the
+   * client has its answer already, and the fresh one replaces the entry (cache prefetch). One at a
+   * time per question, like any upstream query.
+   */
+  private prefetch(question: Question, dnssecOk: boolean): void {
+    const key = cacheKey(question, dnssecOk);
+    if (this.waiting.has(key)) return;
+    this.prefetches++;
+    const query = this.ask(key, question, dnssecOk).finally(() => this.waiting.delete(key));
+    this.waiting.set(key, query);
+  }
+
+  private async ask(
+    key: string,
+    question: Question,
+    dnssecOk: boolean,
+    client?: 'udp' | 'tcp',
+  ): Promise<Outcome> {
+    const result = await this.pool.query(question, dnssecOk, client);
     if (result.kind === 'reply') {
       const answer = forwarded(result);
-      this.cache.put(key, answer);
+      this.cache.put(key, answer, { question: { ...question }, dnssecOk });
       return { source: 'upstream', answer };
     }
     if (result.kind === 'overloaded') return { source: 'overloaded', answer: empty(Rcode.REFUSED) };

@@ -1,7 +1,10 @@
 // One upstream server as the pool sees it: what it was asked, how it failed, and whether it is up.
-// After `maxFails` failures in a row it is marked down and probed with `. IN NS` until it answers
-// anything at all; a reply of any rcode shows the server is there (CoreDNS's forward plugin judges
-// health the same way).
+// After `maxFails` failures in a row it is marked down and probed every `probeIntervalMs` with
+// `. IN NS` (or forward's `health_check ... domain NAME`, RD clear with `no_rec`) until it answers
+// anything at all; a reply of any rcode shows the server is there. `maxFails` 0 never marks it
+// down, and so never probes it. Both as CoreDNS's forward plugin does
+// (https://coredns.io/plugins/forward/: max_fails, health_check). Probes go over the transport
+// questions go over: TCP when the pool is TCP only (force_tcp), UDP otherwise.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../../config/address.js';
@@ -14,8 +17,13 @@ export type FailureKind = 'timeout' | 'network' | 'servfail' | 'refused';
 
 export interface HealthOptions {
   timeoutMs: number;
+  /** Failures in a row that mark the server down; 0: never. */
   maxFails: number;
   probeIntervalMs: number;
+  /** The probe's name ('' is the root) and whether it asks for recursion. */
+  probe: { name: string; recursion: boolean };
+  /** Every query and probe over TCP (force_tcp). */
+  tcpOnly: boolean;
   logger: Logger;
 }
 
@@ -40,8 +48,6 @@ export interface UpstreamStats {
   /** The same replies split by rcode. */
   byRcode: { rcode: number; latency: LatencyStats }[];
 }
-
-const PROBE_QUESTION: Question = { name: '', type: RRType.NS, class: RRClass.IN };
 
 export class UpstreamServer {
   readonly name: string;
@@ -75,11 +81,18 @@ export class UpstreamServer {
     return !this.down;
   }
 
-  /** Asks this server; SERVFAIL and REFUSED count as failures, so the pool moves on (CoreDNS does). */
-  async ask(question: Question, dnssecOk: boolean): Promise<Outcome> {
+  /**
+   * Asks this server, over TCP alone when `tcp` (or the pool is TCP only); SERVFAIL and REFUSED
+   * count as failures, so the pool moves on (CoreDNS does).
+   */
+  async ask(question: Question, dnssecOk: boolean, tcp = false): Promise<Outcome> {
     this.queries++;
     const started = performance.now();
-    const result = await exchange(this.address, question, { timeoutMs: this.options.timeoutMs, dnssecOk });
+    const result = await exchange(this.address, question, {
+      timeoutMs: this.options.timeoutMs,
+      dnssecOk,
+      tcpOnly: tcp || this.options.tcpOnly,
+    });
     this.spoofedDropped += result.dropped;
     if (result.kind !== 'reply') {
       return this.failed(result.kind, result.kind === 'network' ? result.error : undefined);
@@ -122,7 +135,8 @@ export class UpstreamServer {
   private failed(kind: FailureKind, error?: Error): Outcome {
     this.failures[kind]++;
     this.consecutiveFails++;
-    if (!this.down && this.consecutiveFails >= this.options.maxFails) this.markDown(kind);
+    const { maxFails } = this.options;
+    if (!this.down && maxFails > 0 && this.consecutiveFails >= maxFails) this.markDown(kind);
     return error ? { ok: false, kind, error } : { ok: false, kind };
   }
 
@@ -152,9 +166,13 @@ export class UpstreamServer {
     this.probing = true;
     this.probes++;
     try {
-      const result = await exchange(this.address, PROBE_QUESTION, {
-        timeoutMs: this.options.timeoutMs,
+      const { probe, timeoutMs, tcpOnly } = this.options;
+      const question: Question = { name: probe.name, type: RRType.NS, class: RRClass.IN };
+      const result = await exchange(this.address, question, {
+        timeoutMs,
         dnssecOk: false,
+        tcpOnly,
+        noRecursion: !probe.recursion,
       });
       if (result.kind !== 'reply') this.probeFailures++;
       else if (this.down && !this.closed) this.markUp('it answered a probe');

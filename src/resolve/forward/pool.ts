@@ -1,7 +1,10 @@
-// The upstream servers, in the order configured (as resolv.conf lists them). A question goes to the
-// first server that is up; a timeout, a network error, SERVFAIL or REFUSED moves it to the next,
-// each server at most once. When every server is down they are all tried anyway, in order: a
-// guess is better than certain failure (CoreDNS's forward plugin does the same).
+// The upstream servers. Each question walks them in the order the policy gives (forward's `policy`,
+// https://coredns.io/plugins/forward/): sequential is the order configured (as resolv.conf lists
+// them), round_robin starts one further on for each question, random shuffles them for each
+// question. It goes to the first server that is up; a timeout, a network error, SERVFAIL or
+// REFUSED moves it to the next, each server at most once. When every server is down they are all
+// tried anyway, in that order: a guess is better than certain failure (CoreDNS's forward plugin
+// does the same).
 import type { Logger } from 'pino';
 import type { HostPort } from '../../config/address.js';
 import type { DecodedMessage } from '../../dns/index.js';
@@ -9,18 +12,35 @@ import type { Question } from '../../dns/types.js';
 import { DEFAULT_TIMEOUT_MS } from './exchange.js';
 import { UpstreamServer, type UpstreamStats } from './health.js';
 
+export type PoolPolicy = 'sequential' | 'round_robin' | 'random';
+export const POOL_POLICIES: readonly PoolPolicy[] = ['sequential', 'round_robin', 'random'];
+
+/**
+ * How questions travel to upstreams: `udp` first, TCP when the reply is truncated (forward's
+ * prefer_udp); `tcp` only (force_tcp); `client`, as the client came: TCP for a TCP client, UDP
+ * (then TCP when truncated) for a UDP one (forward without either option).
+ */
+export type UpstreamTransport = 'udp' | 'tcp' | 'client';
+export const UPSTREAM_TRANSPORTS: readonly UpstreamTransport[] = ['udp', 'tcp', 'client'];
+
 export interface PoolOptions {
-  /** Tried in this order. At least one. */
+  /** At least one; the policy orders them. */
   servers: HostPort[];
   logger: Logger;
   /** Per attempt (UDP, then a TCP retry). Default 2000. */
   timeoutMs?: number;
-  /** Failures in a row that mark a server down. Default 2. */
+  /** Failures in a row that mark a server down; 0 never does. Default 2. */
   maxFails?: number;
   /** How often a down server is probed. Default 500. */
   probeIntervalMs?: number;
   /** Questions waiting on upstreams at once; beyond this a question is refused. Default 1000. */
   maxConcurrent?: number;
+  /** The order servers are tried in. Default sequential. */
+  policy?: PoolPolicy;
+  /** Default udp. */
+  transport?: UpstreamTransport;
+  /** The probe's name, '' for the root (the default), and whether it sets RD (default true). */
+  probe?: { name: string; recursion: boolean };
 }
 
 export const POOL_DEFAULTS = {
@@ -28,6 +48,13 @@ export const POOL_DEFAULTS = {
   maxFails: 2,
   probeIntervalMs: 500,
   maxConcurrent: 1000,
+};
+/** The smallest value each number takes: max_fails 0 is CoreDNS's "never mark down". */
+const POOL_MINIMUMS: Record<keyof typeof POOL_DEFAULTS, number> = {
+  timeoutMs: 1,
+  maxFails: 0,
+  probeIntervalMs: 1,
+  maxConcurrent: 1,
 };
 
 export type PoolResult =
@@ -49,6 +76,10 @@ export interface PoolStats {
 export class UpstreamPool {
   private readonly servers: UpstreamServer[];
   private readonly maxConcurrent: number;
+  private readonly policy: PoolPolicy;
+  private readonly transport: UpstreamTransport;
+  /** Where round_robin starts the next question. */
+  private next = 0;
   private inFlight = 0;
   private maxConcurrentRejects = 0;
 
@@ -58,23 +89,30 @@ export class UpstreamPool {
     const settings = { ...POOL_DEFAULTS, ...definedOnly(options) };
     for (const name of Object.keys(POOL_DEFAULTS) as (keyof typeof POOL_DEFAULTS)[]) {
       const value = settings[name];
-      if (!Number.isInteger(value) || value < 1) {
-        throw new RangeError(`upstream option ${name} must be a whole number of at least 1, got ${value}`);
+      if (!Number.isInteger(value) || value < POOL_MINIMUMS[name]) {
+        throw new RangeError(
+          `upstream option ${name} must be a whole number of at least ${POOL_MINIMUMS[name]}, got ${value}`,
+        );
       }
     }
     this.maxConcurrent = settings.maxConcurrent;
+    this.policy = options.policy ?? 'sequential';
+    this.transport = options.transport ?? 'udp';
     this.servers = options.servers.map(
       (server) =>
         new UpstreamServer(server, {
           timeoutMs: settings.timeoutMs,
           maxFails: settings.maxFails,
           probeIntervalMs: settings.probeIntervalMs,
+          probe: options.probe ?? { name: '', recursion: true },
+          tcpOnly: this.transport === 'tcp',
           logger: options.logger,
         }),
     );
   }
 
-  async query(question: Question, dnssecOk = false): Promise<PoolResult> {
+  /** `client` is the transport the client's question came over (only `client` transport heeds it). */
+  async query(question: Question, dnssecOk = false, client: 'udp' | 'tcp' = 'udp'): Promise<PoolResult> {
     // A bound on sockets and memory when upstreams are slow and clients keep asking.
     if (this.inFlight >= this.maxConcurrent) {
       this.maxConcurrentRejects++;
@@ -82,9 +120,11 @@ export class UpstreamPool {
     }
     this.inFlight++;
     try {
-      const up = this.servers.filter((server) => server.up);
-      for (const server of up.length > 0 ? up : this.servers) {
-        const outcome = await server.ask(question, dnssecOk);
+      const order = this.ordered();
+      const up = order.filter((server) => server.up);
+      const tcp = this.transport === 'client' && client === 'tcp';
+      for (const server of up.length > 0 ? up : order) {
+        const outcome = await server.ask(question, dnssecOk, tcp);
         if (outcome.ok) {
           return { kind: 'reply', reply: outcome.reply, truncated: outcome.truncated, server: server.name };
         }
@@ -93,6 +133,24 @@ export class UpstreamPool {
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** The servers in the order this question tries them. */
+  private ordered(): UpstreamServer[] {
+    const servers = this.servers;
+    if (this.policy === 'sequential' || servers.length === 1) return servers;
+    if (this.policy === 'round_robin') {
+      const start = this.next;
+      this.next = (start + 1) % servers.length;
+      return [...servers.slice(start), ...servers.slice(0, start)];
+    }
+    // Fisher-Yates: every order equally likely.
+    const shuffled = [...servers];
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
+    }
+    return shuffled;
   }
 
   stats(): PoolStats {

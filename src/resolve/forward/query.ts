@@ -23,6 +23,8 @@ export interface QueryOptions {
   edns: boolean;
   /** Set the DO bit so DNSSEC records come back (RFC 3225). */
   dnssecOk: boolean;
+  /** Clear RD: a health probe with `no_rec` asks the upstream not to recurse. Default false. */
+  noRecursion?: boolean;
 }
 
 /**
@@ -33,12 +35,12 @@ export function randomId(): number {
   return randomInt(0, 0x10000);
 }
 
-/** A recursive query (RD set) for `question`, with an OPT record unless `edns` is off. */
+/** A recursive query (RD set unless `noRecursion`) for `question`, with an OPT record unless `edns` is off. */
 export function buildQuery(id: number, question: Question, options: QueryOptions): Buffer {
   const frame = dnsPacket.encode({
     type: 'query',
     id,
-    flags: dnsPacket.RECURSION_DESIRED,
+    flags: options.noRecursion ? 0 : dnsPacket.RECURSION_DESIRED,
     questions: [],
     additionals: options.edns
       ? [

@@ -280,4 +280,50 @@ describe('Forwarder', () => {
     upstream.handler = servfail;
     expect(await forward.lookup('gone.example.com', RRType.A)).toBeUndefined();
   });
+
+  // cache { prefetch 3 WINDOW 20% } (https://coredns.io/plugins/cache/): an answer with TTL 10,
+  // asked at these seconds (the first a miss that fills the cache), is fetched again once 2 s are
+  // left if the hits before were 3 in a row with no gap of WINDOW. How often the upstream is asked.
+  it.each([
+    ['3 hits, the last in its last 2 seconds', 60, [0, 5, 7, 8.5], 2],
+    ['3 hits in a row, then one in its last 2 seconds', 60, [0, 1, 2, 8.5], 2],
+    ['2 hits only', 60, [0, 5, 8.5], 1],
+    ['3 hits, none near expiry', 60, [0, 1, 2, 3], 1],
+    ['3 hits, but a gap of the window before the last', 3, [0, 1, 2, 8.5], 1],
+  ] as const)('prefetch: %s (window %is)', async (_what, window, times, asked) => {
+    const upstream = await stub((q) => [reply(q, { answers: [a('www.example.com', '192.0.2.1', 10)] })]);
+    const time = clock();
+    const forward = forwarder([upstream], {
+      cache: { now: time.now, prefetch: { amount: 3, windowMs: window * 1000, percentage: 20 } },
+    });
+    let at = 0;
+    for (const t of times) {
+      time.advance(t - at);
+      at = t;
+      // The client is answered at once, from the cache after the first question.
+      expect((await forward.resolve(question, context)).answers).toHaveLength(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(upstream.questions()).toHaveLength(asked);
+    expect(forward.stats().prefetches).toBe(asked - 1);
+    if (asked === 2) {
+      // The fresh answer replaced the old one: its full TTL again, without asking upstream.
+      const fresh = await forward.resolve(question, context);
+      expect(fresh.answers[0]!.ttl).toBe(10);
+      expect(upstream.questions()).toHaveLength(2);
+    }
+  });
+
+  it('prefetch counts answers served from compiled bytes too (cached, then countCacheHit)', async () => {
+    const upstream = await stub((q) => [reply(q, { answers: [a('www.example.com', '192.0.2.1', 10)] })]);
+    const time = clock();
+    const forward = forwarder([upstream], {
+      cache: { now: time.now, prefetch: { amount: 2, windowMs: 60_000, percentage: 10 } },
+    });
+    await forward.resolve(question, context);
+    time.advance(9.5);
+    for (let i = 0; i < 2; i++) forward.countCacheHit(forward.cached(question, false)!);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(upstream.questions()).toHaveLength(2);
+  });
 });

@@ -177,7 +177,94 @@ describe('UpstreamPool', () => {
     const logger = captureLogger().logger;
     expect(() => new UpstreamPool({ servers: [], logger })).toThrow(/--upstream/);
     const servers = [{ host: '127.0.0.1', port: 53, family: 4 as const }];
-    expect(() => new UpstreamPool({ servers, logger, maxFails: 0 })).toThrow(/maxFails/);
+    expect(() => new UpstreamPool({ servers, logger, maxFails: -1 })).toThrow(/maxFails/);
+    expect(() => new UpstreamPool({ servers, logger, probeIntervalMs: 0 })).toThrow(/probeIntervalMs/);
     expect(() => new UpstreamPool({ servers, logger, timeoutMs: 0.5 })).toThrow(/timeoutMs/);
   });
+
+  // forward's policy (https://coredns.io/plugins/forward/): which upstream each question goes to
+  // first, over six questions to three answering upstreams.
+  it.each([
+    ['sequential', (counts: number[]) => expect(counts).toEqual([6, 0, 0])],
+    ['round_robin', (counts: number[]) => expect(counts).toEqual([2, 2, 2])],
+    // Random: a fresh order per question; over 200 questions an upstream never asked first has a
+    // chance of (2/3)^200.
+    ['random', (counts: number[]) => expect(counts.every((count) => count > 0)).toBe(true)],
+  ] as const)('policy %s orders the upstreams', async (policy, check) => {
+    const three = await stubsFor(answering, answering, answering);
+    const { pool: upstreams } = pool(three, { policy });
+    const asked = policy === 'random' ? 200 : 6;
+    for (let i = 0; i < asked; i++) await upstreams.query({ ...question, name: `q${i}.example` });
+    check(three.map((stub) => stub.questions().length));
+  });
+
+  it('policy sequential skips a down first upstream, and returns to it once a probe is answered', async () => {
+    const [first, second] = await stubsFor(silent, answering);
+    const { pool: upstreams } = pool([first!, second!], {
+      policy: 'sequential',
+      maxFails: 3,
+      timeoutMs: 100,
+      probeIntervalMs: 50,
+    });
+    // Three timeouts in a row take it down; the second server answers each of those questions.
+    for (let i = 0; i < 3; i++) await upstreams.query(question);
+    expect(upstreams.stats().upstreams.map((u) => u.state)).toEqual(['down', 'up']);
+    await upstreams.query(question);
+    expect(first!.questions()).toHaveLength(3);
+    expect(second!.questions()).toHaveLength(4);
+    first!.handler = answering;
+    // Probes every 50 ms: back well within the 500 ms the default interval would take.
+    const started = Date.now();
+    await waitFor(() => upstreams.stats().upstreams[0]!.state === 'up', 2000, 'a probe to mark it up');
+    expect(Date.now() - started).toBeLessThan(450);
+    await upstreams.query(question);
+    expect(first!.questions()).toHaveLength(4);
+  });
+
+  it('max_fails 0 never marks an upstream down, so it is never probed', async () => {
+    const [first, second] = await stubsFor(servfail, answering);
+    const { pool: upstreams } = pool([first!, second!], { maxFails: 0, probeIntervalMs: 20 });
+    for (let i = 0; i < 5; i++) await upstreams.query(question);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(upstreams.stats().upstreams[0]).toMatchObject({ state: 'up', probes: 0 });
+    expect(first!.questions()).toHaveLength(5);
+  });
+
+  it('probes with health_check domain NAME and no_rec as given', async () => {
+    const [first, second] = await stubsFor(silent, answering);
+    const { pool: upstreams } = pool([first!, second!], {
+      maxFails: 1,
+      timeoutMs: 100,
+      probeIntervalMs: 50,
+      probe: { name: 'example.org', recursion: false },
+    });
+    await upstreams.query(question);
+    await waitFor(() => first!.queries.length >= 2, 2000, 'a probe');
+    const probe = first!.queries[1]!;
+    expect(probe.message.question[0]).toEqual({ name: 'example.org', type: RRType.NS, class: 1 });
+    // RD is the low bit of the third header byte (RFC 1035 §4.1.1).
+    expect(probe.bytes[2]! & 1).toBe(0);
+    expect(first!.queries[0]!.bytes[2]! & 1).toBe(1);
+  });
+
+  // force_tcp, prefer_udp and the default (the client's transport), as forward has them.
+  it.each([
+    ['tcp', 'udp', 'tcp'],
+    ['tcp', 'tcp', 'tcp'],
+    ['udp', 'tcp', 'udp'],
+    ['udp', 'udp', 'udp'],
+    ['client', 'tcp', 'tcp'],
+    ['client', 'udp', 'udp'],
+  ] as const)(
+    'transport %s, client over %s: the upstream is asked over %s',
+    async (transport, client, seen) => {
+      const [upstream] = await stubsFor(servfail);
+      const { pool: upstreams } = pool([upstream!], { transport, maxFails: 1, probeIntervalMs: 20 });
+      await upstreams.query(question, false, client);
+      // The probe of the down server goes over TCP with force_tcp, over UDP otherwise.
+      await waitFor(() => upstream!.queries.length >= 2, 2000, 'a probe');
+      const probe = transport === 'tcp' ? 'tcp' : 'udp';
+      expect(upstream!.queries.slice(0, 2).map((q) => q.transport)).toEqual([seen, probe]);
+    },
+  );
 });
