@@ -29,7 +29,7 @@ import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
-import { createLogger } from './ops/logger.js';
+import { createLogger, exitAfterLogs } from './ops/logger.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
 
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
       logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
       await pool?.close();
       await Promise.all(servers.map((server) => server.close()));
-      logger.flush(() => process.exit(1));
+      exitAfterLogs(1);
       return false;
     }
   })();
@@ -137,8 +137,7 @@ async function main(): Promise<void> {
     const boundMs = lameduckMs + SHUTDOWN_GRACE_MS + 5000;
     setTimeout(() => {
       logger.error({ boundMs }, 'shutdown did not finish in time; exiting');
-      logger.flush();
-      process.exit(1);
+      exitAfterLogs(1);
     }, boundMs).unref();
     logger.info(
       { signal, lameduckMs },
@@ -153,11 +152,11 @@ async function main(): Promise<void> {
         await pool?.close();
         await Promise.all(servers.map((server) => server.close()));
         logger.info({ counters: stats() }, 'stopped');
-        logger.flush(() => process.exit(0));
+        exitAfterLogs(0);
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        logger.flush(() => process.exit(1));
+        exitAfterLogs(1);
       });
   };
   process.on('SIGINT', stop);

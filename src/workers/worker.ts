@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { ClusterDns, type AnsweringPart } from '../app.js';
 import type { Config } from '../config/config.js';
-import { createLogger } from '../ops/logger.js';
+import { createLogger, exitAfterLogs } from '../ops/logger.js';
 import { ServiceTable } from '../table/table.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -131,8 +131,6 @@ class AnsweringWorker {
   private async close(code: number): Promise<void> {
     await Promise.all(this.servers.map((server) => server.close()));
     this.servers = [];
-    const exit = () => process.exit(code);
-    if (this.logger) this.logger.flush(exit);
-    else exit();
+    exitAfterLogs(code);
   }
 }
