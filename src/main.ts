@@ -97,6 +97,11 @@ async function main(): Promise<void> {
       return false;
     }
   })();
+  // Registries retry and time out on unref'd timers, so while start-up waits on one it cannot
+  // reach, with the endpoints off and no file watched, nothing holds the event loop: Node would
+  // end the process (exit code 13, an unsettled top-level await) without a line logged.
+  const holdDuringStart = setInterval(() => {}, 60_000);
+  void started.finally(() => clearInterval(holdDuringStart));
   const stats = () => servers.map((server) => server.stats());
   // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
   const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);
@@ -161,6 +166,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Node's defaults: SIGUSR1 opens its inspector on 127.0.0.1:9229, which runs any code it is
+  // sent (reachable from every container of a pod), and SIGUSR2 ends the process without a word.
+  // Neither may a stray signal do to a cluster DNS server: both are logged and ignored.
+  for (const signal of ['SIGUSR1', 'SIGUSR2'] as const)
+    process.on(signal, () => logger.warn({ signal }, `${signal} ignored: SIGHUP reloads, SIGTERM stops`));
   await started;
 }
 

@@ -11,8 +11,10 @@ import type { FromWorker, ToWorker } from './messages.js';
 
 export function runWorker(): void {
   // The primary decides when to reload and stop: a signal sent to the whole process group (a
-  // terminal's Ctrl-C, a hangup) must not take a worker down under it.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+  // terminal's Ctrl-C, a hangup) must not take a worker down under it. SIGUSR1 and SIGUSR2 are
+  // ignored as the primary ignores them (see main.ts): no inspector opened, no silent exit.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const)
+    process.on(signal, () => {});
   const worker = new AnsweringWorker();
   process.on('message', (message: ToWorker) => worker.receive(message));
   process.on('disconnect', () => worker.orphaned());
