@@ -61,14 +61,15 @@ export function exitAfterLogs(code: number, waitMs = LOG_EXIT_WAIT_MS): void {
   const timer = setTimeout(exit, waitMs);
   let left = waiting.length;
   for (const stdout of waiting) {
-    // In asynchronous mode 'drain' comes once everything buffered is written; flush() starts a
-    // write even when nothing is buffered, so it always comes.
+    // In asynchronous mode 'drain' comes once everything buffered is written. An empty write
+    // queues behind what is buffered, or starts a write of its own when nothing is, so it always
+    // comes (flush() does nothing at all without a minimum length).
     stdout.once('drain', () => {
       if (--left > 0) return;
       clearTimeout(timer);
       process.exit(code);
     });
-    stdout.flush();
+    stdout.write('');
   }
 }
 
