@@ -29,6 +29,7 @@ import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
+import { ForwardingLoopError } from './resolve/loop-detect.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
@@ -90,7 +91,11 @@ async function main(): Promise<void> {
       await pool?.start(loaded.configs);
       return true;
     } catch (error) {
-      logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+      // A reason outside the program (an address in use, a forwarding loop) is told by its message;
+      // a stack would only say where the program noticed it.
+      const told =
+        (error as NodeJS.ErrnoException).code !== undefined || error instanceof ForwardingLoopError;
+      logger.fatal(told ? {} : { err: error }, `cannot start: ${(error as Error).message}`);
       await pool?.close();
       await Promise.all(servers.map((server) => server.close()));
       exitAfterLogs(1);

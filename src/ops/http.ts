@@ -95,9 +95,10 @@ export class OpsEndpoints {
     });
     this.servers.set(name, server);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) =>
-        reject(new Error(`cannot serve ${path} on ${formatEndpointAddress(address)}: ${error.message}`)),
-      );
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const message = `cannot serve ${path} on ${formatEndpointAddress(address)}: ${error.message}`;
+        reject(Object.assign(new Error(message, { cause: error }), { code: error.code }));
+      });
       // No host: every interface, IPv6 and IPv4 alike where the system allows.
       server.listen({ port: address.port, ...(address.host ? { host: address.host } : {}) }, () => resolve());
     });

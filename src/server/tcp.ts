@@ -15,6 +15,7 @@ import type { HostPort } from '../config/address.js';
 import type { Counters, TcpCloseReason } from '../ops/counters.js';
 import { OnceAMinute } from '../ops/once-a-minute.js';
 import { FrameReader } from './framing.js';
+import { listenError } from './listener-pair.js';
 import type { QueryHandler } from './handler.js';
 
 export interface TcpLimits {
@@ -58,11 +59,12 @@ export class TcpListener {
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (error: Error) => reject(listenError(error, this.address, 'TCP'));
+      server.once('error', failed);
       server.listen(
         { port: this.address.port, host: this.address.host, ipv6Only: this.address.family === 6 },
         () => {
-          server.off('error', reject);
+          server.off('error', failed);
           resolve();
         },
       );

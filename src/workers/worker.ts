@@ -85,7 +85,11 @@ class AnsweringWorker {
       for (const [server, config] of message.configs.entries())
         this.servers.push(await this.startServer(server, config));
     } catch (error) {
-      send({ kind: 'failed', message: (error as Error).message });
+      send({
+        kind: 'failed',
+        message: (error as Error).message,
+        code: (error as NodeJS.ErrnoException).code,
+      });
       await this.close(1);
       return;
     }
