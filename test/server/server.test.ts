@@ -251,7 +251,8 @@ describe('TCP connection bounds', () => {
     const started = Date.now();
     await new Promise<void>((resolve, reject) => {
       socket.on('close', () => resolve());
-      socket.on('error', reject);
+      // A byte written as the server closes may meet a reset: the close that follows is what counts.
+      socket.on('error', () => {});
       setTimeout(() => reject(new Error('the idle connection was not closed')), 3000);
     });
     const idle = Date.now() - started;
