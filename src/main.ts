@@ -29,7 +29,8 @@ import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
-import { createLogger } from './ops/logger.js';
+import { ForwardingLoopError } from './resolve/loop-detect.js';
+import { createLogger, exitAfterLogs } from './ops/logger.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
 
@@ -92,14 +93,23 @@ async function main(): Promise<void> {
     } catch (error) {
       // Something the user must fix in what was given (a zone file that does not parse, say):
       // the message says what, and exit status 2 tells it from a failure, as a bad flag does.
+      // A reason outside the program (an address in use, a forwarding loop) is told by its
+      // message too; a stack would only say where the program noticed it.
       const given = error instanceof ConfigError;
-      logger.fatal(given ? {} : { err: error }, `cannot start: ${(error as Error).message}`);
+      const told =
+        given || (error as NodeJS.ErrnoException).code !== undefined || error instanceof ForwardingLoopError;
+      logger.fatal(told ? {} : { err: error }, `cannot start: ${(error as Error).message}`);
       await pool?.close();
       await Promise.all(servers.map((server) => server.close()));
-      logger.flush(() => process.exit(given ? 2 : 1));
+      exitAfterLogs(given ? 2 : 1);
       return false;
     }
   })();
+  // Registries retry and time out on unref'd timers, so while start-up waits on one it cannot
+  // reach, with the endpoints off and no file watched, nothing holds the event loop: Node would
+  // end the process (exit code 13, an unsettled top-level await) without a line logged.
+  const holdDuringStart = setInterval(() => {}, 60_000);
+  void started.finally(() => clearInterval(holdDuringStart));
   const stats = () => servers.map((server) => server.stats());
   // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
   const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);
@@ -140,8 +150,7 @@ async function main(): Promise<void> {
     const boundMs = lameduckMs + SHUTDOWN_GRACE_MS + 5000;
     setTimeout(() => {
       logger.error({ boundMs }, 'shutdown did not finish in time; exiting');
-      logger.flush();
-      process.exit(1);
+      exitAfterLogs(1);
     }, boundMs).unref();
     logger.info(
       { signal, lameduckMs },
@@ -156,15 +165,20 @@ async function main(): Promise<void> {
         await pool?.close();
         await Promise.all(servers.map((server) => server.close()));
         logger.info({ counters: stats() }, 'stopped');
-        logger.flush(() => process.exit(0));
+        exitAfterLogs(0);
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        logger.flush(() => process.exit(1));
+        exitAfterLogs(1);
       });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Node's defaults: SIGUSR1 opens its inspector on 127.0.0.1:9229, which runs any code it is
+  // sent (reachable from every container of a pod), and SIGUSR2 ends the process without a word.
+  // Neither may a stray signal do to a cluster DNS server: both are logged and ignored.
+  for (const signal of ['SIGUSR1', 'SIGUSR2'] as const)
+    process.on(signal, () => logger.warn({ signal }, `${signal} ignored: SIGHUP reloads, SIGTERM stops`));
   await started;
 }
 

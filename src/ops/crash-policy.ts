@@ -12,6 +12,7 @@
 //   planned for, and exits with code 70 so that its orchestrator starts a clean one.
 import type { Logger } from 'pino';
 import { failOwner } from '../registry/supervisor.js';
+import { exitAfterLogs } from './logger.js';
 
 /** For /metrics: uncaught errors since the process started. */
 export const uncaughtErrors = { exception: 0, rejection: 0 };
@@ -25,7 +26,7 @@ export interface CrashPolicyOptions {
 
 export function installCrashPolicy(logger: Logger, options: CrashPolicyOptions = {}): void {
   const maxPerMinute = options.maxPerMinute ?? 10;
-  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const exit = options.exit ?? exitAfterLogs;
   const recent: number[] = [];
   const handle = (kind: 'exception' | 'rejection', error: unknown) => {
     uncaughtErrors[kind]++;
@@ -45,7 +46,7 @@ export function installCrashPolicy(logger: Logger, options: CrashPolicyOptions =
       { err: error, inLastMinute: recent.length },
       `more than ${maxPerMinute} uncaught exceptions in a minute; exiting for a clean restart`,
     );
-    logger.flush(() => exit(EXIT_CODE_BROKEN));
+    exit(EXIT_CODE_BROKEN);
   };
   process.on('uncaughtException', (error) => handle('exception', error));
   process.on('unhandledRejection', (reason) => handle('rejection', reason));

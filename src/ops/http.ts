@@ -18,6 +18,18 @@ export interface EndpointSources {
 
 type Handler = (res: ServerResponse) => void | Promise<void>;
 
+/**
+ * A probe or a scrape sends its few header lines at once; Node's own bounds (60 s for the headers,
+ * 300 s for a request, checked every 30 s) let a client that trickles header lines hold a
+ * connection, and a file descriptor the DNS side needs, for minutes. These endpoints listen on
+ * every interface by default.
+ */
+export const HTTP_LIMITS = {
+  headersTimeout: 5000,
+  requestTimeout: 10_000,
+  connectionsCheckingInterval: 1000,
+};
+
 export class OpsEndpoints {
   private readonly servers = new Map<EndpointName, Server>();
   readonly bound = new Map<EndpointName, AddressInfo>();
@@ -72,7 +84,7 @@ export class OpsEndpoints {
 
   private async listen(name: EndpointName, address: EndpointAddress, handler: Handler): Promise<void> {
     const path = `/${name}`;
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = createServer(HTTP_LIMITS, (req: IncomingMessage, res: ServerResponse) => {
       const url = (req.url ?? '/').split('?')[0];
       if (url !== path) return send(res, 404, `not found; this address serves ${path}\n`);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'GET or HEAD\n');
@@ -83,9 +95,10 @@ export class OpsEndpoints {
     });
     this.servers.set(name, server);
     await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) =>
-        reject(new Error(`cannot serve ${path} on ${formatEndpointAddress(address)}: ${error.message}`)),
-      );
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const message = `cannot serve ${path} on ${formatEndpointAddress(address)}: ${error.message}`;
+        reject(Object.assign(new Error(message, { cause: error }), { code: error.code }));
+      });
       // No host: every interface, IPv6 and IPv4 alike where the system allows.
       server.listen({ port: address.port, ...(address.host ? { host: address.host } : {}) }, () => resolve());
     });

@@ -1,7 +1,25 @@
 // The UDP and TCP listeners of one address, on one port number.
 import type { AddressInfo } from 'node:net';
+import { formatHostPort, type HostPort } from '../config/address.js';
 import type { TcpListener } from './tcp.js';
 import type { UdpListener } from './udp.js';
+
+/** What the system's bind errors mean to whoever starts the server. */
+const BIND_FAILURES: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another DNS server, or another clusterdns?)',
+  EACCES: 'permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'no interface of this host has that address',
+};
+
+/** A bind failure as an operator reads it: the address, the transport, what went wrong; the code kept. */
+export function listenError(error: unknown, address: HostPort, transport: 'UDP' | 'TCP'): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = (code && BIND_FAILURES[code]) ?? (error as Error).message;
+  const wrapped = new Error(`cannot listen on ${formatHostPort(address)} over ${transport}: ${reason}`, {
+    cause: error,
+  });
+  return Object.assign(wrapped, { code });
+}
 
 /** How many ports a pair tries before giving up, when asked for any free one. */
 const ATTEMPTS = 10;

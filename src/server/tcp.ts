@@ -4,12 +4,18 @@
 // new one is closed), an idle timeout, a cap on queries in flight per connection, a cap on unread
 // output (a client that never reads is cut off) and framing that must make sense (a length too
 // short for a DNS header closes the connection).
+//
+// The idle timeout counts from the last whole query (or answer), not the last byte: a client that
+// dribbles a byte a second (slowloris), or sends a length prefix and then nothing, would otherwise
+// hold its connection for as long as it likes. RFC 7766 §6.2.3 lets the server close a connection
+// that is idle; one that never completes a message is idle in every sense that matters.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { HostPort } from '../config/address.js';
 import type { Counters, TcpCloseReason } from '../ops/counters.js';
 import { OnceAMinute } from '../ops/once-a-minute.js';
 import { FrameReader } from './framing.js';
+import { listenError } from './listener-pair.js';
 import type { QueryHandler } from './handler.js';
 
 export interface TcpLimits {
@@ -53,11 +59,12 @@ export class TcpListener {
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
+      const failed = (error: Error) => reject(listenError(error, this.address, 'TCP'));
+      server.once('error', failed);
       server.listen(
         { port: this.address.port, host: this.address.host, ipv6Only: this.address.family === 6 },
         () => {
-          server.off('error', reject);
+          server.off('error', failed);
           resolve();
         },
       );
@@ -117,7 +124,13 @@ export class TcpListener {
     const connection: Connection = { socket, inFlight: 0, lastQueryAt: performance.now(), closing: false };
     this.connections.set(socket, connection);
     this.counters.tcpConnectionsOpen++;
-    socket.setTimeout(this.limits.idleTimeoutMs);
+    // Not socket.setTimeout: that counts any byte as activity (see the top of this file).
+    const idle = setTimeout(() => {
+      // A query waiting on an upstream is not idleness of the client's.
+      if (connection.inFlight > 0) idle.refresh();
+      else this.cut(socket, 'idle');
+    }, this.limits.idleTimeoutMs);
+    idle.unref();
     const frames = new FrameReader();
     const context = {
       transport: 'tcp' as const,
@@ -134,6 +147,7 @@ export class TcpListener {
     };
     const answered = (bytes: Buffer | undefined) => {
       connection.inFlight--;
+      idle.refresh();
       send(bytes);
       if (connection.closing) {
         if (connection.inFlight === 0) socket.end();
@@ -156,6 +170,7 @@ export class TcpListener {
           return;
         }
         connection.lastQueryAt = performance.now();
+        idle.refresh();
         const reply = this.handler.handle(message, context);
         if (reply instanceof Promise) {
           connection.inFlight++;
@@ -166,9 +181,11 @@ export class TcpListener {
       }
       if (socket.isPaused() && !socket.destroyed) socket.resume();
     };
-    socket.on('timeout', () => this.cut(socket, 'idle'));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.forget(socket));
+    socket.on('close', () => {
+      clearTimeout(idle);
+      this.forget(socket);
+    });
     socket.on('data', (chunk) => {
       if (connection.closing) return;
       frames.push(chunk);

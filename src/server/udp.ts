@@ -7,6 +7,7 @@ import { formatHostPort, type HostPort } from '../config/address.js';
 import type { Counters } from '../ops/counters.js';
 import { OnceAMinute } from '../ops/once-a-minute.js';
 import type { QueryHandler } from './handler.js';
+import { listenError } from './listener-pair.js';
 import { truncatedReply, type RateLimiter } from './rate-limit.js';
 
 /** The receive queue asked for: about a thousand small queries, a second of a busy node at 1000 a second. */
@@ -45,9 +46,10 @@ export class UdpListener {
     );
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      const failed = (error: Error) => reject(listenError(error, this.address, 'UDP'));
+      socket.once('error', failed);
       socket.bind(this.address.port, this.address.host, () => {
-        socket.off('error', reject);
+        socket.off('error', failed);
         resolve();
       });
     });

@@ -23,7 +23,7 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'hello' }
   | { kind: 'listening'; bound: BoundListener[][] }
-  | { kind: 'failed'; message: string }
+  | { kind: 'failed'; message: string; code?: string | undefined }
   /** The loop probe came back to this worker: an upstream forwards to us. */
   | { kind: 'loop' }
   | { kind: 'reloaded'; errors: string[] }

@@ -237,6 +237,9 @@ export class WorkerPool {
     switch (message.kind) {
       case 'hello':
         slot.state = 'hello';
+        // A close sent before the worker listened for messages was lost: it is told again now,
+        // else it would wait out CLOSE_TIMEOUT_MS and be killed (a failed start took 10 s to exit).
+        if (this.closing) return this.send(slot, { kind: 'close' });
         // Still in pool.start() (onStarted waits): this is a first start, not a restart.
         if (this.configs && !this.closing) this.startWorker(slot, slot.onStarted !== undefined);
         return;
@@ -248,7 +251,7 @@ export class WorkerPool {
         return;
       case 'failed':
         this.logger.error({ worker: slot.id }, `worker could not start: ${message.message}`);
-        slot.onStarted?.(new Error(message.message));
+        slot.onStarted?.(Object.assign(new Error(message.message), { code: message.code }));
         slot.onStarted = undefined;
         return;
       case 'loop':

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { ClusterDns, type AnsweringPart } from '../app.js';
 import type { Config } from '../config/config.js';
-import { createLogger } from '../ops/logger.js';
+import { createLogger, exitAfterLogs } from '../ops/logger.js';
 import { ServiceTable } from '../table/table.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -14,8 +14,10 @@ const STEP_TURN_MS = 3;
 
 export function runWorker(): void {
   // The primary decides when to reload and stop: a signal sent to the whole process group (a
-  // terminal's Ctrl-C, a hangup) must not take a worker down under it.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => {});
+  // terminal's Ctrl-C, a hangup) must not take a worker down under it. SIGUSR1 and SIGUSR2 are
+  // ignored as the primary ignores them (see main.ts): no inspector opened, no silent exit.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const)
+    process.on(signal, () => {});
   const worker = new AnsweringWorker();
   process.on('message', (message: ToWorker) => worker.receive(message));
   process.on('disconnect', () => worker.orphaned());
@@ -124,7 +126,11 @@ class AnsweringWorker {
       for (const [server, config] of message.configs.entries())
         this.servers.push(await this.startServer(server, config));
     } catch (error) {
-      send({ kind: 'failed', message: (error as Error).message });
+      send({
+        kind: 'failed',
+        message: (error as Error).message,
+        code: (error as NodeJS.ErrnoException).code,
+      });
       await this.close(1);
       return;
     }
@@ -172,8 +178,6 @@ class AnsweringWorker {
   private async close(code: number): Promise<void> {
     await Promise.all(this.servers.map((server) => server.close()));
     this.servers = [];
-    const exit = () => process.exit(code);
-    if (this.logger) this.logger.flush(exit);
-    else exit();
+    exitAfterLogs(code);
   }
 }

@@ -2,8 +2,10 @@
 // plain HTTP GETs on loopback, DNS queries over real sockets, and real signals.
 import { createSocket, type Socket } from 'node:dgram';
 import { rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_LIMITS } from '../../src/ops/http.js';
 import { endpointUrl, freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import { answerLines, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
@@ -181,6 +183,25 @@ describe('the graceful stop', () => {
     const { packet } = await pending;
     expect(answerLines(packet)).toEqual(['slow.example.com A 192.0.2.7']);
     expect(await cli.exited).toBe(0);
+  });
+
+  it('closes a connection that trickles header lines, within the headers bound', async () => {
+    const port = await freePort();
+    cli = await startCli(['--zones', dir, '--listen', `127.0.0.1:${port}`]);
+    const { hostname, port: healthPort } = new URL(endpointUrl(cli.output(), 'health'));
+    const socket = connect({ host: hostname, port: Number(healthPort) });
+    socket.on('error', () => {});
+    let reply = '';
+    socket.on('data', (chunk) => (reply += chunk));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const opened = Date.now();
+    socket.write('GET /health HTTP/1.1\r\n');
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 500);
+    await new Promise((resolve) => socket.once('close', resolve));
+    clearInterval(trickle);
+    expect(Date.now() - opened).toBeLessThan(HTTP_LIMITS.headersTimeout + 3000);
+    expect(reply).toMatch(/^HTTP\/1.1 408/);
+    expect((await get(endpointUrl(cli.output(), 'health'))).status).toBe(200);
   });
 
   it('turns an endpoint off with an empty address', async () => {

@@ -1,5 +1,6 @@
 // The clusterdns command as a user runs it: flags, environment, validation, signals.
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
@@ -31,7 +32,9 @@ async function expectExit(args: string[], code: number, message: RegExp, env: No
     (error: { code: number; stderr: string; stdout: string }) => error,
   );
   expect(failure?.code).toBe(code);
-  expect(`${failure?.stderr}${failure?.stdout}`).toMatch(message);
+  const output = `${failure?.stderr}${failure?.stdout}`;
+  expect(output).toMatch(message);
+  return output;
 }
 
 describe('clusterdns command', () => {
@@ -133,6 +136,23 @@ describe('clusterdns command', () => {
       1,
       /zone directory \/nonexistent\/zones does not exist/,
     );
+  });
+
+  it('exits 1 with one line naming the address when the port is taken, for one process or workers', async () => {
+    const taken = createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', () => resolve()));
+    try {
+      const listen = `127.0.0.1:${taken.address().port}`;
+      for (const workers of ['1', '2']) {
+        const args = ['--zones', dir, '--listen', listen, '--workers', workers, '--resolv-conf', '/dev/null'];
+        const said = new RegExp(
+          `"cannot start: cannot listen on ${listen} over UDP: the address is already in use`,
+        );
+        expect(await expectExit(args, 1, said)).not.toContain('"stack"');
+      }
+    } finally {
+      taken.close();
+    }
   });
 
   it('prints help and version', async () => {
