@@ -6,6 +6,8 @@
 // non-blocking calls under a deadline (a FIFO or a device is never opened; a read that hangs on a
 // network mount holds only its own file), parsed in a worker thread (parser.ts), and a large
 // change reaches the table in slices of CHANGE_SLICE services, one per turn of the event loop.
+// Only the first load, before start() resolves and anything answers, is parsed and handed over
+// in place: it is then faster and needs no second heap.
 
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
@@ -19,6 +21,7 @@ import type { BackendSink, RegistryBackend } from '../backend.js';
 import type { ClusterObject } from '../model.js';
 import { assembleZones } from './assemble.js';
 import { listZoneFiles } from './load.js';
+import { parseZoneBytes } from './parse.js';
 import { ZoneParser } from './parser.js';
 import { type FileRead, readZoneFile } from './read.js';
 
@@ -367,7 +370,11 @@ export class FileBackend implements RegistryBackend {
       if (!state.rejected) state.reported = undefined;
       return;
     }
-    const { objects, skipped, problems } = await this.parser.parse(bytes);
+    // Before start() resolves nothing is answering yet: parsing here is faster and needs no second
+    // heap, and a file is still bounded by the size cap. From then on, the worker thread parses.
+    const { objects, skipped, problems } = this.holding
+      ? parseZoneBytes(bytes)
+      : await this.parser.parse(bytes);
     if (this.closed || this.files.get(name) !== state) return;
     state.hash = hash;
     const [first] = problems;

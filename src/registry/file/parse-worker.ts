@@ -3,7 +3,7 @@
 // file's parse is bounded in time and memory (parser.ts terminates this thread when it overruns).
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import type { ClusterObject } from '../model.js';
-import { parseZoneText } from './parse.js';
+import { parseZoneBytes } from './parse.js';
 
 /** parser.ts → this thread. */
 export interface ParseJob {
@@ -31,16 +31,7 @@ export interface ParseReady {
 export const CHUNK_OBJECTS = 200;
 
 parentPort?.on('message', ({ id, bytes, port }: ParseJob) => {
-  // fatal: a file that is not UTF-8 is reported, not read with replacement characters.
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    port.postMessage({ done: true, skipped: [], problems: [{ object: 'file', problem: 'not UTF-8 text' }] });
-    parentPort!.postMessage({ id } satisfies ParseReady);
-    return;
-  }
-  const { objects, skipped, problems } = parseZoneText(text);
+  const { objects, skipped, problems } = parseZoneBytes(bytes);
   for (let i = 0; i < objects.length; i += CHUNK_OBJECTS)
     port.postMessage({ objects: objects.slice(i, i + CHUNK_OBJECTS) } satisfies ParseChunk);
   port.postMessage({ done: true, skipped, problems } satisfies ParseChunk);

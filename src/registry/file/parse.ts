@@ -25,6 +25,19 @@ export function nodeBudget(textLength: number): number {
   return 100_000 + 2 * textLength;
 }
 
+/** A file's bytes → its objects; a file that is not UTF-8 is reported, not read with replacement characters. */
+export function parseZoneBytes(bytes: Uint8Array): Conversion {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const result = emptyConversion();
+    result.problems.push({ object: 'file', problem: 'not UTF-8 text' });
+    return result;
+  }
+  return parseZoneText(text);
+}
+
 export function parseZoneText(text: string): Conversion {
   let documents: unknown[];
   try {
