@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
+import { startCorefile, type RunningCli } from '../helpers/cli.js';
 import {
   answerLines,
   buildQuery,
@@ -57,19 +57,8 @@ describe('real Corefiles with forward options, bufsize and chaos', () => {
   async function serve(name: string, text: string): Promise<number> {
     const corefile = join(dir, name);
     writeFileSync(corefile, text);
-    const port = await freePort();
-    const cli = await startCli([
-      '--corefile',
-      corefile,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--kubernetes',
-      api.url,
-      '--upstream',
-      `127.0.0.1:${upstream.port}`,
-    ]);
+    const { port, ...cli } = await startCorefile(corefile, api.url, upstream.port);
     running.push(cli);
-    if (cli.child.exitCode !== null) throw new Error(`clusterdns refused ${name}:\n${cli.output()}`);
     return port;
   }
 

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCli } from '../helpers/cli.js';
+import { startCorefile } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
@@ -50,18 +50,7 @@ describe('the k3s Corefile and its custom/ imports under --corefile', () => {
     for (const [name, text] of Object.entries(custom)) writeFileSync(join(dir, 'custom', name), text);
     const corefile = join(dir, 'Corefile');
     writeFileSync(corefile, K3S.replaceAll('/etc/coredns/', `${dir}/`));
-    const port = await freePort();
-    const cli = await startCli([
-      '--corefile',
-      corefile,
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--kubernetes',
-      api.url,
-      '--upstream',
-      `127.0.0.1:${upstream.port}`,
-    ]);
-    if (cli.child.exitCode !== null) throw new Error(`clusterdns refused the Corefile:\n${cli.output()}`);
+    const { port, ...cli } = await startCorefile(corefile, api.url, upstream.port);
     const ask = async (name: string) => (await udpQuery(port, name, 'A')).packet;
     return { ask, stop: () => cli.child.kill('SIGKILL') };
   }

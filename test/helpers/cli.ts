@@ -76,3 +76,28 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
   }
   return { child, output: () => output, exited };
 }
+
+/**
+ * `clusterdns --corefile FILE` on a free loopback port: the block's port comes from --listen, and
+ * the Kubernetes API and the upstream from flags, loopback addresses a real Corefile never names.
+ * Throws, with the output, when the binary refuses the Corefile.
+ */
+export async function startCorefile(
+  corefile: string,
+  kubernetesUrl: string,
+  upstreamPort: number,
+): Promise<RunningCli & { port: number }> {
+  const port = await freePort();
+  const cli = await startCli([
+    '--corefile',
+    corefile,
+    '--listen',
+    `127.0.0.1:${port}`,
+    '--kubernetes',
+    kubernetesUrl,
+    '--upstream',
+    `127.0.0.1:${upstreamPort}`,
+  ]);
+  if (cli.child.exitCode !== null) throw new Error(`clusterdns refused ${corefile}:\n${cli.output()}`);
+  return { ...cli, port };
+}
