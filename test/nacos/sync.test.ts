@@ -428,7 +428,7 @@ describe('failures', () => {
     await app(h, '10.6.0.4', { service: 'cart' }).register();
     await h.waitFor((c) => readyIps(c, 'default', 'cart')?.length === 2);
     // Each service is polled on its own: the cart's poll may land before the orders' has failed.
-    await h.waitFor(() => h.backend.status().failing.length > 0);
+    await waitUntil(() => h!.backend.status().failing.length > 0);
     expect(readyIps(h.latest()!, 'default', 'orders')).toEqual(['10.6.0.1']);
     expect(h.backend.status().failing).toEqual(['default/orders']);
     h.fake.failInstanceList('public', 'DEFAULT_GROUP', 'orders', undefined);
