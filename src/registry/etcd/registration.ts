@@ -7,7 +7,7 @@
 
 import { type Etcd3, type Lease, isRecoverableError } from 'etcd3';
 import type { Logger } from 'pino';
-import { setTimeout as delay } from 'node:timers/promises';
+import { withDeadline } from '../deadline.js';
 import { type BackoffOptions, backoffDelay, sleep } from '../kubernetes/backoff.js';
 
 export interface RegistrationOptions {
@@ -59,14 +59,16 @@ export class Registration {
     this.controller.abort(new Error('registration stopped'));
     const deadline = Date.now() + (this.opts.stopTimeoutMs ?? 2000);
     // A write still waiting for a silent etcd must not hold up the exit.
-    await within(this.running ?? Promise.resolve(), deadline).catch(() => {});
+    await withDeadline(this.running ?? Promise.resolve(), deadline - Date.now(), 'the last attempt').catch(
+      () => {},
+    );
     const lease = this.lease;
     this.lease = undefined;
     if (!lease) {
       this.logger.info('stopped; nothing was registered');
     } else {
       try {
-        await within(lease.revoke(), deadline);
+        await withDeadline(lease.revoke(), Math.max(0, deadline - Date.now()), 'revoking the lease');
         this.logger.info('deregistered: lease revoked');
       } catch (error) {
         lease.release();
@@ -154,21 +156,5 @@ export class Registration {
     if (this.state === state) return;
     this.state = state;
     log();
-  }
-}
-
-/** `promise`, or a rejection once `deadline` (ms since the epoch) passes first. */
-async function within<T>(promise: Promise<T>, deadline: number): Promise<T> {
-  const timeout = new AbortController();
-  const ms = Math.max(0, deadline - Date.now());
-  try {
-    return await Promise.race([
-      promise,
-      delay(ms, undefined, { signal: timeout.signal, ref: false }).then(() => {
-        throw new Error(`etcd did not answer within ${ms} ms`);
-      }),
-    ]);
-  } finally {
-    timeout.abort();
   }
 }

@@ -18,6 +18,7 @@ import { ConfigError } from '../../config/config.js';
 import { serviceKey } from '../../table/service-index.js';
 import type { Service, TableContent } from '../../table/types.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
+import { withDeadline } from '../deadline.js';
 import type { ClusterObject } from '../model.js';
 import { assembleZones } from './assemble.js';
 import { listZoneFiles } from './load.js';
@@ -436,13 +437,4 @@ async function noWait(): Promise<void> {}
 
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** `promise`, or a rejection naming `what` once `ms` have passed (the promise itself runs on). */
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
