@@ -90,7 +90,7 @@ interface Entry {
   /** Questions in a row for it, and when the last came (prefetch). */
   hits: number;
   lastHit: number;
-  /** The question that filled it, to ask again when prefetching. */
+  /** The question that filled it, to ask again when prefetching; undefined without prefetch. */
   origin: { question: Question; dnssecOk: boolean } | undefined;
 }
 
@@ -195,6 +195,11 @@ export class AnswerCache {
 
   countHit(kind: Kind): void {
     this.counters.hits[kind]++;
+  }
+
+  /** Whether entries are fetched again before they expire: only then do they keep their question. */
+  get prefetching(): boolean {
+    return this.prefetch !== undefined;
   }
 
   /**

@@ -138,7 +138,8 @@ export class Forwarder implements Resolver, UpstreamLookup {
     const result = await this.pool.query(question, dnssecOk, client);
     if (result.kind === 'reply') {
       const answer = forwarded(result);
-      this.cache.put(key, answer, { question: { ...question }, dnssecOk });
+      const origin = this.cache.prefetching ? { question: { ...question }, dnssecOk } : undefined;
+      this.cache.put(key, answer, origin);
       return { source: 'upstream', answer };
     }
     if (result.kind === 'overloaded') return { source: 'overloaded', answer: empty(Rcode.REFUSED) };
