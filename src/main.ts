@@ -30,6 +30,7 @@ import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
 import { ForwardingLoopError } from './resolve/loop-detect.js';
+import { holdOpen } from './ops/hold-open.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
@@ -105,11 +106,9 @@ async function main(): Promise<void> {
       return false;
     }
   })();
-  // Registries retry and time out on unref'd timers, so while start-up waits on one it cannot
-  // reach, with the endpoints off and no file watched, nothing holds the event loop: Node would
-  // end the process (exit code 13, an unsettled top-level await) without a line logged.
-  const holdDuringStart = setInterval(() => {}, 60_000);
-  void started.finally(() => clearInterval(holdDuringStart));
+  // Start-up may wait on a registry it cannot reach with the endpoints off and no file watched:
+  // nothing else would hold the event loop.
+  void started.finally(holdOpen());
   const stats = () => servers.map((server) => server.stats());
   // Counters of every part at debug level every minute, for when /metrics is off or not scraped.
   const statsTimer = setInterval(() => logger.debug({ counters: stats() }, 'counters'), 60_000);

@@ -4,6 +4,7 @@
 
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { holdOpen } from '../../ops/hold-open.js';
 import { createLogger } from '../../ops/logger.js';
 import { parseZone } from '../../resolve/zones.js';
 import type { Protocol } from '../../table/types.js';
@@ -189,10 +190,8 @@ export async function runRegisterCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', resolve);
     process.on('SIGTERM', resolve);
   });
-  // Only this keeps the process alive while etcd is away: gRPC's reconnect timers and the retry
-  // sleeps do not hold the event loop, and without a handle Node would end the process (status 13,
-  // an unsettled top-level await) between two attempts.
-  const alive = setInterval(() => {}, 2 ** 30);
+  // gRPC's reconnect timers and the retry sleeps do not hold the event loop while etcd is away.
+  const release = holdOpen();
   try {
     const logger = createLogger(config.logLevel).child({ part: 'register' });
     let client;
@@ -226,7 +225,7 @@ export async function runRegisterCommand(argv: string[]): Promise<number> {
     logger.flush();
     return 0;
   } finally {
-    clearInterval(alive);
+    release();
   }
 }
 
