@@ -12,20 +12,21 @@ const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
 const hasDrill = requireTool('drill', ['-v'], 'ldnsutils');
 
-describe.skipIf(!hasDig)('dig against the default zones', () => {
-  let cli: RunningCli;
-  let port: number;
-
+/** clusterdns on the bundled zones for the calling describe block, and dig asking it. */
+function digDefaultZones(): (...args: string[]) => Promise<string> {
+  let cli: RunningCli | undefined;
+  let port = 0;
   beforeAll(async () => {
     port = await freePort();
     cli = await startCli(['--listen', `127.0.0.1:${port}`]);
   });
   afterAll(() => cli?.child.kill('SIGTERM'));
+  return async (...args) =>
+    (await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args])).stdout;
+}
 
-  async function dig(...args: string[]): Promise<string> {
-    const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args]);
-    return stdout;
-  }
+describe.skipIf(!hasDig)('dig against the default zones', () => {
+  const dig = digDefaultZones();
   const short = async (...args: string[]) => (await dig('+short', ...args)).trim().split('\n').sort();
 
   it.each([
@@ -85,18 +86,11 @@ describe.skipIf(!hasDig)('dig against the default zones', () => {
 // ednscomp.isc.org; RFC 6891 and RFC 8906 §8), asked with the dig commands it prints, and the
 // header, EDNS and answer it accepts as compliant.
 describe.skipIf(!hasDig)('dig: the EDNS compliance checks', () => {
-  let cli: RunningCli;
-  let port: number;
-
-  beforeAll(async () => {
-    port = await freePort();
-    cli = await startCli(['--listen', `127.0.0.1:${port}`]);
-  });
-  afterAll(() => cli?.child.kill('SIGTERM'));
+  const dig = digDefaultZones();
 
   /** What the tester reads from a reply, from dig's output: null where a part is absent. */
   async function check(args: string[]) {
-    const { stdout } = await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args]);
+    const stdout = await dig(...args);
     const header = /->>HEADER<<- opcode: (\S+), status: (\w+)/.exec(stdout);
     const flags = /;; flags:([^;]*);/.exec(stdout);
     const edns = /; EDNS: (.*)/.exec(stdout);
