@@ -9,47 +9,65 @@ export type ServiceObject = Extract<ClusterObject, { kind: 'Service' }>;
 export type SliceObject = Extract<ClusterObject, { kind: 'EndpointSlice' }>;
 
 export function joinKubernetesObjects(objects: readonly ClusterObject[]): TableContent {
-  const namespaces = new Set<string>();
-  const groups = new Map<string, { service: ServiceObject; slices: SliceObject[] }>();
-  const pods = new Map<string, Pod>();
+  const join = new ObjectJoin();
+  for (const object of objects) join.add(object);
+  return join.content([...join.services()]);
+}
 
-  // Services first, so a slice listed before its service still finds it. The first definition wins.
-  for (const object of objects) {
-    if (object.kind !== 'Service') continue;
-    const key = serviceKey(object.service.namespace, object.service.name);
-    if (!groups.has(key)) groups.set(key, { service: object, slices: [] });
-  }
+/**
+ * The join taken an object at a time, so that a caller may pause between objects: the zone files'
+ * join of 10 000 services is some 30 ms at once, too long to hold the thread that answers queries.
+ */
+export class ObjectJoin {
+  private readonly namespaces = new Set<string>();
+  private readonly groups = new Map<string, { service: ServiceObject; slices: SliceObject[] }>();
+  private readonly slices: SliceObject[] = [];
+  private readonly pods = new Map<string, Pod>();
 
-  for (const object of objects) {
+  /** Takes one object; a service or pod already taken keeps its first definition. */
+  add(object: ClusterObject): void {
     switch (object.kind) {
       case 'Namespace':
-        namespaces.add(object.name);
+        this.namespaces.add(object.name);
         break;
-      case 'Service':
-        namespaces.add(object.service.namespace);
+      case 'Service': {
+        this.namespaces.add(object.service.namespace);
+        const key = serviceKey(object.service.namespace, object.service.name);
+        if (!this.groups.has(key)) this.groups.set(key, { service: object, slices: [] });
         break;
+      }
       case 'EndpointSlice':
-        namespaces.add(object.namespace);
-        // A slice whose service is gone (or not yet listed anywhere) has nothing to serve.
-        groups.get(serviceKey(object.namespace, object.serviceName))?.slices.push(object);
+        this.namespaces.add(object.namespace);
+        this.slices.push(object);
         break;
       case 'Pod': {
-        namespaces.add(object.pod.namespace);
+        this.namespaces.add(object.pod.namespace);
         const key = `${object.pod.namespace}/${object.pod.name}`;
-        if (!pods.has(key)) pods.set(key, object.pod);
+        if (!this.pods.has(key)) this.pods.set(key, object.pod);
         break;
       }
     }
   }
 
-  const services: Service[] = [];
-  for (const group of groups.values()) services.push(joinService(group.service, group.slices));
+  /**
+   * Every service with its endpoints, one at a time. Slices attach only now, so a slice taken
+   * before its service still finds it; one whose service is gone (or not yet listed anywhere) has
+   * nothing to serve.
+   */
+  *services(): Generator<Service> {
+    for (const slice of this.slices.splice(0))
+      this.groups.get(serviceKey(slice.namespace, slice.serviceName))?.slices.push(slice);
+    for (const group of this.groups.values()) yield joinService(group.service, group.slices);
+  }
 
-  return {
-    namespaces: [...namespaces].sort(),
-    services: services.sort(byNamespaceAndName),
-    pods: [...pods.values()].sort(byNamespaceAndName),
-  };
+  /** The content of `services` (from services()), sorted: the same objects give it in one order. */
+  content(services: Service[]): TableContent {
+    return {
+      namespaces: [...this.namespaces].sort(),
+      services: services.sort(byNamespaceAndName),
+      pods: [...this.pods.values()].sort(byNamespaceAndName),
+    };
+  }
 }
 
 /**
