@@ -52,6 +52,7 @@ import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
+import { QueryLogFilter } from './server/query-log.js';
 import { DEFAULT_TCP_LIMITS, TcpListener } from './server/tcp.js';
 import { isolated } from './server/isolate.js';
 import { RateLimiter } from './server/rate-limit.js';
@@ -544,7 +545,7 @@ export class ClusterDns {
         resolver,
         logger: this.logger,
         counters: this.counters,
-        logQueries: config.logQueries,
+        ...(config.logQueries ? { queryLog: new QueryLogFilter(config.queryLog) } : {}),
         recursionAvailable: (address) =>
           (forwarder !== undefined || stubForwarders.length > 0) && policy.allows(address),
         precompiled,

@@ -13,6 +13,7 @@ import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
 import type { PrefetchOptions } from '../resolve/forward/cache.js';
+import { parseQueryLogClasses, type QueryLogClass } from '../server/query-log.js';
 import {
   POOL_POLICIES,
   UPSTREAM_TRANSPORTS,
@@ -109,6 +110,8 @@ export interface Config extends OpsConfig {
     prefetch?: PrefetchOptions;
   };
   logQueries: boolean;
+  /** Which logged queries get a line: names under these zones, answers of these classes. */
+  queryLog: { zones: string[]; classes: QueryLogClass[] };
   logLevel: string;
   /** Seconds a TCP connection may stay idle. */
   tcpIdleTimeout: number;
@@ -442,6 +445,18 @@ export const OPTIONS = {
     type: 'boolean',
     help: 'log one line per query (client, name, type, transport, rcode, size, duration)',
   },
+  'log-zones': {
+    defaultValue: '.',
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'with --log-queries, log only names under these zones (default ., every name)',
+  },
+  'log-classes': {
+    defaultValue: 'all',
+    type: 'string',
+    metavar: 'CLASS,...',
+    help: 'with --log-queries, log only answers of these classes: all, success, denial (NXDOMAIN, NODATA), error (default all)',
+  },
   'log-level': {
     defaultValue: 'info',
     type: 'string',
@@ -698,6 +713,10 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       }),
     },
     logQueries: (read('log-queries') as boolean | undefined) ?? false,
+    queryLog: {
+      zones: zoneList('log-zones')!,
+      classes: checked('log-classes', parseQueryLogClasses, text('log-classes')!),
+    },
     logLevel,
     tcpIdleTimeout: number('tcp-idle-timeout', 1, 3600),
     workers: read('workers') === undefined ? usableCpus() : number('workers', 0, 256),

@@ -11,13 +11,15 @@ import type { Counters } from '../ops/counters.js';
 import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
 import { readPlainQuery } from '../dns/plain-query.js';
 import type { PrecompiledAnswers } from './precompiled.js';
+import type { QueryLogFilter } from './query-log.js';
 import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
 export interface HandlerOptions {
   resolver: ResolverChain;
   logger: Logger;
   counters: Counters;
-  logQueries: boolean;
+  /** Which answers get a query-log line; absent: none. */
+  queryLog?: QueryLogFilter;
   /** Whether this client may have names outside the zones resolved: the RA bit of its answers. */
   recursionAvailable: (clientAddress: string) => boolean;
   /** Answers compiled to wire bytes, tried before the general path (see precompiled.ts). */
@@ -70,11 +72,11 @@ export class QueryHandler {
     if (timed) this.untilTimed = FAST_PATH_TIMED_ONE_IN - 1;
     let started = timed ? performance.now() : 0;
     // The fast path: a plain query whose answer is compiled. Query logging wants the general path's
-    // view of the query, so it turns the fast path off; a client outside --allow-query is refused
-    // by the general path.
-    const { allowQuery } = this.options;
+    // view of the query, so a log that could want a compiled answer turns the fast path off; a
+    // client outside --allow-query is refused by the general path.
+    const { allowQuery, queryLog } = this.options;
     const refused = allowQuery !== undefined && !allowQuery.allows(context.clientAddress);
-    const precompiled = this.options.logQueries || refused ? undefined : this.options.precompiled;
+    const precompiled = queryLog?.logsCompiled || refused ? undefined : this.options.precompiled;
     const plain = precompiled && readPlainQuery(message);
     if (plain) {
       const hit = precompiled.reply(
@@ -110,7 +112,7 @@ export class QueryHandler {
       }
     }
     // Every answer of the general path is timed, from here when the fast path did not start the clock.
-    if (!timed && (recorder || this.options.logQueries)) started = performance.now();
+    if (!timed && (recorder || queryLog)) started = performance.now();
     const outcome = parseQuery(message);
     switch (outcome.kind) {
       case 'drop':
@@ -182,7 +184,8 @@ export class QueryHandler {
       bytes = encodeResponse(header, answer, options);
     }
     const recorder = this.recorder;
-    if (recorder || this.options.logQueries) {
+    const queryLog = this.options.queryLog;
+    if (recorder || queryLog) {
       const seconds = (performance.now() - started) / 1000;
       recorder?.answered(
         query.question.name,
@@ -195,7 +198,7 @@ export class QueryHandler {
         link,
         seconds,
       );
-      if (this.options.logQueries) this.logQuery(query, answer, context, bytes, seconds);
+      if (queryLog?.wants(query.question.name, answer)) this.logQuery(query, answer, context, bytes, seconds);
     }
     return bytes;
   }

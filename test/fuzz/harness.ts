@@ -110,7 +110,6 @@ export async function startHarness(): Promise<Harness> {
     resolver,
     logger: silent,
     counters,
-    logQueries: false,
     recursionAvailable: (address) => policy.allows(address),
     precompiled,
   });

@@ -109,7 +109,6 @@ describe('resolvers that fail, in a real chain behind real listeners', () => {
       resolver: new ResolverChain([FAILING, OK]),
       logger,
       counters,
-      logQueries: false,
       recursionAvailable: () => false,
     });
     if (recorderThrows) {

@@ -61,7 +61,6 @@ function fastAndGeneral(
       resolver: chain,
       logger: pino({ level: 'silent' }),
       counters: newCounters(),
-      logQueries: false,
       recursionAvailable,
       ...(withStore ? { precompiled } : {}),
     });
@@ -378,7 +377,6 @@ describe('precompiled answers', () => {
       resolver: new ResolverChain([cluster]),
       logger: pino({ level: 'silent' }),
       counters: newCounters(),
-      logQueries: false,
       recursionAvailable: () => false,
       precompiled,
     });

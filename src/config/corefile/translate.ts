@@ -86,6 +86,8 @@ const SHARED_OPTIONS = [
   'upstream-health-domain',
   'upstream-health-no-rec',
   'log-queries',
+  'log-zones',
+  'log-classes',
 ];
 
 function translateGroup(group: TranslatedBlock[]): OptionLayer {
@@ -664,12 +666,33 @@ const DIRECTIVES: Record<string, Handler> = {
     noBlock(directive);
     options.set('loadbalance', true, directive);
   },
+  // https://coredns.io/plugins/log/: `log [NAMES...] [FORMAT] { class CLASSES... }`. The last
+  // argument is a format when it holds "{" (as CoreDNS's setup reads it); clusterdns writes its
+  // own fields (client, name, type, rcode, size, duration) in the log format chosen for the server.
   log(directive, { options }) {
-    if (directive.args.some((arg) => arg !== '.')) {
-      fail(directive, 'log: clusterdns logs every query in one format; give no names or format');
+    let names = directive.args;
+    const format = names[names.length - 1];
+    if (format !== undefined && format.includes('{')) {
+      names = names.slice(0, -1);
+      if (format !== '{common}' && format !== '{combined}') {
+        options.notice(
+          `${directive.where}: log format ${format}: clusterdns logs each query's fields (client, name, type, rcode, size, duration) in its own format`,
+        );
+      }
     }
-    noBlock(directive);
     options.set('log-queries', true, directive, 'log');
+    if (names.length) options.set('log-zones', names.map(normalizeZone).join(','), directive, 'log NAMES');
+    const classes: string[] = [];
+    subdirectives(directive, {
+      class(sub) {
+        if (sub.args.length === 0) fail(sub, 'log class: expected class all|success|denial|error...');
+        classes.push(...sub.args);
+      },
+    });
+    if (classes.length) {
+      const sub = directive.block.find((each) => each.name === 'class')!;
+      options.set('log-classes', classes.join(','), sub, 'log class');
+    }
   },
   autopath(directive, { options }) {
     const target = directive.args[directive.args.length - 1];
