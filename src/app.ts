@@ -41,7 +41,7 @@ import { FallthroughResolver } from './resolve/fallthrough.js';
 import { ForwardExcept } from './resolve/forward-except.js';
 import { HostsResolver, parseHosts } from './resolve/hosts/hosts.js';
 import { LoadBalancedChain } from './resolve/load-balance.js';
-import type { Resolver } from './resolve/types.js';
+import type { Resolver, UpstreamLookup } from './resolve/types.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
@@ -50,7 +50,8 @@ import { ChaosResolver } from './resolve/chaos.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
-import { ZoneSet } from './resolve/zones.js';
+import { ZoneList, ZoneSet } from './resolve/zones.js';
+import { BlockDispatch } from './server/dispatch.js';
 import { QueryHandler } from './server/handler.js';
 import { QueryLogFilter } from './server/query-log.js';
 import { DEFAULT_TCP_LIMITS, TcpListener } from './server/tcp.js';
@@ -109,6 +110,8 @@ const WHOLE: WholeServer = { kind: 'whole' };
 
 /** The parts built from the resolver settings; rebuilt whole on every reload. */
 interface Resolvers {
+  /** The names the chain takes (its server block's zones). */
+  zones: string[];
   /** A handler per listener, each counting into its own listener's metrics. */
   newHandler: () => QueryHandler;
   precompiled: PrecompiledAnswers;
@@ -120,6 +123,35 @@ interface Resolvers {
   upstreams: HostPort[];
 }
 
+/** A server block's chain beside the primary one. */
+interface BlockChain {
+  config: Config;
+  resolvers: Resolvers;
+}
+
+/** Every block's chain on a port: the primary block's, then the others'. */
+interface Chains {
+  primary: Resolvers;
+  blocks: BlockChain[];
+}
+
+/** The chain of the block whose zones hold `name` most closely (the primary's when none does). */
+function blockFor(chains: Chains, name: string): Resolvers {
+  const all = [chains.primary, ...chains.blocks.map((block) => block.resolvers)];
+  let best = chains.primary;
+  let bestLength = -1;
+  for (const resolvers of all) {
+    for (const zone of resolvers.zones) {
+      const length = zone === '.' ? 0 : zone.length;
+      if (length > bestLength && new ZoneList([zone]).holds(name)) {
+        best = resolvers;
+        bestLength = length;
+      }
+    }
+  }
+  return best;
+}
+
 interface Listening {
   udp: UdpListener;
   tcp: TcpListener;
@@ -128,7 +160,7 @@ interface Listening {
   server: string;
   family: 4 | 6;
   /** What the sockets call: swapped on reload, so a kept listener serves the new chain. */
-  slot: { handler: QueryHandler };
+  slot: { handler: Pick<QueryHandler, 'handle'> };
 }
 
 export class ClusterDns {
@@ -137,7 +169,10 @@ export class ClusterDns {
   backendStatus = new BackendStatus();
   private backends: RegistryBackend[] = [];
   private readonly listeners = new Map<string, Listening>();
+  /** The primary block's chain; its config is this.config. */
   private resolvers: Resolvers | undefined;
+  /** The chains of the other server blocks on this port (config.blocks), in that order. */
+  private blockChains: BlockChain[] = [];
   private queryMetrics: QueryMetrics | undefined;
   private metrics: ServerMetrics | undefined;
   private endpoints: OpsEndpoints | undefined;
@@ -169,7 +204,7 @@ export class ClusterDns {
         this.listening = true;
         return [];
       }
-      this.resolvers = this.buildResolvers(this.config, this.table);
+      ({ primary: this.resolvers, blocks: this.blockChains } = this.buildChains(this.config, this.table));
       await this.listen(this.config, this.config.listen);
     } catch (error) {
       await this.close();
@@ -223,25 +258,31 @@ export class ClusterDns {
     const table = !newBackends ? this.table : part.kind === 'answering' ? part.table() : new ServiceTable();
     const backendStatus = newBackends ? new BackendStatus() : this.backendStatus;
     let backends: RegistryBackend[] = [];
-    let resolvers: Resolvers | undefined;
+    let chains: Chains | undefined;
     const listenersBefore = new Set(this.listeners.keys());
     const relisten = changed.includes('listeners') && part.kind !== 'registries';
     const added: string[] = [];
     try {
       if (newBackends && part.kind !== 'answering')
         backends = await this.startBackends(next, table, backendStatus);
-      if (part.kind !== 'registries') resolvers = this.buildResolvers(next, table);
-      if (relisten) added.push(...(await this.listen(next, next.listen, true, resolvers)));
+      if (part.kind !== 'registries') chains = this.buildChains(next, table, newBackends || force);
+      if (relisten) added.push(...(await this.listen(next, next.listen, true, chains)));
     } catch (error) {
       await Promise.all(backends.map((backend) => backend.close()));
-      if (resolvers) closeForwarders(resolvers);
+      if (chains) this.closeChains(chains);
       await Promise.all(added.map((key) => this.closeListener(key)));
       throw error;
     }
-    const previous = this.resolvers;
+    const previous: Chains | undefined = this.resolvers && {
+      primary: this.resolvers,
+      blocks: this.blockChains,
+    };
     const oldBackends = this.backends;
-    this.resolvers = resolvers;
-    if (resolvers) for (const listening of this.listeners.values()) this.serveWith(listening, resolvers);
+    if (chains) {
+      this.resolvers = chains.primary;
+      this.blockChains = chains.blocks;
+      for (const listening of this.listeners.values()) this.serveWith(listening, chains);
+    }
     if (!isDeepStrictEqual(old.rrl, next.rrl)) this.rateLimiter = rateLimiterFor(next);
     this.config = withEndpointsOf(old, next);
     if (newBackends) {
@@ -257,7 +298,7 @@ export class ClusterDns {
         [...listenersBefore].filter((key) => !keep.has(key)).map((key) => this.closeListener(key)),
       );
     }
-    if (previous) closeForwarders(previous);
+    if (previous && chains) this.closeChains(previous, chains);
     this.logger.info({ changed }, 'configuration reloaded');
     return { changed };
   }
@@ -310,7 +351,7 @@ export class ClusterDns {
     this.draining = true;
     this.listening = false;
     await Promise.all([...this.listeners.keys()].map((key) => this.closeListener(key, SHUTDOWN_GRACE_MS)));
-    if (this.resolvers) closeForwarders(this.resolvers);
+    if (this.resolvers) this.closeChains({ primary: this.resolvers, blocks: this.blockChains });
     await Promise.all(this.backends.map((backend) => backend.close()));
     await this.endpoints?.close();
   }
@@ -359,11 +400,81 @@ export class ClusterDns {
     }
   }
 
-  /** Point a listener at a resolver chain, with a handler counting into its own metrics. */
-  private serveWith(listening: Listening, resolvers: Resolvers): void {
-    const handler = resolvers.newHandler();
-    if (this.queryMetrics) handler.recordTo(this.queryMetrics.recorder(listening.server, listening.family));
-    listening.slot.handler = handler;
+  /**
+   * Point a listener at the chains, with handlers counting into its own metrics: the primary
+   * block's handler alone when it is the port's only block, else a dispatch by zone.
+   */
+  private serveWith(listening: Listening, chains: Chains): void {
+    const recorder = this.queryMetrics?.recorder(listening.server, listening.family);
+    const handlerOf = (resolvers: Resolvers) => {
+      const handler = resolvers.newHandler();
+      if (recorder) handler.recordTo(recorder);
+      return handler;
+    };
+    const primary = handlerOf(chains.primary);
+    listening.slot.handler = chains.blocks.length
+      ? new BlockDispatch(
+          [
+            { zones: chains.primary.zones, handler: primary },
+            ...chains.blocks.map(({ resolvers }) => ({
+              zones: resolvers.zones,
+              handler: handlerOf(resolvers),
+            })),
+          ],
+          primary,
+        )
+      : primary;
+  }
+
+  /**
+   * The chains of a config's blocks. A block whose config is what it was, over the same table,
+   * keeps its running chain (its cache with it), unless `fresh`; the others are built.
+   */
+  private buildChains(config: Config, table: ServiceTable, fresh = true): Chains {
+    const running = new Map<string, BlockChain>();
+    if (!fresh && this.resolvers) {
+      for (const chain of [{ config: this.config, resolvers: this.resolvers }, ...this.blockChains])
+        running.set(chain.config.blockZones.join(' '), chain);
+    }
+    const built: Resolvers[] = [];
+    const reuse = (block: Config): Resolvers | undefined => {
+      const before = running.get(block.blockZones.join(' '));
+      return before && isDeepStrictEqual({ ...before.config, blocks: [] }, { ...block, blocks: [] })
+        ? before.resolvers
+        : undefined;
+    };
+    const build = (block: Config): Resolvers => {
+      const kept = reuse(block);
+      if (kept) return kept;
+      const resolvers = this.buildResolvers(block, table, lookUpElsewhere);
+      built.push(resolvers);
+      return resolvers;
+    };
+    // A block's ExternalName targets outside its zones go where the server sends their names.
+    let chains: Chains | undefined;
+    const lookUpElsewhere: UpstreamLookup = {
+      lookup: (name, type) => {
+        const owner = chains && blockFor(chains, name);
+        return owner?.forwarder?.lookup(name, type) ?? Promise.resolve(undefined);
+      },
+    };
+    try {
+      chains = {
+        primary: build(config),
+        blocks: config.blocks.map((block) => ({ config: block, resolvers: build(block) })),
+      };
+    } catch (error) {
+      for (const resolvers of built) closeForwarders(resolvers);
+      throw error;
+    }
+    return chains;
+  }
+
+  /** Close the forwarders of `chains`, but those `kept` (a reload's chains) still use. */
+  private closeChains(chains: Chains, kept?: Chains): void {
+    const inUse = new Set(kept ? [kept.primary, ...kept.blocks.map((block) => block.resolvers)] : []);
+    for (const resolvers of [chains.primary, ...chains.blocks.map((block) => block.resolvers)])
+      if (!inUse.has(resolvers)) closeForwarders(resolvers);
   }
 
   /** Close one address's sockets; answers still being worked on get `graceMs` to finish. */
@@ -440,7 +551,7 @@ export class ClusterDns {
     return backends;
   }
 
-  private buildResolvers(config: Config, table: ServiceTable): Resolvers {
+  private buildResolvers(config: Config, table: ServiceTable, elsewhere?: UpstreamLookup): Resolvers {
     const zones = ZoneSet.parse(config.zones);
     const resolvConf = this.readHostResolvConf(config);
     const upstreams = this.upstreams(config, resolvConf);
@@ -493,7 +604,7 @@ export class ClusterDns {
       pods: config.pods,
       ignoreEmptyService: config.ignoreEmptyService,
       nsAddresses: serverAddresses(config.listen),
-      ...(forwarder ? { upstream: forwarder } : {}),
+      ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
     });
     const cluster = config.fallthrough
       ? new FallthroughResolver(clusterZone, outside, config.fallthrough)
@@ -552,7 +663,17 @@ export class ClusterDns {
         udpSize: config.bufsize,
         ...(allowQuery ? { allowQuery } : {}),
       });
-    return { newHandler, forwarder, stubForwarders, searchPath, gate, loop, upstreams, precompiled };
+    return {
+      zones: config.blockZones,
+      newHandler,
+      forwarder,
+      stubForwarders,
+      searchPath,
+      gate,
+      loop,
+      upstreams,
+      precompiled,
+    };
   }
 
   /**
@@ -563,7 +684,7 @@ export class ClusterDns {
     config: Config,
     addresses: HostPort[],
     fresh = false,
-    resolvers = this.resolvers!,
+    chains: Chains = { primary: this.resolvers!, blocks: this.blockChains },
   ): Promise<string[]> {
     const added: string[] = [];
     const tcpChanged =
@@ -574,7 +695,7 @@ export class ClusterDns {
       const key = formatHostPort(listen);
       if (this.listeners.has(key) && !tcpChanged) continue;
       if (this.listeners.has(key)) await this.closeListener(key);
-      const slot = { handler: resolvers.newHandler() };
+      const slot: Listening['slot'] = { handler: chains.primary.newHandler() };
       const entry = isolated(
         (...args: Parameters<QueryHandler['handle']>) => slot.handler.handle(...args),
         this.logger,
@@ -593,7 +714,7 @@ export class ClusterDns {
         family: listen.family,
         slot,
       };
-      this.serveWith(listening, resolvers);
+      this.serveWith(listening, chains);
       this.listeners.set(key, listening);
       added.push(key);
       this.logger.info(

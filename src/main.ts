@@ -118,21 +118,27 @@ async function main(): Promise<void> {
   // hosts file rebuild the resolvers even when the configuration reads the same: the files it
   // names may have changed.
   let reloading: Promise<unknown> = started;
-  const watcher = new FileWatcher(WATCH_INTERVAL_MS, (path) => reload(`${path} changed`, path !== watch));
-  const watchFiles = (configs: Config[]) =>
-    watcher.set([
-      ...(watch !== undefined ? [watch] : []),
-      ...configs.flatMap((config) => (config.hosts.file !== undefined ? [config.hosts.file] : [])),
-    ]);
+  // A hosts file's change is no change of the configuration: only a forced reload reads it again.
+  // A Corefile's imports are part of it: their change reloads the blocks it changes.
+  let hostsFiles = new Set<string>();
+  const watcher = new FileWatcher(WATCH_INTERVAL_MS, (path) =>
+    reload(`${path} changed`, hostsFiles.has(path)),
+  );
+  const watchFiles = ({ configs, imported }: LoadedServers) => {
+    hostsFiles = new Set(
+      configs.flatMap((config) => [config, ...config.blocks]).flatMap((config) => config.hosts.file ?? []),
+    );
+    watcher.set([...(watch !== undefined ? [watch] : []), ...imported, ...hostsFiles]);
+  };
   const reload = (reason: string, force: boolean) => {
     reloading = reloading.then(async (up) => {
       if (up === false || stopping) return;
-      const configs = await reloadServers(servers, load, { reason, force }, logger, pool);
-      if (configs) watchFiles(configs);
+      const next = await reloadServers(servers, load, { reason, force }, logger, pool);
+      if (next) watchFiles(next);
     });
   };
   process.on('SIGHUP', () => reload('SIGHUP', true));
-  watchFiles(loaded.configs);
+  watchFiles(loaded);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
@@ -197,7 +203,7 @@ async function reloadServers(
   { reason, force }: { reason: string; force: boolean },
   logger: Logger,
   pool: WorkerPool | undefined,
-): Promise<Config[] | undefined> {
+): Promise<LoadedServers | undefined> {
   let next: LoadedServers;
   try {
     next = load();
@@ -224,7 +230,7 @@ async function reloadServers(
   const removed = servers.splice(next.configs.length);
   await Promise.all(removed.map((server) => server.close()));
   await pool?.reload(next.configs, force);
-  return next.configs;
+  return next;
 }
 
 await main();

@@ -5,13 +5,15 @@ import { buildConfig, ConfigError, envLayer, flagLayer, type Config, type Option
 import { readBounded } from './corefile/import.js';
 import { translateCorefile } from './corefile/translate.js';
 import { readConfigFile } from './file.js';
-import { printConfig } from './print.js';
+import { printConfig, type ServerLayers } from './print.js';
 
 export interface LoadedServers {
   /** One per server: a config file's YAML document, or a Corefile's port group. */
   configs: Config[];
   /** Things worth a warning at start-up (a Corefile setting this build carries no option for). */
   notices: string[];
+  /** Files (and directories) besides the config file whose change reloads it: a Corefile's imports. */
+  imported: string[];
 }
 
 export type ParsedCommand =
@@ -41,8 +43,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
   }
   const environment = envLayer(env);
   const source = sourceFile(flags, environment);
-  const layersOf = (): { servers: OptionLayer[][]; notices: string[] } => {
-    const { servers, notices } = readSource(source, env);
+  const layersOf = (): { servers: ServerLayers[]; notices: string[]; imported: string[] } => {
+    const { servers, notices, imported } = readSource(source, env);
     if (servers.length > 1) {
       for (const name of ['listen'])
         for (const layer of [flags, environment])
@@ -51,11 +53,37 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
               `${layer.label(name)}: the ${source?.kind} defines ${servers.length} servers, each with its own addresses: set them there`,
             );
     }
-    return { servers: servers.map((server) => [flags, environment, ...server]), notices };
+    // Flags and variables override every block, but choose a registry only for the block that
+    // reads one (a Corefile's forwarding blocks stay forwarders under --kubernetes), and upstreams
+    // only for blocks without upstream addresses of their own (a stub domain keeps its own).
+    const above = (block: SourceBlock) => {
+      const kept = [
+        ...(block.registry ? [] : REGISTRY_OPTIONS),
+        ...(block.ownUpstreams ? UPSTREAM_OPTIONS : []),
+      ];
+      return [without(flags, kept), without(environment, kept)];
+    };
+    return {
+      servers: servers.map((server) =>
+        server.map((block) => ({ zones: block.zones, layers: [...above(block), ...block.layers] })),
+      ),
+      notices,
+      imported,
+    };
   };
   const load = (): LoadedServers => {
-    const { servers, notices } = layersOf();
-    return { configs: servers.map((layers) => buildConfig(layers, env)), notices };
+    const { servers, notices, imported } = layersOf();
+    return {
+      configs: servers.map((blocks) => {
+        const [primary, ...others] = blocks.map((block) => ({
+          ...buildConfig(block.layers, env),
+          blockZones: block.zones,
+        }));
+        return { ...primary!, blocks: others };
+      }),
+      notices,
+      imported,
+    };
   };
   const loaded = load();
   if (print) return { kind: 'print', text: printConfig(layersOf().servers) };
@@ -85,6 +113,28 @@ function sourceFile(flags: OptionLayer, environment: OptionLayer): Source | unde
   return undefined;
 }
 
+/** A server block's option layers, and the names its chain takes. */
+interface SourceBlock {
+  zones: string[];
+  layers: OptionLayer[];
+  /** Whether the block reads a registry: flags choosing one apply to it. */
+  registry: boolean;
+  /** Whether the block forwards to addresses of its own: flags choosing upstreams do not apply. */
+  ownUpstreams: boolean;
+}
+
+/** Options that start a registry, kept from the blocks of a Corefile that read none. */
+const REGISTRY_OPTIONS = ['zones', 'kubernetes', 'kubeconfig', 'etcd', 'nacos'];
+/** Options that choose upstreams, kept from a block that forwards to addresses of its own. */
+const UPSTREAM_OPTIONS = ['upstream', 'resolv-conf'];
+
+function without(layer: OptionLayer, names: readonly string[]): OptionLayer {
+  if (names.length === 0) return layer;
+  const values = { ...layer.values };
+  for (const name of names) delete values[name];
+  return { values, label: layer.label };
+}
+
 /**
  * The file's servers as option layers; no file is one server of flags, variables and defaults.
  * A Corefile's {$VAR} reads the same environment as the CLUSTERDNS_* variables.
@@ -92,13 +142,31 @@ function sourceFile(flags: OptionLayer, environment: OptionLayer): Source | unde
 function readSource(
   source: Source | undefined,
   env: NodeJS.ProcessEnv,
-): { servers: OptionLayer[][]; notices: string[] } {
-  if (!source) return { servers: [[]], notices: [] };
+): { servers: SourceBlock[][]; notices: string[]; imported: string[] } {
+  const whole = (layers: OptionLayer[]): SourceBlock[] => [
+    { zones: ['.'], layers, registry: true, ownUpstreams: false },
+  ];
+  if (!source) return { servers: [whole([])], notices: [], imported: [] };
   if (source.kind === 'config file') {
     const layers = readConfigFile(source.path);
-    return { servers: layers.length ? layers.map((layer) => [layer]) : [[]], notices: [] };
+    return {
+      servers: layers.length ? layers.map((layer) => whole([layer])) : [whole([])],
+      notices: [],
+      imported: [],
+    };
   }
   const text = readBounded(source.path, '--corefile');
-  const { servers, notices } = translateCorefile(text, source.path, env);
-  return { servers: servers.map((layer) => [layer]), notices };
+  const { servers, notices, imported } = translateCorefile(text, source.path, env);
+  return {
+    servers: servers.map((server) =>
+      server.blocks.map(({ zones, layer, registry, ownUpstreams }) => ({
+        zones,
+        layers: [layer],
+        registry,
+        ownUpstreams,
+      })),
+    ),
+    notices,
+    imported,
+  };
 }

@@ -60,6 +60,13 @@ export interface Config extends OpsConfig {
   /** A registry not resynced for this long makes the zone SERVFAIL; Infinity never. */
   maxStaleMs: number;
   listen: HostPort[];
+  /** The names this chain takes: its Corefile server block's zones; ['.'] from flags or a file. */
+  blockZones: string[];
+  /**
+   * The other server blocks on this server's port (a Corefile's), each its own chain; this one
+   * is the primary block, whose listeners, registries and ops endpoints are the server's.
+   */
+  blocks: Config[];
   zones: string[];
   ttl: number;
   /** Exposed namespaces; undefined exposes all. */
@@ -672,6 +679,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     startupTimeoutMs: Math.round(seconds('startup-timeout') * 1000),
     maxStaleMs: read('max-stale') === undefined ? Infinity : Math.round(seconds('max-stale') * 1000),
     listen: list('listen')!.map((value) => checked('listen', parseHostPort, value)),
+    blockZones: ['.'],
+    blocks: [],
     zones,
     ttl: number('ttl', 0, 3600),
     ...(namespaces !== undefined ? { namespaces: splitList(namespaces).map((ns) => ns.toLowerCase()) } : {}),
@@ -853,7 +862,14 @@ function zonesAndRegistries(
   const zones = optional('zones');
   const registry = kubernetes || etcd || nacos;
   return {
-    ...(zones !== undefined ? { zonesDir: zones } : registry ? {} : { zonesDir: EMBEDDED_ZONES_DIR }),
+    // --zones '' serves no zone files: a forwarder, or a Corefile block without kubernetes.
+    ...(zones !== undefined
+      ? zones === ''
+        ? {}
+        : { zonesDir: zones }
+      : registry
+        ? {}
+        : { zonesDir: EMBEDDED_ZONES_DIR }),
     ...(kubernetes ? { kubernetes } : {}),
     ...(etcd ? { etcd } : {}),
     ...(nacos ? { nacos } : {}),

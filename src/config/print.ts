@@ -11,6 +11,9 @@ import {
   type OptionSpec,
 } from './config.js';
 
+/** A server's blocks, with flags and variables layered over each; its primary block first. */
+export type ServerLayers = { zones: string[]; layers: OptionLayer[] }[];
+
 export function effectiveValues(layers: readonly OptionLayer[]): Record<string, unknown> {
   const { read } = mergeLayers(layers);
   const values: Record<string, unknown> = {};
@@ -36,10 +39,31 @@ function scalar(value: string): string | number {
   return /^(0|[1-9]\d{0,8})$/.test(value) ? Number(value) : value;
 }
 
-/** One YAML document per server (port group). */
-export function printConfig(servers: readonly (readonly OptionLayer[])[]): string {
+/**
+ * One YAML document per server (port group). A Corefile's further server blocks on a port follow
+ * their server as commented documents: a config file has one chain per server, so they are shown
+ * for reading, and run from the Corefile only.
+ */
+export function printConfig(servers: readonly ServerLayers[]): string {
   const header =
     '# clusterdns effective configuration: run it with clusterdns --config FILE.\n' +
     '# Options not listed are unset; see clusterdns --help.\n';
-  return header + servers.map((layers) => stringify(effectiveValues(layers))).join('---\n');
+  return (
+    header +
+    servers
+      .map(([primary, ...others]) =>
+        [
+          stringify(effectiveValues(primary!.layers)),
+          ...others.map(
+            (block) =>
+              `# server block for ${block.zones.join(' ')} on the same port (a Corefile block of its own):\n` +
+              stringify(effectiveValues(block.layers))
+                .split('\n')
+                .map((line) => (line ? `#   ${line}` : line))
+                .join('\n'),
+          ),
+        ].join(''),
+      )
+      .join('---\n')
+  );
 }

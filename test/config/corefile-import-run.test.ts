@@ -10,7 +10,7 @@ import { startCorefile } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { eventually, namespace, service, slice } from '../kubernetes/helpers.js';
 
 const K3S = readFileSync(new URL('fixtures/corefiles/real/k3s.Corefile', import.meta.url), 'utf8');
 
@@ -52,7 +52,7 @@ describe('the k3s Corefile and its custom/ imports under --corefile', () => {
     writeFileSync(corefile, K3S.replaceAll('/etc/coredns/', `${dir}/`));
     const { port, ...cli } = await startCorefile(corefile, api.url, upstream.port);
     const ask = async (name: string) => (await udpQuery(port, name, 'A')).packet;
-    return { ask, stop: () => cli.child.kill('SIGKILL') };
+    return { ask, dir, cli, stop: () => cli.child.kill('SIGKILL') };
   }
 
   it('runs the Corefile as written when custom/ is empty', async () => {
@@ -94,6 +94,38 @@ describe('the k3s Corefile and its custom/ imports under --corefile', () => {
     try {
       expect((await ask('web.shop.svc.cluster.local')).rcode).toBe('REFUSED');
       expect((await ask('k3d-server-0')).rcode).toBe('REFUSED');
+    } finally {
+      stop();
+    }
+  });
+
+  // A ConfigMap edit lands in custom/ while the server runs: the glob's directory and every file
+  // it imported are watched, so the Corefile reloads with no SIGHUP, keeping the other blocks.
+  it('reloads when a file is added to an imported glob, or an imported file changes', async () => {
+    const { ask, dir, cli, stop } = await run({});
+    try {
+      expect(answerLines(await ask('db.service.consul.local'))).toEqual([]);
+      const consulServer = (port: number) => `consul.local:53 {\n  forward . 127.0.0.1:${port}\n}\n`;
+      writeFileSync(join(dir, 'custom', 'consul.server'), consulServer(consul.port));
+      await eventually(() => cli.output().includes('configuration reloaded'), 5000, 'reload on a new file');
+      expect(answerLines(await ask('db.service.consul.local'))).toEqual([
+        'db.service.consul.local A 10.150.0.7',
+      ]);
+      const other = await startFakeUpstream({ 'db.service.consul.local': ['10.150.0.8'] });
+      try {
+        const reloads = cli.output().split('configuration reloaded').length;
+        writeFileSync(join(dir, 'custom', 'consul.server'), consulServer(other.port));
+        await eventually(
+          () => cli.output().split('configuration reloaded').length > reloads,
+          5000,
+          'reload on a changed file',
+        );
+        expect(answerLines(await ask('db.service.consul.local'))).toEqual([
+          'db.service.consul.local A 10.150.0.8',
+        ]);
+      } finally {
+        await other.close();
+      }
     } finally {
       stop();
     }

@@ -45,7 +45,8 @@ function summary(configs: Config[] | string) {
     port: config.listen[0]!.port,
     log: config.logQueries,
     hosts: config.hosts.lines,
-    stubs: config.stubDomains.map((stub) => stub.zone),
+    /** The port's other server blocks, by their zones. */
+    stubs: config.blocks.map((block) => block.blockZones.join(' ')),
     ttl: config.cache.successMaxTtl,
   }));
 }

@@ -9,8 +9,15 @@ import { translateCorefile } from '../../src/config/corefile/translate.js';
 
 const fixture = (name: string) => readFileSync(new URL(`fixtures/${name}`, import.meta.url), 'utf8');
 
+/** Each server's primary block's config, with its port's other blocks, as `clusterdns --corefile` builds them. */
 function configsOf(text: string) {
-  return translateCorefile(text, 'Corefile', {}).servers.map((layer) => buildConfig([layer], {}));
+  return translateCorefile(text, 'Corefile', {}).servers.map(({ blocks }) => {
+    const [primary, ...others] = blocks.map((block) => ({
+      ...buildConfig([block.layer], {}),
+      blockZones: block.zones,
+    }));
+    return { ...primary!, blocks: others };
+  });
 }
 
 function error(text: string): string {
@@ -83,7 +90,8 @@ describe('Corefiles Kubernetes ships', () => {
     it(`translates ${name} into the options it means`, () => {
       const { servers, notices } = translateCorefile(fixture(name), name, {});
       expect(servers).toHaveLength(1);
-      const config = buildConfig(servers, {});
+      expect(servers[0]!.blocks).toHaveLength(1);
+      const config = buildConfig([servers[0]!.blocks[0]!.layer], {});
       expect(config.listen).toEqual([{ host: '0.0.0.0', port: 53, family: 4 }]);
       expect(config.zones).toEqual(['cluster.local', 'in-addr.arpa', 'ip6.arpa']);
       expect(config.kubernetes).toEqual({});
@@ -255,18 +263,12 @@ describe('Corefile directives', () => {
     expect(configsOf(block(`  ${line}`))[0]!.bufsize).toBe(size);
   });
 
-  it('takes bufsize once per port: blocks on one port must agree, naming the one that does not', () => {
-    const twoBlocks = (a: string, b: string, stub = '') =>
-      `cluster.local:53 {\n  kubernetes\n  ${a}\n}\n.:53 {\n  forward . 192.0.2.1\n  ${b}\n}\n${stub}`;
-    expect(configsOf(twoBlocks('bufsize 512', 'bufsize 512'))[0]!.bufsize).toBe(512);
-    expect(error(twoBlocks('bufsize 512', 'bufsize 1232'))).toMatch(
-      /^Corefile:5: bufsize is set by two server blocks on one port \(also Corefile:3 \(bufsize\)\)/,
+  it('takes bufsize per server block, as each block is its own chain', () => {
+    const [config] = configsOf(
+      `cluster.local:53 {\n  kubernetes\n  bufsize 512\n}\n.:53 {\n  forward . 192.0.2.1\n  bufsize 1232\n}\n`,
     );
-    const stub = (line: string) => `example.org:53 {\n  forward . 10.0.0.1\n  ${line}\n}\n`;
-    expect(configsOf(twoBlocks('bufsize 512', '', stub('bufsize 512')))[0]!.bufsize).toBe(512);
-    expect(error(twoBlocks('bufsize 512', '', stub('')))).toMatch(
-      /^Corefile:9: the server block for example\.org sets bufsize to "1232", the one on its port to "512"/,
-    );
+    expect(config!.bufsize).toBe(512);
+    expect(config!.blocks.map((b) => [b.blockZones, b.bufsize])).toEqual([[['.'], 1232]]);
     expect(error(block('  bufsize 511'))).toMatch(
       /^Corefile:3 \(bufsize\): "511": expected a whole number from 512 to 4096/,
     );
@@ -290,19 +292,21 @@ describe('Corefile directives', () => {
     expect(config!.chaos).toEqual(chaos);
   });
 
-  it("joins a block of chaos alone to its port's chain, for that block's names (OpenShift)", () => {
-    const corefile = (extra: string) =>
-      `.:5353 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nhostname.bind:5353 {\n  chaos\n${extra}}\n`;
-    const [config, ...others] = configsOf(corefile(''));
+  it("serves a block of chaos alone as a chain of its own, for that block's names (OpenShift)", () => {
+    const [config, ...others] = configsOf(
+      `.:5353 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nhostname.bind:5353 {\n  chaos\n  log\n}\n`,
+    );
     expect(others).toEqual([]);
-    expect(config!.chaos).toEqual({ zones: ['hostname.bind'], authors: [] });
-    expect(config!.stubDomains).toEqual([]);
-    expect(error(corefile('  log\n'))).toMatch(
-      /^Corefile:7: log in a chaos server block \(only chaos, errors, reload, loop, bind, bufsize\): clusterdns runs one chain per port/,
-    );
-    expect(error(corefile('  forward . 10.0.0.1\n'))).toMatch(
-      /^Corefile:6: chaos in a stub-domain server block/,
-    );
+    expect(config!.chaos).toBeUndefined();
+    const [chaos] = config!.blocks;
+    expect(chaos!.blockZones).toEqual(['hostname.bind']);
+    expect(chaos!.chaos).toEqual({ zones: ['hostname.bind'], authors: [] });
+    expect(chaos!.logQueries).toBe(true);
+    // It reads no registry and forwards nothing: other names of its zone are REFUSED.
+    expect(chaos!.kubernetes).toBeUndefined();
+    expect(chaos!.zonesDir).toBeUndefined();
+    expect(chaos!.zones).toEqual([]);
+    expect(chaos!.allowRecursion).toEqual([]);
     expect(error(block('  chaos {\n    extra\n  }'))).toMatch(
       /^Corefile:4: chaos option "extra" is not supported/,
     );
@@ -365,7 +369,7 @@ describe('Corefile directives', () => {
     expect(configs.map((c) => c.logQueries)).toEqual([false, true]);
   });
 
-  it('serves blocks on one port as one server: kubernetes, the root block and stub domains', () => {
+  it('serves each server block on a port as its own chain: kubernetes, the root block and stub domains', () => {
     const [config, ...others] = configsOf(`
       cluster.local:53 {
         kubernetes
@@ -376,36 +380,71 @@ describe('Corefile directives', () => {
         log
       }
       consul.local:53 example.org:53 {
-        forward . 10.150.0.1 10.150.0.2:5353
-        cache 30
-        log
+        forward . 10.150.0.1 10.150.0.2:5353 {
+          policy sequential
+        }
+        hosts {
+          10.0.0.1 a.consul.local
+          fallthrough
+        }
+        log . {
+          class error
+        }
       }
     `);
     expect(others).toEqual([]);
+    // The block with kubernetes is the primary: it reads the registry and forwards nothing itself.
+    expect(config!.blockZones).toEqual(['cluster.local']);
     expect(config!.zones).toEqual(['cluster.local']);
-    expect(config!.upstreams.map((u) => u.host)).toEqual(['192.0.2.1']);
-    expect(config!.cache.successMaxTtl).toBe(30);
-    expect(config!.logQueries).toBe(true);
-    expect(config!.stubDomains.map(({ zone, upstreams }) => [zone, upstreams.map((u) => u.port)])).toEqual([
-      ['consul.local', [53, 5353]],
-      ['example.org', [53, 5353]],
+    expect(config!.kubernetes).toEqual({});
+    expect(config!.upstreams).toEqual([]);
+    expect(config!.logQueries).toBe(false);
+    const [root, stub] = config!.blocks;
+    expect(root!.blockZones).toEqual(['.']);
+    expect(root!.upstreams.map((u) => u.host)).toEqual(['192.0.2.1']);
+    expect(root!.cache.successMaxTtl).toBe(30);
+    expect(root!.logQueries).toBe(true);
+    expect(root!.kubernetes).toBeUndefined();
+    expect(stub!.blockZones).toEqual(['consul.local', 'example.org']);
+    expect(stub!.upstreams.map((u) => `${u.host}:${u.port}`)).toEqual(['10.150.0.1:53', '10.150.0.2:5353']);
+    expect(stub!.upstreamPool.policy).toBe('sequential');
+    expect(stub!.cache.maxEntries).toBe(0);
+    expect(stub!.hosts.lines).toEqual(['10.0.0.1 a.consul.local']);
+    expect(stub!.queryLog.classes).toEqual(['error']);
+    // CoreDNS forwards for every client unless an acl says otherwise.
+    expect(root!.allowRecursion).toEqual(['0.0.0.0/0', '::/0']);
+    // CoreDNS refuses a zone two blocks on one port both name ("already defined").
+    expect(
+      error('cluster.local:53 {\n  kubernetes\n}\ncluster.local:53 {\n  forward . 10.0.0.1\n}\n'),
+    ).toMatch(/^Corefile:4: zone cluster\.local is served twice on one port \(also Corefile:1\)/);
+  });
+
+  it('runs a port without kubernetes as caching forwarders, one chain per block (NodeLocal DNSCache)', () => {
+    const [config] = configsOf(fixture('corefiles/real/nodelocaldns.Corefile'));
+    expect(config!.blockZones).toEqual(['.']);
+    expect(config!.kubernetes).toBeUndefined();
+    expect(config!.zonesDir).toBeUndefined();
+    expect(config!.resolvConf).toBe('/etc/resolv.conf');
+    expect(config!.metrics).toEqual({ port: 9253 });
+    // The server's health comes from the block that names it.
+    expect(config!.health).toEqual({ host: '169.254.20.10', port: 8080 });
+    expect(
+      config!.blocks.map((b) => [b.blockZones.join(' '), b.upstreamPool.transport, b.cache.successMaxTtl]),
+    ).toEqual([
+      ['cluster.local', 'tcp', 30],
+      ['in-addr.arpa', 'tcp', 30],
+      ['ip6.arpa', 'tcp', 30],
     ]);
-    // A stub block must agree with its port on what clusterdns keeps once per server.
-    expect(
-      error(
-        '.:53 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n  cache 30\n}\nconsul.local:53 {\n  forward . 10.0.0.1\n}\n',
-      ),
-    ).toMatch(
-      /^Corefile:6: the server block for consul\.local sets cache-size to "0", the one on its port to "10000"/,
-    );
-    expect(
-      error(
-        '.:53 {\n  kubernetes cluster.local\n  forward . 192.0.2.1\n}\nconsul.local:53 {\n  hosts {\n    fallthrough\n  }\n  forward . 10.0.0.1\n}\n',
-      ),
-    ).toMatch(/^Corefile:6: hosts in a stub-domain server block/);
-    expect(
-      error('.:53 {\n  kubernetes cluster.local\n}\nconsul.local:53 {\n  forward . 10.0.0.1\n}\n'),
-    ).toMatch(/^Corefile:4: stub-domain server blocks need a forward/);
+    expect(config!.blocks[0]!.cache.maxEntries).toBe(9984);
+    expect(config!.blocks[0]!.cache.denialMaxTtl).toBe(5);
+  });
+
+  it('runs a block with keys on several ports on each of them', () => {
+    const configs = configsOf('.:1053 .:2053 {\n  kubernetes cluster.local\n  log\n}\n');
+    expect(configs.map((c) => [c.listen[0]!.port, c.logQueries, c.zones])).toEqual([
+      [1053, true, ['cluster.local']],
+      [2053, true, ['cluster.local']],
+    ]);
   });
 
   it('names an unsupported directive, sub-directive or form with its line', () => {
@@ -430,7 +469,6 @@ describe('Corefile directives', () => {
     );
     expect(error(block('  loadbalance weighted /w'))).toMatch(/^Corefile:3: loadbalance weighted/);
     expect(error(block('  autopath /etc/resolv.conf'))).toMatch(/^Corefile:3: autopath/);
-    expect(error('.:53 {\n  errors\n}\n')).toMatch(/^Corefile:1: a server without kubernetes/);
     expect(error(`${block('')}${block('', 'example.com:1053')}`)).toMatch(
       /^Corefile:5: a second kubernetes on the same port \(the first is at Corefile:1\)/,
     );
@@ -455,7 +493,7 @@ describe('Corefile directives', () => {
     );
     expect(error(block('  acl {\n    allow net 10.0.0.0/8\n  }'))).toMatch(/^Corefile:4: acl: expected/);
     expect(error(block('  acl example.com {\n    block\n  }'))).toMatch(
-      /^Corefile:3: acl: clusterdns applies/,
+      /^Corefile:3: acl ZONES: clusterdns applies acl to every query of its server block/,
     );
     expect(error(block('  acl {\n    allow net 10.0.0.300/8\n    block\n  }'))).toMatch(
       /^Corefile:3 \(acl\): "10.0.0.300\/8": expected an address range/,

@@ -50,8 +50,12 @@ export function readBounded(path: string, what: string): string {
 }
 
 /** The Corefile's tokens with every import replaced and the snippet definitions taken out. */
-export function expandImports(tokens: Token[], env: NodeJS.ProcessEnv): Token[] {
-  return new Expander(env).run(tokens);
+/**
+ * `watched` collects what a change to should reload the Corefile: every file imported, and the
+ * directory of every glob (a file added to or removed from a ConfigMap volume changes it).
+ */
+export function expandImports(tokens: Token[], env: NodeJS.ProcessEnv, watched?: Set<string>): Token[] {
+  return new Expander(env, watched).run(tokens);
 }
 
 const isOpen = (token: Token | undefined) => token !== undefined && !token.quoted && token.text === '{';
@@ -62,7 +66,10 @@ class Expander {
   private expansions = 0;
   private importedBytes = 0;
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly watched?: Set<string>,
+  ) {}
 
   run(input: Token[]): Token[] {
     // A stack, last word on top: imported words go back on top, so they are read (and their own
@@ -139,7 +146,10 @@ class Expander {
       return snippet.map((token) => ({ ...token, importedAt: [...importedAt, ...token.importedAt] }));
     }
     const tokens: Token[] = [];
-    for (const path of matches(line, pattern)) {
+    const { files, directory } = matches(line, pattern);
+    if (directory !== undefined) this.watched?.add(directory);
+    for (const path of files) {
+      this.watched?.add(path);
       const text = readBounded(path, `${at}: import ${pattern}`);
       this.importedBytes += Buffer.byteLength(text);
       if (this.importedBytes > MAX_IMPORTED_BYTES) {
@@ -163,8 +173,11 @@ function refuseCycle(line: Token, target: string): void {
   throw new ConfigError(`${where(line)}: import cycle: ${steps.join(', ')}`);
 }
 
-/** The files PATTERN names, sorted as Go's filepath.Glob gives them. */
-function matches(line: Token, pattern: string): string[] {
+/**
+ * The files PATTERN names, sorted as Go's filepath.Glob gives them, and for a glob the directory
+ * whose listing it reads.
+ */
+function matches(line: Token, pattern: string): { files: string[]; directory?: string } {
   const at = where(line);
   const full = isAbsolute(pattern) ? pattern : join(dirname(resolve(line.file)), pattern);
   const wildcards = (full.match(/[*?]/g) ?? []).length;
@@ -172,13 +185,23 @@ function matches(line: Token, pattern: string): string[] {
   if (wildcards > 1 || /\[.*\]/.test(full)) {
     throw new ConfigError(`${at}: import ${pattern}: a glob may hold one wildcard (*) only`);
   }
-  if (wildcards === 1) return glob(full);
+  if (wildcards === 1) {
+    const segments = full.split(sep);
+    const directory =
+      segments
+        .slice(
+          0,
+          segments.findIndex((part) => /[*?]/.test(part)),
+        )
+        .join(sep) || sep;
+    return { files: glob(full), directory };
+  }
   if (!existsSync(full)) {
     throw new ConfigError(
       `${at}: import ${pattern}: no snippet (${pattern}) defined above it and no file ${full}`,
     );
   }
-  return [full];
+  return { files: [full] };
 }
 
 /** Files matching a pattern whose one wildcard may sit in any segment; none when a directory is missing. */

@@ -30,8 +30,9 @@ export function parseCorefile(
   text: string,
   file: string,
   env: NodeJS.ProcessEnv = process.env,
+  watched?: Set<string>,
 ): ServerBlock[] {
-  return new Parser(expandImports(tokenize(text, file, env), env), file).serverBlocks();
+  return new Parser(expandImports(tokenize(text, file, env), env, watched), file).serverBlocks();
 }
 
 const isOpen = (token: Token | undefined) => token !== undefined && !token.quoted && token.text === '{';

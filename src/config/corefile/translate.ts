@@ -8,15 +8,38 @@ import { ZoneList } from '../../resolve/zones.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 
 export interface TranslatedCorefile {
-  /** One per port group: the server blocks that share a port and bind addresses. */
-  servers: OptionLayer[];
+  /** One per port group (the server blocks that share a port and bind addresses). */
+  servers: TranslatedServer[];
   notices: string[];
+  /** Imported files and the directories of imported globs: a change to one reloads the Corefile. */
+  imported: string[];
+}
+
+/** A port's server blocks, each its own plugin chain; the first is the server's primary block. */
+export interface TranslatedServer {
+  blocks: TranslatedBlockLayer[];
+}
+
+export interface TranslatedBlockLayer {
+  /** The block's keys: the names whose queries its chain takes (the longest match wins). */
+  zones: string[];
+  where: string;
+  layer: OptionLayer;
+  /** Whether the block reads a registry (kubernetes): registry flags apply to it alone. */
+  registry: boolean;
+  /**
+   * Whether the block forwards to upstreams of its own (a stub domain, NodeLocal DNSCache's
+   * cluster.local block): --upstream and --resolv-conf replace the primary block's forward only.
+   */
+  ownUpstreams: boolean;
 }
 
 /**
- * Server blocks on one port are one server: the block with `kubernetes`, optionally a block for
- * `.` that says how other names are forwarded and cached, and stub-domain blocks (`zone:53 {
- * forward . IP }`) whose names go to upstreams of their own.
+ * Each server block is one plugin chain, as in CoreDNS: a query goes to the blocks on its port,
+ * then to the block with the longest zone holding its name. The block with `kubernetes` (at most
+ * one per port) reads the registry and is the server's primary block: its ports, TCP limits and
+ * ops endpoints are the server's. A port without one is a caching forwarder (NodeLocal DNSCache),
+ * its primary block the one for `.` or else the first.
  */
 export function translateCorefile(
   text: string,
@@ -26,22 +49,28 @@ export function translateCorefile(
   const notices: string[] = [];
   const groups = new Map<string, TranslatedBlock[]>();
   const owners = new Map<string, { key: string; where: string }>();
-  for (const block of parseCorefile(text, file, env)) {
-    const translated = translateBlock(block, notices);
-    const listens = translated.options.values.listen as string[];
-    const key = [...listens].sort().join(' ');
-    for (const listen of listens) {
-      const owner = owners.get(listen);
-      if (owner && owner.key !== key) {
-        throw new ConfigError(
-          `${block.where}: server blocks sharing ${listen} must bind the same addresses (see ${owner.where})`,
-        );
+  const imported = new Set<string>();
+  for (const block of parseCorefile(text, file, env, imported)) {
+    for (const translated of translateBlock(block, notices)) {
+      const listens = translated.options.values.listen as string[];
+      const key = [...listens].sort().join(' ');
+      for (const listen of listens) {
+        const owner = owners.get(listen);
+        if (owner && owner.key !== key) {
+          throw new ConfigError(
+            `${block.where}: server blocks sharing ${listen} must bind the same addresses (see ${owner.where})`,
+          );
+        }
+        owners.set(listen, { key, where: block.where });
       }
-      owners.set(listen, { key, where: block.where });
+      groups.set(key, [...(groups.get(key) ?? []), translated]);
     }
-    groups.set(key, [...(groups.get(key) ?? []), translated]);
   }
-  return { servers: [...groups.values()].map((group) => translateGroup(group)), notices };
+  return {
+    servers: [...groups.values()].map((group) => translateGroup(group, notices)),
+    notices,
+    imported: [...imported],
+  };
 }
 
 interface TranslatedBlock {
@@ -53,154 +82,105 @@ interface TranslatedBlock {
   cacheDisabled: Context['cacheDisabled'];
 }
 
-/** Directives a stub-domain block may hold: what forwarding needs, nothing that serves a zone. */
-const STUB_DIRECTIVES = new Set(['forward', 'cache', 'errors', 'log', 'loop', 'reload', 'bind', 'bufsize']);
-/**
- * Directives a block holding chaos and no forward may hold (OpenShift's `hostname.bind:5353 {
- * chaos }`): its chaos joins its port's chain, answering under the block's zones only, as CoreDNS
- * sends it only those names.
- */
-const CHAOS_BLOCK_DIRECTIVES = new Set(['chaos', 'errors', 'reload', 'loop', 'bind', 'bufsize']);
+/** Settings of the server, not of a block: the primary block takes each from the first block that sets it. */
+const SERVER_OPTIONS = ['health', 'ready', 'metrics', 'lameduck'];
 
-function isChaosBlock(block: TranslatedBlock): boolean {
-  return (
-    block.directives.some((d) => d.name === 'chaos') && !block.directives.some((d) => d.name === 'forward')
-  );
-}
-
-/** Options a stub block shares with its port's server: they must agree, clusterdns has one of each. */
-const SHARED_OPTIONS = [
-  'cache-size',
-  'cache-denial-size',
-  'cache-max-ttl',
-  'cache-denial-max-ttl',
-  'serve-stale',
-  'cache-prefetch',
-  'max-concurrent',
-  'upstream-timeout',
-  'bufsize',
-  'upstream-policy',
-  'upstream-transport',
-  'upstream-max-fails',
-  'upstream-health-check',
-  'upstream-health-domain',
-  'upstream-health-no-rec',
-  'log-queries',
-  'log-zones',
-  'log-classes',
-];
-
-function translateGroup(group: TranslatedBlock[]): OptionLayer {
+function translateGroup(group: TranslatedBlock[], notices: string[]): TranslatedServer {
   const kubernetes = group.filter((block) => block.directives.some((d) => d.name === 'kubernetes'));
-  if (kubernetes.length === 0) {
-    throw new ConfigError(
-      `${group[0]!.where}: a server without kubernetes: clusterdns serves a cluster zone (every port needs one block with kubernetes)`,
-    );
-  }
   if (kubernetes.length > 1) {
     throw new ConfigError(
-      `${kubernetes[1]!.where}: a second kubernetes on the same port (the first is at ${kubernetes[0]!.where})`,
+      `${kubernetes[1]!.where}: a second kubernetes on the same port (the first is at ${kubernetes[0]!.where}): clusterdns reads one cluster per port; serve both zones from one kubernetes ZONES...`,
     );
   }
-  const primary = kubernetes[0]!;
-  const root = group.find((block) => block !== primary && block.zones.includes('.'));
-  const chaos = group.filter((block) => block !== primary && block !== root && isChaosBlock(block));
-  const stubs = group.filter((block) => block !== primary && block !== root && !chaos.includes(block));
-  const main = primary.options;
-  if (root) main.absorb(root.options, root.where);
-  for (const block of chaos) {
-    for (const directive of block.directives) {
-      if (!CHAOS_BLOCK_DIRECTIVES.has(directive.name)) {
-        fail(
-          directive,
-          `${directive.name} in a chaos server block (only ${[...CHAOS_BLOCK_DIRECTIVES].join(', ')}): clusterdns runs one chain per port`,
+  const primary = kubernetes[0] ?? group.find((block) => block.zones.includes('.')) ?? group[0]!;
+  const zoneOwners = new Map<string, string>();
+  for (const block of group) {
+    for (const zone of block.zones) {
+      const owner = zoneOwners.get(zone);
+      if (owner) {
+        throw new ConfigError(
+          `${block.where}: zone ${zone} is served twice on one port (also ${owner}): give each zone one server block`,
+        );
+      }
+      zoneOwners.set(zone, block.where);
+    }
+  }
+  for (const name of SERVER_OPTIONS) {
+    const setter = [primary, ...group].find((block) => block.options.values[name] !== undefined);
+    if (!setter || setter === primary) continue;
+    primary.options.values[name] = setter.options.values[name];
+    primary.options.borrow(name, setter.options);
+  }
+  for (const block of group) {
+    for (const name of SERVER_OPTIONS) {
+      const value = block.options.values[name];
+      if (block !== primary && value !== undefined && value !== primary.options.values[name]) {
+        notices.push(
+          `${block.options.whereOf(name)}: one ${name} per port: served at ${JSON.stringify(primary.options.values[name])} (${primary.options.whereOf(name)})`,
         );
       }
     }
-    main.absorb(block.options, block.where);
   }
-  const forwarders = [primary, root].filter((block) =>
-    block?.directives.some((d) => d.name === 'forward'),
-  ) as TranslatedBlock[];
-  for (const block of forwarders) {
-    if (!block.zones.includes('.')) {
-      throw new ConfigError(
-        `${block.where}: forward in a server block for ${block.zones.join(' ')}: clusterdns forwards only from a block for . (the root)`,
-      );
-    }
-  }
-  const groupLine: Directive = {
+  const ordered = [primary, ...group.filter((block) => block !== primary)];
+  return {
+    blocks: ordered.map((block) => ({
+      zones: block.zones,
+      where: block.where,
+      layer: finishBlock(block, block === primary),
+      registry: block === kubernetes[0],
+      ownUpstreams: block !== primary && block.options.values.upstream !== undefined,
+    })),
+  };
+}
+
+/** A block's options, with what CoreDNS does when a plugin is left out. */
+function finishBlock(block: TranslatedBlock, primary: boolean): OptionLayer {
+  const options = block.options;
+  const has = (name: string) => block.directives.some((d) => d.name === name);
+  const blockLine: Directive = {
     name: 'server block',
     args: [],
-    line: primary.line,
-    where: primary.where,
+    line: block.line,
+    where: block.where,
     block: [],
   };
-  // A Corefile serves no HTTP endpoint it does not name, and shuts down without a lameduck wait
-  // unless health gives one.
-  main.setDefault('health', '', groupLine, 'no health directive');
-  main.setDefault('ready', '', groupLine, 'no ready directive');
-  main.setDefault('metrics', '', groupLine, 'no prometheus directive');
-  main.setDefault('lameduck', '0s', groupLine, 'no health lameduck');
-  // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
-  if (![primary, root].some((block) => block?.directives.some((d) => d.name === 'cache'))) {
-    main.set('cache-size', '0', groupLine, 'no cache directive');
-    main.set('cache-denial-size', '0', groupLine, 'no cache directive');
-    main.set('serve-stale', '0', groupLine, 'no cache directive');
+  if (primary) {
+    // A Corefile serves no HTTP endpoint it does not name, and shuts down without a lameduck wait
+    // unless health gives one.
+    options.setDefault('health', '', blockLine, 'no health directive');
+    options.setDefault('ready', '', blockLine, 'no ready directive');
+    options.setDefault('metrics', '', blockLine, 'no prometheus directive');
+    options.setDefault('lameduck', '0s', blockLine, 'no health lameduck');
   }
-  const served = new ZoneList((main.values.zone as string[]).filter((zone) => zone !== '.'));
-  for (const { zone, where } of [primary, root].flatMap((block) => block?.cacheDisabled ?? [])) {
+  // Without a cache directive CoreDNS caches nothing, and serves nothing stale.
+  if (!has('cache')) {
+    options.set('cache-size', '0', blockLine, 'no cache directive');
+    options.set('cache-denial-size', '0', blockLine, 'no cache directive');
+    options.set('serve-stale', '0', blockLine, 'no cache directive');
+  }
+  if (!has('kubernetes')) {
+    // A block without kubernetes serves no zone of its own and reads no registry.
+    options.set('zone', [], blockLine, 'no kubernetes directive');
+    options.set('zones', '', blockLine, 'no kubernetes directive');
+  }
+  const served = new ZoneList(
+    ((options.values.zone as string[] | undefined) ?? []).filter((zone) => zone !== '.'),
+  );
+  for (const { zone, where } of block.cacheDisabled) {
     if (zone === '.' || !served.holds(zone)) {
       throw new ConfigError(
         `${where}: cache disable ${zone}: only the served zones can be left uncached (they never are cached)`,
       );
     }
   }
-  if (forwarders.length === 0 && stubs.length) {
-    throw new ConfigError(
-      `${stubs[0]!.where}: stub-domain server blocks need a forward in the block for . on the same port`,
-    );
-  }
-  const stubDomains = stubs.flatMap((stub) => stubDomain(stub, main));
-  if (stubDomains.length) main.set('stub-domain', stubDomains, groupLine, 'stub-domain server blocks');
-  if (forwarders.length === 0) {
+  if (has('forward')) {
+    // CoreDNS forwards for every client unless an acl says otherwise.
+    options.setDefault('allow-recursion', '0.0.0.0/0,::/0', blockLine, 'forward');
+  } else {
     // No forward: CoreDNS answers no name outside its zones; neither do we.
-    main.set('allow-recursion', '', groupLine, 'no forward directive');
+    options.set('allow-recursion', '', blockLine, 'no forward directive');
   }
-  return main.layer(primary.where);
-}
-
-/** A stub block's zones as `ZONE=UPSTREAMS`, once its settings are checked against the server's. */
-function stubDomain(stub: TranslatedBlock, main: Options): string[] {
-  for (const directive of stub.directives) {
-    if (!STUB_DIRECTIVES.has(directive.name)) {
-      fail(
-        directive,
-        `${directive.name} in a stub-domain server block (only forward, cache, bufsize, errors, log, loop, reload)`,
-      );
-    }
-  }
-  const upstreams = stub.options.values.upstream as string[] | undefined;
-  if (!upstreams) {
-    throw new ConfigError(
-      `${stub.where}: a server block for ${stub.zones.join(' ')} needs forward . ADDRESS...`,
-    );
-  }
-  if (!stub.directives.some((d) => d.name === 'cache')) {
-    stub.options.values['cache-size'] = '0';
-    stub.options.values['cache-denial-size'] = '0';
-    stub.options.values['serve-stale'] = '0';
-  }
-  for (const name of SHARED_OPTIONS) {
-    const value = (options: Options) => options.values[name] ?? optionSpec(name)?.defaultValue ?? false;
-    if (JSON.stringify(value(stub.options)) !== JSON.stringify(value(main))) {
-      throw new ConfigError(
-        `${stub.where}: the server block for ${stub.zones.join(' ')} sets ${name} to ${JSON.stringify(value(stub.options))}, ` +
-          `the one on its port to ${JSON.stringify(value(main))}: clusterdns has one ${name} per port`,
-      );
-    }
-  }
-  return stub.zones.map((zone) => `${zone}=${upstreams.join(',')}`);
+  return options.layer(block.where);
 }
 
 /** The options one server block sets, each remembering the line that set it. */
@@ -237,20 +217,14 @@ class Options {
     if (optionSpec(name) && this.values[name] === undefined) this.set(name, value, directive, what);
   }
 
-  /** Another block's options, on the same port: each key may come from one block only. */
-  absorb(other: Options, where: string): void {
-    for (const [name, value] of Object.entries(other.values)) {
-      if (name === 'listen' || value === undefined) continue;
-      // Blocks that agree on bufsize (OpenShift writes the same one in every block) are one server.
-      if (name === 'bufsize' && this.values[name] === value) continue;
-      if (this.values[name] !== undefined) {
-        throw new ConfigError(
-          `${where}: ${name} is set by two server blocks on one port (also ${this.where.get(name)})`,
-        );
-      }
-      this.values[name] = value;
-      this.where.set(name, other.where.get(name)!);
-    }
+  /** Where `name` was set, for messages. */
+  whereOf(name: string): string {
+    return this.where.get(name) ?? 'default';
+  }
+
+  /** Take where `name` was set from another block, whose value this one now has. */
+  borrow(name: string, other: Options): void {
+    this.where.set(name, other.whereOf(name));
   }
 
   layer(blockWhere: string): OptionLayer {
@@ -266,14 +240,12 @@ function fail(directive: Directive, message: string): never {
   throw new ConfigError(`${directive.where}: ${message}`);
 }
 
-interface BlockKeys {
-  zones: string[];
-  port: number;
-}
-
-function blockKeys(block: ServerBlock): BlockKeys {
-  const zones: string[] = [];
-  let port: number | undefined;
+/**
+ * A block's zones by port. Keys on several ports (`.:53 .:1053`) make one block per port, each with
+ * the same directives, as CoreDNS starts one server per port.
+ */
+function blockKeys(block: ServerBlock): Map<number, string[]> {
+  const ports = new Map<number, string[]>();
   for (const key of block.keys) {
     const scheme = /^([a-z]+):\/\//.exec(key);
     if (scheme && scheme[1] !== 'dns') {
@@ -282,22 +254,27 @@ function blockKeys(block: ServerBlock): BlockKeys {
     const rest = scheme ? key.slice(scheme[0].length) : key;
     const match = /^([^:]*)(?::(\d+))?$/.exec(rest);
     if (!match) throw new ConfigError(`${block.where}: server block key "${key}": expected ZONE[:PORT]`);
-    const keyPort = Number(match[2] ?? 53);
-    if (port !== undefined && keyPort !== port) {
-      throw new ConfigError(`${block.where}: the keys of one server block must share one port`);
-    }
-    port = keyPort;
-    zones.push(normalizeZone(match[1] || '.'));
+    const port = Number(match[2] ?? 53);
+    if (port > 65535) throw new ConfigError(`${block.where}: server block key "${key}": port above 65535`);
+    ports.set(port, [...(ports.get(port) ?? []), normalizeZone(match[1] || '.')]);
   }
-  return { zones, port: port ?? 53 };
+  return ports;
 }
 
 function normalizeZone(zone: string): string {
   return zone === '.' ? '.' : zone.replace(/\.$/, '').toLowerCase();
 }
 
-function translateBlock(block: ServerBlock, notices: string[]): TranslatedBlock {
-  const { zones, port } = blockKeys(block);
+function translateBlock(block: ServerBlock, notices: string[]): TranslatedBlock[] {
+  return [...blockKeys(block)].map(([port, zones]) => translatePort(block, zones, port, notices));
+}
+
+function translatePort(
+  block: ServerBlock,
+  zones: string[],
+  port: number,
+  notices: string[],
+): TranslatedBlock {
   const options = new Options(notices);
   const blockDirective: Directive = {
     name: 'server block',
@@ -636,12 +613,13 @@ const DIRECTIVES: Record<string, Handler> = {
     noBlock(directive);
   },
   // An allow list then a catch-all block is what --allow-query is; other acl forms are refused.
-  acl(directive, { options, zones }) {
+  // It guards its own block's queries, as each block is a chain of its own.
+  acl(directive, { options }) {
     const shape = 'acl { allow net CIDR...; ...; block }, the form clusterdns has (--allow-query)';
-    if (directive.args.length > 0 || !zones.includes('.')) {
+    if (directive.args.some((zone) => normalizeZone(zone) !== '.')) {
       fail(
         directive,
-        `acl: clusterdns applies it to every query, so only in a . block without zones: ${shape}`,
+        `acl ZONES: clusterdns applies acl to every query of its server block: give no zones, or put the zones in a server block of their own: ${shape}`,
       );
     }
     const rules = directive.block;
