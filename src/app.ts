@@ -785,7 +785,12 @@ function readHosts(config: Config): HostsResolver | undefined {
   if (config.hosts.file !== undefined) {
     entries.push(...parseHosts(readFileSync(config.hosts.file, 'utf8'), config.hosts.file));
   }
-  return entries.length ? new HostsResolver(entries, config.hosts.ttl) : undefined;
+  const { zones, fallthrough } = config.hosts;
+  // Without fallthrough, hosts answers for every name of its zones, listed or not.
+  const everyName = fallthrough.includes('.');
+  return entries.length || !everyName
+    ? new HostsResolver(entries, config.hosts.ttl, { zones, fallthrough })
+    : undefined;
 }
 
 /** Settings read only when backends start, and only when listeners bind. */

@@ -75,8 +75,12 @@ export interface Config extends OpsConfig {
   ignoreEmptyService: boolean;
   /** Served zones ('.' for all) whose NXDOMAIN names go on down the chain (hosts, upstreams). */
   fallthrough?: string[];
-  /** Hosts-file entries answered before the upstreams: inline lines, and a file re-read on reload. */
-  hosts: { lines: string[]; file?: string; ttl: number };
+  /**
+   * Hosts-file entries answered before the upstreams: inline lines, and a file re-read on reload;
+   * for names under `zones`, and a name of those not listed goes on down the chain if under
+   * `fallthrough`, else is SERVFAIL (CoreDNS's hosts without fallthrough).
+   */
+  hosts: { lines: string[]; file?: string; ttl: number; zones: string[]; fallthrough: string[] };
   /** CH TXT version.bind and friends answered under these zones (the chaos plugin); absent: off. */
   chaos?: { zones: string[]; version?: string; authors: string[] };
   /** Rotate A/AAAA order per answer. */
@@ -307,6 +311,18 @@ export const OPTIONS = {
     multiple: true,
     metavar: 'NAME',
     help: 'an authors.bind answer, one record each; repeatable (default none: authors.bind is not answered)',
+  },
+  'hosts-zones': {
+    type: 'string',
+    defaultValue: '.',
+    metavar: 'ZONE,...',
+    help: '--hosts and --hosts-file answer names under these zones only (default ., every name)',
+  },
+  'hosts-fallthrough': {
+    type: 'string',
+    defaultValue: '.',
+    metavar: 'ZONE,...',
+    help: 'names of --hosts-zones not listed go on to the upstreams under these zones, and are SERVFAIL under others, as CoreDNS hosts without fallthrough (default ., every name; "" none)',
   },
   'hosts-ttl': {
     type: 'string',
@@ -691,6 +707,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       lines: (read('hosts') as string[] | undefined) ?? [],
       ...(hostsFile !== undefined ? { file: hostsFile } : {}),
       ttl: number('hosts-ttl', 0, 604800),
+      zones: zoneList('hosts-zones')!,
+      fallthrough: zoneList('hosts-fallthrough')!,
     },
     ...chaosConfig(read, checked),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,

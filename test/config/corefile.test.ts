@@ -202,7 +202,17 @@ describe('Corefile directives', () => {
       lines: ['10.0.0.9 gateway.example gw'],
       file: '/etc/extra-hosts',
       ttl: 60,
+      // The block's zones, and fallthrough for every name.
+      zones: ['.'],
+      fallthrough: ['.'],
     });
+    // Without FILE, /etc/hosts; with ZONES, those; without fallthrough, none.
+    expect(
+      configsOf(block('  hosts {\n    10.0.0.1 a.example\n  }', 'example.org:1053'))[0]!.hosts,
+    ).toMatchObject({ file: '/etc/hosts', zones: ['example.org'], fallthrough: [] });
+    expect(
+      configsOf(block('  hosts /h example.org {\n    fallthrough sub.example.org\n  }'))[0]!.hosts,
+    ).toMatchObject({ file: '/h', zones: ['example.org'], fallthrough: ['sub.example.org'] });
     // No forward: nothing outside the zones is answered.
     expect(configsOf(block(''))[0]!.allowRecursion).toEqual([]);
     // No cache: nothing cached, nothing served stale.
@@ -464,9 +474,6 @@ describe('Corefile directives', () => {
       /^Corefile:3: forward tls:\/\/1\.1\.1\.1: tls:\/\//,
     );
     expect(error(block('  forward example.com 1.1.1.1'))).toMatch(/^Corefile:3: forward example\.com:/);
-    expect(error(block('  hosts {\n    10.0.0.1 a.example\n  }'))).toMatch(
-      /^Corefile:3: hosts without fallthrough/,
-    );
     expect(error(block('  loadbalance weighted /w'))).toMatch(/^Corefile:3: loadbalance weighted/);
     expect(error(block('  autopath /etc/resolv.conf'))).toMatch(/^Corefile:3: autopath/);
     expect(error(`${block('')}${block('', 'example.com:1053')}`)).toMatch(

@@ -54,6 +54,26 @@ describe('hosts', () => {
     expect((hosts.resolve(q('gw')) as Answer).answers[0]!.ttl).toBe(60);
   });
 
+  // CoreDNS's hosts.go: outside its zones, and a reverse name not listed, always pass on; a name of
+  // its zones not listed passes on under fallthrough, and is SERVFAIL otherwise.
+  const entries = parseHosts('10.0.0.9 gw.example.org\n', 'hosts');
+  const outcome = (answer: Answer | Promise<Answer> | undefined) =>
+    answer === undefined ? 'next' : (answer as Answer).answers.length ? 'answer' : (answer as Answer).rcode;
+  it.each([
+    [['.'], [], 'gw.example.org', RRType.A, 'answer'],
+    [['.'], [], 'other.example.org', RRType.A, Rcode.SERVFAIL],
+    [['.'], [], '1.0.0.10.in-addr.arpa', RRType.PTR, 'next'],
+    [['example.org'], [], 'www.example.com', RRType.A, 'next'],
+    [['example.org'], [], 'www.example.org', RRType.A, Rcode.SERVFAIL],
+    [['example.org'], ['example.org'], 'www.example.org', RRType.A, 'next'],
+    [['.'], ['example.org'], 'www.example.com', RRType.A, Rcode.SERVFAIL],
+    [['.'], ['.'], 'www.example.com', RRType.A, 'next'],
+    [['example.org'], [], 'gw.example.org', RRType.MX, Rcode.NOERROR],
+  ])('zones %j, fallthrough %j: %s type %i is %s', (zones, fallthrough, name, type, expected) => {
+    const scoped = new HostsResolver(entries, 60, { zones, fallthrough });
+    expect(outcome(scoped.resolve(q(name, type)))).toBe(expected);
+  });
+
   it('names the source and line of a malformed entry', () => {
     expect(() => parseHosts('10.0.0.1 a\nnot-an-ip b\n', '/etc/extra')).toThrow(
       '/etc/extra line 2: "not-an-ip b": expected IP NAME...',

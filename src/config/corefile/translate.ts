@@ -680,21 +680,25 @@ const DIRECTIVES: Record<string, Handler> = {
     noBlock(directive);
     options.set('autopath', true, directive);
   },
-  hosts(directive, { options }) {
+  // https://coredns.io/plugins/hosts/: `hosts [FILE [ZONES...]]`, the block's zones when none are
+  // given; a name of its zones not listed is SERVFAIL unless fallthrough covers it.
+  hosts(directive, { options, zones: blockZones }) {
     const [path, ...zones] = directive.args;
-    if (zones.some((zone) => normalizeZone(zone) !== '.')) {
-      fail(directive, 'hosts ZONES: clusterdns answers hosts entries for every name; give no zones');
-    }
-    if (path !== undefined) options.set('hosts-file', path, directive, 'hosts');
+    // Without FILE, /etc/hosts, as in CoreDNS.
+    options.set('hosts-file', path ?? '/etc/hosts', directive, 'hosts');
+    options.set(
+      'hosts-zones',
+      (zones.length ? zones : blockZones).map(normalizeZone).join(','),
+      directive,
+      'hosts ZONES',
+    );
     const lines: string[] = [];
-    let fallthrough = false;
+    let fallthrough: string[] = [];
     subdirectives(
       directive,
       {
         fallthrough(sub) {
-          if (sub.args.length)
-            fail(sub, 'hosts fallthrough: clusterdns falls through for every name; give no zones');
-          fallthrough = true;
+          fallthrough = sub.args.length ? sub.args.map(normalizeZone) : ['.'];
         },
         ttl: (sub) => options.set('hosts-ttl', oneArg(sub, 'hosts', 'SECONDS'), sub, 'hosts ttl'),
         // The hosts file is watched and read again when it changes.
@@ -707,12 +711,7 @@ const DIRECTIVES: Record<string, Handler> = {
         return true;
       },
     );
-    if (!fallthrough) {
-      fail(
-        directive,
-        'hosts without fallthrough (NXDOMAIN for every other name) is not supported: add fallthrough',
-      );
-    }
+    options.set('hosts-fallthrough', fallthrough.join(','), directive, 'hosts fallthrough');
     if (lines.length) options.set('hosts', lines, directive, 'hosts');
   },
   bind(directive, { options, port }) {

@@ -1,11 +1,24 @@
-// Hosts-file entries as a chain link (CoreDNS's hosts plugin with fallthrough): a name listed
-// answers its A and AAAA records (NODATA for other types), an address listed answers PTR with the
-// first name of its line, and every other name goes on down the chain. Read once per (re)load, so
-// the hot path is a map lookup.
+// Hosts-file entries as a chain link (CoreDNS's hosts plugin, plugin/hosts/hosts.go): a name
+// listed answers its A and AAAA records (NODATA for other types), an address listed answers PTR
+// with the first name of its line. A name outside the plugin's zones, and a reverse name not
+// listed, go on down the chain; a name inside them not listed goes on if fallthrough covers it,
+// and is SERVFAIL otherwise (CoreDNS: "we don't have a SOA, so we make it SERVFAIL"). Read once
+// per (re)load, so the hot path is a map lookup.
 import { isIP } from 'node:net';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import { normalizeIp, reverseName } from '../../table/ip.js';
 import type { Resolver } from '../types.js';
+import { ZoneList } from '../zones.js';
+
+export interface HostsScope {
+  /** Names answered; '.' for all. */
+  zones: readonly string[];
+  /** Names not listed that go on down the chain; the others are SERVFAIL. */
+  fallthrough: readonly string[];
+}
+
+/** Every name answered, and every name not listed passed on: the flags' default. */
+const EVERY_NAME: HostsScope = { zones: ['.'], fallthrough: ['.'] };
 
 interface Entry {
   v4: string[];
@@ -36,10 +49,16 @@ export class HostsResolver implements Resolver {
   private readonly byName = new Map<string, Entry>();
   private readonly byReverse = new Map<string, string>();
 
+  private readonly zones: ZoneList | undefined;
+  private readonly fallthrough: ZoneList;
+
   constructor(
     entries: ReadonlyArray<{ ip: string; names: string[] }>,
     private readonly ttl: number,
+    scope: HostsScope = EVERY_NAME,
   ) {
+    this.zones = scope.zones.includes('.') ? undefined : new ZoneList(scope.zones);
+    this.fallthrough = new ZoneList(scope.fallthrough);
     for (const { ip, names } of entries) {
       for (const name of names) {
         const entry = this.byName.get(name) ?? { v4: [], v6: [] };
@@ -67,8 +86,13 @@ export class HostsResolver implements Resolver {
           : [];
       return answer(ptr);
     }
+    if (question.type === RRType.PTR) return undefined;
+    if (this.zones && !this.zones.holds(name)) return undefined;
     const entry = this.byName.get(name);
-    if (!entry) return undefined;
+    if (!entry) {
+      if (this.fallthrough.holds(name)) return undefined;
+      return { rcode: Rcode.SERVFAIL, authoritative: false, answers: [], authority: [], additional: [] };
+    }
     const records: ResourceRecord[] = [];
     if (question.type === RRType.A || question.type === RRType.ANY) {
       for (const address of entry.v4)
