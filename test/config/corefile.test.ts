@@ -410,9 +410,9 @@ describe('Corefile directives', () => {
 
   it('names an unsupported directive, sub-directive or form with its line', () => {
     // Each says what clusterdns runs instead.
-    expect(error(block('  rewrite name foo bar'))).toBe(
-      'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
+    expect(error(block('  dnssec'))).toBe(
+      'Corefile:3: directive "dnssec" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
+        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload, rewrite',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
