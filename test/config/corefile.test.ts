@@ -462,6 +462,74 @@ describe('Corefile directives', () => {
     );
   });
 
+  it('reads rewrite lines as one list of rules, in order, a block as one rule', () => {
+    const [config] = configsOf(
+      block(
+        '  rewrite name regex .*\\.nodes\\.vcluster\\.com kubernetes.default.svc.cluster.local\n' +
+          '  rewrite continue {\n    name regex (.*)-(us-west-1)\\.coredns\\.rocks {1}.service.{2}.consul\n' +
+          '    answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.coredns.rocks\n  }\n' +
+          '  rewrite stop type ANY HINFO',
+      ),
+    );
+    expect(config!.rewrite).toEqual([
+      ['name', 'regex', '.*\\.nodes\\.vcluster\\.com', 'kubernetes.default.svc.cluster.local'],
+      [
+        'continue',
+        'name',
+        'regex',
+        '(.*)-(us-west-1)\\.coredns\\.rocks',
+        '{1}.service.{2}.consul',
+        'answer',
+        'name',
+        '(.*)\\.service\\.(us-west-1)\\.consul',
+        '{1}-{2}.coredns.rocks',
+      ],
+      ['stop', 'type', 'ANY', 'HINFO'],
+    ]);
+    expect(configsOf(block(''))[0]!.rewrite).toEqual([]);
+  });
+
+  it('refuses a rewrite rule clusterdns does not run, naming its line and what it runs', () => {
+    const ROWS: [string, string][] = [
+      [
+        '  rewrite edns0 local set 0xffee abcd',
+        'Corefile:3: rewrite edns0 local set 0xffee abcd: edns0 rules are not supported by clusterdns; the rules it runs are name, type, class, ttl; ' +
+          'write rewrite [continue|stop] name|type|class|ttl ... (see https://coredns.io/plugins/rewrite/)',
+      ],
+      [
+        '  rewrite cname exact a.example b.example',
+        'Corefile:3: rewrite cname exact a.example b.example: cname rules are not supported',
+      ],
+      [
+        '  rewrite continue {\n    rcode a.example SERVFAIL NOERROR\n  }',
+        'Corefile:3: rewrite continue rcode a.example',
+      ],
+      [
+        '  rewrite name regex (.*\\.a b',
+        'Corefile:3: rewrite name regex (.*\\.a b: invalid regex matching pattern',
+      ],
+      [
+        '  rewrite name a.example b.example {\n    answer auto\n  }',
+        'Corefile:4: rewrite option "answer" is not supported',
+      ],
+      [
+        '  rewrite {\n    name {\n      x\n    }\n  }',
+        "Corefile:4: rewrite: a block inside a rule's block is not supported",
+      ],
+      [
+        '  rewrite name "a b.example" c.example',
+        'Corefile:3: rewrite: "a b.example": a rule\'s words hold no spaces',
+      ],
+    ];
+    for (const [body, message] of ROWS) expect(error(block(body))).toContain(message);
+    // A stub-domain block forwards only, as before.
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local\n  forward . 10.0.0.1\n}\nconsul.local:53 {\n  rewrite name a.consul.local b.consul.local\n  forward . 10.0.0.2\n}\n',
+      ),
+    ).toMatch(/^Corefile:6: rewrite in a stub-domain server block/);
+  });
+
   it('checks values as options are checked, naming the Corefile line', () => {
     expect(error('.:53 {\n  kubernetes cluster.local {\n    ttl 9000\n  }\n}\n')).toBe(
       'Corefile:3 (kubernetes ttl): "9000": expected a whole number from 0 to 3600',

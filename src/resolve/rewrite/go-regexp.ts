@@ -64,14 +64,20 @@ export function compileGoRegexp(pattern: string): RegExp {
         i += posix[0].length - 1;
         continue;
       }
-      if (c === ']' && source[i - 1] !== '[' && !(source[i - 1] === '^' && source[i - 2] === '['))
-        inClass = false;
+      if (c === ']') inClass = false;
       out += c;
       continue;
     }
     if (c === '[') {
       inClass = true;
-      out += c;
+      // A `]` first in a Go class is a literal; JavaScript reads `[]` as the empty class.
+      const negated = source[i + 1] === '^';
+      out += negated ? '[^' : '[';
+      if (negated) i++;
+      if (source[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
       continue;
     }
     if (c === '(' && source[i + 1] === '?') {
