@@ -34,6 +34,8 @@ import { OpsEndpoints } from './ops/http.js';
 import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
 import { QueryMetrics } from './ops/metrics/query-metrics.js';
 import { PrecompiledAnswers } from './server/precompiled.js';
+import { RewritingChain } from './resolve/rewrite/rewrite.js';
+import { parseRewriteRule } from './resolve/rewrite/rules.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
@@ -634,7 +636,14 @@ export class ClusterDns {
         })
       : ABSENT;
     const links = [loop, chaos, searchPath, hosts ?? ABSENT, cluster, outside];
-    const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
+    const chain = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
+    // Without rules the handler asks the chain itself: rewrite costs nothing when it is off.
+    const resolver = config.rewrite.length
+      ? new RewritingChain(
+          chain,
+          config.rewrite.map((words) => parseRewriteRule(words)),
+        )
+      : chain;
     // Shared by every listener's handler, rebuilt with the resolvers on reload.
     const precompiled = new PrecompiledAnswers({
       table,

@@ -12,6 +12,7 @@ import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/
 import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
+import { parseRewriteRule } from '../resolve/rewrite/rules.js';
 import type { PrefetchOptions } from '../resolve/forward/cache.js';
 import { parseQueryLogClasses, type QueryLogClass } from '../server/query-log.js';
 import {
@@ -83,6 +84,11 @@ export interface Config extends OpsConfig {
   hosts: { lines: string[]; file?: string; ttl: number; zones: string[]; fallthrough: string[] };
   /** CH TXT version.bind and friends answered under these zones (the chaos plugin); absent: off. */
   chaos?: { zones: string[]; version?: string; authors: string[] };
+  /**
+   * CoreDNS rewrite rules, each as its words (`name suffix .a .b`), applied in order to every question
+   * before the chain (resolve/rewrite/); empty: off.
+   */
+  rewrite: string[][];
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
   upstreams: HostPort[];
@@ -329,6 +335,12 @@ export const OPTIONS = {
     defaultValue: '3600',
     metavar: 'SECONDS',
     help: 'TTL of answers from --hosts and --hosts-file',
+  },
+  rewrite: {
+    type: 'string',
+    multiple: true,
+    metavar: '"RULE"',
+    help: 'a rule as a Corefile writes it after rewrite: [stop|continue] name [exact|prefix|suffix|substring|regex] FROM TO [answer auto|name FROM TO|value FROM TO], or type, class or ttl rules; applied in order to each question before it is answered; repeatable',
   },
   loadbalance: {
     type: 'boolean',
@@ -711,6 +723,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       fallthrough: zoneList('hosts-fallthrough')!,
     },
     ...chaosConfig(read, checked),
+    rewrite: ((read('rewrite') as string[] | undefined) ?? []).map((rule) =>
+      checked('rewrite', rewriteWords, rule),
+    ),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
@@ -778,6 +793,20 @@ function parsePrefetch(value: string): PrefetchOptions | undefined {
   const windowMs = Math.round(duration(window) * 1000);
   if (windowMs < 1) throw new Error(`"${window}": expected a duration of at least 1ms`);
   return count === 0 ? undefined : { amount: count, windowMs, percentage };
+}
+
+/** A rule's words, checked by building it. */
+function rewriteWords(rule: string): string[] {
+  const words = rule
+    .trim()
+    .split(/\s+/)
+    .filter((word) => word !== '');
+  try {
+    parseRewriteRule(words);
+  } catch (error) {
+    throw new Error(`"${rule}": ${(error as Error).message}`, { cause: error });
+  }
+  return words;
 }
 
 function chaosConfig(

@@ -55,6 +55,15 @@ export const RCODE_NAMES: readonly string[] = [
   'BADCOOKIE',
 ];
 
+const TYPE_CODES = new Map(Object.entries(TYPE_NAMES).map(([code, name]) => [name, Number(code)]));
+
+/** The type a mnemonic names (`A`, `HINFO`, RFC 3597's `TYPE65280`); undefined when none. */
+export function typeCode(mnemonic: string): number | undefined {
+  const generic = /^TYPE(\d{1,5})$/.exec(mnemonic);
+  if (generic && Number(generic[1]) <= 0xffff) return Number(generic[1]);
+  return TYPE_CODES.get(mnemonic);
+}
+
 export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? `TYPE${type}`;
 }

@@ -6,6 +6,7 @@ import { HEADER_SIZE, encodeResponse, parseQuery, readName, type ResponseHeader 
 import { rcodeName, typeName } from '../dns/mnemonics.js';
 import { Rcode, type Answer, type Query } from '../dns/types.js';
 import { refusedAnswer, type ResolverChain } from '../resolve/chain.js';
+import type { RewritingChain } from '../resolve/rewrite/rewrite.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
 import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
@@ -15,7 +16,8 @@ import type { QueryLogFilter } from './query-log.js';
 import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
 export interface HandlerOptions {
-  resolver: ResolverChain;
+  /** The chain; with rewrite rules, the chain behind them (its answers for rewritten names are never compiled). */
+  resolver: ResolverChain | RewritingChain;
   logger: Logger;
   counters: Counters;
   /** Which answers get a query-log line; absent: none. */
@@ -140,9 +142,14 @@ export class QueryHandler {
     const queryContext = query.edns?.dnssecOk ? { ...context, dnssecOk: true } : context;
     let answer: Answer | Promise<Answer>;
     let link: number;
+    // An answer to a rewritten question is the rewritten name's: compiled under the asked name, it
+    // would be tracked by the wrong name and outlive a change to the one it came from.
+    let compile = plain ? precompiled : undefined;
     try {
-      answer = this.options.resolver.resolve(query.question, queryContext);
-      link = this.options.resolver.answeredBy;
+      const resolver = this.options.resolver;
+      answer = resolver.resolve(query.question, queryContext);
+      link = resolver.answeredBy;
+      if ('rewrote' in resolver && resolver.rewrote) compile = undefined;
     } catch (error) {
       answer = this.failed(query, error);
       link = -1;
@@ -152,14 +159,14 @@ export class QueryHandler {
         .catch((error: unknown) => this.failed(query, error))
         .then((resolved) => {
           const bytes = this.reply(query, resolved, context, started, message.length, link);
-          if (plain && precompiled)
-            precompiled.offer(plain, query.question, resolved, link, false, context.transport);
+          if (plain && compile)
+            compile.offer(plain, query.question, resolved, link, false, context.transport);
           return bytes;
         });
     }
     const bytes = this.reply(query, answer, context, started, message.length, link);
     // Only now, once the answer is known to encode: a failure above must not be compiled.
-    if (plain && precompiled) precompiled.offer(plain, query.question, answer, link, true, context.transport);
+    if (plain && compile) compile.offer(plain, query.question, answer, link, true, context.transport);
     return bytes;
   }
 

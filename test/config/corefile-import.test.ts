@@ -168,9 +168,9 @@ describe('import and snippets', () => {
       'an unsupported directive in an imported file, naming its line and the import line',
       {
         Corefile: server('  import custom/*.override'),
-        'custom/a.override': 'log\nrewrite name a.example b.example\n',
+        'custom/a.override': 'log\ndnssec\n',
       },
-      '{dir}/custom/a.override:2 (imported at {dir}/Corefile:4): directive "rewrite" is not supported by clusterdns',
+      '{dir}/custom/a.override:2 (imported at {dir}/Corefile:4): directive "dnssec" is not supported by clusterdns',
     ],
     [
       'a wrong value in a snippet, naming the snippet line and the import line',

@@ -174,14 +174,14 @@ describe('a Corefile clusterdns cannot run as written', () => {
   it('stops at start-up naming the directive and its line', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'clusterdns-corefile-'));
     const path = join(dir, 'Corefile');
-    await writeFile(path, '.:53 {\n  errors\n  kubernetes cluster.local\n  rewrite name foo bar\n}\n');
+    await writeFile(path, '.:53 {\n  errors\n  kubernetes cluster.local\n  dnssec\n}\n');
     const failure = await run(process.execPath, [BIN, '--corefile', path]).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );
     await rm(dir, { recursive: true, force: true });
     expect(failure?.code).toBe(2);
-    expect(failure?.stderr).toContain(`${path}:4: directive "rewrite" is not supported by clusterdns`);
+    expect(failure?.stderr).toContain(`${path}:4: directive "dnssec" is not supported by clusterdns`);
   });
 });
 

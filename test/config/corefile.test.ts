@@ -459,9 +459,9 @@ describe('Corefile directives', () => {
 
   it('names an unsupported directive, sub-directive or form with its line', () => {
     // Each says what clusterdns runs instead.
-    expect(error(block('  rewrite name foo bar'))).toBe(
-      'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
+    expect(error(block('  dnssec'))).toBe(
+      'Corefile:3: directive "dnssec" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
+        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload, rewrite',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
@@ -505,6 +505,74 @@ describe('Corefile directives', () => {
     expect(error(block('  acl {\n    allow net 10.0.0.300/8\n    block\n  }'))).toMatch(
       /^Corefile:3 \(acl\): "10.0.0.300\/8": expected an address range/,
     );
+  });
+
+  it('reads rewrite lines as one list of rules, in order, a block as one rule', () => {
+    const [config] = configsOf(
+      block(
+        '  rewrite name regex .*\\.nodes\\.vcluster\\.com kubernetes.default.svc.cluster.local\n' +
+          '  rewrite continue {\n    name regex (.*)-(us-west-1)\\.coredns\\.rocks {1}.service.{2}.consul\n' +
+          '    answer name (.*)\\.service\\.(us-west-1)\\.consul {1}-{2}.coredns.rocks\n  }\n' +
+          '  rewrite stop type ANY HINFO',
+      ),
+    );
+    expect(config!.rewrite).toEqual([
+      ['name', 'regex', '.*\\.nodes\\.vcluster\\.com', 'kubernetes.default.svc.cluster.local'],
+      [
+        'continue',
+        'name',
+        'regex',
+        '(.*)-(us-west-1)\\.coredns\\.rocks',
+        '{1}.service.{2}.consul',
+        'answer',
+        'name',
+        '(.*)\\.service\\.(us-west-1)\\.consul',
+        '{1}-{2}.coredns.rocks',
+      ],
+      ['stop', 'type', 'ANY', 'HINFO'],
+    ]);
+    expect(configsOf(block(''))[0]!.rewrite).toEqual([]);
+  });
+
+  it('refuses a rewrite rule clusterdns does not run, naming its line and what it runs', () => {
+    const ROWS: [string, string][] = [
+      [
+        '  rewrite edns0 local set 0xffee abcd',
+        'Corefile:3: rewrite edns0 local set 0xffee abcd: edns0 rules are not supported by clusterdns; the rules it runs are name, type, class, ttl; ' +
+          'write rewrite [continue|stop] name|type|class|ttl ... (see https://coredns.io/plugins/rewrite/)',
+      ],
+      [
+        '  rewrite cname exact a.example b.example',
+        'Corefile:3: rewrite cname exact a.example b.example: cname rules are not supported',
+      ],
+      [
+        '  rewrite continue {\n    rcode a.example SERVFAIL NOERROR\n  }',
+        'Corefile:3: rewrite continue rcode a.example',
+      ],
+      [
+        '  rewrite name regex (.*\\.a b',
+        'Corefile:3: rewrite name regex (.*\\.a b: invalid regex matching pattern',
+      ],
+      [
+        '  rewrite name a.example b.example {\n    answer auto\n  }',
+        'Corefile:4: rewrite option "answer" is not supported',
+      ],
+      [
+        '  rewrite {\n    name {\n      x\n    }\n  }',
+        "Corefile:4: rewrite: a block inside a rule's block is not supported",
+      ],
+      [
+        '  rewrite name "a b.example" c.example',
+        'Corefile:3: rewrite: "a b.example": a rule\'s words hold no spaces',
+      ],
+    ];
+    for (const [body, message] of ROWS) expect(error(block(body))).toContain(message);
+    // A stub-domain block runs its own rules, as each block is its own chain.
+    const [config] = configsOf(
+      '.:53 {\n  kubernetes cluster.local\n  forward . 10.0.0.1\n}\nconsul.local:53 {\n  rewrite name a.consul.local b.consul.local\n  forward . 10.0.0.2\n}\n',
+    );
+    expect(config!.rewrite).toEqual([]);
+    expect(config!.blocks[0]!.rewrite).toEqual([['name', 'a.consul.local', 'b.consul.local']]);
   });
 
   it('checks values as options are checked, naming the Corefile line', () => {

@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } from '../config.js';
 import { ZoneList } from '../../resolve/zones.js';
+import { parseRewriteRule } from '../../resolve/rewrite/rules.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 
 export interface TranslatedCorefile {
@@ -287,7 +288,7 @@ function translatePort(
   const cacheDisabled: Context['cacheDisabled'] = [];
   const seen = new Set<string>();
   for (const directive of block.directives) {
-    if (seen.has(directive.name) && directive.name !== 'bind') {
+    if (seen.has(directive.name) && directive.name !== 'bind' && directive.name !== 'rewrite') {
       fail(directive, `${directive.name} given twice in one server block`);
     }
     seen.add(directive.name);
@@ -602,6 +603,25 @@ const DIRECTIVES: Record<string, Handler> = {
     if (version !== undefined) options.set('chaos-version', version, directive, 'chaos VERSION');
     if (authors.length) options.set('chaos-authors', authors, directive, 'chaos AUTHORS');
   },
+  // https://coredns.io/plugins/rewrite/: every rewrite line of a block is one rule of its list, in
+  // order; a line with fewer than two words takes its rule from its block's words, all lines of it.
+  rewrite(directive, { options }) {
+    const words = [...directive.args];
+    if (words.length < 2) words.push(...directive.block.flatMap((sub) => blockWords(sub, directive)));
+    else noBlock(directive);
+    const spaced = words.find((word) => /\s/.test(word));
+    if (spaced !== undefined) fail(directive, `rewrite: "${spaced}": a rule's words hold no spaces`);
+    try {
+      parseRewriteRule(words);
+    } catch (error) {
+      fail(
+        directive,
+        `rewrite ${words.join(' ')}: ${(error as Error).message}; write rewrite [continue|stop] name|type|class|ttl ... (see https://coredns.io/plugins/rewrite/)`,
+      );
+    }
+    const previous = (options.values.rewrite as string[] | undefined) ?? [];
+    options.set('rewrite', [...previous, words.join(' ')], directive);
+  },
   // Forwarding-loop detection runs whenever clusterdns forwards.
   loop(directive) {
     expectArgs(directive, 0, 0, 'with no arguments');
@@ -725,6 +745,12 @@ const DIRECTIVES: Record<string, Handler> = {
     options.set('listen', fresh ? bound : [...previous, ...bound], directive, 'bind');
   },
 };
+
+/** A block line's words; a block inside a rewrite block is refused. */
+function blockWords(sub: Directive, directive: Directive): string[] {
+  if (sub.block.length) fail(sub, `${directive.name}: a block inside a rule's block is not supported`);
+  return [sub.name, ...sub.args];
+}
 
 function upstream(target: string, directive: Directive): string {
   const scheme = /^([a-z]+):\/\//.exec(target);
