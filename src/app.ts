@@ -46,6 +46,7 @@ import { LoadBalancedChain } from './resolve/load-balance.js';
 import type { Resolver, UpstreamLookup } from './resolve/types.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
+import { sumForwarderStats } from './resolve/forward/stats-sum.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
 import { LoopDetector } from './resolve/loop-detect.js';
 import { ChaosResolver } from './resolve/chaos.js';
@@ -305,11 +306,17 @@ export class ClusterDns {
     return { changed };
   }
 
+  /** The forwarders of every block on this port. */
+  private forwarders(): Forwarder[] {
+    const all = [this.resolvers, ...this.blockChains.map((block) => block.resolvers)];
+    return all.flatMap((resolvers) => (resolvers?.forwarder ? [resolvers.forwarder] : []));
+  }
+
   /** Counters of every part, for logs. */
   stats() {
     return {
       server: { ...this.counters },
-      forward: this.resolvers?.forwarder?.stats(),
+      forward: sumForwarderStats(this.forwarders().map((forwarder) => forwarder.stats())),
       recursionRefused: this.resolvers?.gate?.refused ?? 0,
       searchPath: this.resolvers ? { ...this.resolvers.searchPath.stats } : undefined,
     };
@@ -376,15 +383,18 @@ export class ClusterDns {
 
   private createMetrics(zones: ZoneSet): void {
     if (this.config.metrics) {
-      this.queryMetrics = new QueryMetrics(
-        zones.zones.map((zone) => zone.name),
-        LINK_PLUGINS,
-      );
+      // The `zone` label: the served zones, and the zones of every server block on the port.
+      const blockZones = [this.config, ...this.config.blocks].flatMap((config) => config.blockZones);
+      const labelled = new Set([
+        ...zones.zones.map((zone) => zone.name),
+        ...blockZones.filter((zone) => zone !== '.'),
+      ]);
+      this.queryMetrics = new QueryMetrics([...labelled], LINK_PLUGINS);
       this.metrics = createMetrics({
         queries: this.queryMetrics,
         counters: this.counters,
         server: () => this.listeners.values().next().value?.server ?? '',
-        forward: () => this.resolvers?.forwarder?.stats(),
+        forward: () => sumForwarderStats(this.forwarders().map((forwarder) => forwarder.stats())),
         searchPath: () => this.resolvers?.searchPath.stats,
         recursionRefused: () => this.resolvers?.gate?.refused ?? 0,
         backends: () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
+import { endpointUrl, freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import {
   answerLines,
   buildQuery,
@@ -75,6 +75,7 @@ describe('server blocks, each its own chain', () => {
     let clusterDns: RunningCli;
     let upstream: FakeUpstream;
     let local: { cli: RunningCli; file: string };
+    let clusterPort: number;
     const render = (text: string, clusterPort: number) =>
       text
         .replaceAll('bind 169.254.20.10 10.96.0.10', 'bind 127.0.0.1')
@@ -85,7 +86,7 @@ describe('server blocks, each its own chain', () => {
 
     beforeAll(async () => {
       upstream = await startFakeUpstream({ 'www.example.com': ['192.0.2.80'] });
-      const clusterPort = await freePort();
+      clusterPort = await freePort();
       clusterDns = await start([
         '--kubernetes',
         api.url,
@@ -132,6 +133,22 @@ describe('server blocks, each its own chain', () => {
       ]);
       expect(upstream.asked.filter((q) => q === 'www.example.com A')).toHaveLength(1);
       expect(clusterDns.output()).not.toContain('"name":"www.example.com"');
+    });
+
+    it("counts each block's queries under its zone, and every block's upstream queries once per upstream", async () => {
+      await udpQuery(port, 'web.shop.svc.cluster.local', 'A');
+      await udpQuery(port, '10.45.96.10.in-addr.arpa', 'PTR');
+      const metrics = await (await fetch(endpointUrl(local.cli.output(), 'metrics'))).text();
+      expect(metrics).toMatch(/coredns_dns_requests_total\{[^}]*zone="cluster\.local\."[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/coredns_dns_requests_total\{[^}]*zone="in-addr\.arpa\."[^}]*\} [1-9]/);
+      // The cluster.local and in-addr.arpa blocks both asked the cluster's DNS: one series, summed.
+      const toCluster = metrics
+        .split('\n')
+        .filter(
+          (line) => line.startsWith('coredns_forward_requests_total{') && line.includes(`:${clusterPort}"`),
+        );
+      expect(toCluster).toHaveLength(1);
+      expect(Number(toCluster[0]!.split(' ').pop())).toBeGreaterThanOrEqual(2);
     });
 
     it('keeps the cache of every block a reload leaves unchanged, and rebuilds the changed one', async () => {
