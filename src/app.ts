@@ -50,6 +50,8 @@ import { sumForwarderStats } from './resolve/forward/stats-sum.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
 import { LoopDetector } from './resolve/loop-detect.js';
 import { ChaosResolver } from './resolve/chaos.js';
+import { LocalResolver } from './resolve/local.js';
+import { WhoamiResolver } from './resolve/whoami.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
@@ -70,7 +72,7 @@ export interface BoundListener {
 }
 
 /** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
-const LINK_PLUGINS = ['loop', 'chaos', 'autopath', 'hosts', 'kubernetes', 'forward'];
+const LINK_PLUGINS = ['loop', 'local', 'chaos', 'autopath', 'hosts', 'kubernetes', 'whoami', 'forward'];
 /** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
@@ -636,7 +638,7 @@ export class ClusterDns {
     const part = this.part;
     const loop =
       part.kind === 'answering' ? new LoopDetector(part.probeName, part.onLoopProbe) : new LoopDetector();
-    // Six links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
+    // The same links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
     const chaos = config.chaos
       ? new ChaosResolver({
           zones: config.chaos.zones,
@@ -645,7 +647,10 @@ export class ClusterDns {
           hostname: hostname(),
         })
       : ABSENT;
-    const links = [loop, chaos, searchPath, hosts ?? ABSENT, cluster, outside];
+    const local = config.local ? new LocalResolver() : ABSENT;
+    // whoami answers what nothing before it does; CoreDNS runs it after forward, which answers all.
+    const whoami = config.whoami && !forwarder ? new WhoamiResolver() : ABSENT;
+    const links = [loop, local, chaos, searchPath, hosts ?? ABSENT, cluster, whoami, outside];
     const chain = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
     // Without rules the handler asks the chain itself: rewrite costs nothing when it is off.
     const resolver = config.rewrite.length

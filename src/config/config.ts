@@ -91,6 +91,10 @@ export interface Config extends OpsConfig {
   rewrite: string[][];
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
+  /** Answer localhost and the loopback reverse zones here (CoreDNS's local plugin). */
+  local: boolean;
+  /** Answer every question with the client's address and port when nothing forwards (whoami). */
+  whoami: boolean;
   upstreams: HostPort[];
   /** Zones forwarded to upstreams of their own. */
   stubDomains: { zone: string; upstreams: HostPort[] }[];
@@ -341,6 +345,14 @@ export const OPTIONS = {
     multiple: true,
     metavar: '"RULE"',
     help: 'a rule as a Corefile writes it after rewrite: [stop|continue] name [exact|prefix|suffix|substring|regex] FROM TO [answer auto|name FROM TO|value FROM TO], or type, class or ttl rules; applied in order to each question before it is answered; repeatable',
+  },
+  local: {
+    type: 'boolean',
+    help: 'answer localhost., names below it, localhost.<domain> and the 0, 127 and 255.in-addr.arpa zones here, never upstream',
+  },
+  whoami: {
+    type: 'boolean',
+    help: 'answer names nothing else answers with the client address and port (A/AAAA and SRV in the additional section), as CoreDNS whoami',
   },
   loadbalance: {
     type: 'boolean',
@@ -727,6 +739,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       checked('rewrite', rewriteWords, rule),
     ),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
+    local: (read('local') as boolean | undefined) ?? false,
+    whoami: (read('whoami') as boolean | undefined) ?? false,
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),
     ),

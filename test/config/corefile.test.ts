@@ -457,11 +457,25 @@ describe('Corefile directives', () => {
     ]);
   });
 
+  it('accepts the directives that change nothing a client sees, and says so of those it does not run', () => {
+    const corefile = block(
+      '  any\n  debug\n  metadata\n  cancel 5001ms\n  pprof localhost:6053\n  nsid node-1',
+    );
+    const { notices } = translateCorefile(corefile, 'Corefile', {});
+    expect(notices).toEqual([
+      'Corefile:7: pprof is a Go profiler endpoint clusterdns does not have; not served',
+      'Corefile:8: nsid: clusterdns adds no NSID option to its replies (RFC 5001); the rest of the block runs',
+    ]);
+    expect(error(block('  cancel soon'))).toMatch(/^Corefile:3: cancel: /);
+    const [config] = configsOf(block('  local\n  whoami'));
+    expect([config!.local, config!.whoami]).toEqual([true, true]);
+  });
+
   it('names an unsupported directive, sub-directive or form with its line', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  dnssec'))).toBe(
       'Corefile:3: directive "dnssec" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload, rewrite',
+        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, whoami',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +

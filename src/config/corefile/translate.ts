@@ -622,6 +622,55 @@ const DIRECTIVES: Record<string, Handler> = {
     const previous = (options.values.rewrite as string[] | undefined) ?? [];
     options.set('rewrite', [...previous, words.join(' ')], directive);
   },
+  // https://coredns.io/plugins/local/: localhost and the loopback reverse zones, answered here.
+  local(directive, { options }) {
+    expectArgs(directive, 0, 0, 'with no arguments');
+    noBlock(directive);
+    options.set('local', true, directive);
+  },
+  // https://coredns.io/plugins/whoami/: the client's address and port, for names nothing else answers.
+  whoami(directive, { options }) {
+    expectArgs(directive, 0, 0, 'with no arguments');
+    noBlock(directive);
+    options.set('whoami', true, directive);
+  },
+  // https://coredns.io/plugins/any/: clusterdns answers QTYPE ANY minimally (RFC 8482) always.
+  any(directive) {
+    expectArgs(directive, 0, 0, 'with no arguments');
+    noBlock(directive);
+  },
+  // https://coredns.io/plugins/debug/ and metadata/: nothing a client sees; accepted as they are.
+  debug(directive) {
+    expectArgs(directive, 0, 0, 'with no arguments');
+    noBlock(directive);
+  },
+  metadata(directive) {
+    noBlock(directive);
+  },
+  // https://coredns.io/plugins/cancel/: every query here is bounded already (the upstream read
+  // timeout, at most 2 s per attempt by default); the TIMEOUT is checked.
+  cancel(directive) {
+    expectArgs(directive, 0, 1, '[TIMEOUT]');
+    noBlock(directive);
+    if (directive.args[0] !== undefined) {
+      try {
+        duration(directive.args[0]);
+      } catch (error) {
+        fail(directive, `cancel: ${(error as Error).message}`);
+      }
+    }
+  },
+  // Go's profiler has no counterpart here: said at start-up, not silently dropped.
+  pprof(directive, { options }) {
+    options.notice(
+      `${directive.where}: pprof is a Go profiler endpoint clusterdns does not have; not served`,
+    );
+  },
+  nsid(directive, { options }) {
+    options.notice(
+      `${directive.where}: nsid: clusterdns adds no NSID option to its replies (RFC 5001); the rest of the block runs`,
+    );
+  },
   // Forwarding-loop detection runs whenever clusterdns forwards.
   loop(directive) {
     expectArgs(directive, 0, 0, 'with no arguments');
