@@ -32,6 +32,8 @@ export interface DotOptions {
   /** An idle connection closes after this long. */
   expireMs: number;
   logger: Logger;
+  /** Default DOT_LIMITS. */
+  limits?: Partial<typeof DOT_LIMITS>;
 }
 
 export interface DotStats {
@@ -58,9 +60,11 @@ export class DotUpstream {
   private lastHandshakeError: string | undefined;
   private closed = false;
   readonly name: string;
+  private readonly limits: typeof DOT_LIMITS;
 
   constructor(private readonly options: DotOptions) {
     this.name = `tls://${formatHostPort(options.server)}`;
+    this.limits = { ...DOT_LIMITS, ...options.limits };
   }
 
   ask(question: Question, query: QueryOptions, timeoutMs: number): Promise<Attempt> {
@@ -69,7 +73,7 @@ export class DotUpstream {
     }
     const connection = this.connection();
     if (!connection) {
-      const most = DOT_LIMITS.connections * DOT_LIMITS.pendingPerConnection;
+      const most = this.limits.connections * this.limits.pendingPerConnection;
       return Promise.resolve({
         kind: 'network',
         error: new Error(`${this.name}: ${most} queries already waiting`),
@@ -103,13 +107,13 @@ export class DotUpstream {
   private connection(): DotConnection | undefined {
     let best: DotConnection | undefined;
     for (const connection of this.connections) {
-      if (connection.usable && connection.waiting < DOT_LIMITS.pendingPerConnection) {
+      if (connection.usable && connection.waiting < this.limits.pendingPerConnection) {
         if (!best || connection.waiting < best.waiting) best = connection;
       }
     }
     if (best) return best;
-    if (this.connections.length >= DOT_LIMITS.connections) return undefined;
-    const connection = new DotConnection(this.options, {
+    if (this.connections.length >= this.limits.connections) return undefined;
+    const connection = new DotConnection(this.options, this.limits.abandoned, {
       secured: () => {
         if (this.lastHandshakeError !== undefined) {
           this.options.logger.info({ upstream: this.name }, `${this.name}: TLS handshake succeeded again`);
@@ -158,6 +162,7 @@ class DotConnection {
 
   constructor(
     private readonly options: DotOptions,
+    private readonly maxAbandoned: number,
     private readonly events: ConnectionEvents,
   ) {
     const { server } = options;
@@ -260,7 +265,7 @@ class DotConnection {
 
   private abandon(id: number): void {
     this.abandoned.add(id);
-    if (this.abandoned.size > DOT_LIMITS.abandoned) {
+    if (this.abandoned.size > this.maxAbandoned) {
       this.abandoned.delete(this.abandoned.values().next().value!);
     }
   }

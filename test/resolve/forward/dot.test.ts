@@ -3,7 +3,9 @@
 // plain upstreams get, and health probes over TLS.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RRType, type Question } from '../../../src/dns/types.js';
+import { DotUpstream } from '../../../src/resolve/forward/dot.js';
 import { UpstreamPool, type PoolOptions, type PoolResult } from '../../../src/resolve/forward/pool.js';
+import { dotContext } from '../../../src/resolve/forward/tls-context.js';
 import type { UpstreamTls } from '../../../src/resolve/forward/tls-options.js';
 import { makeTestPki, TEST_SERVER_NAME, type TestPki } from '../../helpers/certificates.js';
 import { startDotStub, type DotStub, type DotStubOptions } from './dot-stub.js';
@@ -150,8 +152,11 @@ describe.runIf(pki)('tls:// upstreams', () => {
   it('reuses its connection across queries and opens a new one after the server closes it', async () => {
     const upstream = await stub(answering);
     const { pool: upstreams } = pool(upstream, { serverName: TEST_SERVER_NAME, caFile: ca });
-    for (let i = 0; i < 3; i++)
+    // Apart in time, so that each finds the connection idle (well within expire).
+    for (let i = 0; i < 3; i++) {
       expect((await upstreams.query(question(`r${i}.example.com`))).kind).toBe('reply');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     expect(upstream.connections).toBe(1);
     upstream.dropConnections();
     await waitFor(() => upstreams.stats().upstreams[0]!.tls!.open === 0, 2000, 'the client to see the close');
@@ -199,6 +204,35 @@ describe.runIf(pki)('tls:// upstreams', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(upstreams.stats()).toMatchObject({ spoofedDropped: 0 });
     expect(upstreams.stats().upstreams[0]!.failures.timeout).toBe(1);
+  });
+
+  it('bounds the queries waiting: past the connections and their queries, one fails at once', async () => {
+    const upstream = await stub(() => []);
+    const dot = new DotUpstream({
+      server: upstream.server,
+      connect: dotContext({ serverName: TEST_SERVER_NAME, caFile: ca, expireMs: 10_000 })(upstream.server),
+      handshakeTimeoutMs: 1000,
+      expireMs: 10_000,
+      logger: captureLogger().logger,
+      limits: { connections: 2, pendingPerConnection: 3 },
+    });
+    try {
+      const started = Date.now();
+      const names = Array.from({ length: 7 }, (_, i) => `b${i}.example.com`);
+      const asked = names.map((name) => dot.ask(question(name), { edns: true, dnssecOk: false }, 300));
+      const over = await asked[6]!;
+      expect(over).toMatchObject({
+        kind: 'network',
+        error: { message: expect.stringMatching(/6 queries already waiting/) },
+      });
+      expect(Date.now() - started).toBeLessThan(100);
+      expect((await Promise.all(asked.slice(0, 6))).map((attempt) => attempt.kind)).toEqual(
+        Array(6).fill('timeout'),
+      );
+      expect(upstream.connections).toBe(2);
+    } finally {
+      dot.close();
+    }
   });
 
   it('is marked down after max_fails and up again when a probe over TLS is answered', async () => {
