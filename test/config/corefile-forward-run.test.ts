@@ -185,11 +185,11 @@ describe.runIf(pki)('a Corefile forwarding over TLS', () => {
 
   it.skipIf(!hasDig)('answers dig over UDP and TCP, reusing one TLS connection upstream', async () => {
     const { port } = await serve(TEST_SERVER_NAME);
-    const before = upstream.connections;
     expect((await dig(port, '+short', 'www.example.com')).trim()).toBe('192.0.2.53');
     expect((await dig(port, '+short', '+tcp', 'www.example.org')).trim()).toBe('192.0.2.53');
     expect((await dig(port, '+short', 'web.shop.svc.cluster.local')).trim()).toBe('10.96.45.10');
-    expect(upstream.connections - before).toBe(1);
+    // The loop check at start-up and every question since, on one connection.
+    expect(upstream.connections).toBe(1);
     expect(upstream.questions()).toEqual(expect.arrayContaining(['www.example.com 1', 'www.example.org 1']));
   });
 
