@@ -425,7 +425,7 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
   scrapedCounter(
     registry,
     'clusterdns_upstream_tls_handshake_failures_total',
-    'TLS connections to a tls:// upstream that failed before carrying a query: unreachable, or a certificate not trusted or not for the name.',
+    'TLS connections to a tls:// upstream that failed before their first reply: unreachable, or a certificate not trusted, not for the name, or ours refused.',
     ['to'],
     () => tlsUpstreams().map((u) => [{ to: u.server }, u.tls!.handshakeFailures]),
   );

@@ -39,7 +39,11 @@ export interface DotOptions {
 export interface DotStats {
   /** Connections opened (each one handshake). */
   connections: number;
-  /** Connections whose handshake failed: unreachable, refused, a certificate not trusted or not for the name. */
+  /**
+   * Connections that failed before their first reply: unreachable, refused, a certificate not
+   * trusted or not for the name, or ours refused (with TLS 1.3 the server says so only after the
+   * handshake seems done, so success is the first reply, not the handshake).
+   */
   handshakeFailures: number;
   open: number;
 }
@@ -100,7 +104,8 @@ export class DotUpstream {
 
   close(): void {
     this.closed = true;
-    for (const connection of [...this.connections]) connection.destroy(new Error(`${this.name}: closed`));
+    for (const connection of [...this.connections])
+      connection.destroy(new Error(`${this.name}: closed`), true);
   }
 
   /** The open connection with the fewest waiting queries that has room, or a new one. */
@@ -116,7 +121,7 @@ export class DotUpstream {
     const connection = new DotConnection(this.options, this.limits.abandoned, {
       secured: () => {
         if (this.lastHandshakeError !== undefined) {
-          this.options.logger.info({ upstream: this.name }, `${this.name}: TLS handshake succeeded again`);
+          this.options.logger.info({ upstream: this.name }, `${this.name}: TLS connection works again`);
         }
         this.lastHandshakeError = undefined;
       },
@@ -154,7 +159,8 @@ class DotConnection {
   private readonly waiters = new Map<number, Waiter>();
   private readonly abandoned = new Set<number>();
   private buffered: Buffer = Buffer.alloc(0);
-  private secure = false;
+  /** A reply has come: the connection works, whatever happens to it later. */
+  private carried = false;
   private ending = false;
   private done = false;
   private readonly handshakeTimer: NodeJS.Timeout;
@@ -172,11 +178,7 @@ class DotConnection {
       () => this.destroy(new Error(`TLS handshake not done within ${options.handshakeTimeoutMs} ms`)),
       options.handshakeTimeoutMs,
     );
-    this.socket.on('secureConnect', () => {
-      this.secure = true;
-      clearTimeout(this.handshakeTimer);
-      events.secured();
-    });
+    this.socket.on('secureConnect', () => clearTimeout(this.handshakeTimer));
     this.socket.on('data', (chunk: Buffer) => this.read(chunk));
     this.socket.on('error', (error) => this.destroy(error));
     this.socket.on('close', () => this.destroy(new Error(`${formatHostPort(server)} closed the connection`)));
@@ -218,12 +220,13 @@ class DotConnection {
     });
   }
 
-  destroy(error: Error): void {
+  /** `quiet`: closed on purpose (idle, shutdown), not a failure. */
+  destroy(error: Error, quiet = false): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.idleTimer);
-    if (!this.secure) this.events.handshakeFailed(error);
+    if (!quiet && !this.carried) this.events.handshakeFailed(error);
     for (const waiter of this.waiters.values()) {
       clearTimeout(waiter.timer);
       waiter.resolve({ kind: 'network', error, dropped: waiter.dropped });
@@ -245,6 +248,10 @@ class DotConnection {
   }
 
   private frame(frame: Buffer): void {
+    if (!this.carried) {
+      this.carried = true;
+      this.events.secured();
+    }
     const id = frame.length >= 2 ? frame.readUInt16BE(0) : -1;
     const waiter = this.waiters.get(id);
     if (!waiter) {
@@ -276,7 +283,7 @@ class DotConnection {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       this.ending = true;
-      this.destroy(new Error('idle connection expired'));
+      this.destroy(new Error('idle connection expired'), true);
     }, this.options.expireMs);
     this.idleTimer.unref();
   }
