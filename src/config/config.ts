@@ -22,6 +22,13 @@ import {
   type UpstreamTransport,
 } from '../resolve/forward/pool.js';
 import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
+import {
+  UPSTREAM_TLS_OPTIONS,
+  parseUpstream,
+  upstreamTlsConfig,
+  type Upstream,
+  type UpstreamTls,
+} from '../resolve/forward/tls-options.js';
 
 export interface KubernetesConfig {
   /** API server URL; undefined: a kubeconfig or the in-cluster service account. */
@@ -95,9 +102,9 @@ export interface Config extends OpsConfig {
   local: boolean;
   /** Answer every question with the client's address and port when nothing forwards (whoami). */
   whoami: boolean;
-  upstreams: HostPort[];
+  upstreams: Upstream[];
   /** Zones forwarded to upstreams of their own. */
-  stubDomains: { zone: string; upstreams: HostPort[] }[];
+  stubDomains: { zone: string; upstreams: Upstream[] }[];
   /** Zones never forwarded. */
   forwardExcept?: string[];
   /** Where default upstreams and the host's search domains come from. */
@@ -113,6 +120,8 @@ export interface Config extends OpsConfig {
     maxFails: number;
     probeIntervalMs: number;
     probe: { name: string; recursion: boolean };
+    /** How tls:// upstreams are verified, and how long their idle connections stay open. */
+    tls: UpstreamTls;
   };
   allowRecursion: string[];
   /** Clients answered at all; undefined answers everyone. */
@@ -361,8 +370,8 @@ export const OPTIONS = {
   upstream: {
     type: 'string',
     multiple: true,
-    metavar: 'HOST[:PORT]',
-    help: 'resolver for names outside the zones; repeatable, tried in order (default: --resolv-conf nameservers)',
+    metavar: '[tls://]HOST[:PORT]',
+    help: 'resolver for names outside the zones; repeatable, tried in order; tls:// asks it over DNS over TLS, port 853 (default: --resolv-conf nameservers)',
   },
   'resolv-conf': {
     defaultValue: '/etc/resolv.conf',
@@ -373,7 +382,7 @@ export const OPTIONS = {
   'stub-domain': {
     type: 'string',
     multiple: true,
-    metavar: 'ZONE=HOST[:PORT],...',
+    metavar: 'ZONE=[tls://]HOST[:PORT],...',
     help: 'ask these upstreams, not the default ones, for names under ZONE; repeatable',
   },
   'forward-except': {
@@ -427,6 +436,7 @@ export const OPTIONS = {
     type: 'boolean',
     help: 'probes ask without recursion desired (RD clear)',
   },
+  ...UPSTREAM_TLS_OPTIONS,
   'allow-recursion': {
     type: 'string',
     defaultValue: DEFAULT_ALLOW_RECURSION.join(','),
@@ -709,6 +719,14 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const fallthrough = zoneList('fallthrough');
   const forwardExcept = zoneList('forward-except');
   const hostsFile = text('hosts-file');
+  const upstreams = (list('upstream') ?? []).map((value) => checked('upstream', parseUpstream, value));
+  const stubDomains = ((read('stub-domain') as string[] | undefined) ?? []).map((value) =>
+    checked('stub-domain', stubDomain, value),
+  );
+  const tls = upstreamTlsConfig(text, checked, duration, [
+    ...upstreams,
+    ...stubDomains.flatMap((s) => s.upstreams),
+  ]);
   return {
     ...zonesAndRegistries(read, checked),
     zoneFiles: {
@@ -741,18 +759,14 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     local: (read('local') as boolean | undefined) ?? false,
     whoami: (read('whoami') as boolean | undefined) ?? false,
-    upstreams: (list('upstream') ?? []).map((value) =>
-      checked('upstream', (v) => parseHostPort(v, 53), value),
-    ),
-    stubDomains: ((read('stub-domain') as string[] | undefined) ?? []).map((value) =>
-      checked('stub-domain', stubDomain, value),
-    ),
+    upstreams,
+    stubDomains,
     ...(forwardExcept ? { forwardExcept } : {}),
     resolvConf: text('resolv-conf')!,
     upstreamTimeoutMs: Math.round(seconds('upstream-timeout') * 1000),
     maxConcurrent: number('max-concurrent', 1, 1_000_000),
     bufsize: number('bufsize', BUFSIZE_RANGE.min, BUFSIZE_RANGE.max),
-    upstreamPool: upstreamPool(read, checked, number),
+    upstreamPool: { ...upstreamPool(read, checked, number), tls },
     allowRecursion,
     ...(allowQuery ? { allowQuery } : {}),
     ...(namespace !== undefined ? { namespace } : {}),
@@ -854,7 +868,7 @@ function upstreamPool(
   read: Reader,
   checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
   number: (name: OptionName, min: number, max: number) => number,
-): Config['upstreamPool'] {
+): Omit<Config['upstreamPool'], 'tls'> {
   const choice = <T extends string>(name: OptionName, choices: readonly T[]) =>
     checked(
       name,
@@ -994,14 +1008,14 @@ function parseNamespaceMap(value: string): NacosConfig['namespaces'] {
   return pairs;
 }
 
-/** `ZONE=HOST[:PORT],...`: a stub zone and its upstreams. */
-function stubDomain(value: string): { zone: string; upstreams: HostPort[] } {
+/** `ZONE=[tls://]HOST[:PORT],...`: a stub zone and its upstreams. */
+function stubDomain(value: string): { zone: string; upstreams: Upstream[] } {
   const at = value.indexOf('=');
   const upstreams = splitList(value.slice(at + 1));
   if (at <= 0 || upstreams.length === 0) {
     throw new Error(`"${value}": expected ZONE=HOST[:PORT],... as in consul.local=10.150.0.1`);
   }
-  return { zone: parseZone(value.slice(0, at)).name, upstreams: upstreams.map((u) => parseHostPort(u, 53)) };
+  return { zone: parseZone(value.slice(0, at)).name, upstreams: upstreams.map(parseUpstream) };
 }
 
 export function splitList(value: string): string[] {

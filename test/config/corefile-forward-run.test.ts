@@ -1,4 +1,4 @@
-// Corefiles that need forward's options, bufsize and chaos, under `clusterdns --corefile` (the
+// Corefiles that need forward's options (tls:// upstreams among them), bufsize and chaos, under `clusterdns --corefile` (the
 // built binary), asked over UDP and TCP as a pod would. Loopback addresses come from flags, as in
 // corefile-run.test.ts: --listen for the block's port, --upstream for its resolv.conf.
 import { execFile } from 'node:child_process';
@@ -7,7 +7,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCorefile, type RunningCli } from '../helpers/cli.js';
+import { freePort, startCli, startCorefile, type RunningCli } from '../helpers/cli.js';
+import { makeTestPki, TEST_SERVER_NAME, type TestPki } from '../helpers/certificates.js';
 import {
   answerLines,
   buildQuery,
@@ -20,9 +21,13 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.j
 import { requireTool } from '../helpers/tools.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { startDotStub, type DotStub } from '../resolve/forward/dot-stub.js';
+import { a, reply } from '../resolve/forward/stub.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
+const pki = makeTestPki();
+afterAll(() => pki?.remove());
 const real = (name: string) =>
   readFileSync(new URL(`fixtures/corefiles/real/${name}`, import.meta.url), 'utf8');
 
@@ -122,4 +127,78 @@ describe('real Corefiles with forward options, bufsize and chaos', () => {
       expect(await dig('version.bind')).toBe('');
     });
   });
+});
+
+// forward's README example `forward . tls://9.9.9.9 { tls_servername dns.quad9.net }`, with a
+// DNS-over-TLS upstream on loopback whose certificate a test CA signed for dns.test, and which
+// wants our client certificate (`tls CERT KEY CA`).
+describe.runIf(pki)('a Corefile forwarding over TLS', () => {
+  const { ca, serverCert, serverKey, clientCert, clientKey, pem } = pki ?? ({} as TestPki);
+  let api: FakeApiServer;
+  let upstream: DotStub;
+  let dir: string;
+  const running: RunningCli[] = [];
+
+  beforeAll(async () => {
+    api = await FakeApiServer.start();
+    api.apply(namespace('shop'));
+    api.apply(service('shop', 'web', { clusterIP: '10.96.45.10' }));
+    upstream = await startDotStub(
+      (q) => [reply(q, { answers: [a(q.message.question[0]!.name, '192.0.2.53')] })],
+      { cert: pem(serverCert), key: pem(serverKey), clientCa: pem(ca) },
+    );
+    dir = mkdtempSync(join(tmpdir(), 'clusterdns-corefile-tls-'));
+  });
+
+  afterAll(async () => {
+    for (const cli of running) cli.child.kill('SIGKILL');
+    await Promise.all([upstream?.close(), api?.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function serve(servername: string): Promise<{ port: number; cli: RunningCli }> {
+    const corefile = join(dir, `${servername}.Corefile`);
+    writeFileSync(
+      corefile,
+      `.:53 {\n  errors\n  kubernetes cluster.local\n` +
+        `  forward . tls://127.0.0.1:${upstream.server.port} {\n` +
+        `    tls_servername ${servername}\n    tls ${clientCert} ${clientKey} ${ca}\n  }\n}\n`,
+    );
+    const port = await freePort();
+    const cli = await startCli([
+      '--corefile',
+      corefile,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--kubernetes',
+      api.url,
+    ]);
+    running.push(cli);
+    if (cli.child.exitCode !== null) throw new Error(`clusterdns refused ${corefile}:\n${cli.output()}`);
+    return { port, cli };
+  }
+
+  const dig = async (port: number, ...args: string[]) =>
+    (await run('dig', ['@127.0.0.1', '-p', String(port), '+time=3', '+tries=1', ...args])).stdout;
+
+  it.skipIf(!hasDig)('answers dig over UDP and TCP, reusing one TLS connection upstream', async () => {
+    const { port } = await serve(TEST_SERVER_NAME);
+    expect((await dig(port, '+short', 'www.example.com')).trim()).toBe('192.0.2.53');
+    expect((await dig(port, '+short', '+tcp', 'www.example.org')).trim()).toBe('192.0.2.53');
+    expect((await dig(port, '+short', 'web.shop.svc.cluster.local')).trim()).toBe('10.96.45.10');
+    // The loop check at start-up and every question since, on one connection.
+    expect(upstream.connections).toBe(1);
+    expect(upstream.questions()).toEqual(expect.arrayContaining(['www.example.com 1', 'www.example.org 1']));
+  });
+
+  it.skipIf(!hasDig)(
+    'answers SERVFAIL and logs why when the certificate is not for tls_servername',
+    async () => {
+      const { port, cli } = await serve('other.test');
+      const asked = upstream.queries.length;
+      expect(await dig(port, 'www.example.net')).toContain('status: SERVFAIL');
+      expect(upstream.queries.length).toBe(asked);
+      expect(cli.output()).toMatch(/TLS connection failed, nothing from it is used: .*other\.test/);
+    },
+  );
 });

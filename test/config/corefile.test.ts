@@ -225,7 +225,10 @@ describe('Corefile directives', () => {
 
   // https://coredns.io/plugins/forward/: without options, the client's transport and random order.
   it.each([
-    ['', { policy: 'random', transport: 'client', maxFails: 2, probeIntervalMs: 500 }],
+    [
+      '',
+      { policy: 'random', transport: 'client', maxFails: 2, probeIntervalMs: 500, tls: { expireMs: 10_000 } },
+    ],
     ['policy sequential', { policy: 'sequential' }],
     ['policy round_robin', { policy: 'round_robin' }],
     ['policy random', { policy: 'random' }],
@@ -241,8 +244,8 @@ describe('Corefile directives', () => {
       'health_check 1s domain Example.ORG. no_rec',
       { probeIntervalMs: 1000, probe: { name: 'example.org', recursion: false } },
     ],
-    // No connection is kept open between queries, so an idle expiry changes nothing.
-    ['expire 30s', { transport: 'client' }],
+    // Idle connections to tls:// upstreams close after expire (default 10s).
+    ['expire 30s', { tls: { expireMs: 30_000 } }],
   ])('reads forward { %s }', (option, expected) => {
     const [config] = configsOf(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`));
     expect(config!.upstreamPool).toMatchObject(expected);
@@ -259,9 +262,67 @@ describe('Corefile directives', () => {
     ['health_check 0s', /^Corefile:4 \(forward health_check\): "0s": expected a duration of at least 1ms/],
     ['health_check 1s domain', /^Corefile:4: forward health_check domain: expected health_check DURATION/],
     ['health_check 1s often', /^Corefile:4: forward health_check often: expected/],
-    ['expire soon', /^Corefile:4: forward expire: "soon": expected a duration/],
+    ['expire soon', /^Corefile:4 \(forward expire\): "soon": expected a duration/],
   ])('refuses forward { %s } naming its line', (option, message) => {
     expect(error(block(`  forward . 192.0.2.1 {\n    ${option}\n  }`))).toMatch(message);
+  });
+
+  // https://coredns.io/plugins/forward/ and plugin/pkg/tls: tls with no file trusts the system
+  // roots, one file is the CA, two a client certificate and key, three both.
+  it.each([
+    ['tls_servername dns.quad9.net', { 'upstream-tls-servername': 'dns.quad9.net' }],
+    ['tls', {}],
+    ['tls ca.pem', { 'upstream-tls-ca': 'ca.pem' }],
+    ['tls cert.pem key.pem', { 'upstream-tls-cert': 'cert.pem', 'upstream-tls-key': 'key.pem' }],
+    [
+      'tls cert.pem key.pem ca.pem',
+      { 'upstream-tls-cert': 'cert.pem', 'upstream-tls-key': 'key.pem', 'upstream-tls-ca': 'ca.pem' },
+    ],
+    ['expire 30s', { 'upstream-expire': '30s' }],
+  ])('reads forward tls://... { %s }', (option, expected) => {
+    const text = block(`  forward . tls://9.9.9.9 {\n    ${option}\n  }`);
+    const { values } = translateCorefile(text, 'Corefile', {}).servers[0]!.blocks[0]!.layer;
+    const tlsValues = Object.fromEntries(
+      Object.entries(values).filter(
+        ([name]) => name.startsWith('upstream-tls') || name === 'upstream-expire',
+      ),
+    );
+    expect(tlsValues).toEqual(expected);
+    expect(values.upstream).toEqual(['tls://9.9.9.9']);
+  });
+
+  it('forwards to tls:// and dns:// upstreams of one forward, port 853 by default', () => {
+    const [config] = configsOf(
+      block(
+        '  forward . tls://9.9.9.9 dns://192.0.2.1 tls://[2620:fe::9]:8853 {\n    tls_servername dns.quad9.net\n  }',
+      ),
+    );
+    expect(config!.upstreams).toEqual([
+      { host: '9.9.9.9', port: 853, family: 4, tls: true },
+      { host: '192.0.2.1', port: 53, family: 4 },
+      { host: '2620:fe::9', port: 8853, family: 6, tls: true },
+    ]);
+    expect(config!.upstreamPool.tls).toEqual({ serverName: 'dns.quad9.net', expireMs: 10_000 });
+  });
+
+  it('takes tls settings without a tls:// upstream, as CoreDNS does, with a notice naming the line', () => {
+    const text = block('  forward . 192.0.2.1 {\n    tls_servername dns.quad9.net\n  }');
+    const { servers, notices } = translateCorefile(text, 'Corefile', {});
+    expect(notices).toEqual([
+      'Corefile:4: forward tls_servername is ignored: no upstream of this forward is tls://',
+    ]);
+    expect(buildConfig([servers[0]!.blocks[0]!.layer], {}).upstreamPool.tls).toEqual({ expireMs: 10_000 });
+  });
+
+  it.each([
+    ['tls a.pem b.pem c.pem d.pem', 'Corefile:4: forward tls: expected tls [CA] or tls CERT KEY [CA]'],
+    ['tls_servername', 'Corefile:4: forward tls_servername: expected tls_servername NAME'],
+    ['tls_servername a b', 'Corefile:4: forward tls_servername: expected tls_servername NAME'],
+    ['tls /nonexistent/ca.pem', /^Corefile:4 \(forward tls\): cannot read \/nonexistent\/ca\.pem: ENOENT/],
+  ])('refuses forward tls://... { %s } naming its line', (option, message) => {
+    const text = block(`  forward . tls://9.9.9.9 {\n    ${option}\n  }`);
+    if (typeof message === 'string') expect(error(text)).toBe(message);
+    else expect(error(text)).toMatch(message);
   });
 
   it.each([
@@ -484,8 +545,8 @@ describe('Corefile directives', () => {
     expect(error(block('  ready {\n    extra\n  }'))).toBe(
       'Corefile:4: ready option "extra" is not supported: write ready without a block',
     );
-    expect(error(block('  forward . tls://1.1.1.1'))).toMatch(
-      /^Corefile:3: forward tls:\/\/1\.1\.1\.1: tls:\/\//,
+    expect(error(block('  forward . grpc://1.1.1.1'))).toBe(
+      'Corefile:3: forward grpc://1.1.1.1: grpc:// upstreams are not supported: write dns://IP or tls://IP',
     );
     expect(error(block('  forward example.com 1.1.1.1'))).toMatch(/^Corefile:3: forward example\.com:/);
     expect(error(block('  loadbalance weighted /w'))).toMatch(/^Corefile:3: loadbalance weighted/);

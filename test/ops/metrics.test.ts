@@ -7,6 +7,9 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.j
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { scrape, valueOf } from '../helpers/prometheus.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { makeTestPki, TEST_SERVER_NAME, type TestPki } from '../helpers/certificates.js';
+import { startDotStub, type DotStub } from '../resolve/forward/dot-stub.js';
+import { a, reply, type Handler } from '../resolve/forward/stub.js';
 
 const SHOP = list(
   namespace('shop'),
@@ -14,6 +17,9 @@ const SHOP = list(
   endpointSlice('shop', 'web', [{ ip: '10.244.1.5' }, { ip: '10.244.1.6' }], [{ name: 'http', port: 80 }]),
   service('shop', 'db', { clusterIPs: ['10.96.10.20'], ports: [{ name: 'pg', port: 5432 }] }),
 );
+
+const pki = makeTestPki();
+afterAll(() => pki?.remove());
 
 describe('/metrics', () => {
   let server: TestServer;
@@ -159,5 +165,57 @@ describe('/metrics', () => {
       1,
     );
     expect(delta('coredns_dns_request_duration_seconds_count', { ...zone, type: 'other' })).toBe(1);
+  });
+});
+
+// Two tls:// upstreams on loopback: one whose certificate is for the name asked, one whose is not.
+describe.runIf(pki)('/metrics of tls:// upstreams', () => {
+  const { ca, serverCert, serverKey, pem } = pki ?? ({} as TestPki);
+  let server: TestServer;
+  let good: DotStub;
+  let bad: DotStub;
+  let url: string;
+
+  beforeAll(async () => {
+    const answering: Handler = (q) => [reply(q, { answers: [a(q.message.question[0]!.name, '192.0.2.80')] })];
+    good = await startDotStub(answering, { cert: pem(serverCert), key: pem(serverKey) });
+    // Self-signed: no CA the server trusts signed it.
+    bad = await startDotStub(answering, { cert: pem(pki!.untrustedCert), key: pem(pki!.untrustedKey) });
+    server = await startServer({ 'shop.yaml': SHOP }, [
+      '--upstream',
+      `tls://127.0.0.1:${bad.server.port},tls://127.0.0.1:${good.server.port}`,
+      '--upstream-tls-servername',
+      TEST_SERVER_NAME,
+      '--upstream-tls-ca',
+      ca,
+      // Never marked down, so never probed: the bad one is tried once per question, no more.
+      '--upstream-max-fails',
+      '0',
+    ]);
+    url = `http://127.0.0.1:${server.app.endpointAddresses().get('metrics')!.port}/metrics`;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await Promise.all([good?.close(), bad?.close()]);
+  });
+
+  it('counts connections opened and handshakes failed per upstream', async () => {
+    const goodTo = { to: `127.0.0.1:${good.server.port}` };
+    const badTo = { to: `127.0.0.1:${bad.server.port}` };
+    // The loop check at start-up has asked once already.
+    const before = (await scrape(url)).series;
+    const replies = [
+      await udpQuery(server.port, 'www.example.com', 'A'),
+      await udpQuery(server.port, 'www.example.org', 'A'),
+    ];
+    expect(replies.map((r) => r.packet.rcode)).toEqual(['NOERROR', 'NOERROR']);
+    const after = (await scrape(url)).series;
+    const delta = (name: string, labels: Record<string, string>) =>
+      valueOf(after, name, labels) - valueOf(before, name, labels);
+    expect(valueOf(after, 'clusterdns_upstream_tls_connections_total', goodTo)).toBe(1);
+    expect(delta('clusterdns_upstream_tls_connections_total', goodTo)).toBe(0);
+    expect(valueOf(after, 'clusterdns_upstream_tls_handshake_failures_total', goodTo)).toBe(0);
+    expect(delta('clusterdns_upstream_tls_handshake_failures_total', badTo)).toBe(2);
+    expect(bad.queries).toEqual([]);
   });
 });

@@ -465,6 +465,15 @@ const DIRECTIVES: Record<string, Handler> = {
     };
     // With both, force_tcp wins, as in CoreDNS's proxy (its transport is chosen force_tcp first).
     const forceTcp = directive.block.some((sub) => sub.name === 'force_tcp');
+    // CoreDNS applies its TLS settings to the tls:// upstreams only, and takes them without one.
+    const tlsUsed = servers.some((target) => /^tls:\/\//i.test(target));
+    const tlsSetting = (sub: Directive, settings: [string, string][]) => {
+      if (!tlsUsed) {
+        options.notice(`${sub.where}: forward ${sub.name} is ignored: no upstream of this forward is tls://`);
+        return;
+      }
+      for (const [name, value] of settings) options.set(name, value, sub, `forward ${sub.name}`);
+    };
     subdirectives(directive, {
       max_concurrent: (sub) =>
         options.set('max-concurrent', oneArg(sub, 'forward', 'N'), sub, 'forward max_concurrent'),
@@ -510,16 +519,28 @@ const DIRECTIVES: Record<string, Handler> = {
           }
         }
       },
-      // Idle connections to upstreams expire after this long in CoreDNS. clusterdns opens one
-      // connection per TCP query and closes it with the reply, so none is ever idle: the bound
-      // already holds for any DURATION. The value is still checked.
-      expire(sub) {
-        const value = oneArg(sub, 'forward', 'DURATION');
-        try {
-          duration(value);
-        } catch (error) {
-          fail(sub, `forward expire: ${(error as Error).message}`);
-        }
+      // Idle connections to upstreams expire after this long. clusterdns keeps connections open
+      // to tls:// upstreams only; a plain TCP query has its connection closed with the reply.
+      expire: (sub) =>
+        options.set('upstream-expire', oneArg(sub, 'forward', 'DURATION'), sub, 'forward expire'),
+      tls_servername: (sub) => tlsSetting(sub, [['upstream-tls-servername', oneArg(sub, 'forward', 'NAME')]]),
+      // plugin/pkg/tls: no file trusts the system roots; one is the CA; two a client certificate
+      // and its key; three both.
+      tls(sub) {
+        const files = sub.args;
+        if (files.length > 3) fail(sub, 'forward tls: expected tls [CA] or tls CERT KEY [CA]');
+        const [first, second, third] = files;
+        const ca = files.length === 1 ? first : third;
+        const client = files.length >= 2 ? { cert: first!, key: second! } : undefined;
+        tlsSetting(sub, [
+          ...(ca !== undefined ? [['upstream-tls-ca', ca] as [string, string]] : []),
+          ...(client
+            ? [
+                ['upstream-tls-cert', client.cert] as [string, string],
+                ['upstream-tls-key', client.key] as [string, string],
+              ]
+            : []),
+        ]);
       },
     });
   },
@@ -801,10 +822,12 @@ function blockWords(sub: Directive, directive: Directive): string[] {
   return [sub.name, ...sub.args];
 }
 
+/** A forward TO as --upstream takes it: dns:// dropped, tls:// kept. */
 function upstream(target: string, directive: Directive): string {
-  const scheme = /^([a-z]+):\/\//.exec(target);
-  if (scheme && scheme[1] !== 'dns') {
-    fail(directive, `forward ${target}: ${scheme[1]}:// upstreams are not supported, only dns://`);
+  const scheme = /^([a-z]+):\/\//i.exec(target);
+  const name = scheme?.[1]!.toLowerCase();
+  if (name !== undefined && name !== 'dns' && name !== 'tls') {
+    fail(directive, `forward ${target}: ${name}:// upstreams are not supported: write dns://IP or tls://IP`);
   }
-  return scheme ? target.slice(scheme[0].length) : target;
+  return name === 'dns' ? target.slice(scheme![0].length) : target;
 }

@@ -414,6 +414,21 @@ function registerOwn(registry: Registry, source: MetricsSource): void {
     ['to'],
     () => (source.forward()?.upstreams ?? []).map((u) => [{ to: u.server }, u.spoofedDropped]),
   );
+  const tlsUpstreams = () => (source.forward()?.upstreams ?? []).filter((u) => u.tls !== undefined);
+  scrapedCounter(
+    registry,
+    'clusterdns_upstream_tls_connections_total',
+    'TLS connections opened to a tls:// upstream (each carries many queries).',
+    ['to'],
+    () => tlsUpstreams().map((u) => [{ to: u.server }, u.tls!.connections]),
+  );
+  scrapedCounter(
+    registry,
+    'clusterdns_upstream_tls_handshake_failures_total',
+    'TLS connections to a tls:// upstream that failed before their first reply: unreachable, or a certificate not trusted, not for the name, or ours refused.',
+    ['to'],
+    () => tlsUpstreams().map((u) => [{ to: u.server }, u.tls!.handshakeFailures]),
+  );
   scrapedCounter(
     registry,
     'clusterdns_recursion_refused_total',

@@ -1,10 +1,12 @@
 // Ask one server one question: UDP first, TCP when the UDP reply is truncated; or TCP alone when
-// the forwarder must not use UDP (forward's force_tcp, or a client that came over TCP).
+// the forwarder must not use UDP (forward's force_tcp, or a client that came over TCP); or over
+// its TLS connections alone, for a tls:// upstream (RFC 7858 has no fallback to the clear).
 import type { HostPort } from '../../config/address.js';
 import type { DecodedMessage } from '../../dns/index.js';
 import { Rcode, type Question } from '../../dns/types.js';
 import type { Attempt } from './attempt.js';
-import { buildQuery, randomId } from './query.js';
+import type { DotUpstream } from './dot.js';
+import { buildQuery, randomId, type QueryOptions } from './query.js';
 import { tcpAttempt } from './tcp.js';
 import { udpAttempt } from './udp.js';
 
@@ -19,13 +21,15 @@ export interface ExchangeOptions {
   tcpOnly?: boolean;
   /** Clear RD (a health probe with `no_rec`). Default false. */
   noRecursion?: boolean;
+  /** The upstream's TLS connections: every query goes over them. */
+  dot?: DotUpstream;
 }
 
 export type Exchange =
   | {
       kind: 'reply';
       reply: DecodedMessage;
-      transport: 'udp' | 'tcp';
+      transport: 'udp' | 'tcp' | 'tls';
       /** The answer is incomplete: TC set and the TCP retry failed (or itself came back with TC). */
       truncated: boolean;
       /** Replies dropped for a wrong source, ID or question. */
@@ -39,6 +43,11 @@ export async function exchange(
   question: Question,
   options: ExchangeOptions,
 ): Promise<Exchange> {
+  if (options.dot) {
+    const attempt = await options.dot.ask(question, queryOptions(options, true), options.timeoutMs);
+    if (attempt.kind !== 'reply') return attempt;
+    return { ...attempt, transport: 'tls', truncated: attempt.reply.tc };
+  }
   if (options.tcpOnly) {
     const only = await ask('tcp', server, question, options, true);
     if (only.kind !== 'reply') return only;
@@ -75,11 +84,11 @@ function ask(
   edns: boolean,
 ): Promise<Attempt> {
   const id = randomId();
-  const query = buildQuery(id, question, {
-    edns,
-    dnssecOk: edns && options.dnssecOk,
-    noRecursion: options.noRecursion === true,
-  });
+  const query = buildQuery(id, question, queryOptions(options, edns));
   const attempt = transport === 'udp' ? udpAttempt : tcpAttempt;
   return attempt(server, query, id, question, options.timeoutMs);
+}
+
+function queryOptions(options: ExchangeOptions, edns: boolean): QueryOptions {
+  return { edns, dnssecOk: edns && options.dnssecOk, noRecursion: options.noRecursion === true };
 }

@@ -4,14 +4,18 @@
 // anything at all; a reply of any rcode shows the server is there. `maxFails` 0 never marks it
 // down, and so never probes it. Both as CoreDNS's forward plugin does
 // (https://coredns.io/plugins/forward/: max_fails, health_check). Probes go over the transport
-// questions go over: TCP when the pool is TCP only (force_tcp), UDP otherwise.
+// questions go over: TCP when the pool is TCP only (force_tcp), UDP otherwise, and the upstream's
+// TLS connections for a tls:// upstream (CoreDNS's health checks use the TO's protocol).
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { formatHostPort, type HostPort } from '../../config/address.js';
+import { formatHostPort } from '../../config/address.js';
 import type { DecodedMessage } from '../../dns/index.js';
 import { RRClass, RRType, Rcode, type Question } from '../../dns/types.js';
+import { DotUpstream, type DotStats } from './dot.js';
 import { exchange } from './exchange.js';
 import { LatencyHistogram, type LatencyStats } from './latency.js';
+import type { DotConnectOptions } from './tls-context.js';
+import type { Upstream } from './tls-options.js';
 
 export type FailureKind = 'timeout' | 'network' | 'servfail' | 'refused';
 
@@ -25,6 +29,8 @@ export interface HealthOptions {
   /** Every query and probe over TCP (force_tcp). */
   tcpOnly: boolean;
   logger: Logger;
+  /** For a tls:// upstream: how to connect, and how long an idle connection stays. */
+  tls?: { connect: DotConnectOptions; expireMs: number };
 }
 
 export type Outcome =
@@ -47,6 +53,8 @@ export interface UpstreamStats {
   latency: LatencyStats;
   /** The same replies split by rcode. */
   byRcode: { rcode: number; latency: LatencyStats }[];
+  /** A tls:// upstream's connections. */
+  tls?: DotStats;
 }
 
 export class UpstreamServer {
@@ -69,12 +77,25 @@ export class UpstreamServer {
   };
   private readonly latency = new LatencyHistogram();
   private readonly latencyByRcode = new Map<number, LatencyHistogram>();
+  private readonly dot: DotUpstream | undefined;
 
   constructor(
-    readonly address: HostPort,
+    readonly address: Upstream,
     private readonly options: HealthOptions,
   ) {
     this.name = formatHostPort(address);
+    if (address.tls && !options.tls)
+      throw new Error(`${this.name} is a tls:// upstream; its TLS settings are missing`);
+    this.dot =
+      address.tls && options.tls
+        ? new DotUpstream({
+            server: address,
+            connect: options.tls.connect,
+            handshakeTimeoutMs: options.timeoutMs,
+            expireMs: options.tls.expireMs,
+            logger: options.logger,
+          })
+        : undefined;
   }
 
   get up(): boolean {
@@ -92,8 +113,9 @@ export class UpstreamServer {
       timeoutMs: this.options.timeoutMs,
       dnssecOk,
       tcpOnly: tcp || this.options.tcpOnly,
+      ...(this.dot ? { dot: this.dot } : {}),
     });
-    this.spoofedDropped += result.dropped;
+    this.spoofedDropped += result.dropped + (this.dot?.takeStrays() ?? 0);
     if (result.kind !== 'reply') {
       return this.failed(result.kind, result.kind === 'network' ? result.error : undefined);
     }
@@ -113,6 +135,7 @@ export class UpstreamServer {
   }
 
   stats(): UpstreamStats {
+    this.spoofedDropped += this.dot?.takeStrays() ?? 0;
     return {
       server: this.name,
       state: this.down ? 'down' : 'up',
@@ -124,12 +147,14 @@ export class UpstreamServer {
       probeFailures: this.probeFailures,
       latency: this.latency.stats(),
       byRcode: [...this.latencyByRcode].map(([rcode, latency]) => ({ rcode, latency: latency.stats() })),
+      ...(this.dot ? { tls: this.dot.stats() } : {}),
     };
   }
 
   close(): void {
     this.closed = true;
     this.stopProbing();
+    this.dot?.close();
   }
 
   private failed(kind: FailureKind, error?: Error): Outcome {
@@ -173,6 +198,7 @@ export class UpstreamServer {
         dnssecOk: false,
         tcpOnly,
         noRecursion: !probe.recursion,
+        ...(this.dot ? { dot: this.dot } : {}),
       });
       if (result.kind !== 'reply') this.probeFailures++;
       else if (this.down && !this.closed) this.markUp('it answered a probe');

@@ -6,11 +6,12 @@
 // tried anyway, in that order: a guess is better than certain failure (CoreDNS's forward plugin
 // does the same).
 import type { Logger } from 'pino';
-import type { HostPort } from '../../config/address.js';
 import type { DecodedMessage } from '../../dns/index.js';
 import type { Question } from '../../dns/types.js';
 import { DEFAULT_TIMEOUT_MS } from './exchange.js';
 import { UpstreamServer, type UpstreamStats } from './health.js';
+import { dotContext } from './tls-context.js';
+import type { Upstream, UpstreamTls } from './tls-options.js';
 
 export type PoolPolicy = 'sequential' | 'round_robin' | 'random';
 export const POOL_POLICIES: readonly PoolPolicy[] = ['sequential', 'round_robin', 'random'];
@@ -25,7 +26,7 @@ export const UPSTREAM_TRANSPORTS: readonly UpstreamTransport[] = ['udp', 'tcp', 
 
 export interface PoolOptions {
   /** At least one; the policy orders them. */
-  servers: HostPort[];
+  servers: Upstream[];
   logger: Logger;
   /** Per attempt (UDP, then a TCP retry). Default 2000. */
   timeoutMs?: number;
@@ -41,7 +42,12 @@ export interface PoolOptions {
   transport?: UpstreamTransport;
   /** The probe's name, '' for the root (the default), and whether it sets RD (default true). */
   probe?: { name: string; recursion: boolean };
+  /** How tls:// servers are verified and how long their idle connections stay; the default trusts the system roots. */
+  tls?: UpstreamTls;
 }
+
+/** forward's expire default. */
+export const DEFAULT_EXPIRE_MS = 10_000;
 
 export const POOL_DEFAULTS = {
   timeoutMs: DEFAULT_TIMEOUT_MS,
@@ -98,6 +104,13 @@ export class UpstreamPool {
     this.maxConcurrent = settings.maxConcurrent;
     this.policy = options.policy ?? 'sequential';
     this.transport = options.transport ?? 'udp';
+    // Files are read and checked once, here, whichever upstreams use them.
+    const tls = options.servers.some((server) => server.tls)
+      ? {
+          context: dotContext(options.tls ?? { expireMs: DEFAULT_EXPIRE_MS }),
+          expireMs: options.tls?.expireMs ?? DEFAULT_EXPIRE_MS,
+        }
+      : undefined;
     this.servers = options.servers.map(
       (server) =>
         new UpstreamServer(server, {
@@ -107,6 +120,7 @@ export class UpstreamPool {
           probe: options.probe ?? { name: '', recursion: true },
           tcpOnly: this.transport === 'tcp',
           logger: options.logger,
+          ...(tls && server.tls ? { tls: { connect: tls.context(server), expireMs: tls.expireMs } } : {}),
         }),
     );
   }

@@ -12,8 +12,8 @@ import { decodeMessage, type DecodedMessage } from '../../../src/dns/index.js';
 export interface StubQuery {
   bytes: Buffer;
   message: DecodedMessage;
-  transport: 'udp' | 'tcp';
-  /** The client's source port (UDP). */
+  transport: 'udp' | 'tcp' | 'tls';
+  /** The client's source port. */
   port: number;
 }
 
