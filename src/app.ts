@@ -765,6 +765,8 @@ export class ClusterDns {
   }
 
   private readHostResolvConf(config: Config): ResolvConf | undefined {
+    // '': no host resolver at all (a Corefile block without forward).
+    if (config.resolvConf === '') return undefined;
     try {
       return readResolvConf(readFileSync(config.resolvConf, 'utf8'));
     } catch (error) {
@@ -776,6 +778,7 @@ export class ClusterDns {
   /** --upstream, else the host's nameservers less this server; none means no forwarding. */
   private upstreams(config: Config, resolvConf: ResolvConf | undefined): HostPort[] {
     if (config.upstreams.length > 0) return config.upstreams;
+    if (config.resolvConf === '') return [];
     try {
       if (!resolvConf) throw new Error(`no upstream: cannot read ${config.resolvConf}; pass --upstream`);
       const upstreams = upstreamsFromResolvConf(resolvConf, config.listen, {

@@ -377,7 +377,7 @@ export const OPTIONS = {
     defaultValue: '/etc/resolv.conf',
     type: 'string',
     metavar: 'FILE',
-    help: 'default upstreams, and the host search domains autopath tries',
+    help: 'default upstreams, and the host search domains autopath tries; "" reads none and forwards nowhere',
   },
   'stub-domain': {
     type: 'string',

@@ -26,7 +26,10 @@ describe.skipIf(!hasDig)('whoami and local from a Corefile', () => {
       corefile,
       `.:${port} {\n  debug\n  any\n  cancel 2s\n  metadata\n  local\n  whoami\n  log\n}\n`,
     );
-    cli = await startCli(['--corefile', corefile]);
+    // A resolver the host names: a block without forward asks it nothing, as CoreDNS does.
+    const resolvConf = join(dir, 'resolv.conf');
+    writeFileSync(resolvConf, 'nameserver 127.0.0.1\n');
+    cli = await startCli(['--corefile', corefile, '--resolv-conf', resolvConf, '--upstream', '127.0.0.1:9']);
   });
 
   afterAll(() => {

@@ -29,8 +29,9 @@ export interface TranslatedBlockLayer {
   /** Whether the block reads a registry (kubernetes): registry flags apply to it alone. */
   registry: boolean;
   /**
-   * Whether the block forwards to upstreams of its own (a stub domain, NodeLocal DNSCache's
-   * cluster.local block): --upstream and --resolv-conf replace the primary block's forward only.
+   * Whether the block's forward is its own: no forward at all (flags give it none), or upstreams of
+   * its own in a block beside the primary (a stub domain, NodeLocal DNSCache's cluster.local block).
+   * --upstream and --resolv-conf replace the primary block's forward only.
    */
   ownUpstreams: boolean;
 }
@@ -129,7 +130,9 @@ function translateGroup(group: TranslatedBlock[], notices: string[]): Translated
       where: block.where,
       layer: finishBlock(block, block === primary),
       registry: block === kubernetes[0],
-      ownUpstreams: block !== primary && block.options.values.upstream !== undefined,
+      ownUpstreams:
+        !block.directives.some((d) => d.name === 'forward') ||
+        (block !== primary && block.options.values.upstream !== undefined),
     })),
   };
 }
@@ -178,8 +181,9 @@ function finishBlock(block: TranslatedBlock, primary: boolean): OptionLayer {
     // CoreDNS forwards for every client unless an acl says otherwise.
     options.setDefault('allow-recursion', '0.0.0.0/0,::/0', blockLine, 'forward');
   } else {
-    // No forward: CoreDNS answers no name outside its zones; neither do we.
+    // No forward: CoreDNS answers no name outside its zones, and asks no upstream; neither do we.
     options.set('allow-recursion', '', blockLine, 'no forward directive');
+    options.set('resolv-conf', '', blockLine, 'no forward directive');
   }
   return options.layer(block.where);
 }
