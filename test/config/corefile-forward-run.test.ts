@@ -18,7 +18,7 @@ import {
   udpQuery,
 } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { requireTool } from '../helpers/tools.js';
+import { dig, requireTool } from '../helpers/tools.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { namespace, service, slice } from '../kubernetes/helpers.js';
 import { startDotStub, type DotStub } from '../resolve/forward/dot-stub.js';
@@ -178,14 +178,13 @@ describe.runIf(pki)('a Corefile forwarding over TLS', () => {
     return { port, cli };
   }
 
-  const dig = async (port: number, ...args: string[]) =>
-    (await run('dig', ['@127.0.0.1', '-p', String(port), '+time=3', '+tries=1', ...args])).stdout;
+  const ask = (port: number, ...args: string[]) => dig(port, args, 3);
 
   it.skipIf(!hasDig)('answers dig over UDP and TCP, reusing one TLS connection upstream', async () => {
     const { port } = await serve(TEST_SERVER_NAME);
-    expect((await dig(port, '+short', 'www.example.com')).trim()).toBe('192.0.2.53');
-    expect((await dig(port, '+short', '+tcp', 'www.example.org')).trim()).toBe('192.0.2.53');
-    expect((await dig(port, '+short', 'web.shop.svc.cluster.local')).trim()).toBe('10.96.45.10');
+    expect((await ask(port, '+short', 'www.example.com')).trim()).toBe('192.0.2.53');
+    expect((await ask(port, '+short', '+tcp', 'www.example.org')).trim()).toBe('192.0.2.53');
+    expect((await ask(port, '+short', 'web.shop.svc.cluster.local')).trim()).toBe('10.96.45.10');
     // The loop check at start-up and every question since, on one connection.
     expect(upstream.connections).toBe(1);
     expect(upstream.questions()).toEqual(expect.arrayContaining(['www.example.com 1', 'www.example.org 1']));
@@ -196,7 +195,7 @@ describe.runIf(pki)('a Corefile forwarding over TLS', () => {
     async () => {
       const { port, cli } = await serve('other.test');
       const asked = upstream.queries.length;
-      expect(await dig(port, 'www.example.net')).toContain('status: SERVFAIL');
+      expect(await ask(port, 'www.example.net')).toContain('status: SERVFAIL');
       expect(upstream.queries.length).toBe(asked);
       expect(cli.output()).toMatch(/TLS connection failed, nothing from it is used: .*other\.test/);
     },

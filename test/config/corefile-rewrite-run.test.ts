@@ -2,39 +2,24 @@
 // the examples of https://coredns.io/plugins/rewrite/ as a table of question → what dig shows
 // (the question section, the client's own name, and the answer section), vcluster's default
 // Corefile, and `stop` against `continue` over a list of rules.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorefile, type RunningCli } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { requireTool } from '../helpers/tools.js';
+import { dig, requireTool } from '../helpers/tools.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { namespace, service, slice } from '../kubernetes/helpers.js';
 
-const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
 const real = (name: string) =>
   readFileSync(new URL(`fixtures/corefiles/real/${name}`, import.meta.url), 'utf8');
 
 /** What dig shows of a reply: its status, then the question and answer sections, one line each. */
-async function dig(port: number, name: string, type = 'A'): Promise<string[]> {
-  const { stdout } = await run('dig', [
-    '@127.0.0.1',
-    '-p',
-    String(port),
-    '+time=2',
-    '+tries=1',
-    '+nocmd',
-    '+nostats',
-    '+noadditional',
-    '+noauthority',
-    type,
-    name,
-  ]);
+async function digShown(port: number, name: string, type = 'A'): Promise<string[]> {
+  const stdout = await dig(port, ['+nocmd', '+nostats', '+noadditional', '+noauthority', type, name]);
   const status = /status: (\w+)/.exec(stdout)?.[1] ?? 'no reply';
   const lines = stdout
     .split('\n')
@@ -235,7 +220,7 @@ describe.skipIf(!hasDig)('rewrite under --corefile, asked with dig', () => {
     });
 
     it.each(EXAMPLES)('%s: %s %s', async (_what, name, type, shown) => {
-      expect(await dig(port, name, type)).toEqual(shown);
+      expect(await digShown(port, name, type)).toEqual(shown);
     });
 
     it('answers a rewritten name asked again from the rewritten name, not from a compiled answer', async () => {
@@ -268,7 +253,7 @@ describe.skipIf(!hasDig)('rewrite under --corefile, asked with dig', () => {
     });
 
     it.each(ORDER)('%s: %s', async (_what, name, shown) => {
-      expect(await dig(port, name)).toEqual(shown);
+      expect(await digShown(port, name)).toEqual(shown);
     });
   });
 
@@ -282,7 +267,7 @@ describe.skipIf(!hasDig)('rewrite under --corefile, asked with dig', () => {
     });
 
     it('answers a node name with the API server service, under the name asked', async () => {
-      expect(await dig(port, 'worker-1.nodes.vcluster.com')).toEqual([
+      expect(await digShown(port, 'worker-1.nodes.vcluster.com')).toEqual([
         'NOERROR',
         ';worker-1.nodes.vcluster.com. IN A',
         'kubernetes.default.svc.cluster.local. IN A 10.96.0.1',
@@ -290,7 +275,7 @@ describe.skipIf(!hasDig)('rewrite under --corefile, asked with dig', () => {
     });
 
     it('answers cluster names as before', async () => {
-      expect(await dig(port, 'web.shop.svc.cluster.local')).toEqual([
+      expect(await digShown(port, 'web.shop.svc.cluster.local')).toEqual([
         'NOERROR',
         ';web.shop.svc.cluster.local. IN A',
         'web.shop.svc.cluster.local. IN A 10.96.45.10',

@@ -1,6 +1,9 @@
 // System tools some tests drive (dig, ...): present locally or not, they must be there under CI.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const runFile = promisify(execFile);
 
 /** Whether `tool` runs here. Missing under CI fails loudly; missing locally prints why the test skips. */
 export function requireTool(
@@ -39,4 +42,17 @@ export function requireOpenFiles(needed: number): boolean {
   if (process.env.CI) throw new Error(`${why}; required under CI`);
   console.warn(`skipping: ${why}`);
   return false;
+}
+
+/** Real dig asking 127.0.0.1 on `port` once, `seconds` to answer (default 2): its output. */
+export async function dig(port: number, args: string[], seconds = 2): Promise<string> {
+  const { stdout } = await runFile('dig', [
+    '@127.0.0.1',
+    '-p',
+    String(port),
+    `+time=${seconds}`,
+    '+tries=1',
+    ...args,
+  ]);
+  return stdout;
 }
