@@ -532,10 +532,20 @@ describe('Corefile directives', () => {
     expect([config!.local, config!.whoami]).toEqual([true, true]);
   });
 
+  it.each([
+    ['file db.example.org example.org', 'serve the zone from zone files (--zones DIR'],
+    ['etcd skydns.local', 'run clusterdns with --etcd URL'],
+    ['grpc . 127.0.0.1:9005', 'forward . tls://ADDRESS'],
+    ['multisocket 4', '--workers N'],
+    ['geoip /db.mmdb', 'directive "geoip" is not supported by clusterdns: remove it'],
+  ])('refuses "%s" saying what to write instead', (line, instead) => {
+    expect(error(block(`  ${line}`))).toContain(instead);
+  });
+
   it('names an unsupported directive, sub-directive or form with its line', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  dnssec'))).toBe(
-      'Corefile:3: directive "dnssec" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
+      'Corefile:3: directive "dnssec" is not supported by clusterdns: clusterdns signs no answers: remove it; the directives clusterdns runs are ' +
         'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, whoami',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(

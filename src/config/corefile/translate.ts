@@ -300,7 +300,7 @@ function translatePort(
     if (!handler) {
       fail(
         directive,
-        `directive "${directive.name}" is not supported by clusterdns: remove it; the directives clusterdns runs are ${Object.keys(DIRECTIVES).sort().join(', ')}`,
+        `directive "${directive.name}" is not supported by clusterdns: ${INSTEAD[directive.name] ?? 'remove it'}; the directives clusterdns runs are ${Object.keys(DIRECTIVES).sort().join(', ')}`,
       );
     }
     handler(directive, { options, zones, port, cacheDisabled });
@@ -314,6 +314,25 @@ function translatePort(
     cacheDisabled,
   };
 }
+
+/** What to write instead of a CoreDNS plugin clusterdns does not run, where there is something. */
+const INSTEAD: Record<string, string> = {
+  file: 'serve the zone from zone files (--zones DIR, Kubernetes objects in YAML), or forward its block to a server that holds it',
+  auto: 'serve the zones from zone files (--zones DIR, Kubernetes objects in YAML), or forward their block to a server that holds them',
+  secondary: "forward the zone's block to its primary server (forward . ADDRESS)",
+  etcd: "run clusterdns with --etcd URL (it serves the SkyDNS layout's service names), or forward the zone to a server that reads etcd",
+  grpc: 'forward over DNS instead: forward . ADDRESS, or forward . tls://ADDRESS',
+  route53: "forward the zone's block to the provider's resolver (forward . ADDRESS)",
+  azure: "forward the zone's block to the provider's resolver (forward . ADDRESS)",
+  clouddns: "forward the zone's block to the provider's resolver (forward . ADDRESS)",
+  dnssec: 'clusterdns signs no answers: remove it',
+  sign: 'clusterdns signs no zones: remove it',
+  transfer: 'clusterdns serves no zone transfers: remove it',
+  dnstap: 'log each query with log (one JSON line per query) instead',
+  timeouts: 'set the TCP idle timeout with --tcp-idle-timeout instead',
+  multisocket: 'answer on several processes with --workers N instead',
+  view: 'give the clients their own port or server block instead, or guard the block with acl',
+};
 
 interface Context {
   options: Options;
