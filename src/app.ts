@@ -579,7 +579,7 @@ export class ClusterDns {
           cache: config.cache,
         })
       : undefined;
-    const hosts = readHosts(config);
+    const hosts = readHosts(config, this.logger);
     const policy = new AddressPolicy(config.allowRecursion);
     const allowQuery = config.allowQuery ? new AddressPolicy(config.allowQuery) : undefined;
     const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
@@ -806,11 +806,23 @@ function present(links: (Resolver | undefined)[]): Resolver[] {
   return links.filter((link): link is Resolver => link !== undefined);
 }
 
-/** The hosts entries of --hosts and --hosts-file; a file that cannot be read fails the (re)load. */
-function readHosts(config: Config): HostsResolver | undefined {
+/**
+ * The hosts entries of --hosts and --hosts-file. A missing file is a warning and serves the inline
+ * entries, as CoreDNS's hosts does (k3s's NodeHosts appears once the node has joined; the file is
+ * watched, and read when it does); a file that cannot be read otherwise fails the (re)load.
+ */
+function readHosts(config: Config, logger: Logger): HostsResolver | undefined {
   const entries = parseHosts(config.hosts.lines.join('\n'), '--hosts');
-  if (config.hosts.file !== undefined) {
-    entries.push(...parseHosts(readFileSync(config.hosts.file, 'utf8'), config.hosts.file));
+  const file = config.hosts.file;
+  if (file !== undefined) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      logger.warn({ file }, 'hosts file does not exist: serving its inline entries until it does');
+    }
+    if (text !== undefined) entries.push(...parseHosts(text, file));
   }
   const { zones, fallthrough } = config.hosts;
   // Without fallthrough, hosts answers for every name of its zones, listed or not.
