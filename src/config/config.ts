@@ -41,6 +41,8 @@ export interface KubernetesConfig {
   namespaceLabels?: string;
   /** Watch no EndpointSlices: endpoint and headless names answer NXDOMAIN. */
   noEndpoints?: boolean;
+  /** Name endpoints without a hostname by their pod, not their dashed IP. */
+  endpointPodNames?: boolean;
 }
 
 export interface NacosConfig {
@@ -231,6 +233,10 @@ export const OPTIONS = {
   'no-endpoints': {
     type: 'boolean',
     help: 'watch no EndpointSlices: endpoint and headless service names answer NXDOMAIN (less API load)',
+  },
+  'endpoint-pod-names': {
+    type: 'boolean',
+    help: 'name a headless endpoint without a hostname by its pod (web-0.db.ns.svc...), not its dashed IP, as CoreDNS endpoint_pod_names',
   },
   ...ETCD_OPTIONS,
   nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
@@ -915,7 +921,10 @@ function zonesAndRegistries(
   if (kubernetesFlag !== undefined || kubeconfig !== undefined) {
     if (kubernetesFlag) checked('kubernetes', (value) => new URL(value), kubernetesFlag);
     kubernetes = {};
-    const fields: [Exclude<keyof KubernetesConfig, 'noEndpoints'>, string | undefined][] = [
+    const fields: [
+      Exclude<keyof KubernetesConfig, 'noEndpoints' | 'endpointPodNames'>,
+      string | undefined,
+    ][] = [
       ['url', kubernetesFlag || undefined],
       ['kubeconfig', kubeconfig],
       ['context', optional('kube-context')],
@@ -926,6 +935,7 @@ function zonesAndRegistries(
     ];
     for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
     if (read('no-endpoints') === true) kubernetes.noEndpoints = true;
+    if (read('endpoint-pod-names') === true) kubernetes.endpointPodNames = true;
   }
   let etcd: EtcdConfig | undefined;
   try {

@@ -73,6 +73,7 @@ function backendFactories(
           // Pods are the largest and busiest kind: only `--pods verified` needs them.
           watchPods: config.pods === 'verified',
           watchEndpoints: !kubernetes.noEndpoints,
+          ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
           labelSelector: kubernetes.labels,
           namespaceLabelSelector: kubernetes.namespaceLabels,
           ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),

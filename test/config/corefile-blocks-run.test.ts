@@ -43,6 +43,23 @@ describe('server blocks, each its own chain', () => {
       service('shop', 'web', { clusterIP: '10.96.45.10' }),
       slice('shop', 'web', ['10.244.1.5']),
       externalName('shop', 'search', 'www.example.com'),
+      service('shop', 'db', { clusterIP: 'None' }),
+      {
+        ...slice('shop', 'db', []),
+        endpoints: [
+          {
+            addresses: ['10.244.2.7'],
+            conditions: { ready: true },
+            targetRef: { kind: 'Pod', name: 'db-7f9c' },
+          },
+          {
+            addresses: ['10.244.2.8'],
+            hostname: 'db-1',
+            conditions: { ready: true },
+            targetRef: { kind: 'Pod', name: 'db-x' },
+          },
+        ],
+      },
     ])
       api.apply(object);
     dir = mkdtempSync(join(tmpdir(), 'clusterdns-blocks-'));
@@ -282,5 +299,27 @@ describe('server blocks, each its own chain', () => {
         'www.example.com A 192.0.2.80',
       ]);
     });
+  });
+
+  // https://coredns.io/plugins/kubernetes/: endpoint_pod_names names an endpoint without a hostname
+  // by its pod; a hostname still wins.
+  it.each([
+    ['', ['10-244-2-7.db.shop.svc.cluster.local', 'db-1.db.shop.svc.cluster.local']],
+    ['endpoint_pod_names', ['db-1.db.shop.svc.cluster.local', 'db-7f9c.db.shop.svc.cluster.local']],
+  ])('kubernetes { %s } names headless endpoints', async (option, names) => {
+    const port = await freePort();
+    const { cli } = await serveCorefile(
+      `pods-${option || 'ip'}.Corefile`,
+      `.:${port} {\n  kubernetes cluster.local {\n    ${option}\n  }\n}\n`,
+    );
+    try {
+      const srv = (await udpQuery(port, 'db.shop.svc.cluster.local', 'SRV')).packet;
+      expect(srv.answers.map((answer) => (answer.data as { target: string }).target).sort()).toEqual(names);
+      // The endpoint without a hostname, by the name the option gives it.
+      const unnamed = names.find((name) => !name.startsWith('db-1.'))!;
+      expect(answerLines((await udpQuery(port, unnamed, 'A')).packet)).toEqual([`${unnamed} A 10.244.2.7`]);
+    } finally {
+      cli.child.kill('SIGKILL');
+    }
   });
 });

@@ -438,6 +438,11 @@ const DIRECTIVES: Record<string, Handler> = {
       startup_timeout: (sub) => set('startup-timeout', sub, oneArg(sub, 'kubernetes', 'DURATION')),
       fallthrough: (sub) =>
         set('fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
+      endpoint_pod_names(sub) {
+        if (sub.args.length)
+          fail(sub, 'kubernetes endpoint_pod_names: expected endpoint_pod_names with no arguments');
+        set('endpoint-pod-names', sub, true);
+      },
       noendpoints(sub) {
         if (sub.args.length) fail(sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
         set('no-endpoints', sub, true);

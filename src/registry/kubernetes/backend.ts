@@ -12,7 +12,13 @@ import { ApiClient } from './api-client.js';
 import { DEFAULT_BACKOFF, type PacerOptions } from './backoff.js';
 import type { KubernetesConnection } from './connection.js';
 import { KINDS, type KindName } from './kinds.js';
-import { type ServiceObject, type SliceObject, joinKubernetesObjects, joinService } from './join.js';
+import {
+  type ServiceObject,
+  type SliceObject,
+  joinKubernetesObjects,
+  joinService,
+  namedByPods,
+} from './join.js';
 import { type KindStatus, Reflector } from './reflector.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './throttle.js';
 
@@ -23,6 +29,8 @@ export interface KubernetesBackendOptions {
   watchPods: boolean;
   /** False: no EndpointSlices, so endpoint and headless names do not exist (CoreDNS `noendpoints`). */
   watchEndpoints?: boolean;
+  /** Name endpoints without a hostname by their pod (CoreDNS `endpoint_pod_names`). */
+  endpointPodNames?: boolean;
   /** Label selector for services and their EndpointSlices, e.g. "app=web,tier!=batch". */
   labelSelector?: string;
   /** Label selector for namespaces; objects in other namespaces are not served. */
@@ -251,6 +259,7 @@ export class KubernetesBackend implements RegistryBackend {
     try {
       if (whole) {
         const content = joinKubernetesObjects(this.objects());
+        if (this.opts.endpointPodNames) content.services = content.services.map(namedByPods);
         this.sink.content(content);
       } else {
         this.sink.changes(this.changesFor(touched, changedKinds));
@@ -277,7 +286,8 @@ export class KubernetesBackend implements RegistryBackend {
       const [service] = this.reflectors.get('services')!.store.forService(key) as ServiceObject[];
       const visible = service && (!selected || selected.has(service.service.namespace));
       const slices = this.reflectors.get('endpointslices')!.store.forService(key) as SliceObject[];
-      services.set(key, visible ? joinService(service, slices) : undefined);
+      const joined = visible ? joinService(service, slices) : undefined;
+      services.set(key, joined && this.opts.endpointPodNames ? namedByPods(joined) : joined);
     }
     const changes: ViewChanges = { services };
     if (changedKinds.has('namespaces')) changes.namespaces = [...this.namespaceNames()].sort();

@@ -103,6 +103,23 @@ export function joinService(object: ServiceObject, slices: readonly SliceObject[
 }
 
 /**
+ * CoreDNS's `endpoint_pod_names`: an endpoint without a hostname is named by the pod it targets,
+ * when that name is one DNS label (at most 63 characters); else by its dashed IP as always
+ * (https://coredns.io/plugins/kubernetes/). The service is handed back as it is when nothing changes.
+ */
+export function namedByPods(service: Service): Service {
+  const named = (endpoint: Endpoint) =>
+    endpoint.hostname === undefined && endpoint.podName !== undefined && endpoint.podName.length <= 63;
+  if (!service.endpoints.some(named)) return service;
+  return {
+    ...service,
+    endpoints: service.endpoints.map((endpoint) =>
+      named(endpoint) ? { ...endpoint, hostname: endpoint.podName } : endpoint,
+    ),
+  };
+}
+
+/**
  * During a rollout the same address can sit in two slices of one service; DNS must list it once.
  * The copies are merged: ports are united, missing details filled in, and it is ready if any copy is.
  */
