@@ -50,6 +50,7 @@ import { ChaosResolver } from './resolve/chaos.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
+import { TemplateResolver, templateFirst } from './resolve/template/resolver.js';
 import { ZoneSet } from './resolve/zones.js';
 import { QueryHandler } from './server/handler.js';
 import { DEFAULT_TCP_LIMITS, TcpListener } from './server/tcp.js';
@@ -65,7 +66,7 @@ export interface BoundListener {
 }
 
 /** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
-const LINK_PLUGINS = ['loop', 'chaos', 'autopath', 'hosts', 'kubernetes', 'forward'];
+const LINK_PLUGINS = ['loop', 'chaos', 'autopath', 'template', 'hosts', 'kubernetes', 'forward'];
 /** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
@@ -497,6 +498,14 @@ export class ClusterDns {
     const cluster = config.fallthrough
       ? new FallthroughResolver(clusterZone, outside, config.fallthrough)
       : clusterZone;
+    // CoreDNS's order: autopath, template, hosts, kubernetes, forward. The search path tries its
+    // names through the links after it, so templates answer them too.
+    const template = config.templates.length
+      ? new TemplateResolver(config.templates, {
+          logger: this.logger.child({ part: 'template' }),
+          chain: (): Resolver => resolver,
+        })
+      : undefined;
     const searchPath = new SearchPathResolver(table, {
       zones,
       ...(config.namespace ? { namespace: config.namespace } : {}),
@@ -506,13 +515,13 @@ export class ClusterDns {
         (domain) => !zones.find(splitName(domain).map(lowerLabel)),
       ),
       ttl: config.ttl,
-      cluster,
-      outside,
+      cluster: template ? templateFirst(template, cluster) : cluster,
+      outside: template ? templateFirst(template, outside) : outside,
     });
     const part = this.part;
     const loop =
       part.kind === 'answering' ? new LoopDetector(part.probeName, part.onLoopProbe) : new LoopDetector();
-    // Six links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
+    // Seven links always, so each keeps its metrics `plugin` label (LINK_PLUGINS) whatever is off.
     const chaos = config.chaos
       ? new ChaosResolver({
           zones: config.chaos.zones,
@@ -521,7 +530,7 @@ export class ClusterDns {
           hostname: hostname(),
         })
       : ABSENT;
-    const links = [loop, chaos, searchPath, hosts ?? ABSENT, cluster, outside];
+    const links = [loop, chaos, searchPath, template ?? ABSENT, hosts ?? ABSENT, cluster, outside];
     const resolver = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
     // Shared by every listener's handler, rebuilt with the resolvers on reload.
     const precompiled = new PrecompiledAnswers({

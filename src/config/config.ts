@@ -19,6 +19,8 @@ import {
   type PoolPolicy,
   type UpstreamTransport,
 } from '../resolve/forward/pool.js';
+import type { TemplateSpec } from '../resolve/template/spec.js';
+import { templateOption } from './template.js';
 import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
 
 export interface KubernetesConfig {
@@ -71,6 +73,8 @@ export interface Config extends OpsConfig {
   hosts: { lines: string[]; file?: string; ttl: number };
   /** CH TXT version.bind and friends answered under these zones (the chaos plugin); absent: off. */
   chaos?: { zones: string[]; version?: string; authors: string[] };
+  /** Answers made from templates for names matching a regex (the template plugin), in order. */
+  templates: TemplateSpec[];
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
   upstreams: HostPort[];
@@ -303,6 +307,12 @@ export const OPTIONS = {
     defaultValue: '3600',
     metavar: 'SECONDS',
     help: 'TTL of answers from --hosts and --hosts-file',
+  },
+  template: {
+    type: 'string',
+    multiple: true,
+    metavar: '"CLASS TYPE [ZONE...] {...}"',
+    help: "answer names matching a regex from Go templates, as CoreDNS's template plugin (see README.md); repeatable",
   },
   loadbalance: {
     type: 'boolean',
@@ -669,6 +679,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
       ttl: number('hosts-ttl', 0, 604800),
     },
     ...chaosConfig(read, checked),
+    templates: ((read('template') as string[] | undefined) ?? []).map((value) =>
+      checked('template', templateOption, value),
+    ),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     upstreams: (list('upstream') ?? []).map((value) =>
       checked('upstream', (v) => parseHostPort(v, 53), value),

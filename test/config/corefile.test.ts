@@ -412,7 +412,7 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  rewrite name foo bar'))).toBe(
       'Corefile:3: directive "rewrite" is not supported by clusterdns: remove it; the directives clusterdns runs are ' +
-        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload',
+        'acl, autopath, bind, bufsize, cache, chaos, errors, forward, health, hosts, kubernetes, loadbalance, log, loop, prometheus, ready, reload, template',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +

@@ -6,6 +6,8 @@ import { isIP } from 'node:net';
 import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } from '../config.js';
 import { ZoneList } from '../../resolve/zones.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
+import { templateText } from '../template.js';
+import { templateSpec } from '../../resolve/template/spec.js';
 
 export interface TranslatedCorefile {
   /** One per port group: the server blocks that share a port and bind addresses. */
@@ -308,7 +310,7 @@ function translateBlock(block: ServerBlock, notices: string[]): TranslatedBlock 
   const cacheDisabled: Context['cacheDisabled'] = [];
   const seen = new Set<string>();
   for (const directive of block.directives) {
-    if (seen.has(directive.name) && directive.name !== 'bind') {
+    if (seen.has(directive.name) && directive.name !== 'bind' && directive.name !== 'template') {
       fail(directive, `${directive.name} given twice in one server block`);
     }
     seen.add(directive.name);
@@ -655,6 +657,13 @@ const DIRECTIVES: Record<string, Handler> = {
       allowed.push(...rule.args.slice(1));
     }
     options.set('allow-query', allowed.join(','), directive);
+  },
+  // https://coredns.io/plugins/template/: checked here, where a message can name the line, then
+  // carried as --template values in the order written (the first template that matches answers).
+  template(directive, { options, zones }) {
+    const spec = templateSpec(directive, zones, (node, message) => fail(node as Directive, message));
+    const values = (options.values.template as string[] | undefined) ?? [];
+    options.set('template', [...values, templateText(directive, spec.zones)], directive);
   },
   loadbalance(directive, { options }) {
     if (directive.args[0] !== undefined && directive.args[0] !== 'round_robin') {
