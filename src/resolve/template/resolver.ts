@@ -213,16 +213,11 @@ function matchName(
   return undefined;
 }
 
+/** As miekg/dns's ClassToString names them. */
+const CLASS_NAMES: Record<number, string> = { 1: 'IN', 2: 'CS', 3: 'CH', 4: 'HS', 254: 'NONE', 255: 'ANY' };
+
 function className(value: number): string {
-  return value === RRClass.IN
-    ? 'IN'
-    : value === RRClass.CH
-      ? 'CH'
-      : value === 2
-        ? 'CS'
-        : value === 4
-          ? 'HS'
-          : `CLASS${value}`;
+  return CLASS_NAMES[value] ?? `CLASS${value}`;
 }
 
 function answerOf(rcode: number): Answer {
