@@ -545,7 +545,7 @@ describe('encodeResponse: EDNS', () => {
 describe('encodeResponse: extended DNS errors (RFC 8914)', () => {
   const ede = { code: 21, reason: 'Blocked' };
 
-  it('writes the EDE option in the OPT record: code 15, INFO-CODE, EXTRA-TEXT', () => {
+  it('writes the EDE option in the OPT record, and only there: code 15, INFO-CODE, EXTRA-TEXT', () => {
     const buf = encodeResponse(hdr({ name: QNAME, type: 1 }), answer({ rcode: Rcode.NXDOMAIN, ede }), {
       maxSize: 512,
       edns: { udpSize: 1232, dnssecOk: false },
@@ -565,11 +565,9 @@ describe('encodeResponse: extended DNS errors (RFC 8914)', () => {
     expect(opt.options).toEqual([
       { code: 15, type: 'OPTION_15', data: Buffer.from('0015426c6f636b6564', 'hex') },
     ]);
-  });
-
-  it('leaves it out of a reply to a query without EDNS', () => {
-    const buf = encodeResponse(hdr({ name: QNAME, type: 1 }), answer({ ede }), udp512);
-    expect(buf.readUInt16BE(10)).toBe(0);
+    // Only in the OPT record: a reply to a query without EDNS has none (RFC 6891 §7).
+    const plain = encodeResponse(hdr({ name: QNAME, type: 1 }), answer({ ede }), udp512);
+    expect(plain.readUInt16BE(10)).toBe(0);
   });
 
   it('keeps room for it: records give way, the error stays', () => {
