@@ -312,7 +312,7 @@ export const OPTIONS = {
     type: 'string',
     multiple: true,
     metavar: '"CLASS TYPE [ZONE...] {...}"',
-    help: "answer names matching a regex from Go templates, as CoreDNS's template plugin (see README.md); repeatable",
+    help: "answer names matching a regex with records from Go templates, as CoreDNS's template plugin; the words a Corefile writes after template, block and all; repeatable",
   },
   loadbalance: {
     type: 'boolean',
