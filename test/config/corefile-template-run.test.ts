@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCorefile, type RunningCli } from '../helpers/cli.js';
+import { endpointUrl, freePort, startCli, startCorefile, type RunningCli } from '../helpers/cli.js';
+import { scrape } from '../helpers/prometheus.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { requireTool } from '../helpers/tools.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
@@ -98,9 +99,10 @@ describe.skipIf(!hasDig)('template under --corefile, asked with dig', () => {
 
   describe("AKS's default Corefile", () => {
     let port: number;
+    let cli: RunningCli;
     beforeAll(async () => {
       const text = readFileSync(new URL('fixtures/corefiles/real/aks.Corefile', import.meta.url), 'utf8');
-      ({ port } = await serve('aks.Corefile', text));
+      ({ port, ...cli } = await serve('aks.Corefile', text));
     });
 
     // The search-path storm a Windows-style node suffix causes: names with four or more labels
@@ -116,6 +118,17 @@ describe.skipIf(!hasDig)('template under --corefile, asked with dig', () => {
       const dug = await dig(port, type, name);
       expect(dug.status).toBe(status);
       expect(dug.answer).toEqual(answer);
+    });
+
+    it('counts the template\'s answers under plugin="template"', async () => {
+      const { series } = await scrape(endpointUrl(cli.output(), 'metrics'));
+      const answered = (plugin: string, rcode: string) =>
+        series
+          .filter((s) => s.name === 'coredns_dns_responses_total')
+          .filter((s) => s.labels.plugin === plugin && s.labels.rcode === rcode)
+          .reduce((sum, s) => sum + s.value, 0);
+      expect(answered('template', 'NXDOMAIN')).toBe(4);
+      expect(answered('forward', 'NOERROR')).toBe(1);
     });
   });
 
@@ -293,6 +306,51 @@ describe.skipIf(!hasDig)('template under --corefile, asked with dig', () => {
           'web.shop.svc.cluster.local. 5 IN A 10.96.45.10',
         ]);
       }
+    });
+  });
+
+  // As flags, and with the search path: autopath walks a name through the links after it, the
+  // template among them, as CoreDNS's autopath asks the plugins after it. The AAAA of a name in the
+  // client's namespace is the template's NOERROR at the first step, so no search domain is tried
+  // and nothing is forwarded.
+  describe('--template with --autopath', () => {
+    let port: number;
+    let askedBefore: number;
+    beforeAll(async () => {
+      askedBefore = upstream.asked.length;
+      port = await freePort();
+      const cli = await startCli([
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--upstream',
+        `127.0.0.1:${upstream.port}`,
+        '--namespace',
+        'shop',
+        '--autopath',
+        '--template',
+        'IN AAAA .',
+      ]);
+      running.push(cli);
+    });
+
+    it.each([
+      ['AAAA', 'google.com.shop.svc.cluster.local', 'NOERROR', []],
+      [
+        'A',
+        'google.com.shop.svc.cluster.local',
+        'NOERROR',
+        ['google.com.shop.svc.cluster.local. 5 IN CNAME google.com.', 'google.com. 300 IN A 192.0.2.10'],
+      ],
+    ])('%s %s: %s', async (type, name, status, answer) => {
+      const dug = await dig(port, type, name);
+      expect(dug.status).toBe(status);
+      expect(dug.answer).toEqual(answer);
+    });
+
+    it('forwards no AAAA question the template answers', () => {
+      const asked = upstream.asked.slice(askedBefore);
+      expect(asked).toContain('google.com A');
+      expect(asked.filter((question) => question.endsWith(' AAAA'))).toEqual([]);
     });
   });
 });
