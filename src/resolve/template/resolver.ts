@@ -37,6 +37,10 @@ interface Section {
 
 interface Template {
   spec: TemplateSpec;
+  /** Whether any record is made; without, every answer is `bare`. */
+  hasRecords: boolean;
+  /** The answer of a template with no records: its rcode, AA, its extended error. */
+  bare: Answer;
   zones: ZoneSuffix[];
   regexes: { source: string; regex: RegExp }[];
   fallthrough: ZoneSuffix[] | undefined;
@@ -69,11 +73,10 @@ export class TemplateResolver implements Resolver {
   ) {
     this.templates = specs.map((spec) => ({
       spec,
+      hasRecords: spec.answer.length + spec.additional.length + spec.authority.length > 0,
+      bare: bareAnswer(spec),
       zones: spec.zones.map(suffix),
-      regexes: (spec.match.length ? spec.match : ['.*']).map((source) => ({
-        source,
-        regex: compileGoRegex(source),
-      })),
+      regexes: spec.match.map((source) => ({ source, regex: compileGoRegex(source) })),
       fallthrough: spec.fallthrough?.map(suffix),
       answer: spec.answer.map(section),
       additional: spec.additional.map(section),
@@ -95,21 +98,21 @@ export class TemplateResolver implements Resolver {
       if (spec.qtype !== RRType.ANY && question.type !== RRType.ANY && question.type !== spec.qtype) continue;
       const zone = longestZone(template.zones, name);
       if (zone === undefined) continue;
-      const matched = matchName(template, fqdn);
-      if (matched === undefined) {
+      // No regex is `.*`, which every name matches: nothing to run.
+      const found = template.regexes.length ? firstMatch(template, fqdn) : EVERY_NAME;
+      if (found === undefined) {
         if (template.fallthrough && longestZone(template.fallthrough, name) !== undefined) continue;
         return answerOf(Rcode.SERVFAIL);
       }
       if (spec.rcode === Rcode.SERVFAIL) return answerOf(Rcode.SERVFAIL);
+      if (!template.hasRecords) return template.bare;
       const data: TemplateData = {
         name: fqdn,
         zone: zone.fqdn,
         class: className(question.class === RRClass.ANY ? spec.qclass : question.class),
         type: typeName(question.type === RRType.ANY ? spec.qtype : question.type),
         remote: context.clientAddress,
-        regex: matched.source,
-        match: matched.match,
-        group: matched.group,
+        ...matchData(found, fqdn),
       };
       return this.answer(template, data, question, context);
     }
@@ -198,19 +201,29 @@ function longestZone(zones: readonly ZoneSuffix[], name: string): ZoneSuffix | u
   return best;
 }
 
-function matchName(
+/** What a template's missing match list stands for. */
+const EVERY_NAME = { source: '.*', found: null };
+
+function firstMatch(
   template: Template,
   fqdn: string,
-): { source: string; match: string[]; group: Map<string, string> } | undefined {
+): { source: string; found: RegExpExecArray } | undefined {
   for (const { source, regex } of template.regexes) {
     const found = regex.exec(fqdn);
-    if (!found) continue;
-    const match = found.map((value) => value ?? '');
-    const group = new Map<string, string>(match.map((value, i) => [String(i), value]));
-    for (const [key, value] of Object.entries(found.groups ?? {})) group.set(key, value ?? '');
-    return { source, match, group };
+    if (found) return { source, found };
   }
   return undefined;
+}
+
+/** `.Regex`, `.Match` and `.Group` of a match (`.*` matches the whole name). */
+function matchData(
+  { source, found }: { source: string; found: RegExpExecArray | null },
+  fqdn: string,
+): Pick<TemplateData, 'regex' | 'match' | 'group'> {
+  const match = found ? found.map((value) => value ?? '') : [fqdn];
+  const group = new Map<string, string>(match.map((value, i) => [String(i), value]));
+  for (const [key, value] of Object.entries(found?.groups ?? {})) group.set(key, value ?? '');
+  return { regex: source, match, group };
 }
 
 /** As miekg/dns's ClassToString names them. */
@@ -218,6 +231,22 @@ const CLASS_NAMES: Record<number, string> = { 1: 'IN', 2: 'CS', 3: 'CH', 4: 'HS'
 
 function className(value: number): string {
   return CLASS_NAMES[value] ?? `CLASS${value}`;
+}
+
+/**
+ * The answer of a template that makes no records: the same for every question, so made once and
+ * frozen (no link or encoder changes an answer; one that tried would fail loudly).
+ */
+function bareAnswer(spec: TemplateSpec): Answer {
+  const answer: Answer = {
+    rcode: spec.rcode,
+    authoritative: true,
+    answers: Object.freeze([]) as unknown as [],
+    authority: Object.freeze([]) as unknown as [],
+    additional: Object.freeze([]) as unknown as [],
+    ...(spec.ederror ? { ede: Object.freeze({ ...spec.ederror }) } : {}),
+  };
+  return Object.freeze(answer);
 }
 
 function answerOf(rcode: number): Answer {
