@@ -12,7 +12,7 @@ import { scrape } from '../helpers/prometheus.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { requireTool } from '../helpers/tools.js';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { eventually, namespace, service, slice } from '../kubernetes/helpers.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
@@ -351,6 +351,43 @@ describe.skipIf(!hasDig)('template under --corefile, asked with dig', () => {
       const asked = upstream.asked.slice(askedBefore);
       expect(asked).toContain('google.com A');
       expect(asked.filter((question) => question.endsWith(' AAAA'))).toEqual([]);
+    });
+  });
+
+  // A config file's `template` key, changed and reloaded as an operator does: the new answer
+  // serves; a template that cannot run is logged naming the file and key, and the last good one
+  // keeps answering.
+  describe('template in a config file, reloaded', () => {
+    let port: number;
+    let cli: RunningCli;
+    let file: string;
+    const write = (answer: string) =>
+      writeFileSync(
+        file,
+        `listen: [127.0.0.1:${port}]\ntemplate:\n  - |\n    IN A example {\n      answer "${answer}"\n    }\n`,
+      );
+
+    beforeAll(async () => {
+      port = await freePort();
+      file = join(dir, 'clusterdns.yaml');
+      write('{{ .Name }} 60 IN A 10.0.0.1');
+      cli = await startCli(['--config', file]);
+      running.push(cli);
+    });
+
+    it('answers from the template written, then from the one reloaded, and keeps it over a broken one', async () => {
+      expect((await dig(port, 'A', 'x.example')).answer).toEqual(['x.example. 60 IN A 10.0.0.1']);
+      write('{{ .Name }} 60 IN A 10.0.0.2');
+      cli.child.kill('SIGHUP');
+      await eventually(() => cli.output().includes('configuration reloaded'), 5000, 'reload');
+      expect((await dig(port, 'A', 'x.example')).answer).toEqual(['x.example. 60 IN A 10.0.0.2']);
+      write('{{ .Name }} 60 IN A {{ parseInt .Name 16 8 }}');
+      cli.child.kill('SIGHUP');
+      await eventually(() => cli.output().includes('configuration rejected'), 5000, 'rejection');
+      expect(cli.output()).toContain(
+        `${file}: template: template answer: {{ parseInt .Name 16 8 }} is not supported`,
+      );
+      expect((await dig(port, 'A', 'x.example')).answer).toEqual(['x.example. 60 IN A 10.0.0.2']);
     });
   });
 });
