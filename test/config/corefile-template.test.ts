@@ -82,6 +82,10 @@ describe('template in a Corefile', () => {
     ['  template IN', 'Corefile:3: template: expected template CLASS TYPE [ZONE...]'],
     ['  template XX A', 'Corefile:3: template: invalid query class XX (IN, CH, CS, HS or ANY)'],
     ['  template IN BOGUS', 'Corefile:3: template: invalid query type BOGUS (A, AAAA, PTR, ... or ANY)'],
+    [
+      '  template IN PTR 10.0.0.0/8',
+      'Corefile:3: template: zone 10.0.0.0/8: write the reverse zone it stands for (e.g. 10.in-addr.arpa), not a CIDR',
+    ],
     ['  template IN A {\n    match', 'Corefile:4: template match: expected match REGEX...'],
     [
       '  template IN A {\n    match "(?P<a>[0-9]"',

@@ -64,6 +64,13 @@ export function templateSpec(
   const qtype = typeName.toUpperCase() === 'ANY' ? RRType.ANY : typeFromName(typeName);
   if (qtype === undefined)
     fail(directive, `template: invalid query type ${typeName} (A, AAAA, PTR, ... or ANY)`);
+  const cidr = zones.find((zone) => zone.includes('/'));
+  if (cidr !== undefined) {
+    fail(
+      directive,
+      `template: zone ${cidr}: write the reverse zone it stands for (e.g. 10.in-addr.arpa), not a CIDR`,
+    );
+  }
   const spec: TemplateSpec = {
     qclass,
     qtype,
