@@ -64,8 +64,6 @@ export class TemplateResolver implements Resolver {
   private readonly zones: ZoneSuffix[];
   private readonly everyName: boolean;
   private readonly warned = new OnceAMinute();
-  /** Failures to execute or read a record, as CoreDNS's coredns_template_*_failures_total count them. */
-  failures = 0;
 
   constructor(
     specs: readonly TemplateSpec[],
@@ -149,7 +147,8 @@ export class TemplateResolver implements Resolver {
       answers.push(record);
       if (record.data.type !== 'CNAME') continue;
       const target: Question = { name: record.data.target, type: question.type, class: RRClass.IN };
-      const up = await this.options.chain().resolve(target, inner);
+      // As CoreDNS, a look-up that fails leaves the CNAME alone in the answer.
+      const up = await Promise.resolve(this.options.chain().resolve(target, inner)).catch(() => undefined);
       if (up === undefined) continue;
       if (up.truncated) out.truncated = true;
       answers.push(...up.answers);
@@ -164,7 +163,6 @@ export class TemplateResolver implements Resolver {
       text = executeTemplate(section.compiled, data);
       return parseRecordText(text);
     } catch (error) {
-      this.failures++;
       if (this.warned.due(section.source)) {
         this.options.logger.warn(
           { template: section.source, section: name, question: data.name, text },
