@@ -134,6 +134,8 @@ export interface OptionSpec {
   metavar?: string;
   /** The value taken when no flag, variable or file sets it; shown by `config print` and the docs. */
   defaultValue?: string | readonly string[];
+  /** A repeatable option whose variable holds one value, not a comma-separated list (values hold commas). */
+  wholeInEnv?: boolean;
 }
 
 export const OPTIONS = {
@@ -312,7 +314,9 @@ export const OPTIONS = {
     type: 'string',
     multiple: true,
     metavar: '"CLASS TYPE [ZONE...] {...}"',
-    help: "answer names matching a regex with records from Go templates, as CoreDNS's template plugin; the words a Corefile writes after template, block and all; repeatable",
+    // A regex such as {4,} holds a comma: CLUSTERDNS_TEMPLATE is one template.
+    wholeInEnv: true,
+    help: "answer names matching a regex with records from Go templates, as CoreDNS's template plugin; the words a Corefile writes after template, block and all; repeatable (the variable holds one)",
   },
   loadbalance: {
     type: 'boolean',
@@ -574,7 +578,8 @@ export function envLayer(env: NodeJS.ProcessEnv): OptionLayer {
     const fromEnv = env[envName(name)];
     if (fromEnv === undefined || fromEnv === '') continue;
     if (spec.type === 'boolean') values[name] = parseBoolean(name, fromEnv);
-    else values[name] = spec.multiple ? splitList(fromEnv) : fromEnv;
+    else if (!spec.multiple) values[name] = fromEnv;
+    else values[name] = spec.wholeInEnv ? [fromEnv] : splitList(fromEnv);
   }
   return { values, label: envName };
 }

@@ -1,7 +1,7 @@
 // The template directive read from a Corefile and from --template: what each becomes, and each
 // refusal naming the file, line and what to write instead (CoreDNS 1.14's plugin/template/setup.go).
 import { describe, expect, it } from 'vitest';
-import { buildConfig, ConfigError, flagLayer } from '../../src/config/config.js';
+import { buildConfig, ConfigError, envLayer, flagLayer } from '../../src/config/config.js';
 import { translateCorefile } from '../../src/config/corefile/translate.js';
 
 const corefile = (body: string, key = '.:1053') => `${key} {\n  kubernetes cluster.local\n${body}\n}\n`;
@@ -149,6 +149,15 @@ describe('--template', () => {
         fallthrough: ['.'],
       },
       { ...base, qclass: 1, qtype: 28, zones: ['.'] },
+    ]);
+  });
+
+  it('reads CLUSTERDNS_TEMPLATE as one template, commas and all', () => {
+    const value =
+      'ANY ANY internal.cloudapp.net {\n  match "^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$"\n}';
+    const config = buildConfig([envLayer({ CLUSTERDNS_TEMPLATE: value })], {});
+    expect(config.templates.map((t) => t.match)).toEqual([
+      ['^(?:[^.]+\\.){4,}internal\\.cloudapp\\.net\\.$'],
     ]);
   });
 
