@@ -83,6 +83,10 @@ describe('template in a Corefile', () => {
     ['  template XX A', 'Corefile:3: template: invalid query class XX (IN, CH, CS, HS or ANY)'],
     ['  template IN BOGUS', 'Corefile:3: template: invalid query type BOGUS (A, AAAA, PTR, ... or ANY)'],
     [
+      '  template IN A example.com, example.org',
+      'Corefile:3: template: zone example.com,: expected a domain name such as example.com',
+    ],
+    [
       '  template IN PTR 10.0.0.0/8',
       'Corefile:3: template: zone 10.0.0.0/8: write the reverse zone it stands for (e.g. 10.in-addr.arpa), not a CIDR',
     ],

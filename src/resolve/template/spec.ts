@@ -42,6 +42,8 @@ export interface TemplateNode {
 }
 
 const CLASSES: Record<string, number> = { IN: RRClass.IN, CS: 2, CH: RRClass.CH, HS: 4, ANY: RRClass.ANY };
+/** Letters, digits, `-` and `_` in labels of 1-63 (RFC 1035 §2.3.1, with `_` for service names). */
+const DOMAIN = /^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$/;
 /** The rcodes a DNS header holds (4 bits, RFC 1035 §4.1.1, RFC 2136): larger ones need EDNS. */
 const HEADER_RCODES = RCODE_NAMES.slice(0, 11);
 
@@ -71,6 +73,9 @@ export function templateSpec(
       `template: zone ${cidr}: write the reverse zone it stands for (e.g. 10.in-addr.arpa), not a CIDR`,
     );
   }
+  const badZone = zones.map(normalize).find((zone) => zone !== '.' && !DOMAIN.test(zone));
+  if (badZone !== undefined)
+    fail(directive, `template: zone ${badZone}: expected a domain name such as example.com`);
   const spec: TemplateSpec = {
     qclass,
     qtype,
