@@ -55,6 +55,7 @@ import { WhoamiResolver } from './resolve/whoami.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
+import { TemplateResolver, templateFirst } from './resolve/template/resolver.js';
 import { ZoneList, ZoneSet } from './resolve/zones.js';
 import { BlockDispatch } from './server/dispatch.js';
 import { QueryHandler } from './server/handler.js';
@@ -72,7 +73,17 @@ export interface BoundListener {
 }
 
 /** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
-const LINK_PLUGINS = ['loop', 'local', 'chaos', 'autopath', 'hosts', 'kubernetes', 'whoami', 'forward'];
+const LINK_PLUGINS = [
+  'loop',
+  'local',
+  'chaos',
+  'autopath',
+  'template',
+  'hosts',
+  'kubernetes',
+  'whoami',
+  'forward',
+];
 /** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
@@ -623,6 +634,14 @@ export class ClusterDns {
     const cluster = config.fallthrough
       ? new FallthroughResolver(clusterZone, outside, config.fallthrough)
       : clusterZone;
+    // CoreDNS's order: autopath, template, hosts, kubernetes, forward. The search path tries its
+    // names through the links after it, so templates answer them too.
+    const template = config.templates.length
+      ? new TemplateResolver(config.templates, {
+          logger: this.logger.child({ part: 'template' }),
+          chain: (): Resolver => resolver,
+        })
+      : undefined;
     const searchPath = new SearchPathResolver(table, {
       zones,
       ...(config.namespace ? { namespace: config.namespace } : {}),
@@ -632,8 +651,8 @@ export class ClusterDns {
         (domain) => !zones.find(splitName(domain).map(lowerLabel)),
       ),
       ttl: config.ttl,
-      cluster,
-      outside,
+      cluster: template ? templateFirst(template, cluster) : cluster,
+      outside: template ? templateFirst(template, outside) : outside,
     });
     const part = this.part;
     const loop =
@@ -650,7 +669,17 @@ export class ClusterDns {
     const local = config.local ? new LocalResolver() : ABSENT;
     // whoami answers what nothing before it does; CoreDNS runs it after forward, which answers all.
     const whoami = config.whoami && !forwarder ? new WhoamiResolver() : ABSENT;
-    const links = [loop, local, chaos, searchPath, hosts ?? ABSENT, cluster, whoami, outside];
+    const links = [
+      loop,
+      local,
+      chaos,
+      searchPath,
+      template ?? ABSENT,
+      hosts ?? ABSENT,
+      cluster,
+      whoami,
+      outside,
+    ];
     const chain = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
     // Without rules the handler asks the chain itself: rewrite costs nothing when it is off.
     const resolver = config.rewrite.length

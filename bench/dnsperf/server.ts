@@ -30,6 +30,8 @@ export interface ServerOptions {
   /** Another build's main.js (default: this checkout's dist/main.js), and options for node. */
   main?: string;
   nodeOptions?: string[];
+  /** More clusterdns flags (a case's own options, e.g. --template). */
+  args?: string[];
 }
 
 export interface StartTimes {
@@ -81,6 +83,7 @@ export class Server {
       ...['--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--lameduck', '0'],
       ...['--metrics', options.metrics ? '127.0.0.1:0' : ''],
       ...['--workers', String(options.workers)],
+      ...(options.args ?? []),
     ];
     const [command, ...rest] = [...options.pin, process.execPath, ...args];
     const spawnedAt = Date.now();

@@ -21,6 +21,8 @@ import {
   type PoolPolicy,
   type UpstreamTransport,
 } from '../resolve/forward/pool.js';
+import type { TemplateSpec } from '../resolve/template/spec.js';
+import { templateOption } from './template.js';
 import { OPS_OPTIONS, opsConfig, type OpsConfig } from './ops.js';
 import {
   UPSTREAM_TLS_OPTIONS,
@@ -98,6 +100,8 @@ export interface Config extends OpsConfig {
    * before the chain (resolve/rewrite/); empty: off.
    */
   rewrite: string[][];
+  /** Answers made from templates for names matching a regex (the template plugin), in order. */
+  templates: TemplateSpec[];
   /** Rotate A/AAAA order per answer. */
   loadbalance: boolean;
   /** Answer localhost and the loopback reverse zones here (CoreDNS's local plugin). */
@@ -165,6 +169,8 @@ export interface OptionSpec {
   metavar?: string;
   /** The value taken when no flag, variable or file sets it; shown by `config print` and the docs. */
   defaultValue?: string | readonly string[];
+  /** A repeatable option whose variable holds one value, not a comma-separated list (values hold commas). */
+  wholeInEnv?: boolean;
 }
 
 export const OPTIONS = {
@@ -368,6 +374,14 @@ export const OPTIONS = {
   whoami: {
     type: 'boolean',
     help: 'answer names nothing else answers with the client address and port (A/AAAA and SRV in the additional section), as CoreDNS whoami',
+  },
+  template: {
+    type: 'string',
+    multiple: true,
+    metavar: '"CLASS TYPE [ZONE...] {...}"',
+    // A regex such as {4,} holds a comma: CLUSTERDNS_TEMPLATE is one template.
+    wholeInEnv: true,
+    help: "answer names matching a regex with records from Go templates, as CoreDNS's template plugin; the words a Corefile writes after template, block and all; repeatable (the variable holds one)",
   },
   loadbalance: {
     type: 'boolean',
@@ -642,7 +656,8 @@ export function envLayer(env: NodeJS.ProcessEnv): OptionLayer {
     const fromEnv = env[envName(name)];
     if (fromEnv === undefined || fromEnv === '') continue;
     if (spec.type === 'boolean') values[name] = parseBoolean(name, fromEnv);
-    else values[name] = spec.multiple ? splitList(fromEnv) : fromEnv;
+    else if (!spec.multiple) values[name] = fromEnv;
+    else values[name] = spec.wholeInEnv ? [fromEnv] : splitList(fromEnv);
   }
   return { values, label: envName };
 }
@@ -761,6 +776,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     ...chaosConfig(read, checked),
     rewrite: ((read('rewrite') as string[] | undefined) ?? []).map((rule) =>
       checked('rewrite', rewriteWords, rule),
+    ),
+    templates: ((read('template') as string[] | undefined) ?? []).map((value) =>
+      checked('template', templateOption, value),
     ),
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     local: (read('local') as boolean | undefined) ?? false,

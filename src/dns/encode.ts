@@ -52,6 +52,22 @@ export interface EncodeOptions {
 }
 
 const MAX_MESSAGE = 0xffff;
+/** EDNS option code of an extended DNS error (RFC 8914 §2). */
+const EDE_OPTION = 15;
+/** A reason text beyond this is cut: the error must never crowd out the answer. */
+const MAX_EDE_REASON = 255;
+
+/** The EDE option: code, length, INFO-CODE, then the EXTRA-TEXT in UTF-8 (RFC 8914 §2). */
+function edeOption(ede: NonNullable<Answer['ede']>): Buffer {
+  let reason = Buffer.from(ede.reason, 'utf8');
+  if (reason.length > MAX_EDE_REASON) reason = reason.subarray(0, MAX_EDE_REASON);
+  const option = Buffer.alloc(6 + reason.length);
+  option.writeUInt16BE(EDE_OPTION, 0);
+  option.writeUInt16BE(2 + reason.length, 2);
+  option.writeUInt16BE(ede.code, 4);
+  reason.copy(option, 6);
+  return option;
+}
 // Room for one record written past the limit before it is found not to fit: name + fixed + RDATA.
 const RECORD_OVERSHOOT = 255 + 10 + 0xffff;
 
@@ -74,7 +90,8 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   if (!Number.isInteger(rcode) || rcode < 0 || rcode > 0xfff) throw new RangeError(`bad rcode ${rcode}`);
   if (rcode > RCODE_MASK && !opts.edns) throw new RangeError(`rcode ${rcode} needs EDNS`);
   // The OPT record is reserved up front so it can always be written last (RFC 6891 §7).
-  const limit = Math.min(opts.maxSize, MAX_MESSAGE) - (opts.edns ? OPT_RECORD_SIZE : 0);
+  const ede = opts.edns && answer.ede ? edeOption(answer.ede) : undefined;
+  const limit = Math.min(opts.maxSize, MAX_MESSAGE) - (opts.edns ? OPT_RECORD_SIZE + (ede?.length ?? 0) : 0);
 
   names.reset();
   pos = HEADER_SIZE;
@@ -106,8 +123,9 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
     scratch.writeUInt16BE(OPT_TYPE, pos + 1);
     scratch.writeUInt16BE(opts.edns.udpSize, pos + 3);
     scratch.writeUInt32BE(optTtl(rcode, opts.edns.dnssecOk), pos + 5);
-    scratch.writeUInt16BE(0, pos + 9);
+    scratch.writeUInt16BE(ede?.length ?? 0, pos + 9);
     pos += OPT_RECORD_SIZE;
+    if (ede) pos += ede.copy(scratch, pos);
     arcount++;
   }
 

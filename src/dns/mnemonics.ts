@@ -68,6 +68,15 @@ export function typeName(type: number): string {
   return TYPE_NAMES[type] ?? `TYPE${type}`;
 }
 
+/** A type mnemonic (or RFC 3597's TYPE<n>) as its value; undefined for an unknown one. */
+export function typeFromName(name: string): number | undefined {
+  const upper = name.toUpperCase();
+  const generic = /^TYPE(\d{1,5})$/.exec(upper);
+  if (generic) return Number(generic[1]) <= 0xffff ? Number(generic[1]) : undefined;
+  for (const [code, mnemonic] of Object.entries(TYPE_NAMES)) if (mnemonic === upper) return Number(code);
+  return undefined;
+}
+
 export function rcodeName(rcode: number): string {
   return RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
 }

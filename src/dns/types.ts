@@ -103,4 +103,6 @@ export interface Answer {
   answers: ResourceRecord[];
   authority: ResourceRecord[];
   additional: ResourceRecord[];
+  /** An extended DNS error (RFC 8914), sent in the OPT record when the query has one. */
+  ede?: { code: number; reason: string };
 }

@@ -15,10 +15,7 @@ import { namespace, service, slice } from '../kubernetes/helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 const REAL = readdirSync(fixture('corefiles/real')).map((name) => `corefiles/real/${name}`);
-const CORPUS = ['kubeadm.Corefile', 'kubernetes-addon.Corefile', ...REAL].filter(
-  // AKS's template directive is refused until clusterdns runs it (corefile-corpus.test.ts).
-  (name) => !name.endsWith('aks.Corefile'),
-);
+const CORPUS = ['kubeadm.Corefile', 'kubernetes-addon.Corefile', ...REAL];
 /** These forward cluster.local to the cluster's DNS service, which is not on this machine. */
 const forwardsClusterNames = (name: string) => /nodelocal/.test(name);
 

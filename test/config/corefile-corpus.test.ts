@@ -20,7 +20,7 @@ const CORPUS: [file: string, outcome: Outcome][] = [
   ['kubernetes-addon.Corefile', 'accepted'],
   ['corefiles/real/k3s.Corefile', 'accepted'],
   ['corefiles/real/rke2.Corefile', 'accepted'],
-  ['corefiles/real/aks.Corefile', { line: 24, directive: 'directive "template"', instead: DIRECTIVES_RUN }],
+  ['corefiles/real/aks.Corefile', 'accepted'],
   ['corefiles/real/vcluster.Corefile', 'accepted'],
   ['corefiles/real/openshift.Corefile', 'accepted'],
   ['corefiles/real/openshift-forwarders.Corefile', 'accepted'],

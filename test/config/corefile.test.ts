@@ -546,7 +546,7 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  dnssec'))).toBe(
       'Corefile:3: directive "dnssec" is not supported by clusterdns: clusterdns signs no answers: remove it; the directives clusterdns runs are ' +
-        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, whoami',
+        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, template, whoami',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +

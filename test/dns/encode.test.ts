@@ -542,6 +542,46 @@ describe('encodeResponse: EDNS', () => {
   });
 });
 
+describe('encodeResponse: extended DNS errors (RFC 8914)', () => {
+  const ede = { code: 21, reason: 'Blocked' };
+
+  it('writes the EDE option in the OPT record, and only there: code 15, INFO-CODE, EXTRA-TEXT', () => {
+    const buf = encodeResponse(hdr({ name: QNAME, type: 1 }), answer({ rcode: Rcode.NXDOMAIN, ede }), {
+      maxSize: 512,
+      edns: { udpSize: 1232, dnssecOk: false },
+    });
+    expect(buf.subarray(buf.length - 24).toString('hex')).toBe(
+      '00' +
+        '0029' +
+        '04d0' +
+        '00000000' +
+        '000d' +
+        '000f' +
+        '0009' +
+        '0015' +
+        Buffer.from('Blocked').toString('hex'),
+    );
+    const opt = dnsPacket.decode(buf).additionals![0] as dnsPacket.OptAnswer;
+    expect(opt.options).toEqual([
+      { code: 15, type: 'OPTION_15', data: Buffer.from('0015426c6f636b6564', 'hex') },
+    ]);
+    // Only in the OPT record: a reply to a query without EDNS has none (RFC 6891 §7).
+    const plain = encodeResponse(hdr({ name: QNAME, type: 1 }), answer({ ede }), udp512);
+    expect(plain.readUInt16BE(10)).toBe(0);
+  });
+
+  it('keeps room for it: records give way, the error stays', () => {
+    const name = 'many.default.svc.cluster.local';
+    const buf = encodeResponse(hdr({ name, type: 1 }), answer({ answers: aRecords(name, 29), ede }), {
+      maxSize: 512,
+      edns: { udpSize: 512, dnssecOk: false },
+    });
+    expect(buf.length).toBeLessThanOrEqual(512);
+    expect(buf.readUInt16BE(6)).toBe(27);
+    expect(buf.subarray(buf.length - 7).toString()).toBe('Blocked');
+  });
+});
+
 describe('encodeResponse: bad data', () => {
   it.each([
     ['bad IPv4', rr('a', { type: 'A', address: '10.0.0' })],

@@ -7,6 +7,8 @@ import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } fr
 import { ZoneList } from '../../resolve/zones.js';
 import { parseRewriteRule } from '../../resolve/rewrite/rules.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
+import { templateText } from '../template.js';
+import { templateSpec } from '../../resolve/template/spec.js';
 
 export interface TranslatedCorefile {
   /** One per port group (the server blocks that share a port and bind addresses). */
@@ -292,7 +294,7 @@ function translatePort(
   const cacheDisabled: Context['cacheDisabled'] = [];
   const seen = new Set<string>();
   for (const directive of block.directives) {
-    if (seen.has(directive.name) && directive.name !== 'bind' && directive.name !== 'rewrite') {
+    if (seen.has(directive.name) && !REPEATABLE.has(directive.name)) {
       fail(directive, `${directive.name} given twice in one server block`);
     }
     seen.add(directive.name);
@@ -314,6 +316,9 @@ function translatePort(
     cacheDisabled,
   };
 }
+
+/** Directives a block may hold more than once: each line adds (addresses, rules, templates). */
+const REPEATABLE = new Set(['bind', 'rewrite', 'template']);
 
 /** What to write instead of a CoreDNS plugin clusterdns does not run, where there is something. */
 const INSTEAD: Record<string, string> = {
@@ -753,6 +758,13 @@ const DIRECTIVES: Record<string, Handler> = {
       allowed.push(...rule.args.slice(1));
     }
     options.set('allow-query', allowed.join(','), directive);
+  },
+  // https://coredns.io/plugins/template/: checked here, where a message can name the line, then
+  // carried as --template values in the order written (the first template that matches answers).
+  template(directive, { options, zones }) {
+    const spec = templateSpec(directive, zones, (node, message) => fail(node as Directive, message));
+    const values = (options.values.template as string[] | undefined) ?? [];
+    options.set('template', [...values, templateText(directive, spec.zones)], directive);
   },
   loadbalance(directive, { options }) {
     if (directive.args[0] !== undefined && directive.args[0] !== 'round_robin') {
