@@ -13,11 +13,11 @@
 // answer as it was (CoreDNS replies NOERROR with no records), so a client refused recursion is
 // still told REFUSED, and a failing upstream still SERVFAIL.
 import { isIPv4 } from 'node:net';
-import { formatIPv6, writeIPv4, writeIPv6 } from '../dns/address.js';
-import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../dns/types.js';
-import type { ResolverChain } from './chain.js';
-import type { RewritingChain } from './rewrite/rewrite.js';
-import type { QueryContext } from './types.js';
+import { formatIPv6, writeIPv4, writeIPv6 } from '../../dns/address.js';
+import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
+import type { ResolverChain } from '../chain.js';
+import type { RewritingChain } from '../rewrite/rewrite.js';
+import type { QueryContext } from '../types.js';
 
 /** The well-known prefix, RFC 6052 §2.1. */
 export const DNS64_DEFAULT_PREFIX = '64:ff9b::/96';
