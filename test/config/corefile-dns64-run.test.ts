@@ -79,9 +79,12 @@ describe.skipIf(!hasDig || !hasIPv6)('dns64 under --corefile, asked with dig', (
       `.:${port} {\n  bind 127.0.0.1 ::1\n  dns64\n  kubernetes cluster.local\n  forward . 127.0.0.1\n}\n` +
         `.:${allPort} {\n  bind 127.0.0.1 ::1\n  dns64 {\n    prefix 2001:db8:122:344::/64\n    translate_all\n    allow_ipv4\n  }\n  forward . 127.0.0.1\n}\n`,
     );
+    // One process: the compiled answers the last case pins are each answering process's own.
     cli = await startCli([
       '--corefile',
       corefile,
+      '--workers',
+      '1',
       '--kubernetes',
       api.url,
       '--upstream',
