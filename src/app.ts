@@ -10,7 +10,8 @@
 //   stub domains names under a --stub-domain zone go to its own upstreams
 //   recursion    REFUSED for clients not allowed recursion; else
 //   forwarder    cache, then the upstreams
-// with --loadbalance rotating the address records of every answer.
+// with --loadbalance rotating the address records of every answer, and --dns64 answering IPv6
+// clients' AAAA questions for IPv4-only names with AAAA records synthesized from their A records.
 //
 // A reload builds the parts whose settings changed and swaps them in: the resolver chain always,
 // the backends and table only when their settings changed, and a listener only when its address
@@ -35,6 +36,7 @@ import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
 import { QueryMetrics } from './ops/metrics/query-metrics.js';
 import { PrecompiledAnswers } from './server/precompiled.js';
 import { RewritingChain } from './resolve/rewrite/rewrite.js';
+import { Dns64Chain } from './resolve/dns64/dns64.js';
 import { parseRewriteRule } from './resolve/rewrite/rules.js';
 import type { RegistryBackend } from './registry/backend.js';
 import { createBackends } from './registry/create.js';
@@ -688,6 +690,8 @@ export class ClusterDns {
           config.rewrite.map((words) => parseRewriteRule(words)),
         )
       : chain;
+    // dns64 sees the rewritten chain's answers, as CoreDNS runs dns64 before rewrite; off, it costs nothing.
+    const front = config.dns64 ? new Dns64Chain(resolver, config.dns64) : resolver;
     // Shared by every listener's handler, rebuilt with the resolvers on reload.
     const precompiled = new PrecompiledAnswers({
       table,
@@ -706,7 +710,7 @@ export class ClusterDns {
     });
     const newHandler = () =>
       new QueryHandler({
-        resolver,
+        resolver: front,
         logger: this.logger,
         counters: this.counters,
         ...(config.logQueries ? { queryLog: new QueryLogFilter(config.queryLog) } : {}),

@@ -13,6 +13,7 @@ import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
 import { parseRewriteRule } from '../resolve/rewrite/rules.js';
+import { DNS64_DEFAULT_PREFIX, parseDns64Prefix, type Dns64Options } from '../resolve/dns64/dns64.js';
 import type { PrefetchOptions } from '../resolve/forward/cache.js';
 import { parseQueryLogClasses, type QueryLogClass } from '../server/query-log.js';
 import {
@@ -108,6 +109,8 @@ export interface Config extends OpsConfig {
   local: boolean;
   /** Answer every question with the client's address and port when nothing forwards (whoami). */
   whoami: boolean;
+  /** AAAA records synthesized from A records for IPv6 clients (RFC 6147, resolve/dns64/); absent: off. */
+  dns64?: Dns64Options;
   upstreams: Upstream[];
   /** Zones forwarded to upstreams of their own. */
   stubDomains: { zone: string; upstreams: Upstream[] }[];
@@ -382,6 +385,19 @@ export const OPTIONS = {
     // A regex such as {4,} holds a comma: CLUSTERDNS_TEMPLATE is one template.
     wholeInEnv: true,
     help: "answer names matching a regex with records from Go templates, as CoreDNS's template plugin; the words a Corefile writes after template, block and all; repeatable (the variable holds one)",
+  },
+  dns64: {
+    type: 'string',
+    metavar: 'PREFIX',
+    help: `answer an IPv6 client's AAAA question for a name with A records only with AAAA records embedding them in PREFIX (RFC 6147 DNS64; ${DNS64_DEFAULT_PREFIX} is the well-known one; length 32, 40, 48, 56, 64 or 96)`,
+  },
+  'dns64-translate-all': {
+    type: 'boolean',
+    help: 'with --dns64: synthesize AAAA records from A records even for names that have AAAA records',
+  },
+  'dns64-allow-ipv4': {
+    type: 'boolean',
+    help: 'with --dns64: synthesize for clients asking over IPv4 too',
   },
   loadbalance: {
     type: 'boolean',
@@ -783,6 +799,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     loadbalance: (read('loadbalance') as boolean | undefined) ?? false,
     local: (read('local') as boolean | undefined) ?? false,
     whoami: (read('whoami') as boolean | undefined) ?? false,
+    ...dns64Config(read, checked, fail),
     upstreams,
     stubDomains,
     ...(forwardExcept ? { forwardExcept } : {}),
@@ -859,6 +876,24 @@ function rewriteWords(rule: string): string[] {
     throw new Error(`"${rule}": ${(error as Error).message}`, { cause: error });
   }
   return words;
+}
+
+function dns64Config(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+  fail: (name: OptionName, message: string) => ConfigError,
+): Pick<Config, 'dns64'> {
+  const prefix = read('dns64') as string | undefined;
+  const translateAll = (read('dns64-translate-all') as boolean | undefined) ?? false;
+  const allowIPv4 = (read('dns64-allow-ipv4') as boolean | undefined) ?? false;
+  if (prefix === undefined) {
+    // Alone they would do nothing: said, rather than silently ignored.
+    if (translateAll) throw fail('dns64-translate-all', 'needs --dns64 PREFIX');
+    if (allowIPv4) throw fail('dns64-allow-ipv4', 'needs --dns64 PREFIX');
+    return {};
+  }
+  checked('dns64', parseDns64Prefix, prefix);
+  return { dns64: { prefix, translateAll, allowIPv4 } };
 }
 
 function chaosConfig(

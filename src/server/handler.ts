@@ -7,6 +7,7 @@ import { rcodeName, typeName } from '../dns/mnemonics.js';
 import { Rcode, type Answer, type Query } from '../dns/types.js';
 import { refusedAnswer, type ResolverChain } from '../resolve/chain.js';
 import type { RewritingChain } from '../resolve/rewrite/rewrite.js';
+import type { Dns64Chain } from '../resolve/dns64/dns64.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
 import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
@@ -16,8 +17,11 @@ import type { QueryLogFilter } from './query-log.js';
 import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
 
 export interface HandlerOptions {
-  /** The chain; with rewrite rules, the chain behind them (its answers for rewritten names are never compiled). */
-  resolver: ResolverChain | RewritingChain;
+  /**
+   * The chain; with rewrite rules or dns64, the chain behind them (answers they rewrote, or that
+   * differ by client, are never compiled).
+   */
+  resolver: ResolverChain | RewritingChain | Dns64Chain;
   logger: Logger;
   counters: Counters;
   /** Which answers get a query-log line; absent: none. */
@@ -143,7 +147,9 @@ export class QueryHandler {
     let answer: Answer | Promise<Answer>;
     let link: number;
     // An answer to a rewritten question is the rewritten name's: compiled under the asked name, it
-    // would be tracked by the wrong name and outlive a change to the one it came from.
+    // would be tracked by the wrong name and outlive a change to the one it came from. A dns64
+    // answer depends on the client and on the name's A records: compiled, it would be served to
+    // every client, and outlive a change to them.
     let compile = plain ? precompiled : undefined;
     try {
       const resolver = this.options.resolver;

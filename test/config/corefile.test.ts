@@ -546,7 +546,7 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  dnssec'))).toBe(
       'Corefile:3: directive "dnssec" is not supported by clusterdns: clusterdns signs no answers: remove it; the directives clusterdns runs are ' +
-        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, template, whoami',
+        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, dns64, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, template, whoami',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
@@ -589,6 +589,37 @@ describe('Corefile directives', () => {
     );
     expect(error(block('  acl {\n    allow net 10.0.0.300/8\n    block\n  }'))).toMatch(
       /^Corefile:3 \(acl\): "10.0.0.300\/8": expected an address range/,
+    );
+  });
+
+  it('reads dns64 in its short and block forms, as CoreDNS 1.14 does', () => {
+    const dns64 = (body: string) => configsOf(block(body))[0]!.dns64;
+    expect(dns64('')).toBeUndefined();
+    expect(dns64('  dns64')).toEqual({ prefix: '64:ff9b::/96', translateAll: false, allowIPv4: false });
+    expect(dns64('  dns64 64:1337::/96')).toEqual({
+      prefix: '64:1337::/96',
+      translateAll: false,
+      allowIPv4: false,
+    });
+    expect(dns64('  dns64 {\n    prefix 64:1337::/64\n    translate_all\n    allow_ipv4\n  }')).toEqual({
+      prefix: '64:1337::/64',
+      translateAll: true,
+      allowIPv4: true,
+    });
+    expect(error(block('  dns64 64:ff9b::/95'))).toBe(
+      'Corefile:3 (dns64): "64:ff9b::/95": expected an IPv6 prefix of length 32, 40, 48, 56, 64, 96 (RFC 6052), such as 64:ff9b::/96',
+    );
+    expect(error(block('  dns64 {\n    prefix 10.0.0.0/96\n  }'))).toMatch(
+      /^Corefile:4 \(dns64 prefix\): "10\.0\.0\.0\/96": expected an IPv6 prefix/,
+    );
+    expect(error(block('  dns64 64:ff9b::/96 64:1337::/96'))).toBe(
+      'Corefile:3: dns64: expected dns64 [PREFIX]',
+    );
+    expect(error(block('  dns64 {\n    translate_all yes\n  }'))).toBe(
+      'Corefile:4: dns64 translate_all: expected translate_all with no arguments',
+    );
+    expect(error(block('  dns64 {\n    upstream 1.1.1.1\n  }'))).toMatch(
+      /^Corefile:4: dns64 option "upstream" is not supported: remove it; the dns64 options clusterdns runs are prefix, translate_all, allow_ipv4/,
     );
   });
 

@@ -56,3 +56,24 @@ export async function dig(port: number, args: string[], seconds = 2): Promise<st
   ]);
   return stdout;
 }
+
+/**
+ * Whether the IPv6 loopback address ::1 is configured (a host or container with IPv6 off has
+ * none). Missing under CI fails loudly; missing locally prints why the test skips.
+ */
+export function requireIPv6Loopback(): boolean {
+  let configured = false;
+  try {
+    // One line per IPv6 address: its 32 hex digits first (the kernel's format, net/ipv6/addrconf.c).
+    configured = readFileSync('/proc/net/if_inet6', 'utf8')
+      .split('\n')
+      .some((line) => line.startsWith('00000000000000000000000000000001'));
+  } catch {
+    // No /proc/net/if_inet6: the kernel has no IPv6 at all.
+  }
+  if (configured) return true;
+  const why = 'the IPv6 loopback address ::1 is not configured here';
+  if (process.env.CI) throw new Error(`${why}; required under CI`);
+  console.warn(`skipping: ${why}`);
+  return false;
+}

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } from '../config.js';
 import { ZoneList } from '../../resolve/zones.js';
 import { parseRewriteRule } from '../../resolve/rewrite/rules.js';
+import { DNS64_DEFAULT_PREFIX } from '../../resolve/dns64/dns64.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 import { templateText } from '../template.js';
 import { templateSpec } from '../../resolve/template/spec.js';
@@ -687,6 +688,20 @@ const DIRECTIVES: Record<string, Handler> = {
     expectArgs(directive, 0, 0, 'with no arguments');
     noBlock(directive);
     options.set('whoami', true, directive);
+  },
+  // https://coredns.io/plugins/dns64/: AAAA records synthesized from A records (RFC 6147).
+  dns64(directive, { options }) {
+    expectArgs(directive, 0, 1, '[PREFIX]');
+    options.set('dns64', directive.args[0] ?? DNS64_DEFAULT_PREFIX, directive);
+    const flag = (sub: Directive, name: string) => {
+      if (sub.args.length) fail(sub, `dns64 ${sub.name}: expected ${sub.name} with no arguments`);
+      options.set(name, true, sub, `dns64 ${sub.name}`);
+    };
+    subdirectives(directive, {
+      prefix: (sub) => options.set('dns64', oneArg(sub, 'dns64', 'PREFIX'), sub, 'dns64 prefix'),
+      translate_all: (sub) => flag(sub, 'dns64-translate-all'),
+      allow_ipv4: (sub) => flag(sub, 'dns64-allow-ipv4'),
+    });
   },
   // https://coredns.io/plugins/any/: clusterdns answers QTYPE ANY minimally (RFC 8482) always.
   any(directive) {
