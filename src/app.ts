@@ -52,6 +52,7 @@ import { LoopDetector } from './resolve/loop-detect.js';
 import { ChaosResolver } from './resolve/chaos.js';
 import { LocalResolver } from './resolve/local.js';
 import { WhoamiResolver } from './resolve/whoami.js';
+import { ExternalZoneResolver } from './resolve/external/external.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
@@ -72,7 +73,17 @@ export interface BoundListener {
 }
 
 /** The `plugin` label of each link of the resolver chain, by position (CoreDNS's plugin names). */
-const LINK_PLUGINS = ['loop', 'local', 'chaos', 'autopath', 'hosts', 'kubernetes', 'whoami', 'forward'];
+const LINK_PLUGINS = [
+  'loop',
+  'local',
+  'chaos',
+  'autopath',
+  'hosts',
+  'k8s_external',
+  'kubernetes',
+  'whoami',
+  'forward',
+];
 /** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
@@ -611,18 +622,20 @@ export class ClusterDns {
         gate,
       ]),
     );
+    const nsAddresses = serverAddresses(config.listen);
     const clusterZone = new ClusterZoneResolver(table, {
       zones,
       ttl: config.ttl,
       ...(config.namespaces ? { namespaces: new Set(config.namespaces) } : {}),
       pods: config.pods,
       ignoreEmptyService: config.ignoreEmptyService,
-      nsAddresses: serverAddresses(config.listen),
+      nsAddresses,
       ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
     });
     const cluster = config.fallthrough
       ? new FallthroughResolver(clusterZone, outside, config.fallthrough)
       : clusterZone;
+    const external = config.external ? this.externalZone(config, table, nsAddresses, outside) : ABSENT;
     const searchPath = new SearchPathResolver(table, {
       zones,
       ...(config.namespace ? { namespace: config.namespace } : {}),
@@ -650,7 +663,7 @@ export class ClusterDns {
     const local = config.local ? new LocalResolver() : ABSENT;
     // whoami answers what nothing before it does; CoreDNS runs it after forward, which answers all.
     const whoami = config.whoami && !forwarder ? new WhoamiResolver() : ABSENT;
-    const links = [loop, local, chaos, searchPath, hosts ?? ABSENT, cluster, whoami, outside];
+    const links = [loop, local, chaos, searchPath, hosts ?? ABSENT, external, cluster, whoami, outside];
     const chain = config.loadbalance ? new LoadBalancedChain(links) : new ResolverChain(links);
     // Without rules the handler asks the chain itself: rewrite costs nothing when it is off.
     const resolver = config.rewrite.length
@@ -698,6 +711,25 @@ export class ClusterDns {
       upstreams,
       precompiled,
     };
+  }
+
+  /** k8s_external: CoreDNS runs it before kubernetes, reading the same services. */
+  private externalZone(
+    config: Config,
+    table: ServiceTable,
+    nsAddresses: string[],
+    outside: Resolver,
+  ): Resolver {
+    const { zones, ttl, apex, headless, fallthrough } = config.external!;
+    const resolver = new ExternalZoneResolver(table, {
+      zones,
+      ttl,
+      apex,
+      headless,
+      ...(config.namespaces ? { namespaces: new Set(config.namespaces) } : {}),
+      nsAddresses,
+    });
+    return fallthrough ? new FallthroughResolver(resolver, outside, fallthrough) : resolver;
   }
 
   /**
