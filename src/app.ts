@@ -54,6 +54,7 @@ import { LoopDetector } from './resolve/loop-detect.js';
 import { ChaosResolver } from './resolve/chaos.js';
 import { LocalResolver } from './resolve/local.js';
 import { WhoamiResolver } from './resolve/whoami.js';
+import { ExternalZoneResolver } from './resolve/external/external.js';
 import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
@@ -82,6 +83,7 @@ const LINK_PLUGINS = [
   'autopath',
   'template',
   'hosts',
+  'k8s_external',
   'kubernetes',
   'whoami',
   'forward',
@@ -624,13 +626,14 @@ export class ClusterDns {
         gate,
       ]),
     );
+    const nsAddresses = serverAddresses(config.listen);
     const clusterZone = new ClusterZoneResolver(table, {
       zones,
       ttl: config.ttl,
       ...(config.namespaces ? { namespaces: new Set(config.namespaces) } : {}),
       pods: config.pods,
       ignoreEmptyService: config.ignoreEmptyService,
-      nsAddresses: serverAddresses(config.listen),
+      nsAddresses,
       ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
     });
     const cluster = config.fallthrough
@@ -644,6 +647,7 @@ export class ClusterDns {
           chain: (): Resolver => resolver,
         })
       : undefined;
+    const external = config.external ? this.externalZone(config, table, nsAddresses, outside) : ABSENT;
     const searchPath = new SearchPathResolver(table, {
       zones,
       ...(config.namespace ? { namespace: config.namespace } : {}),
@@ -678,6 +682,7 @@ export class ClusterDns {
       searchPath,
       template ?? ABSENT,
       hosts ?? ABSENT,
+      external,
       cluster,
       whoami,
       outside,
@@ -731,6 +736,25 @@ export class ClusterDns {
       upstreams,
       precompiled,
     };
+  }
+
+  /** k8s_external: CoreDNS runs it before kubernetes, reading the same services. */
+  private externalZone(
+    config: Config,
+    table: ServiceTable,
+    nsAddresses: string[],
+    outside: Resolver,
+  ): Resolver {
+    const { zones, ttl, apex, headless, fallthrough } = config.external!;
+    const resolver = new ExternalZoneResolver(table, {
+      zones,
+      ttl,
+      apex,
+      headless,
+      ...(config.namespaces ? { namespaces: new Set(config.namespaces) } : {}),
+      nsAddresses,
+    });
+    return fallthrough ? new FallthroughResolver(resolver, outside, fallthrough) : resolver;
   }
 
   /**

@@ -12,6 +12,7 @@ import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/
 import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
+import { LABEL_RULE, isDnsLabel } from '../registry/validate.js';
 import { parseRewriteRule } from '../resolve/rewrite/rules.js';
 import { DNS64_DEFAULT_PREFIX, parseDns64Prefix, type Dns64Options } from '../resolve/dns64/dns64.js';
 import type { PrefetchOptions } from '../resolve/forward/cache.js';
@@ -88,6 +89,8 @@ export interface Config extends OpsConfig {
   ignoreEmptyService: boolean;
   /** Served zones ('.' for all) whose NXDOMAIN names go on down the chain (hosts, upstreams). */
   fallthrough?: string[];
+  /** Services' external addresses answered under zones of their own (k8s_external); absent: off. */
+  external?: ExternalZoneConfig;
   /**
    * Hosts-file entries answered before the upstreams: inline lines, and a file re-read on reload;
    * for names under `zones`, and a name of those not listed goes on down the chain if under
@@ -318,6 +321,33 @@ export const OPTIONS = {
     type: 'string',
     metavar: 'ZONE,...',
     help: 'names of these served zones (. for all) that do not exist go on to --hosts and the upstreams',
+  },
+  'external-zone': {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE',
+    help: "answer <service>.<namespace>.ZONE with the service's externalIPs and load balancer IPs (A, AAAA, SRV), as CoreDNS k8s_external; repeatable",
+  },
+  'external-ttl': {
+    defaultValue: '5',
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'TTL of --external-zone records, 0-3600 (default 5)',
+  },
+  'external-apex': {
+    defaultValue: 'dns',
+    type: 'string',
+    metavar: 'LABEL',
+    help: "the label under each --external-zone holding the name server's name, ns1.LABEL.ZONE (default dns)",
+  },
+  'external-headless': {
+    type: 'boolean',
+    help: 'answer headless services in --external-zone with their ready endpoints, and <endpoint>.<service>.<namespace>.ZONE',
+  },
+  'external-fallthrough': {
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'names of --external-zone under these zones (. for all) that do not exist go on to --hosts and the upstreams',
   },
   hosts: {
     type: 'string',
@@ -782,6 +812,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     pods,
     ignoreEmptyService: (read('ignore-empty-service') as boolean | undefined) ?? false,
     ...(fallthrough ? { fallthrough } : {}),
+    ...externalZoneConfig(read, checked, zoneList, number),
     hosts: {
       lines: (read('hosts') as string[] | undefined) ?? [],
       ...(hostsFile !== undefined ? { file: hostsFile } : {}),
@@ -894,6 +925,50 @@ function dns64Config(
   }
   checked('dns64', parseDns64Prefix, prefix);
   return { dns64: { prefix, translateAll, allowIPv4 } };
+}
+
+export interface ExternalZoneConfig {
+  zones: string[];
+  ttl: number;
+  /** The label of `ns1.<apex>.<zone>`. */
+  apex: string;
+  headless: boolean;
+  /** Zones ('.' for all) whose NXDOMAIN names go on down the chain. */
+  fallthrough?: string[];
+}
+
+function externalZoneConfig(
+  read: Reader,
+  checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
+  zoneList: (name: OptionName) => string[] | undefined,
+  number: (name: OptionName, min: number, max: number) => number,
+): Pick<Config, 'external'> {
+  const zones = ((read('external-zone') as string[] | undefined) ?? []).flatMap(splitList);
+  if (zones.length === 0) return {};
+  const forward = (value: string) => {
+    const zone = parseZone(value);
+    // CoreDNS's k8s_external also answers PTR for the external IPs; that is not served here.
+    if (zone.kind !== 'forward')
+      throw new Error(`zone "${value}": expected a forward zone such as example.org`);
+    return zone.name;
+  };
+  const apex = read('external-apex') as string;
+  const fallthrough = zoneList('external-fallthrough');
+  return {
+    external: {
+      zones: zones.map((zone) => checked('external-zone', forward, zone)),
+      ttl: number('external-ttl', 0, 3600),
+      apex: checked('external-apex', dnsLabel, apex),
+      headless: (read('external-headless') as boolean | undefined) ?? false,
+      ...(fallthrough ? { fallthrough } : {}),
+    },
+  };
+}
+
+function dnsLabel(value: string): string {
+  const label = value.toLowerCase();
+  if (!isDnsLabel(label)) throw new Error(`"${value}": expected ${LABEL_RULE}`);
+  return label;
 }
 
 function chaosConfig(

@@ -38,6 +38,12 @@ export interface Service {
   clusterIPs: string[];
   /** ExternalName services: the target, lower-case, without a trailing dot. */
   externalName?: string;
+  /**
+   * Addresses the service is reached at from outside the cluster: `spec.externalIPs`, then the
+   * `status.loadBalancer.ingress[].ip` of a LoadBalancer. Absent when there are none (most
+   * services), so the table holds no empty array per service. Served by k8s_external only.
+   */
+  externalIPs?: readonly string[];
   ports: PortSpec[];
   endpoints: Endpoint[];
 }

@@ -412,6 +412,60 @@ describe('Corefile directives', () => {
     expect(error(block(`  cache 30 {\n    ${option}\n  }`))).toMatch(message);
   });
 
+  // https://coredns.io/plugins/k8s_external/ (setup.go): zones default to the block's keys.
+  it.each([
+    ['k8s_external example.org', '.:1053', { zones: ['example.org'], ttl: 5, apex: 'dns', headless: false }],
+    [
+      'k8s_external Example.org. example.net {\n    apex ext\n    ttl 60\n    headless\n    fallthrough\n  }',
+      '.:1053',
+      { zones: ['example.org', 'example.net'], ttl: 60, apex: 'ext', headless: true, fallthrough: ['.'] },
+    ],
+    [
+      'k8s_external {\n    fallthrough example.org\n  }',
+      'example.org:1053',
+      { zones: ['example.org'], ttl: 5, apex: 'dns', headless: false, fallthrough: ['example.org'] },
+    ],
+  ])('reads "%s" in a block for %s', (line, key, external) => {
+    expect(configsOf(block(`  ${line}`, key))[0]!.external).toEqual(external);
+  });
+
+  it.each([
+    [
+      'k8s_external',
+      'Corefile:3: k8s_external: name its ZONE: the root zone . would take every name from the chain',
+    ],
+    [
+      'k8s_external example.org {\n    ttl 3601\n  }',
+      /^Corefile:4 \(k8s_external ttl\): "3601": expected a whole number from 0 to 3600/,
+    ],
+    ['k8s_external example.org {\n    ttl\n  }', 'Corefile:4: k8s_external ttl: expected ttl TTL'],
+    [
+      'k8s_external example.org {\n    apex a.b\n  }',
+      /^Corefile:4 \(k8s_external apex\): "a\.b": expected a DNS label/,
+    ],
+    [
+      'k8s_external example.org {\n    headless yes\n  }',
+      'Corefile:4: k8s_external headless: expected headless with no arguments',
+    ],
+    [
+      'k8s_external example.org {\n    transfer\n  }',
+      /^Corefile:4: k8s_external option "transfer" is not supported/,
+    ],
+    [
+      'k8s_external 10.in-addr.arpa',
+      /^Corefile:3 \(k8s_external\): zone "10.in-addr.arpa": expected a forward zone/,
+    ],
+  ])('refuses "%s" naming its line', (line, message) => {
+    if (typeof message === 'string') expect(error(block(`  ${line}`))).toBe(message);
+    else expect(error(block(`  ${line}`))).toMatch(message);
+  });
+
+  it('refuses k8s_external in a block without kubernetes: it serves what that kubernetes reads', () => {
+    expect(error('.:53 {\n  kubernetes cluster.local\n}\nexample.org:53 {\n  k8s_external\n}\n')).toBe(
+      'Corefile:5: k8s_external needs kubernetes in the same server block: it serves the external addresses of the services that kubernetes reads',
+    );
+  });
+
   it('accepts the obsolete kubernetes upstream with a warning naming its line', () => {
     for (const upstream of ['upstream', 'upstream 10.0.0.10 /etc/resolv.conf']) {
       const corefile = `.:53 {\n  kubernetes cluster.local {\n    ${upstream}\n  }\n  forward . 192.0.2.1\n}\n`;
@@ -546,7 +600,7 @@ describe('Corefile directives', () => {
     // Each says what clusterdns runs instead.
     expect(error(block('  dnssec'))).toBe(
       'Corefile:3: directive "dnssec" is not supported by clusterdns: clusterdns signs no answers: remove it; the directives clusterdns runs are ' +
-        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, dns64, errors, forward, health, hosts, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, template, whoami',
+        'acl, any, autopath, bind, bufsize, cache, cancel, chaos, debug, dns64, errors, forward, health, hosts, k8s_external, kubernetes, loadbalance, local, log, loop, metadata, nsid, pprof, prometheus, ready, reload, rewrite, template, whoami',
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +

@@ -93,6 +93,60 @@ describe('v1 Service', () => {
     });
   });
 
+  // k8s_external serves these: spec.externalIPs first, then the load balancer's ingress IPs.
+  it.each([
+    {
+      title: 'externalIPs of a ClusterIP service',
+      spec: { clusterIP: '10.96.0.14', externalIPs: ['192.0.2.10', '2001:db8::10'] },
+      status: { loadBalancer: {} },
+      externalIPs: ['192.0.2.10', '2001:db8::10'],
+    },
+    {
+      title: 'LoadBalancer ingress IPs after externalIPs; a hostname-only ingress has no address',
+      spec: { type: 'LoadBalancer', clusterIP: '10.96.0.15', externalIPs: ['192.0.2.11'] },
+      status: { loadBalancer: { ingress: [{ ip: '198.51.100.7' }, { hostname: 'lb.example.net' }] } },
+      externalIPs: ['192.0.2.11', '198.51.100.7'],
+    },
+    {
+      title: 'a headless service with externalIPs',
+      spec: { clusterIP: 'None', externalIPs: ['192.0.2.12'] },
+      status: {},
+      externalIPs: ['192.0.2.12'],
+    },
+    {
+      title: 'none: the field stays absent',
+      spec: { type: 'LoadBalancer', clusterIP: '10.96.0.16' },
+      status: { loadBalancer: { ingress: [] } },
+      externalIPs: undefined,
+    },
+  ])('$title', ({ spec, status, externalIPs }) => {
+    const object = only({ ...service('shop', 'web', spec), status });
+    expect(object.kind === 'Service' && object.service.externalIPs).toEqual(externalIPs ?? undefined);
+    if (externalIPs === undefined) expect(object).not.toHaveProperty('service.externalIPs');
+  });
+
+  it.each([
+    [
+      { clusterIP: '10.96.0.10', externalIPs: ['192.0.2.300'] },
+      {},
+      'spec.externalIPs[0]: expected an IPv4 or IPv6 address, got "192.0.2.300"',
+    ],
+    [
+      { clusterIP: '10.96.0.10', externalIPs: '192.0.2.1' },
+      {},
+      'spec.externalIPs: expected a list, got "192.0.2.1"',
+    ],
+    [
+      { clusterIP: '10.96.0.10' },
+      { loadBalancer: { ingress: [{ ip: 'lb' }] } },
+      'status.loadBalancer.ingress[0].ip: expected an IPv4 or IPv6 address, got "lb"',
+    ],
+  ])('reports %j %j', (spec, status, problem) => {
+    expect(problemsOf({ ...service('shop', 'web', spec), status })).toEqual([
+      { object: 'Service shop/web', problem },
+    ]);
+  });
+
   it('lower-cases the namespace and name', () => {
     const object = only(service('Shop', 'Web', { clusterIP: '10.96.0.10' }));
     expect(object).toMatchObject({ service: { namespace: 'shop', name: 'web' } });

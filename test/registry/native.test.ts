@@ -101,6 +101,10 @@ pods:
     ['headless: true', { type: 'Headless', clusterIPs: [] }],
     ['{ headless: false, clusterIP: 10.96.0.12 }', { type: 'ClusterIP', clusterIPs: ['10.96.0.12'] }],
     ['externalName: www.example.com', { type: 'ExternalName', externalName: 'www.example.com' }],
+    [
+      'clusterIP: 10.96.0.13, externalIPs: [192.0.2.10, "2001:db8::a"]',
+      { type: 'ClusterIP', externalIPs: ['192.0.2.10', '2001:db8::a'] },
+    ],
   ])('service %s', (spec, expected) => {
     const yaml = spec.startsWith('{')
       ? `namespace: a\nservices:\n  s: ${spec}`
@@ -170,7 +174,7 @@ services:
     [
       'namespace: shop\nservices:\n  web: { clusterIp: 10.96.0.10 }',
       'service shop/web',
-      'clusterIp: unknown key; expected one of clusterIP, clusterIPs, headless, externalName, ports, endpoints',
+      'clusterIp: unknown key; expected one of clusterIP, clusterIPs, headless, externalName, externalIPs, ports, endpoints',
     ],
     [
       'namespace: shop\nservices:\n  web: { clusterIP: 10.96.0.10, headless: true }',
@@ -276,6 +280,11 @@ services:
       'namespace: shop\nservices:\n  web: { externalName: www.example.com, endpoints: [10.244.1.5] }',
       'service shop/web',
       'endpoints: an externalName service has no endpoints',
+    ],
+    [
+      'namespace: shop\nservices:\n  web: { clusterIP: 10.96.0.10, externalIPs: [192.0.2.1, lb.example.net] }',
+      'service shop/web',
+      'externalIPs[1]: expected an IPv4 or IPv6 address, got "lb.example.net"',
     ],
     [
       'namespace: shop\npods:\n  web-0: 10.244.1.256',

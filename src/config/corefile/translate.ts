@@ -165,6 +165,13 @@ function finishBlock(block: TranslatedBlock, primary: boolean): OptionLayer {
     options.set('cache-denial-size', '0', blockLine, 'no cache directive');
     options.set('serve-stale', '0', blockLine, 'no cache directive');
   }
+  const external = block.directives.find((d) => d.name === 'k8s_external');
+  if (external && !has('kubernetes')) {
+    fail(
+      external,
+      'k8s_external needs kubernetes in the same server block: it serves the external addresses of the services that kubernetes reads',
+    );
+  }
   if (!has('kubernetes')) {
     // A block without kubernetes serves no zone of its own and reads no registry.
     options.set('zone', [], blockLine, 'no kubernetes directive');
@@ -676,6 +683,27 @@ const DIRECTIVES: Record<string, Handler> = {
     }
     const previous = (options.values.rewrite as string[] | undefined) ?? [];
     options.set('rewrite', [...previous, words.join(' ')], directive);
+  },
+  // https://coredns.io/plugins/k8s_external/: services' external addresses under zones of their
+  // own, from the services this block's kubernetes reads (checked in finishBlock).
+  k8s_external(directive, { options, zones }) {
+    const served = directive.args.length ? directive.args.map(normalizeZone) : zones;
+    if (served.includes('.')) {
+      fail(directive, 'k8s_external: name its ZONE: the root zone . would take every name from the chain');
+    }
+    options.set('external-zone', served, directive);
+    const set = (name: string, sub: Directive, value: RawValue) =>
+      options.set(name, value, sub, `k8s_external ${sub.name}`);
+    subdirectives(directive, {
+      apex: (sub) => set('external-apex', sub, oneArg(sub, 'k8s_external', 'APEX')),
+      ttl: (sub) => set('external-ttl', sub, oneArg(sub, 'k8s_external', 'TTL')),
+      headless(sub) {
+        if (sub.args.length) fail(sub, 'k8s_external headless: expected headless with no arguments');
+        set('external-headless', sub, true);
+      },
+      fallthrough: (sub) =>
+        set('external-fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
+    });
   },
   // https://coredns.io/plugins/local/: localhost and the loopback reverse zones, answered here.
   local(directive, { options }) {

@@ -27,7 +27,15 @@ import { type Conversion, emptyConversion } from '../model.js';
 import { PORT_RULE, isPortNumber } from '../validate.js';
 
 const DOCUMENT_KEYS = ['namespace', 'services', 'pods'];
-const SERVICE_KEYS = ['clusterIP', 'clusterIPs', 'headless', 'externalName', 'ports', 'endpoints'];
+const SERVICE_KEYS = [
+  'clusterIP',
+  'clusterIPs',
+  'headless',
+  'externalName',
+  'externalIPs',
+  'ports',
+  'endpoints',
+];
 const ENDPOINT_KEYS = ['ip', 'hostname', 'ready', 'node', 'pod', 'ports'];
 const PORT_KEYS = ['name', 'port', 'protocol'];
 const PORT_SYNTAX = '"name:port/protocol" (name and protocol optional, e.g. http:80, dns:53/udp or 8080)';
@@ -98,6 +106,11 @@ function convertService(namespace: string, name: string, value: unknown): Servic
       nativeEndpoint(e, child('endpoints', i), ports),
     ),
   };
+  // Addresses outside the cluster (a Service's spec.externalIPs or load balancer), for k8s_external.
+  const external = list(fields.externalIPs, 'externalIPs').map((value, i) =>
+    ip(value, child('externalIPs', i)),
+  );
+  if (external.length) service.externalIPs = external;
 
   const headless = fields.headless === undefined ? false : boolean(fields.headless, 'headless');
   const ips = clusterIPs(fields);

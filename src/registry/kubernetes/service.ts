@@ -1,4 +1,5 @@
-// v1 Service → Service. Only what DNS serves is read: type, cluster IPs, external name, ports.
+// v1 Service → Service. Only what DNS serves is read: type, cluster IPs, external name, ports, and
+// the external addresses k8s_external serves.
 
 import type { Service } from '../../table/types.js';
 import { type Fields, child, domainName, fail, ip, label, list, optionalRecord } from '../fields.js';
@@ -15,6 +16,7 @@ export function convertService(object: Fields, namespace: string, name: string):
     clusterIPs: [],
     ports: list(spec.ports, 'spec.ports').map((p, i) => servicePort(p, child('spec.ports', i))),
     endpoints: [],
+    ...externalIPs(object, spec),
   };
 
   const type = spec.type ?? 'ClusterIP';
@@ -39,4 +41,25 @@ export function convertService(object: Fields, namespace: string, name: string):
   if (ips[0] === 'None') return { ...service, type: 'Headless' };
   const at = (i: number) => (path === 'spec.clusterIPs' ? child(path, i) : path);
   return { ...service, clusterIPs: ips.map((value, i) => ip(value, at(i))) };
+}
+
+/**
+ * `spec.externalIPs`, then each `status.loadBalancer.ingress[].ip`, in that order as CoreDNS reads
+ * them (plugin/kubernetes/object/service.go). An ingress given by hostname only (some cloud load
+ * balancers) has no address to serve and is skipped.
+ */
+function externalIPs(object: Fields, spec: Fields): Pick<Service, 'externalIPs'> {
+  const ips = list(spec.externalIPs, 'spec.externalIPs').map((value, i) =>
+    ip(value, child('spec.externalIPs', i)),
+  );
+  const loadBalancer = optionalRecord(
+    optionalRecord(object.status, 'status').loadBalancer,
+    'status.loadBalancer',
+  );
+  list(loadBalancer.ingress, 'status.loadBalancer.ingress').forEach((entry, i) => {
+    const path = child('status.loadBalancer.ingress', i);
+    const address = optionalRecord(entry, path).ip;
+    if (address !== undefined && address !== null && address !== '') ips.push(ip(address, child(path, 'ip')));
+  });
+  return ips.length ? { externalIPs: ips } : {};
 }

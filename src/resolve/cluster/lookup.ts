@@ -231,7 +231,7 @@ function srvPorts(entry: ServiceEntry) {
     : entry.service.ports;
 }
 
-function stripUnderscore(label: string): string {
+export function stripUnderscore(label: string): string {
   return label.startsWith('_') ? label.slice(1) : label;
 }
 
