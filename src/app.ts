@@ -597,7 +597,12 @@ export class ClusterDns {
     const hosts = readHosts(config, this.logger);
     const policy = new AddressPolicy(config.allowRecursion);
     const allowQuery = config.allowQuery ? new AddressPolicy(config.allowQuery) : undefined;
-    const gate = forwarder ? new RecursionGate(policy, forwarder) : undefined;
+    const refusedLog = (client: string, refused: number) =>
+      this.logger.warn(
+        { client, refused },
+        'a client outside --allow-recursion asked for a name outside the zones: REFUSED (add its range to --allow-recursion; logged once a minute)',
+      );
+    const gate = forwarder ? new RecursionGate(policy, forwarder, refusedLog) : undefined;
     const stubForwarders = config.stubDomains.map(
       ({ zone, upstreams: servers }) =>
         new Forwarder({
@@ -614,7 +619,7 @@ export class ClusterDns {
       ? new StubDomainResolver(
           config.stubDomains.map(({ zone }, i) => ({
             zone,
-            forwarder: new RecursionGate(policy, stubForwarders[i]!),
+            forwarder: new RecursionGate(policy, stubForwarders[i]!, refusedLog),
           })),
         )
       : undefined;

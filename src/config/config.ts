@@ -5,7 +5,7 @@
 import { usableCpus } from './cpus.js';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEFAULT_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
+import { DEFAULT_ALLOW_RECURSION, IN_CLUSTER_ALLOW_RECURSION, parseCidrs } from '../resolve/recursion.js';
 import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
@@ -507,7 +507,7 @@ export const OPTIONS = {
     type: 'string',
     defaultValue: DEFAULT_ALLOW_RECURSION.join(','),
     metavar: 'CIDR,...',
-    help: `clients whose names outside the zones are forwarded (default ${DEFAULT_ALLOW_RECURSION.join(',')})`,
+    help: `clients whose names outside the zones are forwarded (default ${DEFAULT_ALLOW_RECURSION.join(',')}; in a Kubernetes pod, everyone)`,
   },
   'allow-query': {
     type: 'string',
@@ -760,7 +760,10 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
     throw fail('pods', `"${pods}": expected disabled, insecure or verified`);
   }
-  const allowRecursion = splitList(text('allow-recursion')!);
+  // In a Kubernetes pod the cluster's clients may be any range: everyone, unless a layer says (see
+  // resolve/recursion.ts).
+  const inPod = raw('allow-recursion') === undefined && env.KUBERNETES_SERVICE_HOST !== undefined;
+  const allowRecursion = inPod ? [...IN_CLUSTER_ALLOW_RECURSION] : splitList(text('allow-recursion')!);
   checked('allow-recursion', (value) => parseCidrs(splitList(value)), allowRecursion.join(','));
   const allowQueryText = text('allow-query');
   const allowQuery = allowQueryText === undefined ? undefined : splitList(allowQueryText);

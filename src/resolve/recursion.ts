@@ -1,6 +1,11 @@
-// Who may have names outside the served zones resolved for them. By default loopback and the
-// private ranges (RFC 1918, RFC 4193 ULA): a cluster DNS server must not become an open resolver
-// because it was exposed on a public address.
+// Who may have names outside the served zones resolved for them. Outside Kubernetes, by default
+// the ranges a cluster's clients use: loopback, the private ranges (RFC 1918, RFC 4193 ULA), the
+// shared address space that pod networks take (100.64.0.0/10, RFC 6598) and link-local (RFC 3927,
+// RFC 4291; NodeLocal DNSCache listens on 169.254.20.10). A workstation's server must not become an
+// open resolver because it was exposed on a public address. In a Kubernetes pod (the cluster's
+// DNS, a sidecar) everyone may, as CoreDNS lets them: its clients are the cluster's pods, whose
+// addresses may be global IPv6 or any range the network plugin chose, and the Service it sits
+// behind is reachable from the cluster only.
 import { Address4, Address6 } from 'ip-address';
 import { isIPv4 } from 'node:net';
 import type { Answer, Question } from '../dns/types.js';
@@ -12,9 +17,18 @@ export const DEFAULT_ALLOW_RECURSION = [
   '10.0.0.0/8',
   '172.16.0.0/12',
   '192.168.0.0/16',
+  '100.64.0.0/10',
+  '169.254.0.0/16',
   '::1/128',
   'fc00::/7',
+  'fe80::/10',
 ];
+
+/** In a Kubernetes pod (the kubelet sets KUBERNETES_SERVICE_HOST in every one): everyone. */
+export const IN_CLUSTER_ALLOW_RECURSION = ['0.0.0.0/0', '::/0'];
+
+/** How often a client refused recursion is logged at most, with its address and the flag. */
+export const REFUSED_LOG_INTERVAL_MS = 60_000;
 
 type Subnet = { family: 4; net: Address4 } | { family: 6; net: Address6 };
 
@@ -63,18 +77,29 @@ export class AddressPolicy {
   }
 }
 
-/** A chain link in front of the forwarder: clients outside the policy get REFUSED. */
+/**
+ * A chain link in front of the forwarder: clients outside the policy get REFUSED, and
+ * `onRefused` hears of one at most every REFUSED_LOG_INTERVAL_MS (so a log says why, and a flood
+ * of refused clients writes one line a minute).
+ */
 export class RecursionGate implements Resolver {
   refused = 0;
+  private lastTold = -Infinity;
 
   constructor(
     private readonly policy: AddressPolicy,
     private readonly next: Resolver,
+    private readonly onRefused?: (clientAddress: string, refusedSoFar: number) => void,
   ) {}
 
   resolve(question: Question, context: QueryContext): Answer | Promise<Answer> | undefined {
     if (!this.policy.allows(context.clientAddress)) {
       this.refused++;
+      const now = performance.now();
+      if (this.onRefused && now - this.lastTold >= REFUSED_LOG_INTERVAL_MS) {
+        this.lastTold = now;
+        this.onRefused(context.clientAddress, this.refused);
+      }
       return refusedAnswer();
     }
     return this.next.resolve(question, context);

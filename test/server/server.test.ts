@@ -303,6 +303,14 @@ describe('recursion policy', () => {
     expect(upstream.asked.filter((question) => question.startsWith('example.com'))).toEqual([]);
   });
 
+  it('says why in the log, naming the client and the flag, once a minute however many are refused', async () => {
+    await udpQuery(server.port, 'example.com', 'A', { from: '127.0.0.1' });
+    await udpQuery(server.port, 'www.example.com', 'A', { from: '127.0.0.1' });
+    const told = server.logs.filter((line) => String(line.msg).includes('outside --allow-recursion'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatchObject({ client: '127.0.0.1', level: 40 });
+  });
+
   it('forwards for an allowed client, with RA set and its ID and case kept', async () => {
     const { packet } = await udpQuery(server.port, 'Example.COM', 'A', { from: '127.0.0.2', id: 777 });
     expect(packet.id).toBe(777);
