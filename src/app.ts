@@ -34,6 +34,7 @@ import { newCounters, type Counters } from './ops/counters.js';
 import { OpsEndpoints } from './ops/http.js';
 import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
 import { QueryMetrics } from './ops/metrics/query-metrics.js';
+import { pluginsEnabled } from './ops/metrics/plugins.js';
 import { PrecompiledAnswers } from './server/precompiled.js';
 import { RewritingChain } from './resolve/rewrite/rewrite.js';
 import { Dns64Chain } from './resolve/dns64/dns64.js';
@@ -392,7 +393,11 @@ export class ClusterDns {
         : metrics;
     this.endpoints = new OpsEndpoints(
       this.config,
-      { notReady: () => this.notReady(), ...(registry ? { registry } : {}) },
+      {
+        notReady: () => this.notReady(),
+        ...(registry ? { registry } : {}),
+        ...(this.metrics ? { observeHealthRequest: this.metrics.observeHealthRequest } : {}),
+      },
       this.logger,
     );
     await this.endpoints.start();
@@ -424,6 +429,9 @@ export class ClusterDns {
         },
         tableVersion: () => this.table.current.version,
         precompiled: () => this.resolvers?.precompiled,
+        // From the configuration, not the listeners: a --workers primary has none of its own.
+        plugins: () =>
+          this.config.listen.flatMap((address) => pluginsEnabled(this.config, serverLabel(address))),
         version: packageVersion(),
       });
     }
