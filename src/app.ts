@@ -254,6 +254,15 @@ export class ClusterDns {
     return this.metrics?.registry;
   }
 
+  /**
+   * The `server` labels of this server: its listeners', or, in a --workers primary that has none,
+   * the configured addresses its workers listen on.
+   */
+  private serverLabels(): string[] {
+    const bound = new Set([...this.listeners.values()].map((listening) => listening.server));
+    return bound.size > 0 ? [...bound] : this.config.listen.map(serverLabel);
+  }
+
   /** The lameduck period of the configuration running now. */
   get lameduckMs(): number {
     return this.config.lameduckMs;
@@ -429,9 +438,7 @@ export class ClusterDns {
         },
         tableVersion: () => this.table.current.version,
         precompiled: () => this.resolvers?.precompiled,
-        // From the configuration, not the listeners: a --workers primary has none of its own.
-        plugins: () =>
-          this.config.listen.flatMap((address) => pluginsEnabled(this.config, serverLabel(address))),
+        plugins: () => this.serverLabels().flatMap((server) => pluginsEnabled(this.config, server)),
         version: packageVersion(),
       });
     }
