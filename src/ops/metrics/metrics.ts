@@ -317,21 +317,29 @@ function registerForward(registry: Registry, source: MetricsSource): void {
         ]),
       ),
   );
+  // CoreDNS 1.11 moved forward's latency and health check series to coredns_proxy_* (with
+  // proxy_name); its current forward plugin exports them under coredns_forward_* again
+  // (plugin/forward/metrics.go: proxy.NewMetricsWithSubsystem("forward")), which is what the
+  // CoreDNS mixin's alerts read. Both, so dashboards of either release find theirs.
+  const latency = (name: string, extra: Labels) => () =>
+    upstreams().flatMap((u) =>
+      u.byRcode.flatMap(({ rcode, latency: times }) =>
+        histogramSamples(name, { ...extra, to: u.server, rcode: rcodeName(rcode) }, times),
+      ),
+    );
   sampled(
     registry,
     'coredns_proxy_request_duration_seconds',
     'Histogram of the time each request took per upstream and rcode.',
     'histogram',
-    () =>
-      upstreams().flatMap((u) =>
-        u.byRcode.flatMap(({ rcode, latency }) =>
-          histogramSamples(
-            'coredns_proxy_request_duration_seconds',
-            { proxy_name: 'forward', to: u.server, rcode: rcodeName(rcode) },
-            latency,
-          ),
-        ),
-      ),
+    latency('coredns_proxy_request_duration_seconds', { proxy_name: 'forward' }),
+  );
+  sampled(
+    registry,
+    'coredns_forward_request_duration_seconds',
+    'Histogram of the time each request took.',
+    'histogram',
+    latency('coredns_forward_request_duration_seconds', {}),
   );
   scrapedCounter(
     registry,
@@ -339,6 +347,13 @@ function registerForward(registry: Registry, source: MetricsSource): void {
     'Count of failed health checks of a down upstream.',
     ['proxy_name', 'to'],
     () => upstreams().map((u) => [{ proxy_name: 'forward', to: u.server }, u.probeFailures]),
+  );
+  scrapedCounter(
+    registry,
+    'coredns_forward_healthcheck_failures_total',
+    'Counter of the number of failed healthchecks.',
+    ['to'],
+    () => upstreams().map((u) => [{ to: u.server }, u.probeFailures]),
   );
   scrapedCounter(
     registry,
