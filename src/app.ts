@@ -34,6 +34,7 @@ import { newCounters, type Counters } from './ops/counters.js';
 import { OpsEndpoints } from './ops/http.js';
 import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
 import { QueryMetrics } from './ops/metrics/query-metrics.js';
+import { pluginsEnabled } from './ops/metrics/plugins.js';
 import { PrecompiledAnswers } from './server/precompiled.js';
 import { RewritingChain } from './resolve/rewrite/rewrite.js';
 import { Dns64Chain } from './resolve/dns64/dns64.js';
@@ -253,6 +254,15 @@ export class ClusterDns {
     return this.metrics?.registry;
   }
 
+  /**
+   * The `server` labels of this server: its listeners', or, in a --workers primary that has none,
+   * the configured addresses its workers listen on.
+   */
+  private serverLabels(): string[] {
+    const bound = new Set([...this.listeners.values()].map((listening) => listening.server));
+    return bound.size > 0 ? [...bound] : this.config.listen.map(serverLabel);
+  }
+
   /** The lameduck period of the configuration running now. */
   get lameduckMs(): number {
     return this.config.lameduckMs;
@@ -392,7 +402,11 @@ export class ClusterDns {
         : metrics;
     this.endpoints = new OpsEndpoints(
       this.config,
-      { notReady: () => this.notReady(), ...(registry ? { registry } : {}) },
+      {
+        notReady: () => this.notReady(),
+        ...(registry ? { registry } : {}),
+        ...(this.metrics ? { observeHealthRequest: this.metrics.observeHealthRequest } : {}),
+      },
       this.logger,
     );
     await this.endpoints.start();
@@ -424,6 +438,7 @@ export class ClusterDns {
         },
         tableVersion: () => this.table.current.version,
         precompiled: () => this.resolvers?.precompiled,
+        plugins: () => this.serverLabels().flatMap((server) => pluginsEnabled(this.config, server)),
         version: packageVersion(),
       });
     }

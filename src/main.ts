@@ -32,6 +32,7 @@ import { installCrashPolicy } from './ops/crash-policy.js';
 import { ForwardingLoopError } from './resolve/loop-detect.js';
 import { holdOpen } from './ops/hold-open.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
+import { reloadFailures } from './ops/reload-failures.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
 
@@ -212,10 +213,12 @@ async function reloadServers(
       { reason, err: error },
       `configuration rejected, the running one stays: ${(error as Error).message}`,
     );
+    reloadFailures.count++;
     return undefined;
   }
   for (const notice of next.notices) logger.warn(notice);
   logger.level = next.configs[0]!.logLevel;
+  let failed = false;
   for (const [i, config] of next.configs.entries()) {
     try {
       if (i < servers.length) await servers[i]!.reload(config, force);
@@ -225,8 +228,11 @@ async function reloadServers(
         { reason, err: error },
         `reload failed, the running configuration stays: ${(error as Error).message}`,
       );
+      failed = true;
     }
   }
+  // One attempt, however many of its servers failed.
+  if (failed) reloadFailures.count++;
   const removed = servers.splice(next.configs.length);
   await Promise.all(removed.map((server) => server.close()));
   await pool?.reload(next.configs, force);

@@ -1,6 +1,7 @@
 // /metrics of the real server: queries over real sockets move CoreDNS-named series, with CoreDNS's
 // labels, by exactly the amounts sent; what the parts count is read at scrape time.
 import { createSocket } from 'node:dgram';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQuery, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
@@ -63,6 +64,52 @@ describe('/metrics', () => {
       valueOf(series, 'clusterdns_backend_last_sync_age_seconds', { backend: 'file' }),
     ).toBeGreaterThanOrEqual(0);
     expect(valueOf(series, 'clusterdns_table_version')).toBe(server.app.table.current.version);
+  });
+
+  it('has the process series CoreDNS dashboards plot, read from this very process', async () => {
+    // The server runs in the test's process: its numbers are the test's own.
+    const { series } = await scrape(url);
+    const value = (name: string) => valueOf(series, name);
+    const rss = process.memoryUsage().rss;
+    expect(value('process_resident_memory_bytes')).toBeGreaterThan(rss / 2);
+    expect(value('process_resident_memory_bytes')).toBeLessThan(rss * 2);
+    const fds = readdirSync('/proc/self/fd').length;
+    expect(Math.abs(value('process_open_fds') - fds)).toBeLessThan(fds / 2);
+    expect(value('process_max_fds')).toBeGreaterThanOrEqual(value('process_open_fds'));
+    expect(value('process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(value('process_start_time_seconds')).toBeCloseTo(Date.now() / 1000 - process.uptime(), -1);
+    expect(valueOf(series, 'nodejs_version_info', nodeVersionLabels())).toBe(1);
+    expect(series.some((s) => s.name === 'nodejs_heap_size_used_bytes' && s.value > 0)).toBe(true);
+    expect(series.some((s) => s.name === 'nodejs_eventloop_lag_seconds')).toBe(true);
+  });
+
+  it('times every /health request in coredns_health_request_duration_seconds', async () => {
+    const health = `http://127.0.0.1:${server.app.endpointAddresses().get('health')!.port}/health`;
+    const delta = await across(async () => {
+      for (let i = 0; i < 3; i++) expect((await fetch(health)).status).toBe(200);
+    });
+    expect(delta('coredns_health_request_duration_seconds_count')).toBe(3);
+    expect(delta('coredns_health_request_duration_seconds_bucket', { le: '+Inf' })).toBe(3);
+    expect(delta('coredns_health_request_duration_seconds_sum')).toBeGreaterThan(0);
+  });
+
+  it('names the plugins the block runs in coredns_plugin_enabled', async () => {
+    const { series } = await scrape(url);
+    const enabled = series
+      .filter((s) => s.name === 'coredns_plugin_enabled')
+      .map((s) => {
+        expect(s.value).toBe(1);
+        expect(s.labels).toMatchObject({ ...labels, zone: '.' });
+        return s.labels.name;
+      });
+    expect(enabled.sort()).toEqual(['cache', 'file', 'forward', 'health', 'prometheus', 'ready']);
+  });
+
+  it('starts coredns_reload_failed_total at 0 (main.ts counts; test/ops/dashboard.test.ts reloads)', async () => {
+    const { series } = await scrape(url);
+    expect(series.filter((s) => s.name === 'coredns_reload_failed_total')).toEqual([
+      { name: 'coredns_reload_failed_total', labels: {}, value: 0 },
+    ]);
   });
 
   it('counts cluster queries by zone, proto, family, type, rcode and plugin', async () => {
@@ -141,6 +188,14 @@ describe('/metrics', () => {
     const proxy = { proxy_name: 'forward', to, rcode: 'NOERROR' };
     expect(delta('coredns_proxy_request_duration_seconds_count', proxy)).toBe(1);
     expect(delta('coredns_proxy_request_duration_seconds_bucket', { ...proxy, le: '+Inf' })).toBe(1);
+    // The same under the names CoreDNS's current forward plugin, and the mixin's alerts, use.
+    expect(delta('coredns_forward_request_duration_seconds_count', { to, rcode: 'NOERROR' })).toBe(1);
+    const failures = (await scrape(url)).series.filter(
+      (s) => s.name === 'coredns_forward_healthcheck_failures_total',
+    );
+    expect(failures).toEqual([
+      { name: 'coredns_forward_healthcheck_failures_total', labels: { to }, value: 0 },
+    ]);
   });
 
   it('counts packets dropped as malformed', async () => {
@@ -165,6 +220,52 @@ describe('/metrics', () => {
       1,
     );
     expect(delta('coredns_dns_request_duration_seconds_count', { ...zone, type: 'other' })).toBe(1);
+  });
+});
+
+/** nodejs_version_info's labels for the Node running the tests. */
+function nodeVersionLabels(): Record<string, string> {
+  const [major, minor, patch] = process.versions.node.split('.');
+  return { version: process.version, major: major!, minor: minor!, patch: patch! };
+}
+
+// An upstream that stops answering: after --upstream-max-fails failures it is down, and with every
+// upstream down the forwarder tries them anyway and counts it, as CoreDNS's forward does
+// (plugin/forward/forward.go: "All upstream proxies are dead, assume healthcheck is completely broken").
+describe('/metrics when every upstream is down', () => {
+  let server: TestServer;
+  let upstream: FakeUpstream;
+  let url: string;
+
+  beforeAll(async () => {
+    upstream = await startFakeUpstream({ 'www.example.com': ['192.0.2.80'] });
+    server = await startServer({ 'shop.yaml': SHOP }, [
+      '--upstream',
+      `127.0.0.1:${upstream.port}`,
+      '--upstream-max-fails',
+      '1',
+      '--upstream-timeout',
+      '200ms',
+    ]);
+    url = `http://127.0.0.1:${server.app.endpointAddresses().get('metrics')!.port}/metrics`;
+  });
+  afterAll(async () => {
+    await server?.close();
+    await upstream?.close();
+  });
+
+  it('counts coredns_forward_healthcheck_broken_total once per question that found them all down', async () => {
+    const broken = async () =>
+      valueOf((await scrape(url)).series, 'coredns_forward_healthcheck_broken_total');
+    await udpQuery(server.port, 'www.example.com', 'A');
+    expect(await broken()).toBe(0);
+    upstream.stall(true);
+    // The first failure marks the only upstream down; each question after it finds none up.
+    for (const name of ['a.example.com', 'b.example.com', 'c.example.com']) {
+      expect((await udpQuery(server.port, name, 'A')).packet.rcode).toBe('SERVFAIL');
+    }
+    expect(await broken()).toBe(2);
+    upstream.stall(false);
   });
 });
 

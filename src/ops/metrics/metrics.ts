@@ -3,12 +3,14 @@
 // (cache, upstreams, autopath, backends, table, malformed input) is read when Prometheus scrapes,
 // so it costs the query path nothing. CoreDNS's names and labels where CoreDNS has the metric,
 // `clusterdns_*` where it has none.
-import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
 import { rcodeName } from '../../dns/mnemonics.js';
 import type { ForwarderStats } from '../../resolve/forward/forwarder.js';
 import type { LatencyStats } from '../../resolve/forward/latency.js';
 import type { SearchPathStats } from '../../resolve/search/search-path.js';
 import type { BackendState } from '../backend-status.js';
+import { buildRevision } from '../build-info.js';
+import { reloadFailures } from '../reload-failures.js';
 
 /** A backend as /metrics reports it: its sync state and what it contributes to the table. */
 export interface BackendReport extends BackendState {
@@ -35,7 +37,15 @@ export interface MetricsSource {
   backends: () => BackendReport[];
   tableVersion: () => number;
   precompiled: () => PrecompiledStats | undefined;
+  /** The plugins each server block runs, as coredns_plugin_enabled labels them. */
+  plugins: () => PluginEnabled[];
   version: string;
+}
+
+export interface PluginEnabled {
+  server: string;
+  zone: string;
+  name: string;
 }
 
 export interface PrecompiledStats {
@@ -49,10 +59,13 @@ export interface ServerMetrics {
   registry: Registry;
   /** Feeds coredns_kubernetes_dns_programming_duration_seconds. */
   observeProgrammingLatency: (ms: number) => void;
+  /** Feeds coredns_health_request_duration_seconds. */
+  observeHealthRequest: (seconds: number) => void;
 }
 
 export function createMetrics(source: MetricsSource): ServerMetrics {
   const registry = new Registry();
+  registerProcess(registry);
   registerQuerySeries(registry, source.queries);
   const programming = new Histogram({
     name: 'coredns_kubernetes_dns_programming_duration_seconds',
@@ -68,7 +81,34 @@ export function createMetrics(source: MetricsSource): ServerMetrics {
     registers: [registry],
     // Under --workers each process has it: one sample, not their sum.
     aggregator: 'first',
-  }).set({ version: source.version, revision: '', goversion: `node${process.versions.node}` }, 1);
+    // goversion, as CoreDNS names the label, holds the runtime's version: Node's.
+  }).set(
+    { version: source.version, revision: buildRevision(), goversion: `node${process.versions.node}` },
+    1,
+  );
+  const health = new Histogram({
+    name: 'coredns_health_request_duration_seconds',
+    help: 'Histogram of the time (in seconds) each /health request took.',
+    // CoreDNS's SlimTimeBuckets: 0.25 ms to 2.5 s, by tens (plugin/health/metrics.go).
+    buckets: exponentialBuckets(0.00025, 10, 5),
+    registers: [registry],
+  });
+  scrapedCounter(
+    registry,
+    'coredns_reload_failed_total',
+    'Counter of the number of failed reload attempts.',
+    [],
+    () => [[{}, reloadFailures.count]],
+  );
+  scrapedGauge(
+    registry,
+    'coredns_plugin_enabled',
+    'A metric that indicates whether a plugin is enabled on per server and zone basis.',
+    ['server', 'zone', 'name'],
+    () => source.plugins().map((labels) => [{ ...labels }, 1]),
+    // Under --workers every process runs the same blocks: one sample each, not their count.
+    'first',
+  );
   scrapedCounter(
     registry,
     'coredns_panics_total',
@@ -92,7 +132,22 @@ export function createMetrics(source: MetricsSource): ServerMetrics {
   return {
     registry,
     observeProgrammingLatency: (ms) => programming.observe(ms / 1000),
+    observeHealthRequest: (seconds) => health.observe(seconds),
   };
+}
+
+/**
+ * Prometheus' process_* and Node's nodejs_* series, which CoreDNS's dashboards plot for CPU,
+ * memory and file descriptors. Under --workers the primary adds up every process's: CPU seconds,
+ * memory, open and allowed descriptors are the pod's totals, the numbers a container limit is
+ * set against and a dashboard's `rate(process_cpu_seconds_total)` reads without knowing of workers.
+ */
+function registerProcess(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  // prom-client leaves the start time out of a sum; the earliest start is the primary's, when
+  // the server started.
+  const startTime = registry.getSingleMetric('process_start_time_seconds');
+  if (startTime) (startTime as unknown as { aggregator: string }).aggregator = 'min';
 }
 
 type Row = [Labels, number];
@@ -262,21 +317,29 @@ function registerForward(registry: Registry, source: MetricsSource): void {
         ]),
       ),
   );
+  // CoreDNS 1.11 moved forward's latency and health check series to coredns_proxy_* (with
+  // proxy_name); its current forward plugin exports them under coredns_forward_* again
+  // (plugin/forward/metrics.go: proxy.NewMetricsWithSubsystem("forward")), which is what the
+  // CoreDNS mixin's alerts read. Both, so dashboards of either release find theirs.
+  const latency = (name: string, extra: Labels) => () =>
+    upstreams().flatMap((u) =>
+      u.byRcode.flatMap(({ rcode, latency: times }) =>
+        histogramSamples(name, { ...extra, to: u.server, rcode: rcodeName(rcode) }, times),
+      ),
+    );
   sampled(
     registry,
     'coredns_proxy_request_duration_seconds',
     'Histogram of the time each request took per upstream and rcode.',
     'histogram',
-    () =>
-      upstreams().flatMap((u) =>
-        u.byRcode.flatMap(({ rcode, latency }) =>
-          histogramSamples(
-            'coredns_proxy_request_duration_seconds',
-            { proxy_name: 'forward', to: u.server, rcode: rcodeName(rcode) },
-            latency,
-          ),
-        ),
-      ),
+    latency('coredns_proxy_request_duration_seconds', { proxy_name: 'forward' }),
+  );
+  sampled(
+    registry,
+    'coredns_forward_request_duration_seconds',
+    'Histogram of the time each request took.',
+    'histogram',
+    latency('coredns_forward_request_duration_seconds', {}),
   );
   scrapedCounter(
     registry,
@@ -284,6 +347,20 @@ function registerForward(registry: Registry, source: MetricsSource): void {
     'Count of failed health checks of a down upstream.',
     ['proxy_name', 'to'],
     () => upstreams().map((u) => [{ proxy_name: 'forward', to: u.server }, u.probeFailures]),
+  );
+  scrapedCounter(
+    registry,
+    'coredns_forward_healthcheck_failures_total',
+    'Counter of the number of failed healthchecks.',
+    ['to'],
+    () => upstreams().map((u) => [{ to: u.server }, u.probeFailures]),
+  );
+  scrapedCounter(
+    registry,
+    'coredns_forward_healthcheck_broken_total',
+    'Counter of the number of complete failures of the healthchecks.',
+    [],
+    () => [[{}, source.forward()?.healthcheckBroken ?? 0]],
   );
   scrapedCounter(
     registry,

@@ -77,6 +77,8 @@ export interface PoolStats {
   maxConcurrentRejects: number;
   /** Replies dropped for a wrong source, ID or question, over all servers. */
   spoofedDropped: number;
+  /** Questions that found every server down and tried them all anyway. */
+  healthcheckBroken: number;
 }
 
 export class UpstreamPool {
@@ -88,6 +90,7 @@ export class UpstreamPool {
   private next = 0;
   private inFlight = 0;
   private maxConcurrentRejects = 0;
+  private healthcheckBroken = 0;
 
   constructor(options: PoolOptions) {
     if (options.servers.length === 0)
@@ -137,6 +140,9 @@ export class UpstreamPool {
       const order = this.ordered();
       const up = order.filter((server) => server.up);
       const tcp = this.transport === 'client' && client === 'tcp';
+      // CoreDNS counts these as coredns_forward_healthcheck_broken_total: its health checks say no
+      // server can answer, so they are probably what is broken (plugin/forward/forward.go).
+      if (up.length === 0) this.healthcheckBroken++;
       for (const server of up.length > 0 ? up : order) {
         const outcome = await server.ask(question, dnssecOk, tcp);
         if (outcome.ok) {
@@ -174,6 +180,7 @@ export class UpstreamPool {
       inFlight: this.inFlight,
       maxConcurrentRejects: this.maxConcurrentRejects,
       spoofedDropped: upstreams.reduce((sum, upstream) => sum + upstream.spoofedDropped, 0),
+      healthcheckBroken: this.healthcheckBroken,
     };
   }
 

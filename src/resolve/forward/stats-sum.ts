@@ -14,6 +14,7 @@ export function sumForwarderStats(all: readonly ForwarderStats[]): ForwarderStat
       inFlight: sum.inFlight + next.inFlight,
       maxConcurrentRejects: sum.maxConcurrentRejects + next.maxConcurrentRejects,
       spoofedDropped: sum.spoofedDropped + next.spoofedDropped,
+      healthcheckBroken: sum.healthcheckBroken + next.healthcheckBroken,
       cache: sumNumbers(sum.cache, next.cache),
       coalesced: sum.coalesced + next.coalesced,
       servfails: sum.servfails + next.servfails,
