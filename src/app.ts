@@ -27,7 +27,7 @@ import type { Registry } from 'prom-client';
 import { hostname, networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from './config/address.js';
-import type { Config } from './config/config.js';
+import { ConfigError, type Config } from './config/config.js';
 import { lowerLabel, splitName } from './dns/labels.js';
 import { BackendStatus } from './ops/backend-status.js';
 import { newCounters, type Counters } from './ops/counters.js';
@@ -218,6 +218,10 @@ export class ClusterDns {
       // worker serves no endpoint: the primary scrapes its metrics.
       if (part.kind === 'answering') this.createMetrics(zones);
       else await this.startEndpoints(zones);
+      // The primary of --workers builds no chain, but a hosts file it cannot read is told now
+      // rather than once the registries have synced and each worker has booted to find it.
+      if (part.kind === 'registries')
+        for (const config of [this.config, ...this.config.blocks]) readHosts(config, this.logger);
       if (part.kind === 'answering') this.table = part.table();
       else this.backends = await this.startBackends(this.config, this.table, this.backendStatus);
       if (part.kind === 'registries') {
@@ -896,10 +900,19 @@ function readHosts(config: Config, logger: Logger): HostsResolver | undefined {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      const { code, message } = error as NodeJS.ErrnoException;
+      if (code !== 'ENOENT') {
+        // A directory, or a file this user may not read: the fix is in what was given.
+        const reasons: Record<string, string> = {
+          EACCES: 'permission denied: make it readable by the user the server runs as',
+          EISDIR: 'a directory: name the hosts file itself',
+        };
+        const reason = (code && reasons[code]) ?? message;
+        throw new ConfigError(`--hosts-file ${file}: cannot read it: ${reason}`, { cause: error });
+      }
       logger.warn({ file }, 'hosts file does not exist: serving its inline entries until it does');
     }
-    if (text !== undefined) entries.push(...parseHosts(text, file));
+    if (text !== undefined) entries.push(...parseHosts(text, `--hosts-file ${file}`));
   }
   const { zones, fallthrough } = config.hosts;
   // Without fallthrough, hosts answers for every name of its zones, listed or not.

@@ -29,10 +29,11 @@ import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
-import { ForwardingLoopError } from './resolve/loop-detect.js';
 import { holdOpen } from './ops/hold-open.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
 import { reloadFailures } from './ops/reload-failures.js';
+import { isOperatorProblem, refuse } from './ops/start-failure.js';
+import { checkBindable } from './server/bind-check.js';
 import { WorkerPool } from './workers/pool.js';
 import { runWorker } from './workers/worker.js';
 
@@ -59,8 +60,8 @@ async function main(): Promise<void> {
     command = parseCommandLine(process.argv.slice(2));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`clusterdns: ${error.message}\n`);
-    process.exit(2);
+    refuse(error.message);
+    return;
   }
   if (command.kind === 'help') {
     process.stdout.write(`${usage()}\n`);
@@ -82,28 +83,34 @@ async function main(): Promise<void> {
   // The number of workers is fixed for the life of the process: a reload that changes it waits
   // for the next start.
   const pool = command.config.workers > 1 ? new WorkerPool(command.config.workers, logger) : undefined;
-  pool?.fork();
   // Signals are taken from the start: one arriving while start-up still waits (on registries, on
   // the loop probe) stops the servers gracefully once they are up, instead of killing them
   // mid-answer.
   const started = (async () => {
     try {
+      // A port in use or one that needs privilege is told now, not once the registries have
+      // synced and the workers booted (server/bind-check.ts).
+      await checkBindable(
+        loaded.configs.flatMap((config) => config.listen),
+        logger,
+      );
+      pool?.fork();
       for (const [i, config] of loaded.configs.entries())
         servers.push(await startServer(config, logger, pool?.partFor(i)));
       await pool?.start(loaded.configs);
       return true;
     } catch (error) {
-      // Something the user must fix in what was given (a zone file that does not parse, say):
-      // the message says what, and exit status 2 tells it from a failure, as a bad flag does.
-      // A reason outside the program (an address in use, a forwarding loop) is told by its
-      // message too; a stack would only say where the program noticed it.
-      const given = error instanceof ConfigError;
-      const told =
-        given || (error as NodeJS.ErrnoException).code !== undefined || error instanceof ForwardingLoopError;
-      logger.fatal(told ? {} : { err: error }, `cannot start: ${(error as Error).message}`);
-      await pool?.close();
+      // Nothing has been served: the workers are ended, not drained, so the exit comes at once
+      // rather than after their close timeout.
+      await pool?.abort();
       await Promise.all(servers.map((server) => server.close()));
-      exitAfterLogs(given ? 2 : 1);
+      // Something to fix in what was given or where it runs (a zone file that does not parse, an
+      // address in use, a forwarding loop): one line that says what, status 2, as for a bad flag.
+      if (isOperatorProblem(error)) refuse(`cannot start: ${(error as Error).message}`);
+      else {
+        logger.fatal({ err: error }, `cannot start: ${(error as Error).message}`);
+        exitAfterLogs(1);
+      }
       return false;
     }
   })();

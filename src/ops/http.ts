@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { formatEndpointAddress, type EndpointAddress, type OpsConfig } from '../config/ops.js';
+import { bindProblem } from '../server/listener-pair.js';
 
 export type EndpointName = 'health' | 'ready' | 'metrics';
 
@@ -105,7 +106,9 @@ export class OpsEndpoints {
     this.servers.set(name, server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
-        const message = `cannot serve ${path} on ${formatEndpointAddress(address)}: ${error.message}`;
+        const flag = `--${name}`;
+        const reason = bindProblem(error.code, flag, address.port) ?? error.message;
+        const message = `${flag} ${formatEndpointAddress(address)} (serving ${path}): ${reason}`;
         reject(Object.assign(new Error(message, { cause: error }), { code: error.code }));
       });
       // No host: every interface, IPv6 and IPv4 alike where the system allows.

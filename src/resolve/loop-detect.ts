@@ -3,13 +3,15 @@
 // resolv.conf pointing at the cluster DNS, say) and every external query would circle until it
 // timed out. The probe is answered SERVFAIL here, so the circle stops at once.
 import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../config/config.js';
 import { namesEqual } from '../dns/index.js';
 import { Rcode, type Answer, type Question } from '../dns/types.js';
 import type { Resolver, UpstreamLookup } from './types.js';
 
 const HINFO = 13;
 
-export class ForwardingLoopError extends Error {}
+/** A problem of the configuration (the upstreams given), not of the program: start-up ends with status 2. */
+export class ForwardingLoopError extends ConfigError {}
 
 /** `<random>.<random>.` like CoreDNS's probe: no cache anywhere can hold an answer for it. */
 export function newProbeName(): string {

@@ -4,18 +4,29 @@ import { formatHostPort, type HostPort } from '../config/address.js';
 import type { TcpListener } from './tcp.js';
 import type { UdpListener } from './udp.js';
 
-/** What the system's bind errors mean to whoever starts the server. */
-const BIND_FAILURES: Record<string, string> = {
-  EADDRINUSE: 'the address is already in use (another DNS server, or another clusterdns?)',
-  EACCES: 'permission denied (a port below 1024 needs root or CAP_NET_BIND_SERVICE)',
-  EADDRNOTAVAIL: 'no interface of this host has that address',
-};
+/**
+ * What the system's bind errors mean to whoever starts the server, and what to do about them; the
+ * flag is the one that chose the address (--listen for DNS, --health/--ready/--metrics for the
+ * ops endpoints). Ports below 1024 need privilege: ip(7), "ip_unprivileged_port_start".
+ */
+export function bindProblem(code: string | undefined, flag: string, port: number): string | undefined {
+  switch (code) {
+    case 'EADDRINUSE':
+      return `already in use: stop what holds it or choose another address with ${flag}`;
+    case 'EACCES':
+      return `binding port ${port} needs CAP_NET_BIND_SERVICE or root: run with it, or choose a port above 1023 with ${flag}`;
+    case 'EADDRNOTAVAIL':
+      return `no interface of this host has that address: choose one it has with ${flag}`;
+    default:
+      return undefined;
+  }
+}
 
-/** A bind failure as an operator reads it: the address, the transport, what went wrong; the code kept. */
+/** A bind failure as an operator reads it: the flag and address, the transport, the fix; the code kept. */
 export function listenError(error: unknown, address: HostPort, transport: 'UDP' | 'TCP'): Error {
   const code = (error as NodeJS.ErrnoException).code;
-  const reason = (code && BIND_FAILURES[code]) ?? (error as Error).message;
-  const wrapped = new Error(`cannot listen on ${formatHostPort(address)} over ${transport}: ${reason}`, {
+  const reason = bindProblem(code, '--listen', address.port) ?? (error as Error).message;
+  const wrapped = new Error(`--listen ${formatHostPort(address)} (${transport}): ${reason}`, {
     cause: error,
   });
   return Object.assign(wrapped, { code });

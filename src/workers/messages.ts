@@ -23,7 +23,8 @@ export type ToWorker =
 export type FromWorker =
   | { kind: 'hello' }
   | { kind: 'listening'; bound: BoundListener[][] }
-  | { kind: 'failed'; message: string; code?: string | undefined }
+  /** `given`: a problem of the configuration or of where it runs, not of the program (see ops/start-failure.ts). */
+  | { kind: 'failed'; message: string; code?: string | undefined; given: boolean }
   /** The loop probe came back to this worker: an upstream forwards to us. */
   | { kind: 'loop' }
   | { kind: 'reloaded'; errors: string[] }

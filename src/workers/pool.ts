@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { BoundListener, RegistryPart } from '../app.js';
 import { formatHostPort } from '../config/address.js';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import { ForwardingLoopError, forwardingLoopMessage, newProbeName } from '../resolve/loop-detect.js';
 import type { FromWorker, MetricsJson, ToWorker } from './messages.js';
 import { TableFeed } from './table-feed.js';
@@ -171,6 +171,26 @@ export class WorkerPool {
     this.feed.close();
   }
 
+  /**
+   * Ends every worker at once: start-up failed, so none has anything in flight worth its grace
+   * (and one still booting would be waited for until CLOSE_TIMEOUT_MS).
+   */
+  async abort(): Promise<void> {
+    this.closing = true;
+    for (const slot of this.slots) clearTimeout(slot.restartTimer);
+    const alive = this.slots.filter((slot) => slot.worker && slot.state !== 'down');
+    await Promise.all(
+      alive.map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.worker!.once('exit', () => resolve());
+            slot.worker!.process.kill('SIGKILL');
+          }),
+      ),
+    );
+    this.feed.close();
+  }
+
   /** This process's metrics and every answering worker's, summed under the same names. */
   private async metrics(server: number, own: Registry): Promise<string> {
     const mine = (await own.getMetricsAsJSON()) as MetricsJson;
@@ -251,7 +271,13 @@ export class WorkerPool {
         return;
       case 'failed':
         this.logger.error({ worker: slot.id }, `worker could not start: ${message.message}`);
-        slot.onStarted?.(Object.assign(new Error(message.message), { code: message.code }));
+        // The primary tells the operator as the worker would have: a problem of what was given
+        // is a ConfigError here too.
+        slot.onStarted?.(
+          message.given
+            ? new ConfigError(message.message)
+            : Object.assign(new Error(message.message), { code: message.code }),
+        );
         slot.onStarted = undefined;
         return;
       case 'loop':

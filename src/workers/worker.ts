@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ClusterDns, type AnsweringPart } from '../app.js';
 import type { Config } from '../config/config.js';
 import { createLogger, exitAfterLogs } from '../ops/logger.js';
+import { isOperatorProblem } from '../ops/start-failure.js';
 import { ServiceTable } from '../table/table.js';
 import type { FromWorker, ToWorker } from './messages.js';
 
@@ -130,6 +131,7 @@ class AnsweringWorker {
         kind: 'failed',
         message: (error as Error).message,
         code: (error as NodeJS.ErrnoException).code,
+        given: isOperatorProblem(error),
       });
       await this.close(1);
       return;

@@ -77,3 +77,29 @@ export function requireIPv6Loopback(): boolean {
   console.warn(`skipping: ${why}`);
   return false;
 }
+
+/**
+ * The command prefix that runs a program as an unprivileged user (nobody), for what root may do
+ * and a user may not (bind port 53, read a mode 000 file): none when this process is not root.
+ * Undefined when it is root and has neither setpriv nor runuser (util-linux): missing under CI
+ * fails loudly, missing locally prints why the test skips.
+ */
+export function unprivilegedPrefix(): string[] | undefined {
+  if (process.getuid?.() !== 0) return [];
+  const candidates = [
+    ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
+    ['runuser', '-u', 'nobody', '--'],
+  ];
+  for (const prefix of candidates) {
+    try {
+      execFileSync(prefix[0]!, [...prefix.slice(1), 'true'], { stdio: 'ignore' });
+      return prefix;
+    } catch {
+      // Not installed, or no such user here: try the next.
+    }
+  }
+  const why = 'running as root without setpriv or runuser to drop to nobody (apt-get install util-linux)';
+  if (process.env.CI) throw new Error(`${why}; required under CI`);
+  console.warn(`skipping: ${why}`);
+  return undefined;
+}

@@ -109,7 +109,9 @@ describe('FileBackend', () => {
   it('fails to start on a missing directory, naming it', async () => {
     const missing = join(dir, 'nope');
     const b = new FileBackend({ dir: missing, logger: log.logger });
-    await expect(b.start(sinkOf(() => {}))).rejects.toThrow(`zone directory ${missing} does not exist`);
+    await expect(b.start(sinkOf(() => {}))).rejects.toThrow(
+      `--zones ${missing}: the zone directory does not exist`,
+    );
   });
 
   it('loads every zone file once before start() resolves, joining across files and formats', async () => {

@@ -230,7 +230,7 @@ describe('--workers, checked at the door', () => {
       '--workers',
       '2',
     ]);
-    expect(await cli.exited).toBe(1);
+    expect(await cli.exited).toBe(2);
     expect(cli.output()).toContain(
       `forwarding loop: a query sent to the upstreams (127.0.0.1:${port}) came back`,
     );

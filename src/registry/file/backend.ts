@@ -119,8 +119,15 @@ export class FileBackend implements RegistryBackend {
   async start(sink: BackendSink): Promise<void> {
     if (this.sink) throw new Error('FileBackend.start() was already called');
     const info = await stat(this.dir).catch(() => undefined);
-    if (!info) throw new Error(`zone directory ${this.dir} does not exist`);
-    if (!info.isDirectory()) throw new Error(`zone directory ${this.dir} is not a directory`);
+    // What was given is wrong, not the program: a ConfigError, told in one line (ops/start-failure.ts).
+    if (!info)
+      throw new ConfigError(
+        `--zones ${this.dir}: the zone directory does not exist: create it, or name one that does`,
+      );
+    if (!info.isDirectory())
+      throw new ConfigError(
+        `--zones ${this.dir}: not a directory: name the directory that holds the zone files`,
+      );
 
     this.sink = sink;
     // A file being written as the server starts is waited for (a while) rather than left out.
@@ -134,8 +141,8 @@ export class FileBackend implements RegistryBackend {
     this.holding = false;
     if (this.fingerprint === undefined && this.lastScanError === undefined) await this.scan();
     if (this.fingerprint === undefined) {
-      throw new Error(
-        `zone directory ${this.dir} could not be read: ${this.lastScanError ?? 'unknown error'}`,
+      throw new ConfigError(
+        `--zones ${this.dir}: the zone directory could not be read: ${this.lastScanError ?? 'unknown error'}`,
       );
     }
     const broken = [...this.files].find(([, state]) => state.rejected);

@@ -5,6 +5,7 @@
 // and is SERVFAIL otherwise (CoreDNS: "we don't have a SOA, so we make it SERVFAIL"). Read once
 // per (re)load, so the hot path is a map lookup.
 import { isIP } from 'node:net';
+import { ConfigError } from '../../config/config.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import { normalizeIp, reverseName } from '../../table/ip.js';
 import type { Resolver } from '../types.js';
@@ -35,7 +36,7 @@ export function parseHosts(text: string, source: string): Array<{ ip: string; na
     // A zone index (fe80::1%eth0) has no meaning in an answer.
     const address = ip.replace(/%.*/, '');
     if (isIP(address) === 0 || names.length === 0) {
-      throw new Error(`${source} line ${index + 1}: "${raw.trim()}": expected IP NAME...`);
+      throw new ConfigError(`${source} line ${index + 1}: "${raw.trim()}": expected IP NAME...`);
     }
     entries.push({
       ip: normalizeIp(address),
