@@ -306,7 +306,11 @@ export const OPTIONS = {
     metavar: 'SECONDS',
     help: 'TTL of cluster records, 0-3600 (default 5)',
   },
-  namespaces: { type: 'string', metavar: 'NS,...', help: 'expose only these namespaces (default all)' },
+  namespaces: {
+    type: 'string',
+    metavar: 'NS,...',
+    help: 'expose only these namespaces; --kubernetes lists and watches only these (default all)',
+  },
   pods: {
     defaultValue: 'disabled',
     type: 'string',
