@@ -306,7 +306,11 @@ export const OPTIONS = {
     metavar: 'SECONDS',
     help: 'TTL of cluster records, 0-3600 (default 5)',
   },
-  namespaces: { type: 'string', metavar: 'NS,...', help: 'expose only these namespaces (default all)' },
+  namespaces: {
+    type: 'string',
+    metavar: 'NS,...',
+    help: 'expose only these namespaces; --kubernetes lists and watches only these (default all)',
+  },
   pods: {
     defaultValue: 'disabled',
     type: 'string',
@@ -657,6 +661,9 @@ export const COMMAND_OPTIONS: readonly string[] = ['help', 'version', 'config', 
 
 export class ConfigError extends Error {}
 
+/** A namespace name: an RFC 1123 label (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names). */
+const NAMESPACE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 export function envName(option: string): string {
   return `CLUSTERDNS_${option.toUpperCase().replaceAll('-', '_')}`;
 }
@@ -756,6 +763,14 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const zones = list('zone')!;
   zones.forEach((zone) => checked('zone', parseZone, zone));
   const namespaces = text('namespaces');
+  if (namespaces !== undefined && text('namespace-labels') !== undefined) {
+    // CoreDNS refuses `namespaces` with `namespace_labels` too (plugin/kubernetes/setup.go).
+    throw fail(
+      'namespace-labels',
+      `cannot go with ${label('namespaces')}: a namespace label selector needs to list every Namespace of the ` +
+        'cluster, while a list of namespaces watches only those (what a namespaced Role allows); use one of them',
+    );
+  }
   const pods = text('pods')!;
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
     throw fail('pods', `"${pods}": expected disabled, insecure or verified`);
@@ -770,9 +785,16 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   if (allowQuery) checked('allow-query', (value) => parseCidrs(splitList(value)), allowQuery.join(','));
   // The Kubernetes downward API sets POD_NAMESPACE in a sidecar; an explicit option wins.
   const namespace = (text('namespace') ?? env.POD_NAMESPACE)?.toLowerCase();
-  if (namespace !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(namespace)) {
+  if (namespace !== undefined && !NAMESPACE_NAME.test(namespace)) {
     throw fail('namespace', `"${namespace}": expected a namespace name (a DNS label)`);
   }
+  const exposed = namespaces === undefined ? undefined : splitList(namespaces).map((ns) => ns.toLowerCase());
+  // Each becomes a path of the Kubernetes API (/api/v1/namespaces/NS/services) as well as a label.
+  const badNamespace = exposed?.find((ns) => !NAMESPACE_NAME.test(ns));
+  if (badNamespace !== undefined) {
+    throw fail('namespaces', `"${badNamespace}": expected namespace names (DNS labels), comma-separated`);
+  }
+  if (exposed?.length === 0) throw fail('namespaces', 'expected one or more namespace names');
   const number = (name: OptionName, min: number, max: number) =>
     checked(name, (value) => integer(value, min, max), text(name)!);
   const seconds = (name: OptionName) => checked(name, duration, text(name)!);
@@ -811,7 +833,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     blocks: [],
     zones,
     ttl: number('ttl', 0, 3600),
-    ...(namespaces !== undefined ? { namespaces: splitList(namespaces).map((ns) => ns.toLowerCase()) } : {}),
+    ...(exposed !== undefined ? { namespaces: exposed } : {}),
     pods,
     ignoreEmptyService: (read('ignore-empty-service') as boolean | undefined) ?? false,
     ...(fallthrough ? { fallthrough } : {}),

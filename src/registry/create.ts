@@ -76,6 +76,8 @@ function backendFactories(
           ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
           labelSelector: kubernetes.labels,
           namespaceLabelSelector: kubernetes.namespaceLabels,
+          // Only the exposed namespaces are listed and watched, each through its own paths.
+          ...(config.namespaces && { namespaces: config.namespaces }),
           ...(hooks.onProgrammingLatency ? { onProgrammingLatency: hooks.onProgrammingLatency } : {}),
           onOversizedRead: () => hooks.onOversizedRead?.('kubernetes'),
         }),

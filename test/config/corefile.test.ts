@@ -133,7 +133,6 @@ describe('Corefile directives', () => {
         kubeconfig /etc/kube/config admin
         namespaces shop other
         labels app=web
-        namespace_labels team=a
         pods verified
         ttl 0
         fallthrough
@@ -149,7 +148,6 @@ describe('Corefile directives', () => {
       kubeconfig: '/etc/kube/config',
       context: 'admin',
       labels: 'app=web',
-      namespaceLabels: 'team=a',
       noEndpoints: true,
     });
     expect(config!.namespaces).toEqual(['shop', 'other']);
@@ -752,5 +750,17 @@ describe('Corefile directives', () => {
     expect(error('.:53 {\n  kubernetes cluster.local {\n    pods maybe\n  }\n}\n')).toBe(
       'Corefile:3 (kubernetes pods): "maybe": expected disabled, insecure or verified',
     );
+    // A namespaced watch cannot list the cluster's Namespace objects a label selector picks from.
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local {\n    namespaces shop\n    namespace_labels team=a\n  }\n}\n',
+      ),
+    ).toMatch(
+      /^Corefile:4 \(kubernetes namespace_labels\): cannot go with Corefile:3 \(kubernetes namespaces\)/,
+    );
+    const [labelled] = configsOf(
+      '.:53 {\n  kubernetes cluster.local {\n    namespace_labels team=a\n  }\n}\n',
+    );
+    expect(labelled!.kubernetes?.namespaceLabels).toBe('team=a');
   });
 });

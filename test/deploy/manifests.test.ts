@@ -40,11 +40,15 @@ function manifests(dir = DIR): { file: string; object: Manifest }[] {
     );
 }
 
-/** Every container of every workload, with the file it is in. */
+/** Every container of every workload (native sidecars, init containers, included), with the file it is in. */
 function containers(dir: string): { where: string; container: Container }[] {
   return manifests(dir).flatMap(({ file, object }) => {
-    const spec = (object as { spec?: { template?: { spec?: { containers?: Container[] } } } }).spec;
-    return (spec?.template?.spec?.containers ?? []).map((container) => ({
+    const pod = (
+      object as {
+        spec?: { template?: { spec?: { containers?: Container[]; initContainers?: Container[] } } };
+      }
+    ).spec?.template?.spec;
+    return [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])].map((container) => ({
       where: `${file}: ${container.name}`,
       container,
     }));

@@ -70,6 +70,10 @@ interface Watcher {
 
 export interface RequestRecord {
   resource?: Resource;
+  /** The URL path asked, e.g. /api/v1/namespaces/shop/services. */
+  path: string;
+  /** The namespace of a namespaced path; undefined for a cluster-wide one. */
+  namespace?: string;
   verb: 'list' | 'watch' | 'other';
   query: URLSearchParams;
   status: number;
@@ -77,7 +81,8 @@ export interface RequestRecord {
   at: number;
 }
 
-type Selector = (labels: Record<string, unknown>) => boolean;
+/** Whether an object is in a list or watch: its labels against the labelSelector, its namespace against a namespaced path. */
+type Selector = (labels: Record<string, unknown>, object?: Obj) => boolean;
 
 export class FakeApiServer {
   /** Accepted bearer token; change it to simulate rotation. */
@@ -87,6 +92,11 @@ export class FakeApiServer {
   /** Refuse every watch that names a resourceVersion as Gone, as a server whose history keeps expiring does. */
   expireEveryWatch = false;
   readonly requests: RequestRecord[] = [];
+  /**
+   * The identity may only read these namespaces, as a namespaced Role grants: a cluster-wide path
+   * or another namespace's is answered 403 Forbidden. Undefined allows everything (a ClusterRole).
+   */
+  roleNamespaces: string[] | undefined;
 
   private readonly server: http.Server;
   private readonly historySize: number;
@@ -300,10 +310,12 @@ export class FakeApiServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://fake');
-    const info = RESOURCES.find((r) => r.path === url.pathname);
+    const { info, namespace } = resourceOf(url.pathname);
     const watching = url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true';
     const record: RequestRecord = {
       resource: info?.resource,
+      path: url.pathname,
+      ...(namespace !== undefined && { namespace }),
       verb: info ? (watching ? 'watch' : 'list') : 'other',
       query: url.searchParams,
       status: 0,
@@ -343,12 +355,24 @@ export class FakeApiServer {
     }
     if (!info)
       return answer(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
+    if (this.roleNamespaces && (namespace === undefined || !this.roleNamespaces.includes(namespace))) {
+      const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;
+      return answer(
+        403,
+        'Forbidden',
+        `${info.resource} is forbidden: cannot list resource "${info.resource}" ${scope}`,
+      );
+    }
 
     let selector: Selector;
     try {
       selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
     } catch (error) {
       return answer(400, 'BadRequest', (error as Error).message);
+    }
+    if (namespace !== undefined) {
+      const all = selector;
+      selector = (labels, object) => object?.metadata.namespace === namespace && all(labels, object);
     }
     if (watching) this.watch(info, url.searchParams, selector, res, record);
     else this.list(info, url.searchParams, selector, res, record);
@@ -392,7 +416,7 @@ export class FakeApiServer {
     } else {
       id = String(++this.snapshotSeq);
       const items = [...this.store.get(info.resource)!.values()]
-        .filter((o) => selector(labelsOf(o)))
+        .filter((o) => selector(labelsOf(o), o))
         .sort((a, b) => compare(keyOf(info, a), keyOf(info, b)));
       snapshot = { rv: this.rv, items };
     }
@@ -431,7 +455,7 @@ export class FakeApiServer {
     let initial: Obj[] = [];
     let replay: HistoryEvent[] = [];
     if (from === null || from === '' || from === '0') {
-      initial = [...this.store.get(info.resource)!.values()].filter((o) => selector(labelsOf(o)));
+      initial = [...this.store.get(info.resource)!.values()].filter((o) => selector(labelsOf(o), o));
     } else {
       const rv = Number(from);
       if (!Number.isInteger(rv)) {
@@ -498,12 +522,12 @@ export class FakeApiServer {
 
   /** Sends an event as a selector-filtered watch sees it: leaving the selection reads as DELETED. */
   private send(watcher: Watcher, event: HistoryEvent): void {
-    const now = watcher.selector(labelsOf(event.object));
+    const now = watcher.selector(labelsOf(event.object), event.object);
     if (event.type === 'DELETED') {
       if (now) write(watcher, { type: 'DELETED', object: event.object });
       return;
     }
-    const before = event.previous !== undefined && watcher.selector(labelsOf(event.previous));
+    const before = event.previous !== undefined && watcher.selector(labelsOf(event.previous), event.previous);
     if (now) write(watcher, { type: before ? 'MODIFIED' : 'ADDED', object: event.object });
     else if (before) write(watcher, { type: 'DELETED', object: event.object });
   }
@@ -574,6 +598,20 @@ function sendStatus(
     { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code },
     headers,
   );
+}
+
+/**
+ * The collection a path names: cluster-wide (`/api/v1/services`) or one namespace's
+ * (`/api/v1/namespaces/shop/services`), as in https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris.
+ */
+function resourceOf(pathname: string): { info?: ResourceInfo; namespace?: string } {
+  const whole = RESOURCES.find((r) => r.path === pathname);
+  if (whole) return { info: whole };
+  const m = pathname.match(/^(\/api\/v1|\/apis\/[^/]+\/[^/]+)\/namespaces\/([^/]+)\/([^/]+)$/);
+  if (!m) return {};
+  const [, prefix, namespace, resource] = m as unknown as [string, string, string, string];
+  const info = RESOURCES.find((r) => r.namespaced && r.path === `${prefix}/${resource}`);
+  return info ? { info, namespace } : {};
 }
 
 function infoForKind(kind: unknown): ResourceInfo {

@@ -127,6 +127,12 @@ describe('clusterdns command', () => {
     await expectExit(['--listen', 'localhost'], 2, /--listen: "localhost": expected IP:PORT/);
     await expectExit(['--zone', '999.in-addr.arpa'], 2, /--zone: zone "999.in-addr.arpa"/);
     await expectExit(['--frobnicate'], 2, /Unknown option '--frobnicate'/);
+    await expectExit(
+      ['--namespaces', 'shop', '--namespace-labels', 'team=a'],
+      2,
+      /--namespace-labels: cannot go with --namespaces: a namespace label selector needs/,
+    );
+    await expectExit(['--namespaces', 'shop,a/b'], 2, /--namespaces: "a\/b": expected namespace names/);
     await expectExit([], 2, /CLUSTERDNS_LOG_QUERIES: "perhaps": expected true or false/, {
       CLUSTERDNS_LOG_QUERIES: 'perhaps',
     });

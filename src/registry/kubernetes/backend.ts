@@ -35,6 +35,13 @@ export interface KubernetesBackendOptions {
   labelSelector?: string;
   /** Label selector for namespaces; objects in other namespaces are not served. */
   namespaceLabelSelector?: string;
+  /**
+   * Watch only these namespaces, each through its own paths (what a namespaced Role allows), and
+   * take them as existing without listing Namespace objects, which a Role cannot grant. Undefined
+   * watches the whole cluster. Cannot go with `namespaceLabelSelector`, which needs the cluster's
+   * Namespace objects.
+   */
+  namespaces?: readonly string[];
   /** Objects per list page. Default 500. */
   pageSize?: number;
   /**
@@ -71,7 +78,8 @@ export interface KubernetesBackendStatus {
   connected: boolean;
   /** ms since the epoch of the last successful list, watch event or bookmark. */
   lastSyncAt?: number;
-  kinds: Partial<Record<KindName, KindStatus>>;
+  /** By kind ("services"), or by kind and namespace ("services/shop") when watching some namespaces. */
+  kinds: Record<string, KindStatus>;
   /** Watch lines and list pages dropped for passing their size caps. */
   oversizedReads: number;
 }
@@ -99,7 +107,8 @@ export class KubernetesBackend implements RegistryBackend {
   private readonly logger: Logger;
   private readonly client: ApiClient;
   private readonly controller = new AbortController();
-  private readonly reflectors = new Map<KindName, Reflector>();
+  /** Per kind: one reflector for the cluster, or one per watched namespace. */
+  private readonly reflectors = new Map<KindName, Reflector[]>();
   private readonly statusListeners = new Set<(status: KubernetesBackendStatus) => void>();
   private readonly firstSync = new FirstSync();
   private sink?: BackendSink;
@@ -117,6 +126,12 @@ export class KubernetesBackend implements RegistryBackend {
   private oversizedReads = 0;
 
   constructor(opts: KubernetesBackendOptions) {
+    if (opts.namespaces && opts.namespaceLabelSelector) {
+      throw new Error(
+        "a namespace label selector needs the cluster's Namespace objects; it cannot go with a list of namespaces",
+      );
+    }
+    if (opts.namespaces?.length === 0) throw new Error('the list of namespaces to watch is empty');
     this.opts = opts;
     this.logger = opts.logger;
     this.client = new ApiClient({
@@ -132,7 +147,10 @@ export class KubernetesBackend implements RegistryBackend {
     if (this.sink) throw new Error('KubernetesBackend.start() was already called');
     if (this.closed) throw new Error('KubernetesBackend was closed');
     this.sink = sink;
-    const names: KindName[] = ['namespaces', 'services'];
+    const scoped = this.opts.namespaces;
+    // Namespaces are cluster-scoped objects: with a list of namespaces they are taken from the list
+    // (CoreDNS's `namespaces` exposes only those, and a namespaced Role cannot list the others).
+    const names: KindName[] = scoped ? ['services'] : ['namespaces', 'services'];
     if (this.opts.watchEndpoints !== false) names.push('endpointslices');
     if (this.opts.watchPods) names.push('pods');
     const selectors: Partial<Record<KindName, string | undefined>> = {
@@ -140,27 +158,30 @@ export class KubernetesBackend implements RegistryBackend {
       services: this.opts.labelSelector,
       endpointslices: this.opts.labelSelector,
     };
+    const reflector = (name: KindName, namespace: string | undefined) =>
+      new Reflector({
+        kind: KINDS[name],
+        ...(namespace !== undefined && { namespace }),
+        client: this.client,
+        logger: this.logger,
+        labelSelector: selectors[name] || undefined,
+        pageSize: this.opts.pageSize ?? DEFAULT_PAGE_SIZE,
+        backoff: { ...DEFAULT_BACKOFF, ...this.opts.backoff },
+        inactivityTimeoutMs: this.opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS,
+        maxLineBytes: this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+        signal: this.controller.signal,
+        onChange: (arrivedAt) => this.changed(arrivedAt),
+        onProgress: () => this.progressed(),
+        onStatus: () => this.statusChanged(),
+        onOversizedRead: () => {
+          this.oversizedReads += 1;
+          this.opts.onOversizedRead?.();
+        },
+      });
     for (const name of names) {
       this.reflectors.set(
         name,
-        new Reflector({
-          kind: KINDS[name],
-          client: this.client,
-          logger: this.logger,
-          labelSelector: selectors[name] || undefined,
-          pageSize: this.opts.pageSize ?? DEFAULT_PAGE_SIZE,
-          backoff: { ...DEFAULT_BACKOFF, ...this.opts.backoff },
-          inactivityTimeoutMs: this.opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS,
-          maxLineBytes: this.opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-          signal: this.controller.signal,
-          onChange: (arrivedAt) => this.changed(arrivedAt),
-          onProgress: () => this.progressed(),
-          onStatus: () => this.statusChanged(),
-          onOversizedRead: () => {
-            this.oversizedReads += 1;
-            this.opts.onOversizedRead?.();
-          },
-        }),
+        scoped ? scoped.map((ns) => reflector(name, ns)) : [reflector(name, undefined)],
       );
     }
     this.logger.info(
@@ -169,12 +190,13 @@ export class KubernetesBackend implements RegistryBackend {
         source: this.opts.connection.source,
         credentials: this.opts.connection.credentials.description,
         kinds: names,
+        ...(scoped && { namespaces: scoped }),
         ...(this.opts.labelSelector && { labelSelector: this.opts.labelSelector }),
         ...(this.opts.namespaceLabelSelector && { namespaceLabelSelector: this.opts.namespaceLabelSelector }),
       },
       'syncing from the Kubernetes API',
     );
-    this.running = [...this.reflectors.values()].map((r) => r.run());
+    this.running = this.allReflectors().map((r) => r.run());
     this.heartbeat = setInterval(() => {
       if (this.firstSync.done && this.connected) sink.fresh();
     }, FRESH_HEARTBEAT_MS);
@@ -183,8 +205,11 @@ export class KubernetesBackend implements RegistryBackend {
   }
 
   status(): KubernetesBackendStatus {
-    const kinds: Partial<Record<KindName, KindStatus>> = {};
-    for (const [name, reflector] of this.reflectors) kinds[name] = reflector.status();
+    const kinds: Record<string, KindStatus> = {};
+    const scoped = this.opts.namespaces;
+    for (const [name, reflectors] of this.reflectors) {
+      reflectors.forEach((r, i) => (kinds[scoped ? `${name}/${scoped[i]!}` : name] = r.status()));
+    }
     return {
       synced: this.synced,
       connected: this.connected,
@@ -228,7 +253,7 @@ export class KubernetesBackend implements RegistryBackend {
   private changed(arrivedAt: number): void {
     if (this.pendingSince === undefined || arrivedAt < this.pendingSince) this.pendingSince = arrivedAt;
     if (!this.synced) {
-      if (![...this.reflectors.values()].every((r) => r.isListed)) return;
+      if (!this.allReflectors().every((r) => r.isListed)) return;
       this.synced = true;
       this.logger.info(this.counts(), 'Kubernetes API synced');
       this.statusChanged();
@@ -247,10 +272,12 @@ export class KubernetesBackend implements RegistryBackend {
     if (this.closed || !this.sink) return;
     const touched = new Set<string>();
     const changedKinds = new Set<KindName>();
-    for (const [name, reflector] of this.reflectors) {
-      const drained = reflector.store.drainTouched();
-      for (const key of drained.services) touched.add(key);
-      if (drained.changed) changedKinds.add(name);
+    for (const [name, reflectors] of this.reflectors) {
+      for (const reflector of reflectors) {
+        const drained = reflector.store.drainTouched();
+        for (const key of drained.services) touched.add(key);
+        if (drained.changed) changedKinds.add(name);
+      }
     }
     const whole =
       !this.firstSync.done || (changedKinds.has('namespaces') && !!this.opts.namespaceLabelSelector);
@@ -283,9 +310,9 @@ export class KubernetesBackend implements RegistryBackend {
     const services = new Map<string, Service | undefined>();
     const selected = this.opts.namespaceLabelSelector ? this.namespaceNames() : undefined;
     for (const key of touched) {
-      const [service] = this.reflectors.get('services')!.store.forService(key) as ServiceObject[];
+      const [service] = this.forService('services', key) as ServiceObject[];
       const visible = service && (!selected || selected.has(service.service.namespace));
-      const slices = this.reflectors.get('endpointslices')!.store.forService(key) as SliceObject[];
+      const slices = this.forService('endpointslices', key) as SliceObject[];
       const joined = visible ? joinService(service, slices) : undefined;
       services.set(key, joined && this.opts.endpointPodNames ? namedByPods(joined) : joined);
     }
@@ -293,23 +320,40 @@ export class KubernetesBackend implements RegistryBackend {
     if (changedKinds.has('namespaces')) changes.namespaces = [...this.namespaceNames()].sort();
     const pods = this.reflectors.get('pods');
     if (pods && changedKinds.has('pods')) {
-      changes.pods = pods.store
-        .values()
+      changes.pods = pods
+        .flatMap((r) => r.store.values())
         .flatMap((o) => (o.kind === 'Pod' && (!selected || selected.has(o.pod.namespace)) ? [o.pod] : []));
     }
     return changes;
   }
 
+  private allReflectors(): Reflector[] {
+    return [...this.reflectors.values()].flat();
+  }
+
+  /** The objects of one kind that feed the service `key`, from whichever namespace's reflector holds them. */
+  private forService(name: KindName, key: string): ClusterObject[] {
+    return (this.reflectors.get(name) ?? []).flatMap((r) => r.store.forService(key));
+  }
+
+  /** The namespaces that exist: the watched list, or the cluster's Namespace objects. */
   private namespaceNames(): Set<string> {
+    if (this.opts.namespaces) return new Set(this.opts.namespaces);
     const names = new Set<string>();
-    for (const object of this.reflectors.get('namespaces')!.store.values())
+    for (const object of this.reflectors.get('namespaces')!.flatMap((r) => r.store.values()))
       if (object.kind === 'Namespace') names.add(object.name);
     return names;
   }
 
-  /** Every stored object; with a namespace selector, only those in the namespaces it selected. */
+  /**
+   * Every stored object; with a namespace selector, only those in the namespaces it selected; with
+   * a list of namespaces, a Namespace object for each, so that `ns.svc.zone` exists for them.
+   */
   private objects(): ClusterObject[] {
-    const all = [...this.reflectors.values()].flatMap((r) => r.store.values());
+    const all = this.allReflectors().flatMap((r) => r.store.values());
+    if (this.opts.namespaces) {
+      return [...this.opts.namespaces.map((name): ClusterObject => ({ kind: 'Namespace', name })), ...all];
+    }
     if (!this.opts.namespaceLabelSelector) return all;
     const selected = new Set(all.flatMap((o) => (o.kind === 'Namespace' ? [o.name] : [])));
     return all.filter((o) => o.kind === 'Namespace' || selected.has(namespaceOf(o)));
@@ -317,7 +361,8 @@ export class KubernetesBackend implements RegistryBackend {
 
   private counts(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const [name, reflector] of this.reflectors) counts[name] = reflector.store.size;
+    for (const [name, reflectors] of this.reflectors)
+      counts[name] = reflectors.reduce((sum, r) => sum + r.store.size, 0);
     return counts;
   }
 
@@ -326,7 +371,7 @@ export class KubernetesBackend implements RegistryBackend {
     if (this.closed) return;
     const before = this.connected;
     // A relist after 410 is routine, not a loss of connectivity; backoff after a failure is.
-    this.connected = [...this.reflectors.values()].every(
+    this.connected = this.allReflectors().every(
       (r) => r.isListed && (r.phase === 'watching' || r.phase === 'listing'),
     );
     if (this.synced && this.connected !== before) {

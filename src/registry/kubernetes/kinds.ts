@@ -36,3 +36,14 @@ export const KINDS: Record<KindName, WatchedKind> = {
   },
   pods: { name: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
 };
+
+/**
+ * The collection path of a namespaced kind within one namespace, which a namespaced Role may list
+ * and watch: /api/v1/namespaces/NS/services, /apis/discovery.k8s.io/v1/namespaces/NS/endpointslices
+ * (https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris).
+ */
+export function pathIn(kind: WatchedKind, namespace: string): string {
+  if (!kind.namespaced) throw new Error(`${kind.name} are not namespaced`);
+  const slash = kind.path.lastIndexOf('/');
+  return `${kind.path.slice(0, slash)}/namespaces/${encodeURIComponent(namespace)}${kind.path.slice(slash)}`;
+}

@@ -11,7 +11,7 @@ import { OversizedRead } from '../bounded-read.js';
 import { describe, isRecord } from '../fields.js';
 import { ApiError, type ApiClient, type Query } from './api-client.js';
 import { type PacerOptions, RetryPacer, sleep } from './backoff.js';
-import type { WatchedKind } from './kinds.js';
+import { type WatchedKind, pathIn } from './kinds.js';
 import { LineSplitter } from './ndjson.js';
 import { ObjectStore } from './store.js';
 
@@ -31,6 +31,8 @@ export interface KindStatus {
 
 export interface ReflectorOptions {
   kind: WatchedKind;
+  /** List and watch only this namespace's objects (its own path); undefined: every namespace's. */
+  namespace?: string;
   client: ApiClient;
   logger: Logger;
   labelSelector?: string;
@@ -83,9 +85,15 @@ export class Reflector {
   private lastErrorAt?: number;
   private readonly pacer: RetryPacer;
   private readonly log: Logger;
+  /** The collection listed and watched. */
+  private readonly path: string;
 
   constructor(private readonly opts: ReflectorOptions) {
-    this.log = opts.logger.child({ resource: opts.kind.name });
+    this.path = opts.namespace === undefined ? opts.kind.path : pathIn(opts.kind, opts.namespace);
+    this.log = opts.logger.child({
+      resource: opts.kind.name,
+      ...(opts.namespace !== undefined && { namespace: opts.namespace }),
+    });
     this.store = new ObjectStore(opts.kind, this.log);
     this.pacer = new RetryPacer(opts.backoff);
   }
@@ -169,11 +177,11 @@ export class Reflector {
       try {
         page = parseListPage(
           await this.opts.client.getJson(
-            this.opts.kind.path,
+            this.path,
             this.query({ limit: String(this.opts.pageSize), continue: next }),
             this.opts.signal,
           ),
-          this.opts.kind.path,
+          this.path,
         );
       } catch (error) {
         // The continue token outlived the server's snapshot: the pages so far cannot be completed.
@@ -243,13 +251,10 @@ export class Reflector {
       resourceVersion: this.resourceVersion,
     });
     try {
-      const res = await this.opts.client.stream(this.opts.kind.path, query, controller.signal);
+      const res = await this.opts.client.stream(this.path, query, controller.signal);
       timer.refresh();
       this.setPhase('watching');
-      const lines = new LineSplitter(
-        this.opts.maxLineBytes,
-        this.opts.client.urlFor(this.opts.kind.path, query),
-      );
+      const lines = new LineSplitter(this.opts.maxLineBytes, this.opts.client.urlFor(this.path, query));
       for await (const chunk of res) {
         timer.refresh();
         for (const line of lines.push(chunk as Buffer)) if (this.handleLine(line)) events += 1;
@@ -359,7 +364,8 @@ export class Reflector {
     const message = error instanceof Error ? error.message : String(error);
     this.lastError = message;
     this.lastErrorAt = Date.now();
-    const hint = error instanceof ApiError ? hintFor(error, this.opts.kind) : undefined;
+    const hint =
+      error instanceof ApiError ? hintFor(error, this.opts.kind, this.path, this.opts.namespace) : undefined;
     this.log.warn(
       { problem: message, retryInMs, failures: this.pacer.failures, ...(hint && { hint }) },
       this.listed
@@ -376,14 +382,21 @@ export class Reflector {
 }
 
 /** What a user can do about an error status. */
-function hintFor(error: ApiError, kind: WatchedKind): string | undefined {
+function hintFor(
+  error: ApiError,
+  kind: WatchedKind,
+  path: string,
+  namespace: string | undefined,
+): string | undefined {
   switch (error.status) {
     case 401:
       return 'the API server rejected the credentials: check the service account token or kubeconfig user';
     case 403:
-      return `the identity may not list/watch ${kind.name}: grant it (see deploy/kubernetes/clusterrole.yaml)`;
+      return namespace === undefined
+        ? `the identity may not list/watch ${kind.name}: grant it (see deploy/kubernetes/clusterrole.yaml)`
+        : `the identity may not list/watch ${kind.name} in the namespace ${namespace}: grant it with a Role there (see deploy/kubernetes/examples/sidecar.yaml)`;
     case 404:
-      return `${kind.path} does not exist on this API server (EndpointSlices need Kubernetes 1.21 or newer)`;
+      return `${path} does not exist on this API server (EndpointSlices need Kubernetes 1.21 or newer)`;
     case 429:
       return 'the API server is throttling requests';
     default:
