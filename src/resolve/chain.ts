@@ -9,12 +9,30 @@ export function refusedAnswer(): Answer {
   return { rcode: Rcode.REFUSED, authoritative: false, answers: [], authority: [], additional: [] };
 }
 
-export class ResolverChain implements Resolver {
+/**
+ * What a handler asks: a chain, or a wrapper in front of one (rewrite, dns64), each saying which
+ * link took the last question and whether its answer may be compiled (see server/precompiled.ts).
+ */
+export interface AnsweringChain {
+  resolve(question: Question, context: QueryContext): Answer | Promise<Answer>;
+  /** The link that took the last question, -1 for none: the metrics' `plugin` label. */
+  readonly answeredBy: number;
+  /**
+   * Whether the last answer is not the asked question's own (a rewritten name, a dns64 answer
+   * that depends on the client): it must not be compiled under that question. Read it right after
+   * resolve().
+   */
+  readonly rewrote: boolean;
+}
+
+export class ResolverChain implements Resolver, AnsweringChain {
   /**
    * Index of the link that took the last question (-1: none), for metrics' `plugin` label. Read it
    * right after resolve() returns: set synchronously, it costs a query nothing to keep.
    */
   answeredBy = -1;
+  /** A chain answers each question as asked: its answers may always be compiled. */
+  readonly rewrote = false;
 
   constructor(private readonly links: readonly Resolver[]) {}
 

@@ -5,9 +5,7 @@ import type { Logger } from 'pino';
 import { HEADER_SIZE, encodeResponse, parseQuery, readName, type ResponseHeader } from '../dns/index.js';
 import { rcodeName, typeName } from '../dns/mnemonics.js';
 import { Rcode, type Answer, type Query } from '../dns/types.js';
-import { refusedAnswer, type ResolverChain } from '../resolve/chain.js';
-import type { RewritingChain } from '../resolve/rewrite/rewrite.js';
-import type { Dns64Chain } from '../resolve/dns64/dns64.js';
+import { refusedAnswer, type AnsweringChain } from '../resolve/chain.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
 import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
@@ -21,7 +19,7 @@ export interface HandlerOptions {
    * The chain; with rewrite rules or dns64, the chain behind them (answers they rewrote, or that
    * differ by client, are never compiled).
    */
-  resolver: ResolverChain | RewritingChain | Dns64Chain;
+  resolver: AnsweringChain;
   logger: Logger;
   counters: Counters;
   /** Which answers get a query-log line; absent: none. */
@@ -155,7 +153,7 @@ export class QueryHandler {
       const resolver = this.options.resolver;
       answer = resolver.resolve(query.question, queryContext);
       link = resolver.answeredBy;
-      if ('rewrote' in resolver && resolver.rewrote) compile = undefined;
+      if (resolver.rewrote) compile = undefined;
     } catch (error) {
       answer = this.failed(query, error);
       link = -1;

@@ -15,8 +15,7 @@
 import { isIPv4 } from 'node:net';
 import { formatIPv6, writeIPv4, writeIPv6 } from '../../dns/address.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
-import type { ResolverChain } from '../chain.js';
-import type { RewritingChain } from '../rewrite/rewrite.js';
+import type { AnsweringChain } from '../chain.js';
 import type { QueryContext } from '../types.js';
 
 /** The well-known prefix, RFC 6052 §2.1. */
@@ -76,7 +75,7 @@ function isIPv6Client(address: string): boolean {
   return address.includes(':') && !(address.startsWith('::ffff:') && isIPv4(address.slice(7)));
 }
 
-export class Dns64Chain {
+export class Dns64Chain implements AnsweringChain {
   /**
    * Whether the last answer may differ from client to client or from one asking to the next: an
    * AAAA answer dns64 synthesized or would synthesize for another client (an IPv6 one, or when A
@@ -88,7 +87,7 @@ export class Dns64Chain {
   private readonly prefix: Dns64Prefix;
 
   constructor(
-    private readonly chain: ResolverChain | RewritingChain,
+    private readonly chain: AnsweringChain,
     private readonly options: Dns64Options,
   ) {
     this.prefix = parseDns64Prefix(options.prefix);
@@ -102,7 +101,7 @@ export class Dns64Chain {
   resolve(question: Question, context: QueryContext): Answer | Promise<Answer> {
     const answer = this.chain.resolve(question, context);
     this.link = this.chain.answeredBy;
-    const rewrote = 'rewrote' in this.chain && this.chain.rewrote;
+    const rewrote = this.chain.rewrote;
     // RFC 6147 §5.1: only AAAA questions of class IN.
     if (question.type !== RRType.AAAA || question.class !== RRClass.IN) {
       this.rewrote = rewrote;

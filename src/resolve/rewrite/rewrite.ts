@@ -5,15 +5,12 @@
 // A question no rule matches goes to the chain as it came, at the cost of trying the rules.
 import { nameWireLength } from '../../dns/name.js';
 import type { Answer, Question, ResourceRecord } from '../../dns/types.js';
-import type { ResolverChain } from '../chain.js';
+import type { AnsweringChain, ResolverChain } from '../chain.js';
 import type { QueryContext } from '../types.js';
 import type { ResponseRule, RewriteRule, RewriteState } from './rules.js';
 
-export class RewritingChain {
-  /**
-   * Whether a rule matched the last question: its answer is then not the asked name's own, so it
-   * must not be compiled under that name (see server/precompiled.ts). Read it right after resolve().
-   */
+export class RewritingChain implements AnsweringChain {
+  /** Whether a rule matched the last question (AnsweringChain.rewrote). */
   rewrote = false;
 
   constructor(
