@@ -60,7 +60,7 @@ import { AddressPolicy, RecursionGate } from './resolve/recursion.js';
 import { StubDomainResolver } from './resolve/stub-domains.js';
 import { SearchPathResolver } from './resolve/search/search-path.js';
 import { TemplateResolver, templateFirst } from './resolve/template/resolver.js';
-import { ZoneList, ZoneSet } from './resolve/zones.js';
+import { ZoneSet } from './resolve/zones.js';
 import { BlockDispatch } from './server/dispatch.js';
 import { QueryHandler } from './server/handler.js';
 import { QueryLogFilter } from './server/query-log.js';
@@ -156,15 +156,20 @@ interface Chains {
   blocks: BlockChain[];
 }
 
-/** The chain of the block whose zones hold `name` most closely (the primary's when none does). */
-function blockFor(chains: Chains, name: string): Resolvers {
+/**
+ * The chain of the block whose zones hold `name` most closely (the primary's when none does): where
+ * an ExternalName target is looked up. Queries are dispatched by server/dispatch.ts, on their bytes.
+ */
+function blockFor(chains: Chains, asked: string): Resolvers {
+  const name = asked.toLowerCase();
   const all = [chains.primary, ...chains.blocks.map((block) => block.resolvers)];
   let best = chains.primary;
   let bestLength = -1;
   for (const resolvers of all) {
     for (const zone of resolvers.zones) {
       const length = zone === '.' ? 0 : zone.length;
-      if (length > bestLength && new ZoneList([zone]).holds(name)) {
+      const holds = zone === '.' || name === zone || name.endsWith(`.${zone}`);
+      if (length > bestLength && holds) {
         best = resolvers;
         bestLength = length;
       }
