@@ -9,35 +9,15 @@ import console from 'node:console';
 import process from 'node:process';
 import { URL } from 'node:url';
 import dnsPacket from 'dns-packet';
-import { pino } from 'pino';
-import { ClusterDns } from '../dist/app.js';
-import { parseCommandLine } from '../dist/config/config.js';
 import { QueryHandler } from '../dist/server/handler.js';
-import { ResolverChain } from '../dist/resolve/chain.js';
-import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
 import { RewritingChain } from '../dist/resolve/rewrite/rewrite.js';
 import { parseRewriteRule } from '../dist/resolve/rewrite/rules.js';
-import { ZoneSet } from '../dist/resolve/zones.js';
+import { bundledChain } from './bundled-chain.mjs';
 
 const perRound = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 5);
 const RULE = 'name suffix .example.internal .svc.cluster.local answer auto';
-const logger = pino({ level: 'silent' });
-const command = parseCommandLine(
-  ['--resolv-conf', '/dev/null', '--health', '', '--ready', '', '--metrics', '', '--listen', '127.0.0.1:0'],
-  {},
-);
-const app = new ClusterDns(command.config, logger);
-await app.start();
-const zones = ZoneSet.parse(command.config.zones);
-const cluster = new ClusterZoneResolver(app.table, {
-  zones,
-  ttl: 5,
-  pods: 'disabled',
-  ignoreEmptyService: false,
-  nsAddresses: ['127.0.0.1'],
-});
-const chain = new ResolverChain([cluster]);
+const { app, logger, chain } = await bundledChain();
 const rewriting = new RewritingChain(chain, [parseRewriteRule(RULE.split(' '))]);
 const lines = readFileSync(new URL('./queries-cluster.txt', import.meta.url), 'utf8')
   .trim()
