@@ -6,6 +6,7 @@
 // wire form, longest first, and a zone holds the name when its bytes end the name's at a label
 // boundary, letters compared without case (RFC 4343).
 import { HEADER_SIZE } from '../dns/header.js';
+import { MAX_NAME_LENGTH, encodeName } from '../dns/name.js';
 import type { QueryContext } from '../resolve/types.js';
 import type { QueryHandler } from './handler.js';
 
@@ -90,9 +91,6 @@ function sameLetters(message: Buffer, from: number, wire: Buffer): boolean {
 
 /** `cluster.local` as its labels on the wire, lower case, without the final zero. */
 function wireName(zone: string): Buffer {
-  return Buffer.concat(
-    zone
-      .split('.')
-      .map((label) => Buffer.concat([Buffer.from([label.length]), Buffer.from(label, 'latin1')])),
-  );
+  const out = Buffer.alloc(MAX_NAME_LENGTH);
+  return Buffer.from(out.subarray(0, encodeName(zone, out, 0) - 1));
 }
