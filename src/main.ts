@@ -31,6 +31,7 @@ import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
 import { holdOpen } from './ops/hold-open.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
+import { relaunchWithFlags } from './ops/node-flags.js';
 import { reloadFailures } from './ops/reload-failures.js';
 import { isOperatorProblem, refuse } from './ops/start-failure.js';
 import { checkBindable } from './server/bind-check.js';
@@ -48,6 +49,8 @@ function version(): string {
 }
 
 async function main(): Promise<void> {
+  // `node dist/main.js` runs with the flags of this file's first line, as `dist/main.js` does.
+  relaunchWithFlags(new URL(import.meta.url));
   // A worker takes its configuration from the primary, not from the command line.
   if (cluster.isWorker) return runWorker();
   if (process.argv[2] === 'register') {
