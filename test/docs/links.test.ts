@@ -22,16 +22,22 @@ describe('the relative links of README.md and docs/', () => {
     expect(broken).toEqual([]);
   });
 
-  it.each(pages.map((page) => [page.path, page] as const))('%s: every #anchor is a heading', (_path, page) => {
-    const broken = relativeLinks(page)
-      .filter((link) => link.anchor !== undefined)
-      .filter((link) => {
-        const file = join(ROOT, dirname(page.path), link.target);
-        if (link.target !== '' && (!existsSync(file) || statSync(file).isDirectory())) return false;
-        if (!file.endsWith('.md')) return false;
-        return !headingAnchors(readFileSync(file, 'utf8')).has(link.anchor!);
-      })
-      .map((link) => `${link.path}:${link.line}: ${relative(ROOT, join(ROOT, dirname(page.path), link.target))}#${link.anchor}`);
-    expect(broken).toEqual([]);
-  });
+  it.each(pages.map((page) => [page.path, page] as const))(
+    '%s: every #anchor is a heading',
+    (_path, page) => {
+      const broken = relativeLinks(page)
+        .filter((link) => link.anchor !== undefined)
+        .filter((link) => {
+          const file = join(ROOT, dirname(page.path), link.target);
+          if (link.target !== '' && (!existsSync(file) || statSync(file).isDirectory())) return false;
+          if (!file.endsWith('.md')) return false;
+          return !headingAnchors(readFileSync(file, 'utf8')).has(link.anchor!);
+        })
+        .map(
+          (link) =>
+            `${link.path}:${link.line}: ${relative(ROOT, join(ROOT, dirname(page.path), link.target))}#${link.anchor}`,
+        );
+      expect(broken).toEqual([]);
+    },
+  );
 });
