@@ -1,13 +1,13 @@
-// Every relative link of README.md and docs/ leads somewhere: the file or folder exists, and an
+// Every relative link of README.md, docs/ and bench/ leads somewhere: the file or folder exists, and an
 // #anchor into a Markdown page names one of its headings (as GitHub makes anchors of them).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { documentation, headingAnchors, relativeLinks, ROOT } from '../helpers/markdown.js';
+import { benchmarkPages, documentation, headingAnchors, relativeLinks, ROOT } from '../helpers/markdown.js';
 
-const pages = documentation();
+const pages = [...documentation(), ...benchmarkPages()];
 
-describe('the relative links of README.md and docs/', () => {
+describe('the relative links of README.md, docs/ and bench/', () => {
   const links = pages.flatMap((page) => relativeLinks(page).map((link) => ({ ...link, page })));
 
   it('are found (the pages link to each other)', () => {

@@ -13,8 +13,16 @@ export interface Page {
 
 /** README.md and every page under docs/. */
 export function documentation(): Page[] {
-  const pages = ['README.md', ...markdownUnder(join(ROOT, 'docs'))];
-  return pages.map((path) => ({ path, text: readFileSync(join(ROOT, path), 'utf8') }));
+  return ['README.md', ...markdownUnder(join(ROOT, 'docs'))].map(page);
+}
+
+/** bench/README.md, bench/RESULTS.md and the dated notes under bench/notes/. */
+export function benchmarkPages(): Page[] {
+  return markdownUnder(join(ROOT, 'bench')).map(page);
+}
+
+function page(path: string): Page {
+  return { path, text: readFileSync(join(ROOT, path), 'utf8') };
 }
 
 function markdownUnder(dir: string): string[] {
