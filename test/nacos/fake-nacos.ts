@@ -82,6 +82,7 @@ export class FakeNacos {
   private readonly tokens = new Map<string, number>();
   private readonly services = new Map<string, FakeService>();
   private server?: Server;
+  private readonly listeners = new Set<() => void>();
   port = 0;
   logins = 0;
 
@@ -113,11 +114,53 @@ export class FakeNacos {
 
   setProtectThreshold(namespaceId: string, group: string, name: string, threshold: number): void {
     this.service(namespaceId, group, name).protectThreshold = threshold;
+    this.changed();
+  }
+
+  /** Called after every change of the registry (the gRPC double pushes on it). */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Nacos's beat check task, run now: evicts by the clock and tells the listeners. */
+  checkBeats(): void {
+    this.evict();
+    this.changed();
+  }
+
+  /** Removes a service with its instances, as the console's "delete service" does. */
+  deleteService(namespaceId: string, group: string, name: string): void {
+    this.services.delete(key(namespaceId, group, name));
+    this.changed();
+  }
+
+  /** The 2.x ServiceInfo of a service, as the gRPC API carries it (unhealthy instances included). */
+  serviceInfo(namespaceId: string, group: string, name: string) {
+    this.evict();
+    return this.list(this.services.get(key(namespaceId, group, name)), group, bare(name), false);
+  }
+
+  /** One page of a namespace and group's service names. */
+  serviceNames(namespaceId: string, group: string, pageNo: number, pageSize: number) {
+    const { count, page } = this.page(ns(namespaceId), group, pageNo, pageSize);
+    return { count, names: page.map((s) => s.name) };
+  }
+
+  /** Whether a request carrying `token` is allowed: undefined, or the auth filter's message. */
+  checkToken(token: string | undefined): string | undefined {
+    const params = new URLSearchParams(token === undefined ? {} : { accessToken: token });
+    return this.authorize(params);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
   }
 
   /** Lists `host` as-is among the service's instances. */
   injectRawHost(namespaceId: string, group: string, name: string, host: unknown): void {
     this.service(namespaceId, group, name).raw.push(host);
+    this.changed();
   }
 
   failInstanceList(namespaceId: string, group: string, name: string, status: number | undefined): void {
@@ -132,6 +175,7 @@ export class FakeNacos {
   /** Creates an empty service, as the console's "create service" does. */
   createService(namespaceId: string, group: string, name: string): void {
     this.service(namespaceId, group, name);
+    this.changed();
   }
 
   instances(namespaceId: string, group: string, name: string): FakeInstance[] {
@@ -182,6 +226,7 @@ export class FakeNacos {
     try {
       this.evict();
       this.route(req.method ?? 'GET', url.pathname, params, reply);
+      if (req.method !== 'GET') this.changed();
     } catch (error) {
       reply(400, `caused: ${(error as Error).message};`);
     }
