@@ -7,7 +7,7 @@
 // The v1 double advises cacheMillis 3000, Nacos's default, so v1 polls each service every 3 s.
 // Writes its section of bench/RESULTS.md (between the nacos-push markers).
 //
-//   npm run bench:nacos -- [--services 1000] [--changes 100] [--v1-changes 30] [--window 10]
+//   npm run bench:nacos -- [--services 1000] [--changes 100] [--v1-changes 30] [--window 10] [--apis grpc,v1]
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     changes: { type: 'string', default: '100' },
     'v1-changes': { type: 'string', default: '30' },
     window: { type: 'string', default: '10' },
+    apis: { type: 'string', default: 'grpc,v1' },
     results: { type: 'string', default: fileURLToPath(new URL('./RESULTS.md', import.meta.url)) },
   },
 });
@@ -116,7 +117,10 @@ async function run(api: 'grpc' | 'v1', changes: number) {
   }
 }
 
-const results = [await run('grpc', Number(values.changes)), await run('v1', Number(values['v1-changes']))];
+const results = [];
+for (const api of values.apis.split(',') as ('grpc' | 'v1')[]) {
+  results.push(await run(api, Number(values[api === 'grpc' ? 'changes' : 'v1-changes'])));
+}
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 const rows = results.map(
   (r) =>

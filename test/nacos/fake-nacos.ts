@@ -135,9 +135,11 @@ export class FakeNacos {
     this.changed();
   }
 
-  /** The 2.x ServiceInfo of a service, as the gRPC API carries it (unhealthy instances included). */
+  /**
+   * The 2.x ServiceInfo of a service, as the gRPC API carries it (unhealthy instances included).
+   * Health as of the last request or checkBeats(): Nacos too pushes what its beat check decided.
+   */
   serviceInfo(namespaceId: string, group: string, name: string) {
-    this.evict();
     return this.list(this.services.get(key(namespaceId, group, name)), group, bare(name), false);
   }
 
