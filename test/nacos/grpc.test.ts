@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpringCloudStyleApp } from './app.js';
 import type { FakeNacos } from './fake-nacos.js';
-import { endpointsOf, type NacosGrpcHarness, readyIps, sleepMs, startNacosGrpc } from './helpers.js';
+import {
+  endpointsOf,
+  type NacosGrpcHarness,
+  readyIps,
+  sleepMs,
+  startNacos,
+  startNacosGrpc,
+} from './helpers.js';
 
 let h: NacosGrpcHarness | undefined;
 afterEach(async () => {
@@ -251,5 +258,59 @@ describe('login', () => {
     expect(JSON.stringify(h.lines)).not.toContain('s3cret-pass');
     expect(JSON.stringify(h.lines)).not.toContain(accessToken);
     expect(h.lines.some((l) => l.msg.startsWith('listing Nacos services failed'))).toBe(false);
+  });
+});
+
+describe('what an instance becomes', () => {
+  /** Instances of every kind the mapping tells apart, registered as the open API does. */
+  const mixed = async (fake: FakeNacos) => {
+    const add = async (params: Record<string, string>) => {
+      const url = new URL('/nacos/v1/ns/instance', fake.url);
+      url.search = new URLSearchParams({ serviceName: 'orders', port: '8080', ...params }).toString();
+      const response = await fetch(url, { method: 'POST' });
+      expect(response.ok).toBe(true);
+    };
+    await add({ ip: '10.11.0.1', weight: '3', metadata: JSON.stringify({ 'dns.port-name': 'GRPC' }) });
+    await add({ ip: '10.11.0.2', enabled: 'false' });
+    await add({ ip: '10.11.0.3', healthy: 'false', ephemeral: 'false' });
+    await add({ ip: '10.11.0.4', weight: '0' });
+    await add({ ip: 'fd00::5', weight: '0.5' });
+    fake.injectRawHost('public', G, 'orders', { ip: 'not-an-ip', port: 1, healthy: true });
+    fake.setProtectThreshold('public', G, 'cart', 0.5);
+    await app(fake, 'cart', '10.11.1.1').register();
+    await add({ serviceName: 'cart', ip: '10.11.1.2', healthy: 'false', ephemeral: 'false' });
+  };
+
+  it('is the same service whichever API reads it: weights, port names, health, enabled, threshold', async () => {
+    const polled = await startNacos({}, {}, mixed);
+    try {
+      await polled.backend.whenSynced(3000);
+      h = await startNacosGrpc({}, {}, mixed);
+      await h.backend.whenSynced(3000);
+      expect(h.latest()!.services).toEqual(polled.latest()!.services);
+      expect(readyIps(h.latest()!, 'default', 'orders')).toEqual(['10.11.0.1', 'fd00::5']);
+      // cart: 1 of 2 healthy ≤ threshold 0.5, so Nacos lists both as healthy, and says so.
+      expect(readyIps(h.latest()!, 'default', 'cart')).toEqual(['10.11.1.1', '10.11.1.2']);
+      expect(h.backend.status().protectionThreshold).toEqual(polled.backend.status().protectionThreshold);
+      expect(h.backend.status().protectionThreshold).toEqual(['default/cart']);
+      expect(h.lines.filter((l) => l.msg === 'Nacos instance skipped')).toHaveLength(1);
+    } finally {
+      await polled.close();
+    }
+  });
+
+  it('drops an instance Nacos marks unhealthy by its beat check, as pushed', async () => {
+    h = await startNacosGrpc({}, {}, registered(['orders', '10.12.0.1'], ['orders', '10.12.0.2']));
+    await h.backend.whenSynced(3000);
+    const one = app(h.fake, 'orders', '10.12.0.1');
+    h.fake.clock.advance(10_000);
+    await one.beat();
+    h.fake.clock.advance(6000);
+    h.fake.checkBeats();
+    await h.waitFor((c) => readyIps(c, 'default', 'orders')?.join() === '10.12.0.1');
+    expect(endpointsOf(h.latest()!, 'default', 'orders')?.map((e) => [e.ip, e.ready])).toContainEqual([
+      '10.12.0.2',
+      false,
+    ]);
   });
 });
