@@ -70,15 +70,17 @@ export class NacosGrpcConnection {
   constructor(private readonly opts: ConnectionOptions) {
     const services = nacosServices();
     const credentials = opts.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
-    this.request = new services.Request(`${opts.host}:${opts.port}`, credentials, {
+    this.request = new services.Request(this.where, credentials, {
       'grpc.max_receive_message_length': opts.maxMessageBytes,
       // A channel of its own: a reconnect to the same server must not reuse a dead subchannel.
       'grpc.use_local_subchannel_pool': 1,
     });
   }
 
+  /** host:port, an IPv6 address in brackets (RFC 3986 section 3.2.2), as gRPC targets take it. */
   get where(): string {
-    return `${this.opts.host}:${this.opts.port}`;
+    const host = this.opts.host.includes(':') ? `[${this.opts.host}]` : this.opts.host;
+    return `${host}:${this.opts.port}`;
   }
 
   /** Runs the handshake; rejects (and closes) if any step fails. */
