@@ -79,7 +79,7 @@ export class FakeNacosGrpc {
       ),
     );
     this.server = server;
-    this.unlisten = this.store.onChange(() => this.pushChanges());
+    this.unlisten = this.store.onChange((service) => this.pushChanges(service));
   }
 
   /** Stops at once, every connection dropped, as a crashed server does. */
@@ -202,10 +202,11 @@ export class FakeNacosGrpc {
     return refuse('ErrorResponse', 500, `unknown request ${type}`);
   }
 
-  /** Pushes each subscribed service whose instances changed, to each client subscribed to it. */
-  private pushChanges(): void {
+  /** Pushes each subscribed service (`only`, when given) whose instances changed, to its subscribers. */
+  private pushChanges(only?: string): void {
     for (const client of this.clients.values()) {
       for (const [key, sent] of client.subscribed) {
+        if (only !== undefined && key !== only) continue;
         const [namespace, group, name] = key.split('/') as [string, string, string];
         const serviceInfo = this.store.serviceInfo(namespace, group, name);
         const hosts = JSON.stringify(serviceInfo.hosts);

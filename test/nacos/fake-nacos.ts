@@ -82,7 +82,7 @@ export class FakeNacos {
   private readonly tokens = new Map<string, number>();
   private readonly services = new Map<string, FakeService>();
   private server?: Server;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(service?: string) => void>();
   port = 0;
   logins = 0;
 
@@ -117,8 +117,11 @@ export class FakeNacos {
     this.changed();
   }
 
-  /** Called after every change of the registry (the gRPC double pushes on it). */
-  onChange(listener: () => void): () => void {
+  /**
+   * Called after every change of the registry (the gRPC double pushes on it), with the
+   * `namespace/group/name` of the one service changed when only one was.
+   */
+  onChange(listener: (service?: string) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -155,8 +158,8 @@ export class FakeNacos {
     return this.authorize(params);
   }
 
-  private changed(): void {
-    for (const listener of this.listeners) listener();
+  private changed(service?: string): void {
+    for (const listener of this.listeners) listener(service);
   }
 
   /** Lists `host` as-is among the service's instances. */
@@ -226,9 +229,18 @@ export class FakeNacos {
       res.end(text);
     };
     try {
-      this.evict();
+      const evicted = this.evict();
       this.route(req.method ?? 'GET', url.pathname, params, reply);
-      if (req.method !== 'GET') this.changed();
+      if (evicted) this.changed();
+      else if (req.method !== 'GET') {
+        this.changed(
+          key(
+            params.get('namespaceId') ?? '',
+            params.get('groupName') || 'DEFAULT_GROUP',
+            bare(params.get('serviceName') ?? ''),
+          ),
+        );
+      }
     } catch (error) {
       reply(400, `caused: ${(error as Error).message};`);
     }
@@ -378,7 +390,8 @@ export class FakeNacos {
   }
 
   /** Nacos's beat check: unhealthy after the heartbeat timeout, gone after the delete timeout. */
-  private evict(): void {
+  private evict(): boolean {
+    let changed = false;
     const now = this.clock.now();
     for (const service of this.services.values()) {
       for (const [k, instance] of service.instances) {
@@ -386,11 +399,17 @@ export class FakeNacos {
         const silent = now - instance.lastBeat;
         if (silent > millis(instance.metadata['preserved.ip.delete.timeout'], DELETE_TIMEOUT)) {
           service.instances.delete(k);
-        } else if (silent > millis(instance.metadata['preserved.heart.beat.timeout'], HEARTBEAT_TIMEOUT)) {
+          changed = true;
+        } else if (
+          instance.healthy &&
+          silent > millis(instance.metadata['preserved.heart.beat.timeout'], HEARTBEAT_TIMEOUT)
+        ) {
           instance.healthy = false;
+          changed = true;
         }
       }
     }
+    return changed;
   }
 
   private page(namespaceId: string, group: string | undefined, pageNo: number, pageSize: number) {
