@@ -7,7 +7,7 @@
 // counts as a failed poll: that service keeps its last good instances.
 
 import type { Logger } from 'pino';
-import type { Endpoint, PortSpec, TableContent } from '../../table/types.js';
+import type { Endpoint, PortSpec, Service, TableContent } from '../../table/types.js';
 import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -88,6 +88,11 @@ interface ServiceState {
   controller: AbortController;
   /** The last good instances; undefined until the first successful poll. */
   endpoints?: Endpoint[];
+  /**
+   * The service last delivered, kept while its instances stay the same: the table tells changed
+   * services by identity, so one change costs that service's work, not every service's.
+   */
+  service?: Service;
   fingerprint?: string;
   polled: boolean;
   failures: number;
@@ -475,6 +480,7 @@ export class NacosBackend implements RegistryBackend {
     if (fingerprint === state.fingerprint) return;
     state.fingerprint = fingerprint;
     state.endpoints = list.endpoints;
+    state.service = undefined;
     this.changed();
   }
 
@@ -524,14 +530,15 @@ export class NacosBackend implements RegistryBackend {
     };
     for (const state of this.services.values()) {
       if (state.endpoints === undefined) continue;
-      content.services.push({
+      state.service ??= {
         namespace: state.mapping.dns,
         name: state.label,
         type: 'Headless',
         clusterIPs: [],
         ports: uniquePorts(state.endpoints),
         endpoints: state.endpoints,
-      });
+      };
+      content.services.push(state.service);
     }
     return content;
   }
