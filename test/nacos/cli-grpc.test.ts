@@ -89,14 +89,15 @@ describe('clusterdns --nacos-api grpc', () => {
     return performance.now() - since;
   };
 
-  it('answers the instances of orders, and each of 30 changes within 100 ms at p99, without polling', async () => {
+  it('answers the instances of orders, and 100 changes within 100 ms at p99, without polling', async () => {
     expect(await ips()).toEqual(['10.30.0.1']);
     const subscribes = grpc.count('SubscribeServiceRequest');
     const lists = grpc.count('ServiceListRequest');
     const latencies: number[] = [];
-    for (let i = 2; i <= 31; i++) {
+    for (let i = 2; i <= 101; i++) {
       const app = ordersApp(fake, `10.30.0.${i}`);
-      // Alternately a new instance and the previous one gone: 15 up, 15 down.
+      // Alternately a new instance and the previous one gone: 50 up, 50 down. A hundred, so that
+      // p99 is a percentile, not the one slowest change.
       if (i % 2 === 0)
         latencies.push(
           await timed(
@@ -117,7 +118,7 @@ describe('clusterdns --nacos-api grpc', () => {
     latencies.sort((a, b) => a - b);
     const p99 = latencies[Math.ceil(latencies.length * 0.99) - 1]!;
     console.log(
-      `nacos grpc: change → DNS p50 ${latencies[14]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`,
+      `nacos grpc: change → DNS p50 ${latencies[49]!.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms`,
     );
     expect(p99).toBeLessThanOrEqual(100);
     // Pushed, not polled: no new subscription, no listing, no HTTP instance list.
