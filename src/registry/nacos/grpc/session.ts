@@ -140,7 +140,8 @@ export class NacosGrpcSession {
         connection.close();
         if (this.closed) return;
         tried += 1;
-        if (tried === 1 || failedRounds === 0) {
+        // Each server named once per outage, not every round of retries.
+        if (failedRounds === 0) {
           this.opts.logger.warn(
             { ...where, err: (error as Error).message },
             'connecting to Nacos gRPC failed',
