@@ -12,7 +12,7 @@ import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/
 import { parseHostPort, type HostPort } from './address.js';
 import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
-import { LABEL_RULE, isDnsLabel } from '../registry/validate.js';
+import { LABEL_RULE, isDnsLabel, isPortNumber } from '../registry/validate.js';
 import { parseRewriteRule } from '../resolve/rewrite/rules.js';
 import { DNS64_DEFAULT_PREFIX, parseDns64Prefix, type Dns64Options } from '../resolve/dns64/dns64.js';
 import type { PrefetchOptions } from '../resolve/forward/cache.js';
@@ -50,8 +50,13 @@ export interface KubernetesConfig {
 }
 
 export interface NacosConfig {
+  /** The (first) server. */
   url: string;
-  api: 'v1' | 'v2' | 'v3';
+  /** grpc: every server, when several are given, tried in turn when a connection is lost. */
+  servers?: string[];
+  api: 'v1' | 'v2' | 'v3' | 'grpc';
+  /** grpc: the servers' gRPC port; absent: each server's HTTP port + 1000. */
+  grpcPort?: number;
   /** DNS namespace → Nacos namespace ID ("" or "public" for the public namespace). */
   namespaces: { dns: string; nacos: string }[];
   group: string;
@@ -251,7 +256,11 @@ export const OPTIONS = {
     help: 'name a headless endpoint without a hostname by its pod (web-0.db.ns.svc...), not its dashed IP, as CoreDNS endpoint_pod_names',
   },
   ...ETCD_OPTIONS,
-  nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
+  nacos: {
+    type: 'string',
+    metavar: 'URL,...',
+    help: 'serve from a Nacos server, e.g. http://nacos:8848; with --nacos-api grpc, several servers of one cluster for failover',
+  },
   'nacos-namespace-map': {
     type: 'string',
     metavar: 'NS=ID,...',
@@ -263,7 +272,12 @@ export const OPTIONS = {
   'nacos-api': {
     type: 'string',
     metavar: 'VERSION',
-    help: 'v1 (Nacos 1.x, 2.x) | v2 (2.2+) | v3 (3.x): HTTP API to use (default v1)',
+    help: 'v1 (Nacos 1.x, 2.x) | v2 (2.2+) | v3 (3.x): HTTP API to poll; grpc (2.x, 3.x): subscribe, changes pushed (default v1)',
+  },
+  'nacos-grpc-port': {
+    type: 'string',
+    metavar: 'PORT',
+    help: "the Nacos servers' gRPC port, with --nacos-api grpc (default the HTTP port + 1000)",
   },
   'nacos-min-poll': {
     type: 'string',
@@ -1118,13 +1132,26 @@ function nacosConfig(
   optional: (name: OptionName) => string | undefined,
   checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
 ): NacosConfig | undefined {
-  const url = optional('nacos');
-  if (url === undefined) return undefined;
-  checked('nacos', (value) => new URL(value), url);
+  const given = optional('nacos');
+  if (given === undefined) return undefined;
+  const urls = splitList(given);
+  for (const url of urls) checked('nacos', nacosUrl, url);
+  if (urls.length === 0) throw new ConfigError('--nacos: expected a URL, e.g. http://nacos:8848');
+  const url = urls[0]!;
   const api = optional('nacos-api') ?? 'v1';
-  if (api !== 'v1' && api !== 'v2' && api !== 'v3') {
-    throw new ConfigError(`--nacos-api: "${api}": expected v1, v2 or v3`);
+  if (api !== 'v1' && api !== 'v2' && api !== 'v3' && api !== 'grpc') {
+    throw new ConfigError(`--nacos-api: "${api}": expected v1, v2, v3 or grpc`);
   }
+  // The HTTP APIs poll one server (put a load balancer in front); a gRPC client fails over itself.
+  if (urls.length > 1 && api !== 'grpc') {
+    throw new ConfigError(`--nacos: several servers need --nacos-api grpc; ${api} polls one server`);
+  }
+  const grpcPortText = optional('nacos-grpc-port');
+  if (grpcPortText !== undefined && api !== 'grpc') {
+    throw new ConfigError('--nacos-grpc-port: only with --nacos-api grpc');
+  }
+  const grpcPort =
+    grpcPortText === undefined ? undefined : checked('nacos-grpc-port', portNumber, grpcPortText);
   const namespaces = checked(
     'nacos-namespace-map',
     parseNamespaceMap,
@@ -1143,13 +1170,29 @@ function nacosConfig(
   }
   return {
     url,
+    ...(urls.length > 1 ? { servers: urls } : {}),
     api,
+    ...(grpcPort !== undefined ? { grpcPort } : {}),
     namespaces,
     group: optional('nacos-group') ?? 'DEFAULT_GROUP',
     ...(username !== undefined ? { username, passwordFile } : {}),
     minPollMs,
     relistMs: Math.max(100, millis('nacos-relist', '10s')),
   };
+}
+
+/** A Nacos server's URL: http or https (https is TLS to the gRPC port too). */
+function nacosUrl(value: string): URL {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`"${value}": expected an http(s) URL`);
+  return url;
+}
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || !isPortNumber(port)) throw new Error(`"${value}": expected a port 1-65535`);
+  return port;
 }
 
 /** `prod=33ea21bc-…,default=public`: DNS namespaces (labels) and the Nacos namespace IDs they serve. */

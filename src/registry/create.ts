@@ -107,6 +107,8 @@ function backendFactories(
         new NacosBackend({
           url: nacos.url,
           api: nacos.api,
+          ...(nacos.servers && { servers: nacos.servers.map((url) => ({ url })) }),
+          ...(nacos.grpcPort !== undefined && { grpcPort: nacos.grpcPort }),
           namespaces: nacos.namespaces,
           group: nacos.group,
           ...(nacos.username !== undefined &&

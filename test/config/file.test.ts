@@ -113,9 +113,9 @@ describe('config file', () => {
     expect(failure(['--ttl', '9000'])).toMatch(/^--ttl: "9000"/);
     // Checks written with the flag's name name the file key when the value came from the file.
     const nacos = await configFile('nacos.yaml', 'nacos: http://127.0.0.1:8848\nnacos-api: v9\n');
-    expect(failure(['--config', nacos])).toBe(`${nacos}: nacos-api: "v9": expected v1, v2 or v3`);
+    expect(failure(['--config', nacos])).toBe(`${nacos}: nacos-api: "v9": expected v1, v2, v3 or grpc`);
     expect(failure(['--nacos', 'http://127.0.0.1:8848', '--nacos-api', 'v9'])).toBe(
-      '--nacos-api: "v9": expected v1, v2 or v3',
+      '--nacos-api: "v9": expected v1, v2, v3 or grpc',
     );
     // A flag that overrides a bad file value wins: the file's value is never used.
     expect(serve(['--config', bad, '--ttl', '10']).config.ttl).toBe(10);
