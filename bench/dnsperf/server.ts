@@ -101,6 +101,11 @@ export class Server {
     return { server, times: { ...server.logTimes(), firstAnswer } };
   }
 
+  /** What the server has printed so far (its JSON log lines). */
+  get log(): string {
+    return this.output;
+  }
+
   get pid(): number {
     return this.child.pid!;
   }
