@@ -3,10 +3,11 @@
 // one bad edit must not take a working name out of DNS.
 
 import type { Logger } from 'pino';
-import { serviceKey } from '../../table/service-index.js';
+import { keyOf } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
 import { describe, isRecord } from '../fields.js';
 import type { WatchedKind } from './kinds.js';
+import { sliceKey } from './join.js';
 import { convertKubernetesDocument } from './objects.js';
 
 interface Stored {
@@ -144,6 +145,10 @@ export class ObjectStore {
     }
     this.rejected.delete(key);
     const [object] = objects;
+    if (object?.kind === 'EndpointSlice' && !!object.imported !== !!this.kind.imported) {
+      // The other watch of EndpointSlices holds it (own slices versus imported ones).
+      return undefined;
+    }
     if (!object) {
       for (const s of skipped)
         this.logger.debug({ object: s.object, reason: s.reason }, 'Kubernetes object skipped');
@@ -179,7 +184,7 @@ export class ObjectStore {
 
 /** The service an object feeds (the table's key for it): a Service its own, a slice the one it is labelled for. */
 function serviceKeyOf(object: ClusterObject): string | undefined {
-  if (object.kind === 'Service') return serviceKey(object.service.namespace, object.service.name);
-  if (object.kind === 'EndpointSlice') return serviceKey(object.namespace, object.serviceName);
+  if (object.kind === 'Service') return keyOf(object.service);
+  if (object.kind === 'EndpointSlice') return sliceKey(object);
   return undefined;
 }
