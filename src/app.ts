@@ -663,6 +663,7 @@ export class ClusterDns {
       pods: config.pods,
       ignoreEmptyService: config.ignoreEmptyService,
       nsAddresses,
+      ...(config.multiclusterZones.length > 0 && { multiclusterZones: config.multiclusterZones }),
       ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
     });
     const cluster = config.fallthrough
@@ -730,6 +731,9 @@ export class ClusterDns {
     const precompiled = new PrecompiledAnswers({
       table,
       zones,
+      ...(config.multiclusterZones.length > 0 && {
+        multiclusterZones: new Set(config.multiclusterZones),
+      }),
       cluster,
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
