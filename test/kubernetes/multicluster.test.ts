@@ -116,6 +116,25 @@ describe('ServiceImports from the Kubernetes API', () => {
     await eventually(() => h!.backend.status().kinds.serviceimports?.phase === 'watching');
   });
 
+  it('rejects an imported slice without its source cluster by name, only where imports are read', async () => {
+    const broken = importedSlice('shop', 'db', 'east', [{ ip: '10.1.0.2' }], [http], { suffix: 'broken' });
+    delete (broken.metadata.labels as Record<string, string>)['multicluster.kubernetes.io/source-cluster'];
+    const rejected = (lines: Harness['lines']) =>
+      lines.filter((l) => l.level === 40 && String(l.object).includes('shop/db-broken'));
+
+    h = await startHarness([...objects(), broken]);
+    expect(await h.backend.whenSynced(2000)).toBe(true);
+    expect(rejected(h.lines)).toEqual([]);
+    await h.close();
+
+    h = await startHarness([...objects(), broken], { backend: { multicluster: true } });
+    expect(await h.backend.whenSynced(2000)).toBe(true);
+    const content = await h.recorder.waitFor(() => true);
+    expect(endpointIPs(content, '+shop/db')).toEqual(['10.1.0.1']);
+    expect(rejected(h.lines)).toHaveLength(1);
+    expect(rejected(h.lines)[0]!.problem).toMatch(/multicluster\.kubernetes\.io\/source-cluster/);
+  });
+
   it('lists imports namespace by namespace with --namespaces', async () => {
     h = await startHarness(objects(), { backend: { multicluster: true, namespaces: ['shop'] } });
     expect(await h.backend.whenSynced(2000)).toBe(true);

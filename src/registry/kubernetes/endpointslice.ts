@@ -8,6 +8,7 @@ import {
   child,
   fail,
   ip,
+  isRecord,
   label,
   list,
   optionalLabel,
@@ -60,6 +61,13 @@ export function convertEndpointSlice(object: Fields, namespace: string, name: st
     endpoints,
     ...(imported && { imported: true as const }),
   };
+}
+
+/** Whether a raw EndpointSlice is an MCS controller's (read before converting it). */
+export function isImportedSlice(raw: unknown): boolean {
+  const metadata = isRecord(raw) ? raw.metadata : undefined;
+  const labels = isRecord(metadata) ? metadata.labels : undefined;
+  return isRecord(labels) && present(labels[MC_SERVICE_NAME_LABEL]);
 }
 
 function present(value: unknown): boolean {

@@ -7,6 +7,7 @@ import { keyOf } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
 import { describe, isRecord } from '../fields.js';
 import type { WatchedKind } from './kinds.js';
+import { isImportedSlice } from './endpointslice.js';
 import { sliceKey } from './join.js';
 import { convertKubernetesDocument } from './objects.js';
 
@@ -126,6 +127,9 @@ export class ObjectStore {
 
   /** The stored form of `raw`: converted, the previous good version if it is invalid, or nothing. */
   private convert(raw: unknown, key: string, previous: Stored | undefined): Stored | undefined {
+    // The other watch of EndpointSlices holds it (this cluster's own slices versus imported ones):
+    // not even its problems are this store's.
+    if (this.kind.kind === 'EndpointSlice' && isImportedSlice(raw) !== !!this.kind.imported) return undefined;
     // List items come without apiVersion and kind; watch events carry them.
     const doc = isRecord(raw) ? { apiVersion: this.kind.apiVersion, kind: this.kind.kind, ...raw } : raw;
     const where = `${this.kind.kind} ${key}`;
@@ -145,10 +149,6 @@ export class ObjectStore {
     }
     this.rejected.delete(key);
     const [object] = objects;
-    if (object?.kind === 'EndpointSlice' && !!object.imported !== !!this.kind.imported) {
-      // The other watch of EndpointSlices holds it (own slices versus imported ones).
-      return undefined;
-    }
     if (!object) {
       for (const s of skipped)
         this.logger.debug({ object: s.object, reason: s.reason }, 'Kubernetes object skipped');

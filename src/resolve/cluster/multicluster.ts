@@ -61,7 +61,7 @@ function lookupImport(query: NameQuery, parts: string[], options: ClusterZoneOpt
   // §2.4.1: a headless import without a ready endpoint anywhere is NXDOMAIN.
   if (headless && entry.ready.length === 0) return NXDOMAIN;
   const serviceName = `${entry.service.name}.${namespace}.svc.${query.zoneAsAsked}`;
-  if (count === 2) return importRecords(query, entry, ANY_PORT, serviceName, options.ttl);
+  if (count === 2) return importRecords(query, entry, serviceName, options.ttl);
   const [first, second] = parts as [string, string];
   if (count === 3) {
     // `<clusterid>.<svc>` of a headless import and `_<proto>.<svc>` are empty non-terminals.
@@ -88,10 +88,10 @@ function lookupImport(query: NameQuery, parts: string[], options: ClusterZoneOpt
   );
 }
 
+/** `<svc>.<ns>.svc.<zone>`: the import's addresses, or its SRV over every port. */
 function importRecords(
   query: NameQuery,
   entry: ServiceEntry,
-  filter: PortFilter,
   serviceName: string,
   ttl: number,
 ): LookupResult {
@@ -99,14 +99,14 @@ function importRecords(
     return addressesAndSrv(
       query,
       entry.ready,
-      () => endpointCandidates(entry.ready, filter, serviceName, importedEndpointName),
+      () => endpointCandidates(entry.ready, ANY_PORT, serviceName, importedEndpointName),
       ttl,
     );
   }
   return addressesAndSrv(
     query,
     entry.service.clusterIPs.map((ip) => ({ ip })),
-    () => clusterIpCandidates(entry, filter, serviceName),
+    () => clusterIpCandidates(entry, ANY_PORT, serviceName),
     ttl,
   );
 }
