@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
+import { freePort, startCli, startCorefile, type RunningCli } from '../helpers/cli.js';
 import { type AnyRecord, type Reply, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { list } from '../helpers/manifests.js';
 import { makeZonesDir } from '../helpers/server.js';
@@ -97,5 +97,37 @@ describe.each(['kubernetes', 'zone files'] as const)('--multicluster cluster.loc
       const { packet } = await query(ports[backend], name, type, { udpSize: 1232 });
       expect({ name, type, ...comparable(packet) }).toEqual({ name, type, ...wanted(expected) });
     }
+  });
+});
+
+describe('kubernetes { multicluster } in a Corefile', () => {
+  it('serves clusterset.local from the imports beside cluster.local from the Services', async () => {
+    const dir = await makeZonesDir({
+      Corefile: [
+        '.:53 {',
+        '    kubernetes cluster.local clusterset.local in-addr.arpa {',
+        '        multicluster clusterset.local',
+        '    }',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const cli = await startCorefile(join(dir, 'Corefile'), fake.url, await freePort());
+    running.push(cli);
+    const ask = async (name: string, type = 'A') =>
+      comparable((await udpQuery(cli.port, name, type, { udpSize: 1232 })).packet).answer;
+    expect(await ask('svc1.testns.svc.clusterset.local')).toEqual([
+      'svc1.testns.svc.clusterset.local 5 A 10.0.0.1',
+    ]);
+    expect(await ask('svc1.testns.svc.cluster.local')).toEqual([
+      'svc1.testns.svc.cluster.local 5 A 10.96.0.1',
+    ]);
+    expect(await ask('web-0.cluster2.spread.testns.svc.clusterset.local')).toEqual([
+      'web-0.cluster2.spread.testns.svc.clusterset.local 5 A 10.2.0.1',
+    ]);
+    expect(await ask('2.0.2.10.in-addr.arpa', 'PTR')).toEqual([]);
+    expect(await ask('1.0.2.10.in-addr.arpa', 'PTR')).toEqual([
+      '1.0.2.10.in-addr.arpa 5 PTR web-0.cluster2.spread.testns.svc.clusterset.local',
+    ]);
   });
 });
