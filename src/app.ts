@@ -663,6 +663,7 @@ export class ClusterDns {
       pods: config.pods,
       ignoreEmptyService: config.ignoreEmptyService,
       nsAddresses,
+      ...(config.multiclusterZones.length > 0 && { multiclusterZones: config.multiclusterZones }),
       ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
     });
     const cluster = config.fallthrough
@@ -730,6 +731,9 @@ export class ClusterDns {
     const precompiled = new PrecompiledAnswers({
       table,
       zones,
+      ...(config.multiclusterZones.length > 0 && {
+        multiclusterZones: new Set(config.multiclusterZones),
+      }),
       cluster,
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
@@ -948,10 +952,15 @@ export function changedSections(old: Config, next: Config): string[] {
   if (isDeepStrictEqual(old, next)) return [];
   const differs = (keys: readonly (keyof Config)[]) =>
     keys.some((key) => !isDeepStrictEqual(old[key], next[key]));
-  // Pods are watched only for `pods verified`.
+  // Pods are watched only for `pods verified`, ServiceImports only for a multicluster zone.
   const podsWatched = (config: Config) => config.pods === 'verified';
+  const importsWatched = (config: Config) => config.multiclusterZones.length > 0;
   return [
-    ...(differs(BACKEND_KEYS) || podsWatched(old) !== podsWatched(next) ? ['backends'] : []),
+    ...(differs(BACKEND_KEYS) ||
+    podsWatched(old) !== podsWatched(next) ||
+    importsWatched(old) !== importsWatched(next)
+      ? ['backends']
+      : []),
     ...(differs(LISTENER_KEYS) ? ['listeners'] : []),
     ...(differs(ENDPOINT_KEYS) ? ['endpoints'] : []),
     'resolvers',

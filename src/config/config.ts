@@ -87,6 +87,8 @@ export interface Config extends OpsConfig {
    */
   blocks: Config[];
   zones: string[];
+  /** Served zones answered from ServiceImports (KEP-1645), lower-case without the dot; usually empty. */
+  multiclusterZones: string[];
   ttl: number;
   /** Exposed namespaces; undefined exposes all. */
   namespaces?: string[];
@@ -313,6 +315,12 @@ export const OPTIONS = {
     multiple: true,
     metavar: 'ZONE',
     help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
+  },
+  multicluster: {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE',
+    help: 'serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable',
   },
   ttl: {
     defaultValue: '5',
@@ -675,6 +683,32 @@ export const COMMAND_OPTIONS: readonly string[] = ['help', 'version', 'config', 
 
 export class ConfigError extends Error {}
 
+/**
+ * The multicluster zones, each a forward zone that is also served: a multicluster zone's names
+ * are the server's own to answer (CoreDNS: "The plugin MUST be authoritative for the zones listed").
+ */
+function multicluster(values: string[], zones: string[], fail: (message: string) => ConfigError): string[] {
+  const served = new Set(zones.map((zone) => parseZone(zone).name));
+  const names: string[] = [];
+  for (const value of values) {
+    let zone;
+    try {
+      zone = parseZone(value);
+    } catch (error) {
+      throw fail((error as Error).message);
+    }
+    if (zone.kind !== 'forward')
+      throw fail(`"${value}": a multicluster zone is a forward zone, not a reverse one`);
+    if (!served.has(zone.name)) {
+      throw fail(
+        `"${value}" is not a served zone (${[...served].join(', ')}): add --zone ${zone.name} (in a Corefile, list it on the kubernetes line)`,
+      );
+    }
+    if (!names.includes(zone.name)) names.push(zone.name);
+  }
+  return names;
+}
+
 /** A namespace name: an RFC 1123 label (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names). */
 const NAMESPACE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -776,6 +810,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const text = (name: OptionName) => read(name) as string | undefined;
   const zones = list('zone')!;
   zones.forEach((zone) => checked('zone', parseZone, zone));
+  const multiclusterZones = multicluster(list('multicluster') ?? [], zones, (message) =>
+    fail('multicluster', message),
+  );
   const namespaces = text('namespaces');
   if (namespaces !== undefined && text('namespace-labels') !== undefined) {
     // CoreDNS refuses `namespaces` with `namespace_labels` too (plugin/kubernetes/setup.go).
@@ -846,6 +883,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     blockZones: ['.'],
     blocks: [],
     zones,
+    multiclusterZones,
     ttl: number('ttl', 0, 3600),
     ...(exposed !== undefined ? { namespaces: exposed } : {}),
     pods,

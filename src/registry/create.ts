@@ -74,6 +74,8 @@ function backendFactories(
           watchPods: config.pods === 'verified',
           watchEndpoints: !kubernetes.noEndpoints,
           ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
+          // ServiceImports are asked for only where a multicluster zone serves them.
+          ...(config.multiclusterZones.length > 0 && { multicluster: true }),
           labelSelector: kubernetes.labels,
           namespaceLabelSelector: kubernetes.namespaceLabels,
           // Only the exposed namespaces are listed and watched, each through its own paths.

@@ -6,9 +6,20 @@ import type { Endpoint, Pod, Service } from '../table/types.js';
 
 export type ClusterObject =
   | { kind: 'Namespace'; name: string }
-  /** `service.endpoints` holds endpoints written inline (native format); slices add to them. */
+  /**
+   * A Service, or a ServiceImport (`service.imported`). `service.endpoints` holds endpoints written
+   * inline (native format); slices add to them.
+   */
   | { kind: 'Service'; service: Service }
-  | { kind: 'EndpointSlice'; namespace: string; name: string; serviceName: string; endpoints: Endpoint[] }
+  | {
+      kind: 'EndpointSlice';
+      namespace: string;
+      name: string;
+      serviceName: string;
+      endpoints: Endpoint[];
+      /** An MCS controller's slice: it feeds the ServiceImport `serviceName`, not a Service. */
+      imported?: true;
+    }
   | { kind: 'Pod'; pod: Pod };
 
 /** Something a user must fix: `object` says which ("Service shop/web"), `problem` where and what. */

@@ -120,6 +120,8 @@ export interface ForwardedSource {
 export interface PrecompiledOptions {
   table: { readonly current: ServiceIndex; readonly servingState: ServingState };
   zones: ZoneSet;
+  /** Zones answered from ServiceImports: a name there depends on the import, not on a Service. */
+  multiclusterZones?: ReadonlySet<string>;
   /** The cluster-zone link of the resolver chain, and its index there. */
   cluster: Resolver;
   clusterLink: number;
@@ -567,7 +569,8 @@ export class PrecompiledAnswers {
     if (!zone || zone.kind !== 'forward') return 'table';
     const n = labels.length - zone.labels.length;
     if (n < 3 || labels[n - 1] !== 'svc') return 'table';
-    return index.service(labels[n - 2]!, labels[n - 3]!) ?? 'membership';
+    const lookup = this.options.multiclusterZones?.has(zone.name) ? index.imported : index.service;
+    return lookup.call(index, labels[n - 2]!, labels[n - 3]!) ?? 'membership';
   }
 
   /**

@@ -26,6 +26,12 @@ export interface Endpoint {
   weight?: number;
   /** SRV priority from a registry that has one; absent: 0. */
   priority?: number;
+  /**
+   * The member cluster an imported endpoint lives in (its slice's
+   * `multicluster.kubernetes.io/source-cluster`): it is named `<hostname>.<clusterid>.<svc>` in a
+   * multicluster zone. Absent on every endpoint of this cluster's own services.
+   */
+  clusterId?: string;
 }
 
 export type ServiceType = 'ClusterIP' | 'Headless' | 'ExternalName';
@@ -46,6 +52,11 @@ export interface Service {
   externalIPs?: readonly string[];
   ports: PortSpec[];
   endpoints: Endpoint[];
+  /**
+   * A multi-cluster `ServiceImport` (KEP-1645): served only in multicluster zones, and kept apart
+   * from a Service of the same name (see importKey). `ClusterIP` then means a ClusterSetIP import.
+   */
+  imported?: true;
 }
 
 export interface Pod {

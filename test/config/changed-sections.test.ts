@@ -43,7 +43,18 @@ describe('changedSections', () => {
       ['listeners', 'resolvers'],
     ],
     [['--allow-query', '10.0.0.0/8'], ['resolvers']],
+    // A multicluster zone starts the ServiceImport watch.
+    [
+      ['--zone', 'cluster.local', '--multicluster', 'cluster.local'],
+      ['backends', 'resolvers'],
+    ],
   ])('%j rebuilds %j', (flags, sections) => {
     expect(changedSections(base, config(...flags))).toEqual(sections);
+  });
+
+  it('keeps the backends when only which zones are multicluster changes', () => {
+    const zones = ['--zone', 'a.local', '--zone', 'b.local'];
+    const before = config(...zones, '--multicluster', 'a.local');
+    expect(changedSections(before, config(...zones, '--multicluster', 'b.local'))).toEqual(['resolvers']);
   });
 });

@@ -17,13 +17,13 @@ const hasDig = requireTool('dig', ['-v']);
 const hasDrill = requireTool('drill', ['-v'], 'ldnsutils');
 const hasCurl = requireTool('curl', ['--version'], 'curl');
 
-/** clusterdns on the bundled zones for the calling describe block, and dig asking it. */
-function digDefaultZones(): (...args: string[]) => Promise<string> {
+/** clusterdns on the bundled zones (with `flags`) for the calling describe block, and dig asking it. */
+function digDefaultZones(flags: string[] = []): (...args: string[]) => Promise<string> {
   let cli: RunningCli | undefined;
   let port = 0;
   beforeAll(async () => {
     port = await freePort();
-    cli = await startCli(['--listen', `127.0.0.1:${port}`]);
+    cli = await startCli(['--listen', `127.0.0.1:${port}`, ...flags]);
   });
   afterAll(() => cli?.child.kill('SIGTERM'));
   return async (...args) =>
@@ -90,6 +90,45 @@ describe.skipIf(!hasDig)('dig against the default zones', () => {
 // The queries of ISC's EDNS compliance tester (DNS-Compliance-Testing genreport, the checks behind
 // ednscomp.isc.org; RFC 6891 and RFC 8906 §8), asked with the dig commands it prints, and the
 // header, EDNS and answer it accepts as compliant.
+// docs/multicluster.md's examples: the bundled zones' ServiceImports in clusterset.local.
+describe.skipIf(!hasDig)('dig against the default zones with a multicluster zone', () => {
+  const dig = digDefaultZones(
+    ['cluster.local', 'clusterset.local', 'in-addr.arpa']
+      .flatMap((zone) => ['--zone', zone])
+      .concat('--multicluster', 'clusterset.local'),
+  );
+  const short = async (...args: string[]) => (await dig('+short', ...args)).trim().split('\n').sort();
+
+  it.each([
+    [['web.shop.svc.clusterset.local'], ['10.97.45.10']],
+    [['db.shop.svc.clusterset.local'], ['10.245.1.20', '10.245.2.21', '10.246.1.20']],
+    [
+      ['_postgres._tcp.db.shop.svc.clusterset.local', 'SRV'],
+      [
+        '0 33 5432 db-0.east.db.shop.svc.clusterset.local.',
+        '0 33 5432 db-0.west.db.shop.svc.clusterset.local.',
+        '0 33 5432 db-1.east.db.shop.svc.clusterset.local.',
+      ],
+    ],
+    [['db-0.west.db.shop.svc.clusterset.local'], ['10.246.1.20']],
+    [['-x', '10.97.45.10'], ['web.shop.svc.clusterset.local.']],
+    [['-x', '10.245.1.20'], ['db-0.east.db.shop.svc.clusterset.local.']],
+    [['dns-version.clusterset.local', 'TXT'], ['"1.0.0"']],
+    // The cluster's own names are untouched by the imports of the same names.
+    [['web.shop.svc.cluster.local'], ['10.96.45.10']],
+    [['db.shop.svc.cluster.local'], ['10.244.1.20', '10.244.2.21']],
+    [['-x', '10.244.1.20'], ['db-0.db.shop.svc.cluster.local.']],
+  ])('dig %j', async (args, expected) => {
+    expect(await short(...args)).toEqual(expected);
+  });
+
+  it('answers NXDOMAIN for a not-ready endpoint and for a per-cluster name of a ClusterSetIP import', async () => {
+    for (const name of ['db-1.west.db.shop.svc.clusterset.local', 'east.web.shop.svc.clusterset.local']) {
+      expect(await dig('+noall', '+comments', name)).toMatch(/status: NXDOMAIN/);
+    }
+  });
+});
+
 describe.skipIf(!hasDig)('dig: the EDNS compliance checks', () => {
   const dig = digDefaultZones();
 

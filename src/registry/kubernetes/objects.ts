@@ -7,6 +7,7 @@ import { type Fields, describe, isRecord, label, list, problemOf, record, string
 import { convertEndpointSlice } from './endpointslice.js';
 import { convertPod } from './pod.js';
 import { convertService } from './service.js';
+import { SERVICE_IMPORT_API_VERSION, convertServiceImport } from './service-import.js';
 
 export { joinKubernetesObjects } from './join.js';
 export { SERVICE_NAME_LABEL } from './endpointslice.js';
@@ -25,6 +26,10 @@ const CONVERTERS: Record<string, { namespaced: boolean; convert: Converter }> = 
     convert: (o, ns, name) => ({ kind: 'Service', service: convertService(o, ns, name) }),
   },
   'discovery.k8s.io/v1 EndpointSlice': { namespaced: true, convert: convertEndpointSlice },
+  [`${SERVICE_IMPORT_API_VERSION} ServiceImport`]: {
+    namespaced: true,
+    convert: (o, ns, name) => ({ kind: 'Service', service: convertServiceImport(o, ns, name) }),
+  },
   'v1 Pod': { namespaced: true, convert: (o, ns, name) => ({ kind: 'Pod', pod: convertPod(o, ns, name) }) },
 };
 

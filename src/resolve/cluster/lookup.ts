@@ -27,6 +27,11 @@ export interface ClusterZoneOptions {
   ignoreEmptyService: boolean;
   /** Addresses of this server, served as `ns.dns.<zone>` and as the apex NS glue. */
   nsAddresses: readonly string[];
+  /**
+   * Multicluster zones (KEP-1645), in the order given: they answer from ServiceImports only (see
+   * multicluster.ts). Absent or empty: imports are never served.
+   */
+  multiclusterZones?: readonly string[];
 }
 
 export type LookupResult =
@@ -40,9 +45,9 @@ export type LookupResult =
     };
 
 export const NXDOMAIN: LookupResult = { exists: false };
-const NODATA: LookupResult = { exists: true, answers: [], additional: [] };
+export const NODATA: LookupResult = { exists: true, answers: [], additional: [] };
 
-function found(answers: ResourceRecord[], additional: ResourceRecord[] = []): LookupResult {
+export function found(answers: ResourceRecord[], additional: ResourceRecord[] = []): LookupResult {
   return { exists: true, answers, additional };
 }
 
@@ -93,11 +98,11 @@ export function lookupForward(query: NameQuery, options: ClusterZoneOptions): Lo
   return NXDOMAIN;
 }
 
-function namespaceExposed(query: NameQuery, options: ClusterZoneOptions, namespace: string): boolean {
+export function namespaceExposed(query: NameQuery, options: ClusterZoneOptions, namespace: string): boolean {
   return query.snapshot.namespaces.has(namespace) && (options.namespaces?.has(namespace) ?? true);
 }
 
-function addressFamily(qtype: number): 4 | 6 | undefined {
+export function addressFamily(qtype: number): 4 | 6 | undefined {
   if (qtype === RRType.A) return 4;
   if (qtype === RRType.AAAA) return 6;
   return undefined;
@@ -167,7 +172,7 @@ function serviceRecords(
 }
 
 /** A name with addresses and SRV targets: A/AAAA of the family asked, SRV, or NODATA for other types. */
-function addressesAndSrv(
+export function addressesAndSrv(
   query: NameQuery,
   addresses: readonly { ip: string }[],
   srvCandidates: () => Candidate[],
@@ -225,7 +230,7 @@ function portRecords(
 }
 
 /** The ports SRV names are made from: the service's, or for a headless service its endpoints'. */
-function srvPorts(entry: ServiceEntry) {
+export function srvPorts(entry: ServiceEntry) {
   return entry.service.type === 'Headless'
     ? entry.ready.flatMap((endpoint) => endpoint.ports)
     : entry.service.ports;

@@ -9,6 +9,7 @@ import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
 import type { Zone, ZoneSet } from '../zones.js';
 import { lookupCommon, lookupForward, type ClusterZoneOptions, type LookupResult } from './lookup.js';
 import { soaRecord } from './records.js';
+import { lookupMulticluster } from './multicluster.js';
 import { lookupReverse } from './reverse.js';
 
 /** CNAME chains longer than this are cut (CoreDNS stops at 10 too). */
@@ -35,7 +36,12 @@ export class ClusterZoneResolver implements Resolver {
       isStale?(backend: string): boolean;
     },
     private readonly options: ClusterZoneResolverOptions,
-  ) {}
+  ) {
+    this.multicluster = new Set(options.multiclusterZones);
+  }
+
+  /** The zones answered from ServiceImports (lookupMulticluster) rather than Services. */
+  private readonly multicluster: ReadonlySet<string>;
 
   resolve(question: Question, _context?: QueryContext): Answer | Promise<Answer> | undefined {
     const snapshot = this.table.current;
@@ -69,7 +75,9 @@ export class ClusterZoneResolver implements Resolver {
     const n = relative.length;
     if (n === 0 || (n === 1 && relative[0] === 'dns-version')) return false; // the apex is ours
     if (resolved.zone.kind !== 'forward' || n < 3 || relative[n - 1] !== 'svc') return true;
-    const entry = snapshot.service(relative[n - 2]!, relative[n - 3]!);
+    const entry = this.multicluster.has(resolved.zone.name)
+      ? snapshot.imported(relative[n - 2]!, relative[n - 3]!)
+      : snapshot.service(relative[n - 2]!, relative[n - 3]!);
     return !entry || (this.table.isStale?.(entry.backend) ?? true);
   }
 
@@ -89,7 +97,9 @@ export class ClusterZoneResolver implements Resolver {
     const result =
       lookupCommon(query, this.options) ??
       (zone.kind === 'forward'
-        ? lookupForward(query, this.options)
+        ? this.multicluster.has(zone.name)
+          ? lookupMulticluster(query, this.options)
+          : lookupForward(query, this.options)
         : lookupReverse(
             query,
             zone.kind === 'reverse4' ? 4 : 6,
