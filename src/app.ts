@@ -35,7 +35,7 @@ import { OpsEndpoints } from './ops/http.js';
 import { createMetrics, type ServerMetrics } from './ops/metrics/metrics.js';
 import { QueryMetrics } from './ops/metrics/query-metrics.js';
 import { pluginsEnabled } from './ops/metrics/plugins.js';
-import { PrecompiledAnswers } from './server/precompiled.js';
+import { PrecompiledAnswers } from './answers/precompiled.js';
 import { RewritingChain } from './resolve/rewrite/rewrite.js';
 import { Dns64Chain } from './resolve/dns64/dns64.js';
 import { parseRewriteRule } from './resolve/rewrite/rules.js';

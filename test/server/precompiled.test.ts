@@ -9,7 +9,7 @@ import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
 import { QueryHandler } from '../../src/server/handler.js';
-import { PrecompiledAnswers, type PrecompiledOptions } from '../../src/server/precompiled.js';
+import { PrecompiledAnswers, type PrecompiledOptions } from '../../src/answers/precompiled.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Service } from '../../src/table/types.js';
 import { cases } from '../resolve/cluster-zone-cases.js';
