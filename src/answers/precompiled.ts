@@ -47,7 +47,7 @@ import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
 import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
 import type { Zone, ZoneSet } from '../resolve/zones.js';
 import type { AnswerSlots, RecordedAnswer } from '../ops/metrics/query-metrics.js';
-import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, MIN_UDP_SIZE, replyLimit } from '../server/reply-size.js';
+import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, MIN_UDP_SIZE, replyLimit } from '../dns/reply-size.js';
 
 /** What reply() serves: compiled reply bytes, and where to patch the SOA serial. */
 export interface ServedReply extends RecordedAnswer {

@@ -12,7 +12,7 @@ import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
 import { readPlainQuery } from '../dns/plain-query.js';
 import type { PrecompiledAnswers } from '../answers/precompiled.js';
 import type { QueryLogFilter } from './query-log.js';
-import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
+import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from '../dns/reply-size.js';
 
 export interface HandlerOptions {
   /**
