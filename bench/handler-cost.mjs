@@ -47,8 +47,8 @@ counted.recordTo(newMetrics().recorder('dns://127.0.0.1:53', 4));
 const newPrecompiled = (answerSlots) =>
   new PrecompiledAnswers({
     table: app.table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 0,
     negativeAnswers: true,
     rotatesAddresses: false,

@@ -729,8 +729,8 @@ export class ClusterDns {
     // Shared by every listener's handler, rebuilt with the resolvers on reload.
     const precompiled = new PrecompiledAnswers({
       table,
-      zones,
       cluster,
+      dependencies: clusterZone,
       clusterLink: links.indexOf(cluster),
       negativeAnswers: !config.autopath && !config.fallthrough,
       rotatesAddresses: config.loadbalance,

@@ -98,8 +98,8 @@ export async function startHarness(): Promise<Harness> {
   );
   const precompiled = new PrecompiledAnswers({
     table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 1,
     negativeAnswers: true,
     rotatesAddresses: false,

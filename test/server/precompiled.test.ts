@@ -41,8 +41,8 @@ function storeFor(
 ): PrecompiledAnswers {
   return new PrecompiledAnswers({
     table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 0,
     negativeAnswers: true,
     rotatesAddresses: false,
