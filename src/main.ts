@@ -24,7 +24,7 @@
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ClusterDns, SHUTDOWN_GRACE_MS, type Part } from './app.js';
+import { ClusterDns, SHUTDOWN_GRACE_MS, type Part } from './app/lifecycle.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
