@@ -5,7 +5,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { BoundListener, RegistryPart } from '../app/lifecycle.js';
+import type { BoundListener } from '../app/listeners.js';
+import type { RegistryPart } from '../app/part.js';
 import { formatHostPort } from '../config/address.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { ForwardingLoopError, forwardingLoopMessage, newProbeName } from '../resolve/loop-detect.js';
