@@ -1,7 +1,7 @@
 // Encoding an answer for the store: the bytes every later asking is served from.
 import { OPT_RECORD_SIZE } from '../dns/edns.js';
 import { encodeResponse } from '../dns/encode.js';
-import { HEADER_SIZE } from '../dns/header.js';
+import { HEADER_SIZE, OPCODE_QUERY } from '../dns/header.js';
 import type { PlainQuery } from '../dns/plain-query.js';
 import { MAX_TCP_MESSAGE, replyLimit } from '../dns/reply-size.js';
 import type { Answer, Question } from '../dns/types.js';
@@ -25,7 +25,7 @@ export const COMPILE_CONTEXT: QueryContext = { transport: 'udp', clientAddress: 
 export function compile(question: Question, answer: Answer, room = MAX_TCP_MESSAGE): Buffer | undefined {
   try {
     return encodeResponse(
-      { id: 0, opcode: 0, rd: false, cd: false, question },
+      { id: 0, opcode: OPCODE_QUERY, rd: false, cd: false, question },
       // The cluster zone's RA depends on the client (patched per query); a forwarded answer's is set.
       answer.ra === undefined ? { ...answer, ra: false } : answer,
       { maxSize: room },

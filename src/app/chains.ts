@@ -99,7 +99,7 @@ export function closeChains(chains: Chains, kept?: Chains): void {
     if (!inUse.has(resolvers)) closeForwarders(resolvers);
 }
 
-export function closeForwarders(resolvers: Resolvers): void {
+function closeForwarders(resolvers: Resolvers): void {
   resolvers.forwarder?.close();
   for (const forwarder of resolvers.stubForwarders) forwarder.close();
 }

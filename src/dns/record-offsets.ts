@@ -14,7 +14,7 @@ const RDLENGTH_FROM_TYPE = 8;
  * Calls `visit` with the offset of each record's TYPE field, every section after the question
  * (which ends at `questionEnd`). False for a message it cannot walk to its very end.
  */
-export function walkRecords(message: Buffer, questionEnd: number, visit: (typeAt: number) => void): boolean {
+function walkRecords(message: Buffer, questionEnd: number, visit: (typeAt: number) => void): boolean {
   const records =
     message.readUInt16BE(ANCOUNT_AT) + message.readUInt16BE(NSCOUNT_AT) + message.readUInt16BE(ARCOUNT_AT);
   let at = questionEnd;

@@ -29,8 +29,6 @@ export interface RateLimitOptions {
   now?: () => number;
 }
 
-export const RATE_LIMIT_DEFAULTS = { slip: 2, window: 15, maxClients: 20_000 };
-
 export type Verdict = 'send' | 'slip' | 'drop';
 
 export interface RateLimitStats {

@@ -178,7 +178,7 @@ function empty(rcode: number): Answer {
  * the client whose question filled the cache) may have used other case, and a client may check
  * that the answer matches its question exactly (the 0x20 trick, draft-vixie-dnsext-dns0x20).
  */
-export function inClientCase(answer: Answer, name: string): Answer {
+function inClientCase(answer: Answer, name: string): Answer {
   const respell = (records: ResourceRecord[]) =>
     records.map((rr) => (rr.name !== name && namesEqual(rr.name, name) ? { ...rr, name } : rr));
   return {
