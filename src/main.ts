@@ -15,6 +15,7 @@ import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
+import { failOwner } from './registry/supervisor.js';
 import { holdOpen } from './ops/hold-open.js';
 import { packageVersion } from './ops/build-info.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
   }
   const { loaded, load, watch } = command;
   const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
-  installCrashPolicy(logger);
+  installCrashPolicy(logger, { failOwner });
   for (const notice of loaded.notices) logger.warn(notice);
   const servers: ClusterDns[] = [];
   // The number of workers is fixed for the life of the process: a reload that changes it waits
