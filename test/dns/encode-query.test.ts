@@ -4,81 +4,56 @@ import { WireError } from '../../src/dns/errors.js';
 import { RRClass, RRType } from '../../src/dns/types.js';
 import { bytes, u16, u32 } from './wire.js';
 
-const OPT_ROOT = 0;
+/**
+ * The query as RFC 1035 §4.1 lays it out: header (one question, and one additional record with an
+ * OPT), the question for A IN, then the OPT record of RFC 6891 §6.1.2 (root owner, payload size in
+ * CLASS, the DO bit in TTL, no options).
+ */
+function wire(
+  id: number,
+  flags: number,
+  name: number[] | string,
+  opt?: { udpSize: number; ttl: number },
+): Buffer {
+  const header = [...u16(id), ...u16(flags), ...u16(1), ...u16(0), ...u16(0), ...u16(opt ? 1 : 0)];
+  const question = [...bytes(name), ...u16(RRType.A), ...u16(RRClass.IN)];
+  const additional = opt ? [0, ...u16(RRType.OPT), ...u16(opt.udpSize), ...u32(opt.ttl), ...u16(0)] : [];
+  return Buffer.from([...header, ...question, ...additional]);
+}
+
+const RD = 0x0100;
 
 describe('encodeQuery', () => {
-  // Header (RFC 1035 §4.1.1), the question (§4.1.2) and the OPT record (RFC 6891 §6.1.2), byte for byte.
   const cases: { title: string; header: QueryHeader; name: string; expected: Buffer }[] = [
     {
       title: 'recursive, no EDNS',
       header: { id: 0x1234, rd: true },
       name: 'web.shop.svc.cluster.local',
-      expected: bytes(
-        u16(0x1234),
-        u16(0x0100),
-        u16(1),
-        u16(0),
-        u16(0),
-        u16(0),
-        'web.shop.svc.cluster.local',
-        u16(1),
-        u16(1),
-      ),
+      expected: wire(0x1234, RD, 'web.shop.svc.cluster.local'),
     },
     {
-      title: 'no recursion (a health probe with no_rec), no EDNS',
+      title: 'no recursion (a health probe with no_rec), no EDNS, the root',
       header: { id: 7, rd: false },
       name: '',
-      expected: bytes(u16(7), u16(0), u16(1), u16(0), u16(0), u16(0), '', u16(1), u16(1)),
+      expected: wire(7, 0, ''),
     },
     {
       title: 'EDNS with our payload size',
       header: { id: 1, rd: true, edns: { udpSize: 1232, dnssecOk: false } },
       name: 'example.com',
-      expected: bytes(
-        [...u16(1), ...u16(0x0100), ...u16(1), ...u16(0), ...u16(0), ...u16(1)],
-        'example.com',
-        u16(1),
-        u16(1),
-        OPT_ROOT,
-        u16(RRType.OPT),
-        u16(1232),
-        u32(0),
-        u16(0),
-      ),
+      expected: wire(1, RD, 'example.com', { udpSize: 1232, ttl: 0 }),
     },
     {
       title: 'EDNS with the DO bit',
       header: { id: 1, rd: true, edns: { udpSize: 1232, dnssecOk: true } },
       name: 'example.com',
-      expected: bytes(
-        [...u16(1), ...u16(0x0100), ...u16(1), ...u16(0), ...u16(0), ...u16(1)],
-        'example.com',
-        u16(1),
-        u16(1),
-        OPT_ROOT,
-        u16(RRType.OPT),
-        u16(1232),
-        u32(0x8000),
-        u16(0),
-      ),
+      expected: wire(1, RD, 'example.com', { udpSize: 1232, ttl: 0x8000 }),
     },
     {
       title: 'a label with an escaped dot and an escaped byte, written as the bytes they stand for',
       header: { id: 2, rd: true },
       name: 'a\\.b\\255.example',
-      expected: bytes(
-        u16(2),
-        u16(0x0100),
-        u16(1),
-        u16(0),
-        u16(0),
-        u16(0),
-        [4, 0x61, 0x2e, 0x62, 0xff],
-        'example',
-        u16(1),
-        u16(1),
-      ),
+      expected: wire(2, RD, [4, 0x61, 0x2e, 0x62, 0xff, 7, ...Buffer.from('example'), 0]),
     },
   ];
 
