@@ -1,20 +1,9 @@
 // What an answer of the cluster zone depends on, as the answer store asks it (answers/types.ts,
 // DependencySource): the naming rule `<svc>.<ns>.svc.<zone>` belongs to the cluster zone alone.
 import { describe, expect, it } from 'vitest';
-import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
-import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
-import { ServiceTable } from '../../src/table/table.js';
-import { fixture } from './fixture.js';
+import { clusterOverFixture } from './fixture.js';
 
-const table = new ServiceTable();
-table.setContent('test', fixture);
-const cluster = new ClusterZoneResolver(table, {
-  zones: ZoneSet.parse(DEFAULT_ZONES),
-  ttl: 5,
-  pods: 'disabled',
-  ignoreEmptyService: false,
-  nsAddresses: ['127.0.0.1'],
-});
+const { table, cluster } = clusterOverFixture();
 const web = table.current.service('shop', 'web');
 
 describe('ClusterZoneResolver.dependsOn', () => {
