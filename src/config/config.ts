@@ -10,7 +10,7 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
-import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
+import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../dns/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
 import { LABEL_RULE, isDnsLabel, isPortNumber } from '../registry/validate.js';
 import { parseRewriteRule } from '../resolve/rewrite/rules.js';

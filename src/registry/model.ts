@@ -1,4 +1,4 @@
-// The objects every registry source (zone files, later the live Kubernetes API) is converted into
+// The objects every registry source (zone files, the Kubernetes API, etcd) is converted into
 // before they are joined into one TableContent. Keeping Services, EndpointSlices and Pods apart
 // until the join lets a slice in one source attach to a Service read from another.
 

@@ -71,7 +71,3 @@ export interface TableContent {
   services: Service[];
   pods: Pod[];
 }
-
-export function emptyContent(): TableContent {
-  return { namespaces: [], services: [], pods: [] };
-}

@@ -1,7 +1,7 @@
 // What a reload rebuilds for each kind of change: the resolvers always, backends and listeners
 // only when their own settings changed; endpoint changes are flagged (they wait for a restart).
 import { describe, expect, it } from 'vitest';
-import { changedSections } from '../../src/app.js';
+import { changedSections } from '../../src/app/config-diff.js';
 import { parseCommandLine } from '../../src/config/command.js';
 import type { Config } from '../../src/config/config.js';
 

@@ -1,5 +1,8 @@
 // A small cluster for the resolver tests, written out by hand so the expectations can be checked
 // against it line by line.
+import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { ServiceTable } from '../../src/table/table.js';
 import type { Endpoint, PortSpec, TableContent } from '../../src/table/types.js';
 
 const http: PortSpec = { name: 'http', protocol: 'TCP', port: 80 };
@@ -156,3 +159,17 @@ export const fixture: TableContent = {
     { namespace: 'shop', name: 'cache-0', ips: ['fd00:10:244:1::10'] },
   ],
 };
+
+/** The cluster zone over the resolver tests' fixture, as those tests configure it. */
+export function clusterOverFixture(clock?: () => number) {
+  const table = new ServiceTable(clock);
+  table.setContent('test', fixture);
+  const cluster = new ClusterZoneResolver(table, {
+    zones: ZoneSet.parse(DEFAULT_ZONES),
+    ttl: 5,
+    pods: 'disabled',
+    ignoreEmptyService: false,
+    nsAddresses: ['127.0.0.1'],
+  });
+  return { table, cluster };
+}

@@ -3,7 +3,7 @@
 // upstream (when one is configured) and so returns a promise.
 import { lowerLabel, splitName } from '../../dns/labels.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
-import type { ServiceIndex } from '../../table/service-index.js';
+import type { ServiceEntry, ServiceIndex } from '../../table/service-index.js';
 import type { ServingState } from '../../table/table.js';
 import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
 import type { Zone, ZoneSet } from '../zones.js';
@@ -63,6 +63,28 @@ export class ClusterZoneResolver implements Resolver {
     if (!first.result.exists) return negative(Rcode.NXDOMAIN, first, snapshot, this.options.ttl);
     if (!first.result.chase) return positive(first, snapshot, this.options.ttl);
     return this.chase(snapshot, question.type, first);
+  }
+
+  /**
+   * What the answers to `name` depend on in `snapshot`, and the zone holding it, for a store that
+   * keeps them until the table changes: a name at or below `<svc>.<ns>.svc.<zone>` depends on that
+   * one service (its index entry; while it is missing, on the set of services); any other name (the
+   * apex, `<ns>.svc`, reverse names, pods) on the whole table.
+   */
+  dependsOn(
+    name: string,
+    snapshot: ServiceIndex,
+  ): { on: ServiceEntry | 'membership' | 'table'; zone: string | undefined } {
+    const labels = splitName(name).map(lowerLabel);
+    const zone = this.options.zones.find(labels);
+    if (!zone || zone.kind !== 'forward') return { on: 'table', zone: zone?.name };
+    const n = labels.length - zone.labels.length;
+    if (n < 3 || labels[n - 1] !== 'svc') return { on: 'table', zone: zone.name };
+    // In a multicluster zone a name depends on the ServiceImport, not on a Service.
+    const entry = this.multicluster.has(zone.name)
+      ? snapshot.imported(labels[n - 2]!, labels[n - 3]!)
+      : snapshot.service(labels[n - 2]!, labels[n - 3]!);
+    return { on: entry ?? 'membership', zone: zone.name };
   }
 
   /**
