@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { requireTool } from '../helpers/tools.js';
-import { parseCommandLine } from '../../src/config/config.js';
+import { parseCommandLine } from '../../src/config/command.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 const run = promisify(execFile);

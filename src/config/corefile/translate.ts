@@ -3,13 +3,15 @@
 // A directive or sub-directive clusterdns does not carry out is an error naming it and its line:
 // running a Corefile with parts silently dropped would answer differently from CoreDNS.
 import { isIP } from 'node:net';
-import { ConfigError, duration, optionSpec, type OptionLayer, type RawValue } from '../config.js';
-import { ZoneList } from '../../resolve/zones.js';
-import { parseRewriteRule } from '../../resolve/rewrite/rules.js';
-import { DNS64_DEFAULT_PREFIX } from '../../resolve/dns64/dns64.js';
+import type { OptionLayer, RawValue } from '../options/reading.js';
+import { optionSpec } from '../table.js';
+import { ConfigError, duration } from '../values.js';
+import { ZoneList } from '../../dns/zones.js';
+import { parseRewriteRule } from '../../syntax/rewrite-rules.js';
+import { DNS64_DEFAULT_PREFIX } from '../options/plugins.js';
 import { parseCorefile, type Directive, type ServerBlock } from './parse.js';
 import { templateText } from '../template.js';
-import { templateSpec } from '../../resolve/template/spec.js';
+import { templateSpec } from '../../syntax/template-spec.js';
 
 export interface TranslatedCorefile {
   /** One per port group (the server blocks that share a port and bind addresses). */

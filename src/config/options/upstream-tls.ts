@@ -3,8 +3,8 @@
 // how long an idle connection stays open. As CoreDNS's forward and plugin/pkg/tls read them
 // (https://coredns.io/plugins/forward/): a tls:// upstream without a port is on 853 (RFC 7858 §3.1),
 // and dns:// and tls:// upstreams may be mixed in one forward.
-import { parseHostPort, type HostPort } from '../../config/address.js';
-import { dotContext } from './tls-context.js';
+import { parseHostPort, type HostPort } from '../address.js';
+import { dotContext, type UpstreamTls } from '../tls-context.js';
 
 /** An upstream server; `tls` when it is asked over DNS over TLS (RFC 7858). */
 export type Upstream = HostPort & { tls?: true };
@@ -39,17 +39,6 @@ export const UPSTREAM_TLS_OPTIONS = {
 } as const;
 
 type TlsOptionName = keyof typeof UPSTREAM_TLS_OPTIONS;
-
-export interface UpstreamTls {
-  /** Verified against the certificate (and sent as SNI); absent: the upstream's IP is. */
-  serverName?: string;
-  /** Replaces the system roots. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Idle connections close after this long. */
-  expireMs: number;
-}
 
 /** `[dns://|tls://]IP[:PORT]`; throws saying what was expected. */
 export function parseUpstream(text: string): Upstream {

@@ -10,8 +10,8 @@
 //
 // Every regex and template is compiled here, at start-up, so a Corefile that cannot run is refused
 // naming its line rather than failing queries later.
-import { RRClass, RRType } from '../../dns/types.js';
-import { RCODE_NAMES, typeFromName } from '../../dns/mnemonics.js';
+import { RRClass, RRType } from '../dns/types.js';
+import { RCODE_NAMES, typeFromName } from '../dns/mnemonics.js';
 import { compileGoRegex } from './go-regex.js';
 import { compileTemplate } from './go-template.js';
 
