@@ -20,7 +20,7 @@ import {
   pollBounds,
 } from './options.js';
 import { HttpPoller } from './poller.js';
-import { pause, readFailed, type ServiceSource, type SourceContext } from './source.js';
+import { pause, readAgain, readFailed, type ServiceSource, type SourceContext } from './source.js';
 import { GrpcSubscriptions } from './subscriptions.js';
 
 export interface NacosBackendStatus {
@@ -127,27 +127,19 @@ export class NacosBackend implements RegistryBackend {
 
   private async listLoop(mapping: NamespaceMapping): Promise<void> {
     const signal = this.controller.signal;
-    let failures = 0;
+    const run = { failures: 0 };
+    const where = { namespace: mapping.dns, nacosNamespace: mapping.nacos };
     while (!signal.aborted) {
       let wait = this.opts.relistMs ?? DEFAULT_RELIST_MS;
       try {
         const names = await this.source.listServices(mapping, signal);
-        if (failures > 0) this.logger.info({ namespace: mapping.dns }, 'Nacos service list readable again');
-        failures = 0;
+        readAgain(this.opts, run, { namespace: mapping.dns }, 'Nacos service list readable again');
         this.reconcile(mapping, names);
         this.delivery.listedNamespace(mapping);
       } catch (error) {
         if (signal.aborted) return;
-        failures += 1;
-        const where = { namespace: mapping.dns, nacosNamespace: mapping.nacos };
-        readFailed(
-          this.opts,
-          failures,
-          where,
-          error,
-          'listing Nacos services failed; serving the last good view',
-        );
-        wait = backoffDelay(failures, pollBounds(this.opts));
+        readFailed(this.opts, run, where, error, 'listing Nacos services failed; serving the last good view');
+        wait = backoffDelay(run.failures, pollBounds(this.opts));
       }
       // A new gRPC connection relists at once (the wake); only the backend's end stops the loop.
       await pause(wait, AbortSignal.any([signal, this.relistWake.signal]));

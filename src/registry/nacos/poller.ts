@@ -7,7 +7,14 @@ import type { NacosClient } from './client.js';
 import type { ServiceState } from './delivery.js';
 import { readInstanceList } from './instances.js';
 import { DEFAULT_PAGE_SIZE, DEFAULT_POLL_MS, type NamespaceMapping, pollBounds } from './options.js';
-import { nacosClient, pause, readFailed, type ServiceSource, type SourceContext } from './source.js';
+import {
+  nacosClient,
+  pause,
+  readAgain,
+  readFailed,
+  type ServiceSource,
+  type SourceContext,
+} from './source.js';
 
 export class HttpPoller implements ServiceSource {
   private readonly client: NacosClient;
@@ -38,18 +45,16 @@ export class HttpPoller implements ServiceSource {
         const body = await this.client.listInstances(state.mapping.nacos, ctx.group, state.nacosName, signal);
         const list = readInstanceList(body);
         if (signal.aborted) return;
-        if (state.failures > 0) ctx.logger.info(where, 'Nacos service polled again');
-        state.failures = 0;
+        readAgain(ctx.opts, state, where, 'Nacos service polled again');
         ctx.delivery.apply(state, list);
         ctx.delivery.answered();
         const advised = list.cacheMillis ?? ctx.opts.defaultPollMs ?? DEFAULT_POLL_MS;
         wait = Math.min(bounds.maxMs, Math.max(bounds.initialMs, advised));
       } catch (error) {
         if (signal.aborted) return;
-        state.failures += 1;
         readFailed(
           ctx.opts,
-          state.failures,
+          state,
           where,
           error,
           'polling Nacos instances failed; keeping their last good list',

@@ -49,19 +49,36 @@ export function nacosClient(ctx: SourceContext, url: string): NacosClient {
   });
 }
 
+/** A run of failed reads of one thing: a namespace's service list, or a service's instances. */
+export interface FailureRun {
+  failures: number;
+}
+
 /**
- * One failed read of a run of `failures`: an oversized answer is counted, and only the first
- * failure of the run is logged, so a server that stays down is named once, not on every retry.
+ * One more failed read of a run: an oversized answer is counted, and only the first failure of
+ * the run is logged, so a server that stays down is named once, not on every retry.
  */
 export function readFailed(
   opts: NacosBackendOptions,
-  failures: number,
+  run: FailureRun,
   where: Record<string, unknown>,
   error: unknown,
   message: string,
 ): void {
+  run.failures += 1;
   if (error instanceof OversizedRead) opts.onOversizedRead?.();
-  if (failures === 1) opts.logger.warn({ ...where, ...failure(error) }, message);
+  if (run.failures === 1) opts.logger.warn({ ...where, ...failure(error) }, message);
+}
+
+/** A good read: a run of failures ends, said once. */
+export function readAgain(
+  opts: NacosBackendOptions,
+  run: FailureRun,
+  where: Record<string, unknown>,
+  message: string,
+): void {
+  if (run.failures > 0) opts.logger.info(where, message);
+  run.failures = 0;
 }
 
 /** The log fields of a failed read: its message, and for an oversized answer the path and the cap. */

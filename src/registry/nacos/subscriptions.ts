@@ -11,7 +11,14 @@ import { NacosGrpcSession, type SessionServer } from './grpc/session.js';
 import { readInstanceList } from './instances.js';
 import { isPublicNamespace } from './names.js';
 import { DEFAULT_PAGE_SIZE, GRPC_PORT_OFFSET, type NamespaceMapping, pollBounds } from './options.js';
-import { nacosClient, pause, readFailed, type ServiceSource, type SourceContext } from './source.js';
+import {
+  nacosClient,
+  pause,
+  readAgain,
+  readFailed,
+  type ServiceSource,
+  type SourceContext,
+} from './source.js';
 
 export class GrpcSubscriptions implements ServiceSource {
   /** One login client per server (logins go to the HTTP port), and one session per namespace. */
@@ -60,19 +67,12 @@ export class GrpcSubscriptions implements ServiceSource {
         const info = await subscribe(session, namespace, ctx.group, state.nacosName, true, signal);
         if (signal.aborted) return;
         this.accept(state, info, generation);
-        if (state.failures > 0) ctx.logger.info(where, 'Nacos service subscribed again');
-        state.failures = 0;
+        readAgain(ctx.opts, state, where, 'Nacos service subscribed again');
         minGeneration = generation + 1;
       } catch (error) {
         if (signal.aborted) return;
-        state.failures += 1;
-        readFailed(
-          ctx.opts,
-          state.failures,
-          where,
-          error,
-          'subscribing to Nacos instances failed; keeping their last good list',
-        );
+        const message = 'subscribing to Nacos instances failed; keeping their last good list';
+        readFailed(ctx.opts, state, where, error, message);
         const retry = backoffDelay(state.failures, { initialMs: 100, maxMs: pollBounds(ctx.opts).maxMs });
         if (!(await pause(retry, signal))) return;
       }
