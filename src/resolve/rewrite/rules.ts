@@ -156,10 +156,7 @@ function valueResponse(rewrite: StringRewriter): ResponseRule {
     switch (data.type) {
       case 'CNAME':
       case 'PTR':
-      case 'NS': {
-        const target = relative(rewrite(absolute(data.target)));
-        return target === data.target ? record : { ...record, data: { ...data, target } };
-      }
+      case 'NS':
       case 'SRV': {
         const target = relative(rewrite(absolute(data.target)));
         return target === data.target ? record : { ...record, data: { ...data, target } };
