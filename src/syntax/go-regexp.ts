@@ -1,10 +1,31 @@
-// CoreDNS compiles rewrite patterns with Go's regexp (RE2 syntax, https://github.com/google/re2/wiki/Syntax).
-// JavaScript's RegExp reads most of it alike (classes, groups, alternation, quantifiers, leftmost-first
-// matching); what differs is translated here, and what JavaScript cannot do as Go does is refused by
-// name rather than given another meaning.
+// Go regular expressions (RE2 syntax, https://github.com/google/re2/wiki/Syntax) as JavaScript
+// RegExps, for the patterns CoreDNS compiles with Go's regexp: rewrite's `regex` rules and
+// template's `match`. JavaScript's RegExp reads most of RE2 alike (classes, groups, alternation,
+// quantifiers, leftmost-first matching); what differs is translated here, and what JavaScript
+// cannot do as Go does is refused by name rather than given another meaning:
+// - named groups `(?P<name>...)` become `(?<name>...)` (JavaScript has no `P`);
+// - leading flags `(?i)`, `(?s)`, `(?m)` become the RegExp's flags;
+// - `\A` and `\z` (start and end of text) become `^` and `$` (no `m` flag: the same thing);
+// - POSIX classes `[[:alpha:]]` become their ASCII ranges; a `]` first in a class is a literal;
+// - look-around and backreferences (which Go does not have), `(?U)`, flags other than leading,
+//   `\Q...\E`, `\p{...}` and `\C` are refused.
 
-/** CoreDNS's cap on a pattern's length (plugin/rewrite/name.go maxRegexpLen). */
-export const MAX_PATTERN_LENGTH = 10000;
+/**
+ * CoreDNS's cap on a pattern's length (plugin/rewrite/name.go and plugin/template/setup.go
+ * maxRegexpLen): compiling is bounded.
+ */
+export const MAX_PATTERN_LENGTH = 10_000;
+
+/** A pattern that translates but that JavaScript's RegExp does not compile. */
+export class InvalidGoRegexp extends Error {
+  constructor(
+    readonly pattern: string,
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(`regex "${pattern}" does not compile: ${reason}`, options);
+  }
+}
 
 /** RE2's ASCII classes (`[[:alpha:]]`), as JavaScript class ranges. */
 const POSIX_CLASSES: Record<string, string> = {
@@ -24,17 +45,23 @@ const POSIX_CLASSES: Record<string, string> = {
   xdigit: '0-9A-Fa-f',
 };
 
-/** The JavaScript RegExp matching what Go's regexp.Compile(pattern) matches; throws naming what is not supported. */
+/**
+ * The JavaScript RegExp matching what Go's regexp.Compile(pattern) matches. Throws an Error naming
+ * what is not supported, or an InvalidGoRegexp when the result does not compile.
+ */
 export function compileGoRegexp(pattern: string): RegExp {
   if (pattern.length > MAX_PATTERN_LENGTH) {
     throw new Error(`regex pattern too long: ${pattern.length} > ${MAX_PATTERN_LENGTH}`);
   }
+  const refuse = (reason: string): never => {
+    throw new Error(`regex "${pattern}": ${reason}`);
+  };
   let flags = '';
   let source = pattern;
   // Go takes flags for the whole pattern as a leading (?flags); U (ungreedy) has no JavaScript form.
   const leading = /^\(\?([imsU]+)\)/.exec(source);
   if (leading) {
-    if (leading[1]!.includes('U')) throw new Error(`"${pattern}": the U (ungreedy) flag is not supported`);
+    if (leading[1]!.includes('U')) refuse('the U (ungreedy) flag is not supported');
     flags = [...new Set(leading[1]!)].join('');
     source = source.slice(leading[0].length);
   }
@@ -44,12 +71,14 @@ export function compileGoRegexp(pattern: string): RegExp {
     const c = source[i]!;
     if (c === '\\') {
       const next = source[i + 1];
-      if (next === undefined) throw new Error(`"${pattern}": trailing backslash`);
-      if (next === 'A' && !inClass) out += '^';
+      if (next === undefined) refuse('trailing backslash');
+      else if (next === 'A' && !inClass) out += '^';
       else if (next === 'z' && !inClass) out += '$';
-      else if (/[1-9]/.test(next))
-        throw new Error(`"${pattern}": \\${next}: Go regular expressions have no backreferences`);
-      else if ('pPQEC'.includes(next)) throw new Error(`"${pattern}": \\${next} is not supported`);
+      else if (/[1-9]/.test(next)) refuse(`\\${next}: Go regular expressions have no backreferences`);
+      else if (next === 'Q' || next === 'E')
+        refuse('\\Q...\\E quoting is not supported: escape each character');
+      else if (next === 'p' || next === 'P') refuse(`\\${next} is not supported (Unicode classes, \\p{...})`);
+      else if (next === 'C') refuse('\\C is not supported');
       else out += c + next;
       i++;
       continue;
@@ -58,8 +87,7 @@ export function compileGoRegexp(pattern: string): RegExp {
       const posix = /^\[:(\^?)([a-z]+):\]/.exec(source.slice(i));
       if (posix) {
         const range = POSIX_CLASSES[posix[2]!];
-        if (range === undefined || posix[1])
-          throw new Error(`"${pattern}": [:${posix[1]}${posix[2]}:] is not supported`);
+        if (range === undefined || posix[1]) refuse(`[:${posix[1]}${posix[2]}:] is not supported`);
         out += range;
         i += posix[0].length - 1;
         continue;
@@ -92,18 +120,16 @@ export function compileGoRegexp(pattern: string): RegExp {
         i += 1;
         continue;
       }
-      // (?=, (?!, (?<=, (?<! are an error in Go; (?i:...) and mid-pattern flags JavaScript lacks.
-      throw new Error(
-        `"${pattern}": (?${rest.slice(0, 2)}... is not supported (Go has no look-around; flags go first, as (?i))`,
-      );
+      // (?i:...) and mid-pattern flags JavaScript lacks; (?=, (?!, (?<=, (?<! are an error in Go.
+      if (/^[imsU-]+[:)]/.test(rest))
+        refuse('inline flags are supported only at the start of the pattern, as (?i)');
+      refuse(`(?${rest.slice(0, 2)}... is not supported: Go has no look-around`);
     }
     out += c;
   }
   try {
     return new RegExp(out, flags);
   } catch (error) {
-    throw new Error(`invalid regex matching pattern: ${pattern} (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new InvalidGoRegexp(pattern, (error as Error).message, { cause: error });
   }
 }

@@ -6,7 +6,7 @@
 import type { PodMode } from '../../config/options/cluster.js';
 import { RRType, type ResourceRecord } from '../../dns/types.js';
 import { ipFromDashed, ipFamily } from '../../table/ip.js';
-import type { ServiceEntry, ServiceIndex } from '../../table/service-index.js';
+import type { ReadyEndpoint, ServiceEntry, ServiceIndex } from '../../table/service-index.js';
 import { DNS_SCHEMA_VERSION, DNS_VERSION_TTL, addressRecord, addressRecords, soaRecord } from './records.js';
 import {
   ANY_PORT,
@@ -201,26 +201,35 @@ function endpointRecords(
 ): LookupResult {
   const endpoints = entry.named(label);
   if (endpoints.length === 0) {
-    // `_tcp.<svc>` is an empty non-terminal when `_<port>._tcp.<svc>` names exist below it.
-    const protocol = stripUnderscore(label);
-    const hasSrvBelow =
-      label.startsWith('_') &&
-      srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol);
-    return hasSrvBelow ? NODATA : NXDOMAIN;
+    return srvBelow(entry, label) ? NODATA : NXDOMAIN;
   }
   return addressesAndSrv(query, endpoints, () => endpointCandidates(endpoints, ANY_PORT, serviceName), ttl);
 }
 
-function portRecords(
+/**
+ * `_tcp.<svc>` is an empty non-terminal when `_<port>._tcp.<svc>` names exist below it: it exists,
+ * so NODATA, as NXDOMAIN would deny the names below (https://www.rfc-editor.org/rfc/rfc8020#section-2).
+ */
+export function srvBelow(entry: ServiceEntry, label: string): boolean {
+  const protocol = stripUnderscore(label);
+  return (
+    label.startsWith('_') &&
+    srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol)
+  );
+}
+
+/** `_<port>._<proto>.<svc>`: SRV for the matching ports; a headless service's targets named by `nameOf`. */
+export function portRecords(
   query: NameQuery,
   entry: ServiceEntry,
   filter: PortFilter,
   serviceName: string,
   ttl: number,
+  nameOf?: (endpoint: ReadyEndpoint) => string,
 ): LookupResult {
   const candidates =
     entry.service.type === 'Headless'
-      ? endpointCandidates(entry.ready, filter, serviceName)
+      ? endpointCandidates(entry.ready, filter, serviceName, nameOf)
       : clusterIpCandidates(entry, filter, serviceName);
   if (candidates.length === 0) return NXDOMAIN;
   if (query.qtype !== RRType.SRV) return NODATA;
