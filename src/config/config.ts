@@ -71,7 +71,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   return {
     ...registriesConfig(reading),
     zoneFiles: zoneFilesConfig(reading),
-    ...opsConfig(reading.text, reading.checked, duration),
+    ...opsConfig(reading),
     ...serverConfig(reading),
     blockZones: ['.'],
     blocks: [],

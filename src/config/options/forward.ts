@@ -120,10 +120,7 @@ export function forwardConfig(reading: Reading<ForwardOptionName>): ForwardConfi
   const stubDomains = ((read('stub-domain') as string[] | undefined) ?? []).map((value) =>
     checked('stub-domain', stubDomain, value),
   );
-  const tls = upstreamTlsConfig(text, checked, duration, [
-    ...upstreams,
-    ...stubDomains.flatMap((s) => s.upstreams),
-  ]);
+  const tls = upstreamTlsConfig(reading, [...upstreams, ...stubDomains.flatMap((s) => s.upstreams)]);
   const forwardExcept = reading.zoneList('forward-except');
   return {
     upstreams,
