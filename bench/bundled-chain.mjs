@@ -3,7 +3,7 @@
 // alone, asked without sockets.
 import { pino } from 'pino';
 import { ClusterDns } from '../dist/app/lifecycle.js';
-import { parseCommandLine } from '../dist/config/config.js';
+import { parseCommandLine } from '../dist/config/command.js';
 import { ResolverChain } from '../dist/resolve/chain.js';
 import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
 import { ZoneSet } from '../dist/resolve/zones.js';

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { formatHostPort, type HostPort } from '../config/address.js';
-import { ConfigError, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/values.js';
 import { HostsResolver, parseHosts } from '../resolve/hosts/hosts.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from '../resolve/forward/resolv-conf.js';
 

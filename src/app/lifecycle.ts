@@ -22,7 +22,7 @@ import { pluginsEnabled } from '../ops/metrics/plugins.js';
 import type { RegistryBackend } from '../registry/backend.js';
 import type { Forwarder } from '../resolve/forward/forwarder.js';
 import { sumForwarderStats } from '../resolve/forward/stats-sum.js';
-import { ZoneSet } from '../resolve/zones.js';
+import { ZoneSet } from '../dns/zones.js';
 import { RateLimiter } from '../server/rate-limit.js';
 import { ServiceTable } from '../table/table.js';
 import { startBackends } from './backends.js';

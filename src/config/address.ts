@@ -1,4 +1,5 @@
-// HOST:PORT values for --listen and --upstream, IPv6 in brackets ([::1]:1053).
+// HOST:PORT values for --listen and --upstream, IPv6 in brackets ([::1]:1053), and the port rule
+// every registry's ports and the port options share.
 import { isIP } from 'node:net';
 
 export interface HostPort {
@@ -27,4 +28,17 @@ export function parseHostPort(text: string, defaultPort?: number): HostPort {
     throw new Error(`"${text}": port must be 0-65535`);
   }
   return { host, port, family };
+}
+
+export const PORT_RULE = 'an integer 1-65535';
+
+export function isPortNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+/** A port given as text, as `--nacos-grpc-port` takes it. */
+export function portNumber(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || !isPortNumber(port)) throw new Error(`"${value}": expected a port 1-65535`);
+  return port;
 }

@@ -1,7 +1,10 @@
 // The command line: what to do (serve, print the configuration, help, version) and, for serving,
 // a loader that reads the config file or Corefile afresh each time, so a reload sees its new text
 // under the same flags and environment.
-import { buildConfig, ConfigError, envLayer, flagLayer, type Config, type OptionLayer } from './config.js';
+import { buildConfig, type Config } from './config.js';
+import { envLayer, flagLayer } from './layers.js';
+import type { OptionLayer } from './options/reading.js';
+import { ConfigError } from './values.js';
 import { readBounded } from './corefile/import.js';
 import { translateCorefile } from './corefile/translate.js';
 import { readConfigFile } from './file.js';

@@ -4,7 +4,9 @@
 // shape are errors naming the file and key, never ignored.
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { COMMAND_OPTIONS, ConfigError, optionSpec, type OptionLayer, type RawValue } from './config.js';
+import type { OptionLayer, RawValue } from './options/reading.js';
+import { COMMAND_OPTIONS, optionSpec } from './table.js';
+import { ConfigError } from './values.js';
 
 export function readConfigFile(path: string): OptionLayer[] {
   let text: string;

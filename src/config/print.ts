@@ -1,15 +1,10 @@
 // `clusterdns config print`: the effective options as a config file, so what runs can be saved and
 // run again with --config. Comma lists print as YAML lists and whole numbers as numbers.
 import { stringify } from 'yaml';
-import {
-  COMMAND_OPTIONS,
-  mergeLayers,
-  OPTIONS,
-  splitList,
-  type OptionLayer,
-  type OptionName,
-  type OptionSpec,
-} from './config.js';
+import { mergeLayers } from './layers.js';
+import type { OptionLayer, OptionSpec } from './options/reading.js';
+import { COMMAND_OPTIONS, OPTIONS, type OptionName } from './table.js';
+import { splitList } from './values.js';
 
 /** A server's blocks, with flags and variables layered over each; its primary block first. */
 export type ServerLayers = { zones: string[]; layers: OptionLayer[] }[];

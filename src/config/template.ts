@@ -3,8 +3,8 @@
 // Corefile. A Corefile's template directives become such values (templateText), after they are
 // checked where they were written.
 import { parseCorefile } from './corefile/parse.js';
-import { ConfigError } from './config.js';
-import { templateSpec, type TemplateNode, type TemplateSpec } from '../resolve/template/spec.js';
+import { ConfigError } from './values.js';
+import { templateSpec, type TemplateNode, type TemplateSpec } from '../syntax/template-spec.js';
 
 const SHAPE = 'CLASS TYPE [ZONE...] [{ ... }]';
 

@@ -6,7 +6,8 @@ import { WireError } from './errors.js';
 import { RRClass, RRType, type RecordData, type ResourceRecord } from './types.js';
 
 const MAX_RDATA = 0xffff;
-const MAX_STRING = 255;
+/** The longest character-string a TXT record holds (RFC 1035 §3.3). */
+export const MAX_TXT_STRING = 255;
 
 export function typeCode(data: RecordData): number {
   switch (data.type) {
@@ -100,17 +101,17 @@ function writeTexts(out: Buffer, at: number, texts: string[]): number {
   for (const text of texts) {
     const size = Buffer.byteLength(text, 'utf8');
     // Each string carries at least 252 bytes of a longer text (a UTF-8 character is at most 4).
-    if (pos - at + size + Math.max(1, Math.ceil(size / (MAX_STRING - 3))) > MAX_RDATA) {
+    if (pos - at + size + Math.max(1, Math.ceil(size / (MAX_TXT_STRING - 3))) > MAX_RDATA) {
       throw new WireError('TXT RDATA longer than 65535 bytes');
     }
-    if (size <= MAX_STRING) {
+    if (size <= MAX_TXT_STRING) {
       out[pos] = size;
       pos += 1 + out.write(text, pos + 1, 'utf8');
       continue;
     }
     const bytes = Buffer.from(text, 'utf8');
     for (let start = 0; start < size;) {
-      let stop = Math.min(start + MAX_STRING, size);
+      let stop = Math.min(start + MAX_TXT_STRING, size);
       // Back off continuation bytes (10xxxxxx) so a multi-byte character stays in one string.
       if (stop < size) while (stop > start + 1 && (bytes[stop]! & 0xc0) === 0x80) stop--;
       out[pos] = stop - start;

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { formatEndpointAddress, type EndpointAddress, type OpsConfig } from '../config/ops.js';
+import { formatEndpointAddress, type EndpointAddress, type OpsConfig } from '../config/options/ops.js';
 import { bindProblem } from './start-failure.js';
 
 export type EndpointName = 'health' | 'ready' | 'metrics';

@@ -2,7 +2,7 @@
 // --log-format pretty one readable line per entry for people at a terminal.
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import type { LogFormat } from '../config/ops.js';
+import type { LogFormat } from '../config/options/ops.js';
 import { prettyLine } from './pretty.js';
 
 /**

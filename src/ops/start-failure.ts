@@ -4,7 +4,7 @@
 // started it (`kubectl logs --previous`, systemd's journal), and a stack would only say where the
 // program noticed the problem. Anything else is the program's own failure: logged with its stack,
 // exit status 1.
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/values.js';
 import { exitAfterLogs } from './logger.js';
 
 /**

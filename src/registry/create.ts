@@ -10,7 +10,7 @@ import { KubernetesBackend } from './kubernetes/backend.js';
 import { resolveConnection } from './kubernetes/connection.js';
 import { EtcdBackend } from './etcd/backend.js';
 import { connectEtcd, describeConnection } from './etcd/connection.js';
-import { parseZone } from '../resolve/zones.js';
+import { parseZone } from '../dns/zones.js';
 import { NacosBackend } from './nacos/backend.js';
 import { SupervisedBackend } from './supervisor.js';
 

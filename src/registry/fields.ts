@@ -4,17 +4,9 @@
 // object, so one bad field rejects that object with a message the user can act on.
 
 import type { Protocol } from '../table/types.js';
-import {
-  DOMAIN_RULE,
-  LABEL_RULE,
-  PORT_RULE,
-  PROTOCOL_RULE,
-  ipFamily,
-  isDnsLabel,
-  isDnsSubdomain,
-  isPortNumber,
-  toProtocol,
-} from './validate.js';
+import { DOMAIN_RULE, LABEL_RULE, isDnsLabel, isDnsSubdomain } from '../dns/label-rules.js';
+import { PORT_RULE, isPortNumber } from '../config/address.js';
+import { PROTOCOL_RULE, ipFamily, toProtocol } from './validate.js';
 
 export class FieldError extends Error {
   override name = 'FieldError';

@@ -5,8 +5,9 @@
 // names outside the zones chaos is configured for, goes on down the chain.
 import { lowerLabel, splitName } from '../dns/labels.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../dns/types.js';
+import { MAX_TXT_STRING } from '../dns/record-write.js';
 import type { Resolver } from './types.js';
-import { ZoneList } from './zones.js';
+import { ZoneList } from '../dns/zones.js';
 
 export interface ChaosOptions {
   /** Zones the names are answered under ('.' for all), as the server block holding chaos serves. */
@@ -16,9 +17,6 @@ export interface ChaosOptions {
   authors: string[];
   hostname: string;
 }
-
-/** The longest character-string a TXT record holds (RFC 1035 §3.3). */
-export const MAX_TXT_STRING = 255;
 
 export class ChaosResolver implements Resolver {
   private readonly zones: ZoneList;

@@ -4,7 +4,7 @@
 // are answered by the upstream resolver. If nothing further answers, the NXDOMAIN stands.
 import { Rcode, type Answer, type Question } from '../dns/types.js';
 import type { QueryContext, Resolver } from './types.js';
-import { ZoneList } from './zones.js';
+import { ZoneList } from '../dns/zones.js';
 
 export class FallthroughResolver implements Resolver {
   private readonly zones: ZoneList;

@@ -3,7 +3,7 @@
 import type { Answer, Question } from '../dns/types.js';
 import { refusedAnswer } from './chain.js';
 import type { Resolver } from './types.js';
-import { ZoneList } from './zones.js';
+import { ZoneList } from '../dns/zones.js';
 
 export class ForwardExcept implements Resolver {
   private readonly zones: ZoneList;

@@ -3,7 +3,7 @@
 // resolv.conf pointing at the cluster DNS, say) and every external query would circle until it
 // timed out. The probe is answered SERVFAIL here, so the circle stops at once.
 import { randomBytes } from 'node:crypto';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../config/values.js';
 import { namesEqual } from '../dns/index.js';
 import { Rcode, type Answer, type Question } from '../dns/types.js';
 import type { Resolver, UpstreamLookup } from './types.js';

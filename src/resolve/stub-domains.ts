@@ -3,7 +3,7 @@
 // that zone's own upstreams instead of the default ones. The most specific zone wins.
 import type { Answer, Question } from '../dns/types.js';
 import type { QueryContext, Resolver } from './types.js';
-import { ZoneList } from './zones.js';
+import { ZoneList } from '../dns/zones.js';
 
 export interface StubDomain {
   zone: string;

@@ -2,23 +2,9 @@
 // logs the names under its NAMES, and with `class` only answers of those classes. Its classes
 // (plugin/pkg/response/classify.go): success is NOERROR with data or a delegation, denial is
 // NXDOMAIN or NODATA, error is every other rcode.
+import type { QueryLogClass } from '../config/options/query-log.js';
 import { Rcode, type Answer } from '../dns/types.js';
-import { ZoneList } from '../resolve/zones.js';
-
-export type QueryLogClass = 'success' | 'denial' | 'error';
-const CLASSES: readonly QueryLogClass[] = ['success', 'denial', 'error'];
-
-/** `all` or a list of classes, as `log-classes` takes them. */
-export function parseQueryLogClasses(value: string): QueryLogClass[] {
-  const classes = new Set<QueryLogClass>();
-  for (const word of value.split(/[\s,]+/).filter(Boolean)) {
-    if (word === 'all') CLASSES.forEach((each) => classes.add(each));
-    else if ((CLASSES as readonly string[]).includes(word)) classes.add(word as QueryLogClass);
-    else throw new Error(`"${word}": expected all, success, denial or error`);
-  }
-  if (classes.size === 0) throw new Error(`"${value}": expected all, success, denial or error`);
-  return CLASSES.filter((each) => classes.has(each));
-}
+import { ZoneList } from '../dns/zones.js';
 
 export function answerClass(answer: Answer): QueryLogClass {
   if (answer.rcode === Rcode.NXDOMAIN) return 'denial';

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/config/command.js';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 
 type Outcome =
   | 'accepted'

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/config/command.js';
-import { ConfigError, type Config } from '../../src/config/config.js';
+import type { Config } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 import { MAX_EXPANSIONS, MAX_FILE_BYTES, MAX_IMPORT_DEPTH } from '../../src/config/corefile/import.js';
 
 const root = mkdtempSync(join(tmpdir(), 'clusterdns-import-'));

@@ -1,7 +1,9 @@
 // The template directive read from a Corefile and from --template: what each becomes, and each
 // refusal naming the file, line and what to write instead (CoreDNS 1.14's plugin/template/setup.go).
 import { describe, expect, it } from 'vitest';
-import { buildConfig, ConfigError, envLayer, flagLayer } from '../../src/config/config.js';
+import { buildConfig } from '../../src/config/config.js';
+import { envLayer, flagLayer } from '../../src/config/layers.js';
+import { ConfigError } from '../../src/config/values.js';
 import { translateCorefile } from '../../src/config/corefile/translate.js';
 
 const corefile = (body: string, key = '.:1053') => `${key} {\n  kubernetes cluster.local\n${body}\n}\n`;

@@ -2,7 +2,8 @@
 // directives and sub-directives supported, and errors that name what is not, with its line.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, ConfigError } from '../../src/config/config.js';
+import { buildConfig } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 import { parseCorefile } from '../../src/config/corefile/parse.js';
 import { tokenize } from '../../src/config/corefile/tokenize.js';
 import { translateCorefile } from '../../src/config/corefile/translate.js';

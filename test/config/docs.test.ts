@@ -2,7 +2,7 @@
 // or its help changes, this fails until `npm run docs:config` is run.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OPTIONS } from '../../src/config/config.js';
+import { OPTIONS } from '../../src/config/table.js';
 import { referenceTable, withReferenceTable } from '../../src/config/reference.js';
 
 const document = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');

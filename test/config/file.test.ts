@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/config/command.js';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -3,7 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildConfig, ConfigError, flagLayer, type Config } from '../../src/config/config.js';
+import { buildConfig, type Config } from '../../src/config/config.js';
+import { flagLayer } from '../../src/config/layers.js';
+import { ConfigError } from '../../src/config/values.js';
 import { makeTestPki, type TestPki } from '../helpers/certificates.js';
 
 const configOf = (...argv: string[]): Config => buildConfig([flagLayer(argv).layer], {});

@@ -12,7 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { requireTool } from '../helpers/tools.js';
 import { KINDS } from '../../src/registry/kubernetes/kinds.js';
-import { parseCommandLine } from '../../src/config/config.js';
+import { parseCommandLine } from '../../src/config/command.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
 const run = promisify(execFile);

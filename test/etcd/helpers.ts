@@ -1,7 +1,8 @@
 // An etcd backend started against a test etcd, with everything it delivered and logged kept for
 // assertions.
 import { EtcdBackend } from '../../src/registry/etcd/backend.js';
-import { type EtcdConnectionConfig, connectEtcd } from '../../src/registry/etcd/connection.js';
+import type { EtcdConnectionConfig } from '../../src/config/options/etcd.js';
+import { connectEtcd } from '../../src/registry/etcd/connection.js';
 import type { TableContent } from '../../src/table/types.js';
 import { capturingLogger } from '../registry/helpers.js';
 

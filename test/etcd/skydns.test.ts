@@ -2,13 +2,8 @@
 // and the TableContent a set of keys becomes.
 import { describe, expect, it } from 'vitest';
 import { FieldError } from '../../src/registry/fields.js';
-import {
-  formatValue,
-  instanceKey,
-  normalizePrefix,
-  parseValue,
-  placeKey,
-} from '../../src/registry/etcd/skydns.js';
+import { formatValue, instanceKey, parseValue, placeKey } from '../../src/registry/etcd/skydns.js';
+import { normalizePrefix } from '../../src/config/options/etcd.js';
 import { ETCD_MAX_VALUE_BYTES, SkyDnsView } from '../../src/registry/etcd/view.js';
 import { WARN, capturingLogger } from '../registry/helpers.js';
 

@@ -22,7 +22,7 @@ import { buildQuery } from '../../src/resolve/forward/query.js';
 import { HostsResolver, parseHosts } from '../../src/resolve/hosts/hosts.js';
 import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import type { QueryContext } from '../../src/resolve/types.js';
-import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { PrecompiledAnswers } from '../../src/answers/precompiled.js';
 import { QueryHandler } from '../../src/server/handler.js';
 import { ServiceTable } from '../../src/table/table.js';

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/config/command.js';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 import { readInstanceList } from '../../src/registry/nacos/instances.js';
 import { bareServiceName, isPublicNamespace, serviceLabel } from '../../src/registry/nacos/names.js';
 import { srvWeight } from '../../src/registry/nacos/weight.js';

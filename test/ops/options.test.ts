@@ -1,7 +1,7 @@
 // The operations options as parsed at the door: addresses, off switches, lameduck, log format.
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/config/command.js';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 
 function config(args: string[], env: NodeJS.ProcessEnv = {}) {
   const command = parseCommandLine(args, env);

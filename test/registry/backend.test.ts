@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ConfigError } from '../../src/config/config.js';
+import { ConfigError } from '../../src/config/values.js';
 import { FileBackend } from '../../src/registry/file/backend.js';
 import type { TableContent } from '../../src/table/types.js';
 import { WARN, capturingLogger, sinkOf } from './helpers.js';

@@ -3,7 +3,7 @@ import { RRClass, RRType, Rcode, type Answer, type ResourceRecord } from '../../
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
 import type { ClusterZoneOptions } from '../../src/resolve/cluster/lookup.js';
 import type { UpstreamLookup } from '../../src/resolve/types.js';
-import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from './fixture.js';
 import { convertKubernetesObjects, joinKubernetesObjects } from '../../src/registry/kubernetes/objects.js';

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { RRClass, RRType, Rcode, type Answer, type ResourceRecord } from '../../src/dns/types.js';
 import { ResolverChain } from '../../src/resolve/chain.js';
-import { Dns64Chain, embedIPv4, parseDns64Prefix, type Dns64Options } from '../../src/resolve/dns64/dns64.js';
+import { parseDns64Prefix, type Dns64Options } from '../../src/config/options/plugins.js';
+import { Dns64Chain, embedIPv4 } from '../../src/resolve/dns64/dns64.js';
 
 const NAME = 'example.com';
 const a = (address: string, ttl: number, name = NAME): ResourceRecord => ({

@@ -1,7 +1,7 @@
 // A small cluster for the resolver tests, written out by hand so the expectations can be checked
 // against it line by line.
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
-import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Endpoint, PortSpec, TableContent } from '../../src/table/types.js';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RRClass, RRType, Rcode, type Answer, type Question } from '../../src/dns/types.js';
 import { ResolverChain } from '../../src/resolve/chain.js';
 import { RewritingChain } from '../../src/resolve/rewrite/rewrite.js';
-import { parseRewriteRule } from '../../src/resolve/rewrite/rules.js';
+import { parseRewriteRule } from '../../src/syntax/rewrite-rules.js';
 import type { QueryContext } from '../../src/resolve/types.js';
 
 const context: QueryContext = { transport: 'udp', clientAddress: '127.0.0.1', clientPort: 5000 };

@@ -3,7 +3,7 @@ import { RRClass, RRType, Rcode, type Answer, type Question } from '../../src/dn
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
 import { SearchPathResolver, type SearchPathOptions } from '../../src/resolve/search/search-path.js';
 import type { QueryContext, Resolver } from '../../src/resolve/types.js';
-import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from './fixture.js';
 

@@ -2,7 +2,8 @@
 // (https://coredns.io/plugins/log/), as a table of answers and what each filter says of them.
 import { describe, expect, it } from 'vitest';
 import { Rcode, type Answer } from '../../src/dns/types.js';
-import { QueryLogFilter, answerClass, parseQueryLogClasses } from '../../src/server/query-log.js';
+import { parseQueryLogClasses } from '../../src/config/options/query-log.js';
+import { QueryLogFilter, answerClass } from '../../src/server/query-log.js';
 
 const soa = { name: 'cluster.local', ttl: 5, data: { type: 'SOA' } } as unknown as Answer['authority'][0];
 const ns = { name: 'example.com', ttl: 5, data: { type: 'NS', target: 'ns.example.com' } } as const;

@@ -5,7 +5,7 @@ import { deserialize, serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { RRClass, RRType } from '../../src/dns/types.js';
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
-import { ZoneSet } from '../../src/resolve/zones.js';
+import { ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable, type TableOp } from '../../src/table/table.js';
 import type { Pod, Service } from '../../src/table/types.js';
 

@@ -8,7 +8,7 @@
 // imports together, how deep imports nest and how many are expanded.
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../values.js';
 import { sameLine, tokenize, where, type ImportStep, type Token } from './tokenize.js';
 
 /** Largest Corefile or imported file read; real ones are a few kilobytes. */

@@ -2,7 +2,7 @@
 // each a list of directives; a directive is its name and the words on its line, and may open a
 // block of sub-directives. Imports and snippets are expanded first (import.ts), so a directive
 // may come from another file: each node keeps where it was read, for messages.
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../values.js';
 import { expandImports } from './import.js';
 import { sameLine, tokenize, where, type Token } from './tokenize.js';
 

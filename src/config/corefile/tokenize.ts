@@ -3,7 +3,7 @@
 // {$VAR} replaced by the environment variable (empty when unset, as CoreDNS does). Every token
 // keeps its file and line, and the imports that brought it in, so each later message can point at
 // it.
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../values.js';
 
 export interface Token {
   text: string;

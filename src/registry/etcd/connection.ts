@@ -3,18 +3,8 @@
 
 import { readFile } from 'node:fs/promises';
 import type { Etcd3, IOptions } from 'etcd3';
+import type { EtcdConnectionConfig } from '../../config/options/etcd.js';
 import { backoffDelay } from '../kubernetes/backoff.js';
-
-export interface EtcdConnectionConfig {
-  endpoints: string[];
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  username?: string;
-  passwordFile?: string;
-  /** Largest gRPC message accepted from etcd. Default ETCD_MAX_RESPONSE_BYTES. */
-  maxResponseBytes?: number;
-}
 
 /**
  * The largest etcd response read: a range read of the whole prefix is one message, so this bounds
@@ -24,47 +14,6 @@ export interface EtcdConnectionConfig {
  * the last good view serves.
  */
 export const ETCD_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-
-/** Checks `--etcd URL[,URL...]`; throws a message naming the bad URL. */
-export function parseEndpoints(text: string): string[] {
-  const endpoints = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  if (endpoints.length === 0) throw new Error('expected one or more URLs such as http://127.0.0.1:2379');
-  for (const endpoint of endpoints) {
-    if (!endpoint.includes('://')) {
-      throw new Error(`"${endpoint}" has no scheme; expected e.g. http://${endpoint}`);
-    }
-    let url: URL;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      throw new Error(`"${endpoint}" is not a URL; expected e.g. http://127.0.0.1:2379`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`"${endpoint}" must start with http:// or https://`);
-    }
-    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash || url.username) {
-      throw new Error(`"${endpoint}" must be only a scheme, host and port`);
-    }
-  }
-  return endpoints;
-}
-
-/** Checks that the TLS and user settings come in the pairs they need. */
-export function checkConnection(config: EtcdConnectionConfig): void {
-  if ((config.certFile === undefined) !== (config.keyFile === undefined)) {
-    throw new Error('--etcd-cert-file and --etcd-key-file go together: give both or neither');
-  }
-  if ((config.username === undefined) !== (config.passwordFile === undefined)) {
-    throw new Error('--etcd-username and --etcd-password-file go together: give both or neither');
-  }
-  const https = config.endpoints.some((e) => e.startsWith('https:'));
-  if (!https && (config.caFile || config.certFile)) {
-    throw new Error('--etcd-ca-file and --etcd-cert-file need https:// --etcd URLs');
-  }
-}
 
 /** Endpoints and how we authenticate, for a start-up log line: no secrets. */
 export function describeConnection(config: EtcdConnectionConfig): Record<string, unknown> {

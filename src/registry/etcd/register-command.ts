@@ -6,11 +6,17 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { holdOpen } from '../../ops/hold-open.js';
 import { createLogger } from '../../ops/logger.js';
-import { parseZone } from '../../resolve/zones.js';
+import { parseZone } from '../../dns/zones.js';
 import type { Protocol } from '../../table/types.js';
-import { ipFamily, isDnsLabel, toProtocol } from '../validate.js';
+import { isDnsLabel } from '../../dns/label-rules.js';
+import { ipFamily, toProtocol } from '../validate.js';
 import { connectEtcd, describeConnection } from './connection.js';
-import { ETCD_OPTIONS, type EtcdConfig, type EtcdOptionName, etcdConfigFrom } from './options.js';
+import {
+  ETCD_OPTIONS,
+  type EtcdConfig,
+  type EtcdOptionName,
+  etcdConfigFrom,
+} from '../../config/options/etcd.js';
 import { Registration } from './registration.js';
 import { formatValue, instanceKey } from './skydns.js';
 

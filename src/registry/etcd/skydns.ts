@@ -15,7 +15,8 @@ import {
   port as portNumber,
   protocol as protocolOf,
 } from '../fields.js';
-import { ipFamily, isDnsLabel, toProtocol } from '../validate.js';
+import { isDnsLabel } from '../../dns/label-rules.js';
+import { ipFamily, toProtocol } from '../validate.js';
 
 /** Where a key sits in the cluster zone's `svc` layout. */
 export interface InstanceKey {
@@ -42,15 +43,6 @@ export interface InstanceValue {
   portName?: string;
   /** Our extension: tcp (default), udp or sctp. */
   protocol?: Protocol;
-}
-
-/** `/skydns` with one leading and no trailing slash; every key of ours starts with `${prefix}/`. */
-export function normalizePrefix(prefix: string): string {
-  const trimmed = prefix.trim().replace(/\/+$/, '');
-  if (!trimmed.startsWith('/') || trimmed.length < 2 || trimmed.includes('//')) {
-    throw new Error(`"${prefix}": expected a key prefix such as /skydns`);
-  }
-  return trimmed;
 }
 
 /** The etcd key of one instance: the name `<instance>.<svc>.<ns>.svc.<zone>` reversed under the prefix. */

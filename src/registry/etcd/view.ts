@@ -8,7 +8,7 @@ import type { Endpoint, PortSpec, Service, TableContent } from '../../table/type
 import { FieldError, problemOf } from '../fields.js';
 import { joinKubernetesObjects } from '../kubernetes/join.js';
 import type { ClusterObject } from '../model.js';
-import { isDnsLabel } from '../validate.js';
+import { isDnsLabel } from '../../dns/label-rules.js';
 import { type InstanceKey, type InstanceValue, parseValue, placeKey } from './skydns.js';
 
 type Parsed =

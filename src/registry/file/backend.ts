@@ -14,7 +14,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError } from '../../config/config.js';
+import { ConfigError } from '../../config/values.js';
 import { keyOf } from '../../table/service-index.js';
 import type { Service, TableContent } from '../../table/types.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';

@@ -24,7 +24,7 @@ import {
   subdomain,
 } from '../fields.js';
 import { type Conversion, emptyConversion } from '../model.js';
-import { PORT_RULE, isPortNumber } from '../validate.js';
+import { PORT_RULE, isPortNumber } from '../../config/address.js';
 
 const DOCUMENT_KEYS = ['namespace', 'services', 'pods'];
 const SERVICE_KEYS = [

@@ -4,7 +4,9 @@
 // skipped and reported; the rest of the list still counts.
 
 import type { Endpoint } from '../../table/types.js';
-import { ipFamily, isDnsLabel, isPortNumber } from '../validate.js';
+import { isDnsLabel } from '../../dns/label-rules.js';
+import { isPortNumber } from '../../config/address.js';
+import { ipFamily } from '../validate.js';
 import { NACOS_MAX_WEIGHT, srvWeight } from './weight.js';
 
 /** The instance metadata key naming the port in `_<name>._tcp` SRV records. */

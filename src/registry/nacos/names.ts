@@ -1,7 +1,7 @@
 // Nacos service names as DNS labels. Nacos names are case-sensitive and may hold characters DNS
 // labels cannot (`:`, `_`, `.`, `@`); some servers return them as `GROUP@@name`.
 
-import { isDnsLabel } from '../validate.js';
+import { isDnsLabel } from '../../dns/label-rules.js';
 
 /** The bare service name: `DEFAULT_GROUP@@orders` → `orders`. */
 export function bareServiceName(name: string): string {

@@ -3,6 +3,7 @@
 // `_<port>._<proto>.<svc>.<ns>.svc`, and `<a-b-c-d>.<ns>.pod`. Each look-up answers whether the
 // name exists and which records of the asked type it has; the caller turns that into NXDOMAIN,
 // NODATA or an answer.
+import type { PodMode } from '../../config/options/cluster.js';
 import { RRType, type ResourceRecord } from '../../dns/types.js';
 import { ipFromDashed, ipFamily } from '../../table/ip.js';
 import type { ReadyEndpoint, ServiceEntry, ServiceIndex } from '../../table/service-index.js';
@@ -15,8 +16,6 @@ import {
   type Candidate,
   type PortFilter,
 } from './srv.js';
-
-export type PodMode = 'disabled' | 'insecure' | 'verified';
 
 export interface ClusterZoneOptions {
   ttl: number;

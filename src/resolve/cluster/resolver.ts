@@ -6,7 +6,7 @@ import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord
 import type { ServiceEntry, ServiceIndex } from '../../table/service-index.js';
 import type { ServingState } from '../../table/table.js';
 import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
-import type { Zone, ZoneSet } from '../zones.js';
+import type { Zone, ZoneSet } from '../../dns/zones.js';
 import { lookupCommon, lookupForward, type ClusterZoneOptions, type LookupResult } from './lookup.js';
 import { soaRecord } from './records.js';
 import { lookupMulticluster } from './multicluster.js';

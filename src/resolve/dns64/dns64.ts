@@ -13,49 +13,14 @@
 // answer as it was (CoreDNS replies NOERROR with no records), so a client refused recursion is
 // still told REFUSED, and a failing upstream still SERVFAIL.
 import { isIPv4 } from 'node:net';
-import { formatIPv6, writeIPv4, writeIPv6 } from '../../dns/address.js';
+import { parseDns64Prefix, type Dns64Options, type Dns64Prefix } from '../../config/options/plugins.js';
+import { formatIPv6, writeIPv4 } from '../../dns/address.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { AnsweringChain } from '../chain.js';
 import type { QueryContext } from '../types.js';
 
-/** The well-known prefix, RFC 6052 §2.1. */
-export const DNS64_DEFAULT_PREFIX = '64:ff9b::/96';
-/** The prefix lengths an IPv4 address can be embedded under, RFC 6052 §2.2. */
-const PREFIX_LENGTHS = [32, 40, 48, 56, 64, 96];
 /** The synthesized TTL's cap when the AAAA answer carries no SOA (CoreDNS's, RFC 6147 §5.1.7). */
 const NO_SOA_TTL = 600;
-
-export interface Dns64Options {
-  /** `ADDRESS/LENGTH`, an IPv6 prefix of a length of PREFIX_LENGTHS. */
-  prefix: string;
-  /** Synthesize even when the name has AAAA records (CoreDNS's translate_all). */
-  translateAll: boolean;
-  /** Synthesize for IPv4 clients too (CoreDNS's allow_ipv4). */
-  allowIPv4: boolean;
-}
-
-export interface Dns64Prefix {
-  /** The prefix's 16 bytes, its bits past `length` zero. */
-  bytes: Buffer;
-  length: number;
-}
-
-/** `ADDRESS/LENGTH` as a prefix; throws saying what was expected. */
-export function parseDns64Prefix(text: string): Dns64Prefix {
-  const expected = `expected an IPv6 prefix of length ${PREFIX_LENGTHS.join(', ')} (RFC 6052), such as ${DNS64_DEFAULT_PREFIX}`;
-  const match = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(text);
-  const length = match ? Number(match[2]) : NaN;
-  if (!match || !PREFIX_LENGTHS.includes(length)) throw new Error(`"${text}": ${expected}`);
-  const bytes = Buffer.alloc(16);
-  try {
-    writeIPv6(match[1]!, bytes, 0);
-  } catch {
-    throw new Error(`"${text}": ${expected}`);
-  }
-  // Bits past the length are the host part: dropped, as CoreDNS's net.ParseCIDR drops them.
-  bytes.fill(0, length / 8);
-  return { bytes, length };
-}
 
 /** The IPv4 address embedded in the prefix, RFC 6052 §2.2: its bits 64-71 (the u-octet) stay zero. */
 export function embedIPv4({ bytes, length }: Dns64Prefix, ipv4: string): string {

@@ -21,7 +21,7 @@ import {
   type PortFilter,
 } from '../cluster/srv.js';
 import type { QueryContext, Resolver } from '../types.js';
-import { ZoneSet } from '../zones.js';
+import { ZoneSet } from '../../dns/zones.js';
 
 export interface ExternalZoneOptions {
   /** The zones served, lower-case without the trailing dot. */

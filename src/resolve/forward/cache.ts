@@ -21,6 +21,7 @@
 // random-subdomain attack) fills the denial store and pushes out only denials, never the answers
 // clients actually use. Each insert evicts least recently used entries until the store fits again:
 // O(1) per insert, amortized, since an entry is evicted at most once.
+import type { PrefetchOptions } from '../../config/options/cache.js';
 import { canonicalName } from '../../dns/index.js';
 import { Rcode, type Answer, type Question, type RecordData, type ResourceRecord } from '../../dns/types.js';
 
@@ -41,14 +42,6 @@ export interface CacheOptions {
   prefetch?: PrefetchOptions;
   /** Milliseconds since some epoch; injectable for tests. Default Date.now. */
   now?: () => number;
-}
-
-export interface PrefetchOptions {
-  /** Questions in a row, no gap of `windowMs`, that make an entry popular. At least 1. */
-  amount: number;
-  windowMs: number;
-  /** Remaining TTL, in percent of the entry's lifetime, below which it is fetched again. 10-90. */
-  percentage: number;
 }
 
 export const CACHE_DEFAULTS = {

@@ -13,7 +13,7 @@ import { formatHostPort, type HostPort } from '../../config/address.js';
 import type { Question } from '../../dns/types.js';
 import type { Attempt } from './attempt.js';
 import { buildQuery, matchReply, randomId, type QueryOptions } from './query.js';
-import type { DotConnectOptions } from './tls-context.js';
+import type { DotConnectOptions } from '../../config/tls-context.js';
 
 export const DOT_LIMITS = {
   /** Queries waiting on one connection before another is opened. */

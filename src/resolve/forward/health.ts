@@ -14,8 +14,8 @@ import { RRClass, RRType, Rcode, type Question } from '../../dns/types.js';
 import { DotUpstream, type DotStats } from './dot.js';
 import { exchange } from './exchange.js';
 import { LatencyHistogram, type LatencyStats } from './latency.js';
-import type { DotConnectOptions } from './tls-context.js';
-import type { Upstream } from './tls-options.js';
+import type { DotConnectOptions } from '../../config/tls-context.js';
+import type { Upstream } from '../../config/options/upstream-tls.js';
 
 export type FailureKind = 'timeout' | 'network' | 'servfail' | 'refused';
 

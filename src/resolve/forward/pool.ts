@@ -10,19 +10,10 @@ import type { DecodedMessage } from '../../dns/index.js';
 import type { Question } from '../../dns/types.js';
 import { DEFAULT_TIMEOUT_MS } from './exchange.js';
 import { UpstreamServer, type UpstreamStats } from './health.js';
-import { dotContext } from './tls-context.js';
-import type { Upstream, UpstreamTls } from './tls-options.js';
-
-export type PoolPolicy = 'sequential' | 'round_robin' | 'random';
-export const POOL_POLICIES: readonly PoolPolicy[] = ['sequential', 'round_robin', 'random'];
-
-/**
- * How questions travel to upstreams: `udp` first, TCP when the reply is truncated (forward's
- * prefer_udp); `tcp` only (force_tcp); `client`, as the client came: TCP for a TCP client, UDP
- * (then TCP when truncated) for a UDP one (forward without either option).
- */
-export type UpstreamTransport = 'udp' | 'tcp' | 'client';
-export const UPSTREAM_TRANSPORTS: readonly UpstreamTransport[] = ['udp', 'tcp', 'client'];
+import { dotContext } from '../../config/tls-context.js';
+import type { PoolPolicy, UpstreamTransport } from '../../config/options/forward.js';
+import type { Upstream } from '../../config/options/upstream-tls.js';
+import type { UpstreamTls } from '../../config/tls-context.js';
 
 export interface PoolOptions {
   /** At least one; the policy orders them. */

@@ -5,11 +5,11 @@
 // and is SERVFAIL otherwise (CoreDNS: "we don't have a SOA, so we make it SERVFAIL"). Read once
 // per (re)load, so the hot path is a map lookup.
 import { isIP } from 'node:net';
-import { ConfigError } from '../../config/config.js';
+import { ConfigError } from '../../config/values.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import { normalizeIp, reverseName } from '../../table/ip.js';
 import type { Resolver } from '../types.js';
-import { ZoneList } from '../zones.js';
+import { ZoneList } from '../../dns/zones.js';
 
 export interface HostsScope {
   /** Names answered; '.' for all. */

@@ -7,7 +7,7 @@ import { nameWireLength } from '../../dns/name.js';
 import type { Answer, Question, ResourceRecord } from '../../dns/types.js';
 import type { AnsweringChain, ResolverChain } from '../chain.js';
 import type { QueryContext } from '../types.js';
-import type { ResponseRule, RewriteRule, RewriteState } from './rules.js';
+import type { ResponseRule, RewriteRule, RewriteState } from '../../syntax/rewrite-rules.js';
 
 export class RewritingChain implements AnsweringChain {
   /** Whether a rule matched the last question (AnsweringChain.rewrote). */

@@ -14,7 +14,7 @@ import { lowerLabel, splitName } from '../../dns/labels.js';
 import { RRClass, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { ServiceIndex } from '../../table/service-index.js';
 import type { QueryContext, Resolver } from '../types.js';
-import type { Zone, ZoneSet } from '../zones.js';
+import type { Zone, ZoneSet } from '../../dns/zones.js';
 
 export interface SearchPathOptions {
   zones: ZoneSet;

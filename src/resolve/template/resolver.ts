@@ -16,10 +16,15 @@ import { OnceAMinute } from '../../ops/once-a-minute.js';
 import { typeName } from '../../dns/mnemonics.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { QueryContext, Resolver } from '../types.js';
-import { compileGoRegexp } from '../go-regexp.js';
-import { compileTemplate, executeTemplate, type CompiledTemplate, type TemplateData } from './go-template.js';
+import { compileGoRegexp } from '../../syntax/go-regexp.js';
+import {
+  compileTemplate,
+  executeTemplate,
+  type CompiledTemplate,
+  type TemplateData,
+} from '../../syntax/go-template.js';
 import { parseRecordText } from './rr-text.js';
-import type { TemplateSpec } from './spec.js';
+import type { TemplateSpec } from '../../syntax/template-spec.js';
 
 /** A zone as a suffix test: '.' holds every name. */
 interface ZoneSuffix {

@@ -4,7 +4,7 @@
 // it accepts and can close them all, as a server shedding idle connections does.
 import { createServer, type TLSSocket } from 'node:tls';
 import { decodeMessage } from '../../../src/dns/index.js';
-import type { Upstream } from '../../../src/resolve/forward/tls-options.js';
+import type { Upstream } from '../../../src/config/options/upstream-tls.js';
 import type { Handler, StubQuery } from './stub.js';
 
 export interface DotStub {

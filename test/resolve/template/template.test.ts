@@ -3,14 +3,10 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RRClass, RRType, Rcode, type Answer, type Question } from '../../../src/dns/types.js';
-import {
-  compileTemplate,
-  executeTemplate,
-  type TemplateData,
-} from '../../../src/resolve/template/go-template.js';
+import { compileTemplate, executeTemplate, type TemplateData } from '../../../src/syntax/go-template.js';
 import { TemplateResolver } from '../../../src/resolve/template/resolver.js';
 import { parseRecordText } from '../../../src/resolve/template/rr-text.js';
-import type { TemplateSpec } from '../../../src/resolve/template/spec.js';
+import type { TemplateSpec } from '../../../src/syntax/template-spec.js';
 import type { QueryContext, Resolver } from '../../../src/resolve/types.js';
 
 const context: QueryContext = { transport: 'udp', clientAddress: '192.0.2.1', clientPort: 5000 };

@@ -3,8 +3,9 @@
 // how long an idle connection stays open. As CoreDNS's forward and plugin/pkg/tls read them
 // (https://coredns.io/plugins/forward/): a tls:// upstream without a port is on 853 (RFC 7858 §3.1),
 // and dns:// and tls:// upstreams may be mixed in one forward.
-import { parseHostPort, type HostPort } from '../../config/address.js';
-import { dotContext } from './tls-context.js';
+import { parseHostPort, type HostPort } from '../address.js';
+import type { Reading } from './reading.js';
+import { dotContext, type UpstreamTls } from '../tls-context.js';
 
 /** An upstream server; `tls` when it is asked over DNS over TLS (RFC 7858). */
 export type Upstream = HostPort & { tls?: true };
@@ -40,17 +41,6 @@ export const UPSTREAM_TLS_OPTIONS = {
 
 type TlsOptionName = keyof typeof UPSTREAM_TLS_OPTIONS;
 
-export interface UpstreamTls {
-  /** Verified against the certificate (and sent as SNI); absent: the upstream's IP is. */
-  serverName?: string;
-  /** Replaces the system roots. */
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  /** Idle connections close after this long. */
-  expireMs: number;
-}
-
 /** `[dns://|tls://]IP[:PORT]`; throws saying what was expected. */
 export function parseUpstream(text: string): Upstream {
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(text);
@@ -68,17 +58,11 @@ export function parseUpstream(text: string): Upstream {
  * so that a mistyped upstream is not silently asked in the clear.
  */
 export function upstreamTlsConfig(
-  read: (name: TlsOptionName) => string | undefined,
-  checked: <T>(name: TlsOptionName, parse: (value: string) => T, value: string) => T,
-  seconds: (value: string) => number,
+  reading: Reading<TlsOptionName>,
   upstreams: readonly Upstream[],
 ): UpstreamTls {
-  const expireMs = checked(
-    'upstream-expire',
-    (value) => Math.round(seconds(value) * 1000),
-    read('upstream-expire')!,
-  );
-  const given = (name: TlsOptionName) => read(name);
+  const { text: given, checked } = reading;
+  const expireMs = Math.round(reading.seconds('upstream-expire') * 1000);
   const tls: UpstreamTls = { expireMs };
   const fields: [keyof UpstreamTls & string, TlsOptionName][] = [
     ['serverName', 'upstream-tls-servername'],

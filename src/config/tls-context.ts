@@ -8,10 +8,21 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, createSecureContext, type ConnectionOptions } from 'node:tls';
-import { ConfigError } from '../../config/config.js';
-import { readBounded } from '../../config/corefile/import.js';
-import type { HostPort } from '../../config/address.js';
-import type { UpstreamTls } from './tls-options.js';
+import { ConfigError } from './values.js';
+import { readBounded } from './corefile/import.js';
+import type { HostPort } from './address.js';
+
+/** How tls:// upstreams are verified (`options/upstream-tls.ts` reads it from the options). */
+export interface UpstreamTls {
+  /** Verified against the certificate (and sent as SNI); absent: the upstream's IP is. */
+  serverName?: string;
+  /** Replaces the system roots. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Idle connections close after this long. */
+  expireMs: number;
+}
 
 /** What connecting to one upstream needs beyond its address. */
 export type DotConnectOptions = Pick<

@@ -1,6 +1,6 @@
 // The zones the server is authoritative for, and which of them holds a name. Forward zones serve
 // the cluster's names; reverse zones (in-addr.arpa, ip6.arpa or narrower) serve PTR records.
-import { splitName, lowerLabel } from '../dns/labels.js';
+import { splitName, lowerLabel } from './labels.js';
 
 export type ZoneKind = 'forward' | 'reverse4' | 'reverse6';
 

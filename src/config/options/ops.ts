@@ -1,6 +1,8 @@
 // The operations options: where /health, /ready and /metrics listen, how long shutdown stays in
-// lameduck, and how logs are written. Kept beside config.ts so the option table stays one list.
+// lameduck, and how logs are written.
 import { isIP } from 'node:net';
+import { duration } from '../values.js';
+import type { Reading } from './reading.js';
 
 /** An HTTP endpoint's address; `host` undefined binds every interface (CoreDNS's `:8080`). */
 export interface EndpointAddress {
@@ -52,11 +54,8 @@ export const OPS_OPTIONS = {
 
 type OpsOption = keyof typeof OPS_OPTIONS;
 
-export function opsConfig(
-  read: (name: OpsOption) => string | undefined,
-  checked: <T>(name: OpsOption, parse: (value: string) => T, value: string) => T,
-  duration: (value: string) => number,
-): OpsConfig {
+export function opsConfig(reading: Reading<OpsOption>): OpsConfig {
+  const { text: read, checked } = reading;
   const endpoint = (name: 'health' | 'ready' | 'metrics') => {
     const value = read(name) ?? DEFAULT_ENDPOINTS[name];
     return value === '' ? undefined : checked(name, parseEndpointAddress, value);

@@ -1,7 +1,7 @@
 // Go (RE2) patterns as rewrite's `regex` rules and template's `match` read them: what Go matches,
 // JavaScript matches; what JavaScript would read otherwise is refused by name.
 import { describe, expect, it } from 'vitest';
-import { compileGoRegexp, InvalidGoRegexp } from '../../src/resolve/go-regexp.js';
+import { compileGoRegexp, InvalidGoRegexp } from '../../src/syntax/go-regexp.js';
 
 describe('Go regular expressions', () => {
   // [Go pattern, a name it matches (or not), the match and its groups, the named groups]

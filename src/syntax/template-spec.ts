@@ -10,9 +10,9 @@
 //
 // Every regex and template is compiled here, at start-up, so a Corefile that cannot run is refused
 // naming its line rather than failing queries later.
-import { RRClass, RRType } from '../../dns/types.js';
-import { RCODE_NAMES, typeFromName } from '../../dns/mnemonics.js';
-import { compileGoRegexp } from '../go-regexp.js';
+import { RRClass, RRType } from '../dns/types.js';
+import { RCODE_NAMES, typeFromName } from '../dns/mnemonics.js';
+import { compileGoRegexp } from './go-regexp.js';
 import { compileTemplate } from './go-template.js';
 
 /** One template, as plain data (a Config holds it; the resolver compiles it). */

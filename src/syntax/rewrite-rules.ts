@@ -2,9 +2,9 @@
 // rewrite.go, name.go, type.go, class.go, ttl.go), read from a rule's words and applied to a question.
 // As in CoreDNS, names are matched in lower case with the trailing dot (`web.example.org.`), FROM and
 // TO of every match type but regex are lower-cased and made absolute, and a regex's TO is too.
-import { RRClass, type ResourceRecord } from '../../dns/types.js';
-import { typeCode } from '../../dns/mnemonics.js';
-import { compileGoRegexp, InvalidGoRegexp } from '../go-regexp.js';
+import { RRClass, type ResourceRecord } from '../dns/types.js';
+import { typeCode } from '../dns/mnemonics.js';
+import { compileGoRegexp, InvalidGoRegexp } from './go-regexp.js';
 
 export type RuleMode = 'stop' | 'continue';
 

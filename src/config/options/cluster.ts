@@ -1,0 +1,132 @@
+// The cluster zone: the zones served, what their names answer (TTL, pods, namespaces exposed), and
+// which names go on down the chain.
+import { isDnsLabel } from '../../dns/label-rules.js';
+import { DEFAULT_ZONES, parseZone } from '../../dns/zones.js';
+import { type ConfigError, splitList } from '../values.js';
+import type { OptionSpec, Reading } from './reading.js';
+
+export const CLUSTER_OPTIONS = {
+  zone: {
+    type: 'string',
+    defaultValue: DEFAULT_ZONES,
+    multiple: true,
+    metavar: 'ZONE',
+    help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
+  },
+  multicluster: {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE',
+    help: 'serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable',
+  },
+  ttl: {
+    defaultValue: '5',
+    type: 'string',
+    metavar: 'SECONDS',
+    help: 'TTL of cluster records, 0-3600 (default 5)',
+  },
+  namespaces: {
+    type: 'string',
+    metavar: 'NS,...',
+    help: 'expose only these namespaces; --kubernetes lists and watches only these (default all)',
+  },
+  pods: {
+    defaultValue: 'disabled',
+    type: 'string',
+    metavar: 'MODE',
+    help: 'disabled | insecure | verified: how a-b-c-d.<ns>.pod.<zone> is answered (default disabled)',
+  },
+  'ignore-empty-service': {
+    type: 'boolean',
+    help: 'NXDOMAIN for a ClusterIP service with no ready endpoint',
+  },
+  fallthrough: {
+    type: 'string',
+    metavar: 'ZONE,...',
+    help: 'names of these served zones (. for all) that do not exist go on to --hosts and the upstreams',
+  },
+} satisfies Record<string, OptionSpec>;
+
+/** How pod names (1-2-3-4.ns.pod.cluster.local) are answered: CoreDNS's `pods` option. */
+export type PodMode = 'disabled' | 'insecure' | 'verified';
+
+export interface ClusterConfig {
+  zones: string[];
+  /** Served zones answered from ServiceImports (KEP-1645), lower-case without the dot; usually empty. */
+  multiclusterZones: string[];
+  ttl: number;
+  /** Exposed namespaces; undefined exposes all. */
+  namespaces?: string[];
+  pods: PodMode;
+  ignoreEmptyService: boolean;
+  /** Served zones ('.' for all) whose NXDOMAIN names go on down the chain (hosts, upstreams). */
+  fallthrough?: string[];
+}
+
+export function clusterConfig(
+  reading: Reading<keyof typeof CLUSTER_OPTIONS | 'namespace-labels'>,
+): ClusterConfig {
+  const { checked, fail, label, list, text } = reading;
+  const zones = list('zone')!;
+  zones.forEach((zone) => checked('zone', parseZone, zone));
+  const multiclusterZones = multicluster(list('multicluster') ?? [], zones, (message) =>
+    fail('multicluster', message),
+  );
+  const namespaces = text('namespaces');
+  if (namespaces !== undefined && text('namespace-labels') !== undefined) {
+    // CoreDNS refuses `namespaces` with `namespace_labels` too (plugin/kubernetes/setup.go).
+    throw fail(
+      'namespace-labels',
+      `cannot go with ${label('namespaces')}: a namespace label selector needs to list every Namespace of the ` +
+        'cluster, while a list of namespaces watches only those (what a namespaced Role allows); use one of them',
+    );
+  }
+  const pods = text('pods')!;
+  if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
+    throw fail('pods', `"${pods}": expected disabled, insecure or verified`);
+  }
+  const exposed = namespaces === undefined ? undefined : splitList(namespaces).map((ns) => ns.toLowerCase());
+  // Each becomes a path of the Kubernetes API (/api/v1/namespaces/NS/services) as well as a label
+  // (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names).
+  const badNamespace = exposed?.find((ns) => !isDnsLabel(ns));
+  if (badNamespace !== undefined) {
+    throw fail('namespaces', `"${badNamespace}": expected namespace names (DNS labels), comma-separated`);
+  }
+  if (exposed?.length === 0) throw fail('namespaces', 'expected one or more namespace names');
+  const fallthrough = reading.zoneList('fallthrough');
+  return {
+    zones,
+    multiclusterZones,
+    ttl: reading.number('ttl', 0, 3600),
+    ...(exposed !== undefined ? { namespaces: exposed } : {}),
+    pods,
+    ignoreEmptyService: reading.flag('ignore-empty-service'),
+    ...(fallthrough ? { fallthrough } : {}),
+  };
+}
+
+/**
+ * The multicluster zones, each a forward zone that is also served: a multicluster zone's names
+ * are the server's own to answer (CoreDNS: "The plugin MUST be authoritative for the zones listed").
+ */
+function multicluster(values: string[], zones: string[], fail: (message: string) => ConfigError): string[] {
+  const served = new Set(zones.map((zone) => parseZone(zone).name));
+  const names: string[] = [];
+  for (const value of values) {
+    let zone;
+    try {
+      zone = parseZone(value);
+    } catch (error) {
+      throw fail((error as Error).message);
+    }
+    if (zone.kind !== 'forward')
+      throw fail(`"${value}": a multicluster zone is a forward zone, not a reverse one`);
+    if (!served.has(zone.name)) {
+      throw fail(
+        `"${value}" is not a served zone (${[...served].join(', ')}): add --zone ${zone.name} (in a Corefile, list it on the kubernetes line)`,
+      );
+    }
+    if (!names.includes(zone.name)) names.push(zone.name);
+  }
+  return names;
+}
