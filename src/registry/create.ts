@@ -70,8 +70,10 @@ function backendFactories(
             caFile: kubernetes.caFile,
           }),
           logger: logger.child({ backend: 'kubernetes' }),
-          // Pods are the largest and busiest kind: only `--pods verified` needs them.
+          // Pods are the largest and busiest kind: only `--pods verified` needs them; Nodes only
+          // --topology-aware (a client pod's zone is its node's).
           watchPods: config.pods === 'verified',
+          ...(config.topologyAware ? { watchNodes: true } : {}),
           watchEndpoints: !kubernetes.noEndpoints,
           ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
           labelSelector: kubernetes.labels,

@@ -9,7 +9,9 @@ export type ClusterObject =
   /** `service.endpoints` holds endpoints written inline (native format); slices add to them. */
   | { kind: 'Service'; service: Service }
   | { kind: 'EndpointSlice'; namespace: string; name: string; serviceName: string; endpoints: Endpoint[] }
-  | { kind: 'Pod'; pod: Pod };
+  | { kind: 'Pod'; pod: Pod }
+  /** A node's topology zone, which the pods on it take as theirs (topology-aware answers). */
+  | { kind: 'Node'; name: string; zone?: string };
 
 /** Something a user must fix: `object` says which ("Service shop/web"), `problem` where and what. */
 export interface Problem {

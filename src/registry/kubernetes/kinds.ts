@@ -1,6 +1,6 @@
 // The API resources the backend watches, and where they live.
 
-export type KindName = 'namespaces' | 'services' | 'endpointslices' | 'pods';
+export type KindName = 'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes';
 
 export interface WatchedKind {
   name: KindName;
@@ -35,6 +35,7 @@ export const KINDS: Record<KindName, WatchedKind> = {
     namespaced: true,
   },
   pods: { name: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
+  nodes: { name: 'nodes', path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', namespaced: false },
 };
 
 /**
