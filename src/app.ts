@@ -40,6 +40,7 @@ import { RewritingChain } from './resolve/rewrite/rewrite.js';
 import { Dns64Chain } from './resolve/dns64/dns64.js';
 import { parseRewriteRule } from './resolve/rewrite/rules.js';
 import type { RegistryBackend } from './registry/backend.js';
+import type { ServiceEntry } from './table/service-index.js';
 import { createBackends } from './registry/create.js';
 import { ResolverChain } from './resolve/chain.js';
 import { FallthroughResolver } from './resolve/fallthrough.js';
@@ -48,6 +49,7 @@ import { HostsResolver, parseHosts } from './resolve/hosts/hosts.js';
 import { LoadBalancedChain } from './resolve/load-balance.js';
 import type { Resolver, UpstreamLookup } from './resolve/types.js';
 import { ClusterZoneResolver } from './resolve/cluster/resolver.js';
+import { topologyChoice } from './resolve/cluster/topology.js';
 import { Forwarder } from './resolve/forward/forwarder.js';
 import { sumForwarderStats } from './resolve/forward/stats-sum.js';
 import { readResolvConf, upstreamsFromResolvConf, type ResolvConf } from './resolve/forward/resolv-conf.js';
@@ -662,6 +664,8 @@ export class ClusterDns {
       ...(config.namespaces ? { namespaces: new Set(config.namespaces) } : {}),
       pods: config.pods,
       ignoreEmptyService: config.ignoreEmptyService,
+      ...(config.zonal ? { zonal: true } : {}),
+      ...(config.topologyAware ? { topologyAware: true } : {}),
       nsAddresses,
       ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
     });
@@ -735,6 +739,13 @@ export class ClusterDns {
       negativeAnswers: !config.autopath && !config.fallthrough,
       rotatesAddresses: config.loadbalance,
       udpSize: config.bufsize,
+      // A headless service's topology-aware answers are compiled per variant (server/precompiled.ts).
+      ...(config.topologyAware
+        ? {
+            clientVariant: (service: ServiceEntry, address: string) =>
+              topologyChoice(table.current, service, address)?.variant,
+          }
+        : {}),
       ...(this.queryMetrics ? { answerSlots: this.queryMetrics.answerSlots } : {}),
       // Forwarded answers are the same for every client unless the search path knows clients'
       // namespaces (a short name may then name a service for one client and not another).

@@ -87,6 +87,10 @@ export interface Config extends OpsConfig {
   namespaces?: string[];
   pods: PodMode;
   ignoreEmptyService: boolean;
+  /** Zone-scoped names of headless services (CoreDNS `zonal`); absent: off. */
+  zonal?: true;
+  /** Headless services' trafficDistribution picks endpoints close to the client; absent: off. */
+  topologyAware?: true;
   /** Served zones ('.' for all) whose NXDOMAIN names go on down the chain (hosts, upstreams). */
   fallthrough?: string[];
   /** Services' external addresses answered under zones of their own (k8s_external); absent: off. */
@@ -320,6 +324,14 @@ export const OPTIONS = {
   'ignore-empty-service': {
     type: 'boolean',
     help: 'NXDOMAIN for a ClusterIP service with no ready endpoint',
+  },
+  zonal: {
+    type: 'boolean',
+    help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal",
+  },
+  'topology-aware': {
+    type: 'boolean',
+    help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all (needs --pods verified)",
   },
   fallthrough: {
     type: 'string',
@@ -775,6 +787,22 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
     throw fail('pods', `"${pods}": expected disabled, insecure or verified`);
   }
+  const zonal = read('zonal') === true;
+  if (zonal && read('no-endpoints') === true) {
+    // CoreDNS refuses `zonal` with `noendpoints` too (plugin/kubernetes/setup.go): zonal names are
+    // answered from endpoints, and noendpoints promises NXDOMAIN for every headless name.
+    throw fail(
+      'zonal',
+      `cannot go with ${label('no-endpoints')}: zone-scoped names are answered from EndpointSlices; remove one`,
+    );
+  }
+  const topologyAware = read('topology-aware') === true;
+  if (topologyAware && pods !== 'verified') {
+    throw fail(
+      'topology-aware',
+      `needs ${label('pods')} verified: the client's node and zone are read from the pod table, which only verified pods keep`,
+    );
+  }
   // In a Kubernetes pod the cluster's clients may be any range: everyone, unless a layer says (see
   // resolve/recursion.ts).
   const inPod = raw('allow-recursion') === undefined && env.KUBERNETES_SERVICE_HOST !== undefined;
@@ -836,6 +864,8 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     ...(exposed !== undefined ? { namespaces: exposed } : {}),
     pods,
     ignoreEmptyService: (read('ignore-empty-service') as boolean | undefined) ?? false,
+    ...(zonal ? { zonal: true as const } : {}),
+    ...(topologyAware ? { topologyAware: true as const } : {}),
     ...(fallthrough ? { fallthrough } : {}),
     ...externalZoneConfig(read, checked, zoneList, number),
     hosts: {
