@@ -18,6 +18,12 @@
 // Forwarded answers are compiled from the forwarder's cache entry, with the offset of every TTL,
 // and stay valid while that entry is fresh; each TTL is counted down as the cache counts it.
 //
+// An answer that depends on the client (topology-aware answers of a headless service, which pick
+// the endpoints near the asking pod) is compiled per variant (PrecompiledOptions.clientVariant):
+// the first variant asked is held under the question's key, others under the key and the variant,
+// and a reply finds the client's variant from the entry's service. A service has as many variants
+// as nodes and zones that hold its endpoints, plus one.
+//
 // Negative answers (NXDOMAIN, NODATA) that differ only in the name asked share one entry: their
 // bytes after the question are the same (the SOA's names point into the question), so the entry
 // holds the bytes once and each reply takes the name from its query. The ndots:5 search storm makes
@@ -79,6 +85,8 @@ export interface CompiledAnswer extends ServedReply {
   readonly dependsOn: ServiceEntry | 'membership' | 'table';
   /** The membership count or table version it was made at (unused for a service entry). */
   readonly stamp: number;
+  /** For an answer that depends on the client: the variant it was compiled for (see the file comment). */
+  variant?: string;
   /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
   readonly forwarded?: ForwardedParts;
 }
@@ -136,12 +144,17 @@ export interface PrecompiledOptions {
   answerSlots?: AnswerSlots;
   /** Our EDNS payload size (`bufsize`), as the query handler has it. Default 1232. */
   udpSize?: number;
+  /**
+   * The variant of a service's answers a client gets, for services whose answers depend on the
+   * client; undefined when they do not. Absent: every answer is the same for every client.
+   */
+  clientVariant?: (service: ServiceEntry, clientAddress: string) => string | undefined;
   /** Bounds on what the store holds; the oldest entries go first. */
   maxEntries?: number;
   maxBytes?: number;
 }
 
-/** The cluster zone answers alike for every client. */
+/** The cluster zone answers alike for every client (but for the variants of clientVariant). */
 const COMPILE_CONTEXT: QueryContext = { transport: 'udp', clientAddress: '', clientPort: 0 };
 
 /**
@@ -176,6 +189,11 @@ function compileAsked(query: PlainQuery, question: Question, answer: Answer): Bu
  */
 function withDnssecOk(key: string): string {
   return `${key}\u0001`;
+}
+
+/** The store key of the variant `variant` of the answer to a question: longer than any question key. */
+function withVariant(key: string, variant: string): string {
+  return `${key}\u0002${variant}`;
 }
 
 /**
@@ -248,6 +266,8 @@ export class PrecompiledAnswers {
   compiled = 0;
 
   private readonly udpSize: number;
+  /** Whether any answer may depend on the client: without, no entry is looked at for a variant. */
+  private readonly variants: boolean;
   /**
    * The rooms truncated answers are compiled for: a UDP query without EDNS (512 bytes), and one
    * with EDNS offering our payload size or more (less the OPT record). A client offering a size in
@@ -259,6 +279,7 @@ export class PrecompiledAnswers {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.udpSize = options.udpSize ?? ADVERTISED_UDP_SIZE;
+    this.variants = options.clientVariant !== undefined;
     this.truncatedRooms = [MIN_UDP_SIZE, this.udpSize - OPT_RECORD_SIZE];
   }
 
@@ -291,6 +312,8 @@ export class PrecompiledAnswers {
     let entry = this.entries.get(query.key);
     // The DO bit is part of a forwarded answer's identity (the cache keys on it too).
     if (entry?.forwarded && query.dnssecOk) entry = this.entries.get(withDnssecOk(query.key));
+    if (this.variants && entry?.variant !== undefined)
+      entry = this.variantFor(entry, query.key, clientAddress);
     if (entry === undefined || (query.mixedCase && !entry.caseFree)) return undefined;
     const table = this.options.table;
     const forwarded = entry.forwarded;
@@ -363,6 +386,7 @@ export class PrecompiledAnswers {
     link: number,
     synchronous: boolean,
     transport: 'udp' | 'tcp',
+    clientAddress = '',
   ): void {
     const { options } = this;
     if (query.mixedCase || answer.truncated) return;
@@ -380,12 +404,20 @@ export class PrecompiledAnswers {
     if (table.servingState !== 'ready') return;
     const index = table.current;
     const room = roomFor(query, transport, this.udpSize);
+    const labels = splitName(question.name).map(lowerLabel);
+    const zone = options.zones.find(labels);
+    const dependsOn = this.dependency(labels, zone, index);
+    const variant =
+      options.clientVariant && typeof dependsOn === 'object'
+        ? options.clientVariant(dependsOn, clientAddress)
+        : undefined;
+    const key = variant === undefined ? query.key : this.variantKey(query.key, variant, index);
     // Held and still valid: the fast path passed it over for this client, whose room needs a form
     // not compiled yet, or one not compiled at all (other cuts). Compiling the whole entry again
     // would give the same bytes, at the cost of a second resolve (the case check).
-    const held = this.entries.get(query.key);
-    if (held && !held.forwarded && this.stillValid(held, index)) {
-      this.addForm(held, question, answer, room, query);
+    const held = this.entries.get(key);
+    if (held && !held.forwarded && held.variant === variant && this.stillValid(held, index)) {
+      this.addForm(held, question, answer, room, query, key);
       return;
     }
 
@@ -393,10 +425,12 @@ export class PrecompiledAnswers {
     if (!bytes) return;
     const serialAt = soaSerialOffset(bytes, query.questionEnd);
     if (serialAt === undefined) return;
-    const labels = splitName(question.name).map(lowerLabel);
-    const zone = options.zones.find(labels);
-    const dependsOn = this.dependency(labels, zone, index);
-    const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
+    const caseFree = this.readsSameInUpperCase(
+      question,
+      bytes,
+      query.questionEnd,
+      variant === undefined ? COMPILE_CONTEXT : { ...COMPILE_CONTEXT, clientAddress },
+    );
     const stamp = dependsOn === 'table' ? index.version : index.membership;
     // A negative answer not tied to one service, small enough for any reply: shared by shape.
     const shape =
@@ -432,8 +466,30 @@ export class PrecompiledAnswers {
       stamp,
       metricsSlot: -1,
     };
-    this.store(query.key, entry, query, question.name, shape);
+    if (variant !== undefined) entry.variant = variant;
+    this.store(key, entry, query, question.name, shape);
     this.compiled++;
+  }
+
+  /**
+   * The entry for the client's variant, given the one held under the question's key: itself, or
+   * the one held under the key and the variant.
+   */
+  private variantFor(entry: CompiledAnswer, key: string, clientAddress: string): CompiledAnswer | undefined {
+    const variant = this.options.clientVariant?.(entry.dependsOn as ServiceEntry, clientAddress);
+    if (variant === entry.variant) return entry;
+    return variant === undefined ? undefined : this.entries.get(withVariant(key, variant));
+  }
+
+  /**
+   * Where the answer of `variant` is stored: under the question's key, unless a valid answer of
+   * another variant is held there.
+   */
+  private variantKey(key: string, variant: string, index: ServiceIndex): string {
+    const held = this.entries.get(key);
+    return held === undefined || held.variant === variant || !this.stillValid(held, index)
+      ? key
+      : withVariant(key, variant);
   }
 
   /** Compiles the forwarder's cache entry for the question, if it holds a fresh one. */
@@ -507,6 +563,7 @@ export class PrecompiledAnswers {
     answer: Answer,
     room: number,
     query: PlainQuery,
+    key: string,
   ): void {
     if (this.shareUses.has(held)) return; // fits every room: nothing to add
     let cut: TruncatedAnswer | undefined;
@@ -521,13 +578,13 @@ export class PrecompiledAnswers {
       cut = this.cutTo(room, question, answer, query.questionEnd, held.link);
       if (!cut) return;
     }
-    this.remove(query.key, held);
+    this.remove(key, held);
     if (whole) {
       held.slab = whole.slab;
       held.at = whole.at;
     }
     if (cut) (held.truncated ??= []).push(cut);
-    this.store(query.key, held, query, question.name);
+    this.store(key, held, query, question.name);
     this.compiled++;
   }
 
@@ -538,10 +595,15 @@ export class PrecompiledAnswers {
    * the SOA) take the asked case. What holds for all lower and all upper case holds for any mix:
    * a difference would need a name matching one but not the other.
    */
-  private readsSameInUpperCase(question: Question, bytes: Buffer, questionEnd: number): boolean {
+  private readsSameInUpperCase(
+    question: Question,
+    bytes: Buffer,
+    questionEnd: number,
+    context: QueryContext,
+  ): boolean {
     const upper = { ...question, name: question.name.toUpperCase() };
     if (upper.name === question.name) return true;
-    const answer = this.options.cluster.resolve(upper, COMPILE_CONTEXT);
+    const answer = this.options.cluster.resolve(upper, context);
     if (answer === undefined || answer instanceof Promise) return false;
     const upperBytes = compile(upper, answer);
     return upperBytes !== undefined && upperBytes.subarray(questionEnd).equals(bytes.subarray(questionEnd));
