@@ -87,6 +87,11 @@ export interface CompiledAnswer extends ServedReply {
   readonly stamp: number;
   /** For an answer that depends on the client: the variant it was compiled for (see the file comment). */
   variant?: string;
+  /**
+   * The store keys of the other variants of the question, made once each: a key built per reply
+   * would be a new string to hash each time, which cost more than the rest of the reply.
+   */
+  variantKeys?: Map<string, string>;
   /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
   readonly forwarded?: ForwardedParts;
 }
@@ -478,7 +483,11 @@ export class PrecompiledAnswers {
   private variantFor(entry: CompiledAnswer, key: string, clientAddress: string): CompiledAnswer | undefined {
     const variant = this.options.clientVariant?.(entry.dependsOn as ServiceEntry, clientAddress);
     if (variant === entry.variant) return entry;
-    return variant === undefined ? undefined : this.entries.get(withVariant(key, variant));
+    if (variant === undefined) return undefined;
+    const keys = (entry.variantKeys ??= new Map());
+    let variantKey = keys.get(variant);
+    if (variantKey === undefined) keys.set(variant, (variantKey = withVariant(key, variant)));
+    return this.entries.get(variantKey);
   }
 
   /**

@@ -14,27 +14,44 @@
 // The choice is named by a variant ("n:<node>", "z:<zone>", or "" for all), which the precompiled
 // answers key on: one compiled answer per variant a client has asked, never per client.
 import type { ReadyEndpoint, ServiceEntry, ServiceIndex } from '../../table/service-index.js';
+import type { Pod } from '../../table/types.js';
 
-interface Groups {
-  byNode: Map<string, ReadyEndpoint[]>;
-  byZone: Map<string, ReadyEndpoint[]>;
+export interface TopologyChoice {
+  variant: string;
+  endpoints: readonly ReadyEndpoint[];
+}
+
+/** A service's choices by node and by zone, and the choice of every endpoint. */
+interface Choices {
+  byNode: Map<string, TopologyChoice>;
+  byZone: Map<string, TopologyChoice>;
+  all: TopologyChoice;
 }
 
 /**
- * The ready endpoints of a service grouped by node and by zone, made on first use. An entry never
- * changes (a changed service is a new entry), so the grouping lives exactly as long as it does.
+ * The choices of a service, made on its first topology-aware question, ready to hand out without
+ * allocating. An entry never changes (a changed service is a new entry), so they live exactly as
+ * long as it does.
  */
-const groupsOf = new WeakMap<ServiceEntry, Groups>();
+const choicesOf = new WeakMap<ServiceEntry, Choices>();
 
-function groups(entry: ServiceEntry): Groups {
-  let held = groupsOf.get(entry);
+function choices(entry: ServiceEntry): Choices {
+  let held = choicesOf.get(entry);
   if (held) return held;
-  held = { byNode: new Map(), byZone: new Map() };
+  const byNode = new Map<string, ReadyEndpoint[]>();
+  const byZone = new Map<string, ReadyEndpoint[]>();
   for (const endpoint of entry.ready) {
-    if (endpoint.nodeName !== undefined) push(held.byNode, endpoint.nodeName, endpoint);
-    if (endpoint.zone !== undefined) push(held.byZone, endpoint.zone, endpoint);
+    if (endpoint.nodeName !== undefined) push(byNode, endpoint.nodeName, endpoint);
+    if (endpoint.zone !== undefined) push(byZone, endpoint.zone, endpoint);
   }
-  groupsOf.set(entry, held);
+  const named = (prefix: string, groups: Map<string, ReadyEndpoint[]>) =>
+    new Map([...groups].map(([key, endpoints]) => [key, { variant: `${prefix}:${key}`, endpoints }]));
+  held = {
+    byNode: named('n', byNode),
+    byZone: named('z', byZone),
+    all: { variant: '', endpoints: entry.ready },
+  };
+  choicesOf.set(entry, held);
   return held;
 }
 
@@ -44,9 +61,29 @@ function push(map: Map<string, ReadyEndpoint[]>, key: string, endpoint: ReadyEnd
   else map.set(key, [endpoint]);
 }
 
-export interface TopologyChoice {
-  variant: string;
-  endpoints: readonly ReadyEndpoint[];
+/**
+ * Client address → its pod (null: none), per table version: normalizing an address for the pod
+ * index costs more than the rest of a compiled reply. Bounded, since any address may ask.
+ */
+interface ClientPods {
+  version: number;
+  pods: Map<string, Pod | null>;
+}
+const clientPodsOf = new WeakMap<ServiceIndex, ClientPods>();
+const MAX_CLIENTS = 65_536;
+
+function clientPod(snapshot: ServiceIndex, clientAddress: string): Pod | undefined {
+  let cache = clientPodsOf.get(snapshot);
+  if (cache === undefined || cache.version !== snapshot.version || cache.pods.size >= MAX_CLIENTS) {
+    cache = { version: snapshot.version, pods: new Map() };
+    clientPodsOf.set(snapshot, cache);
+  }
+  let pod = cache.pods.get(clientAddress);
+  if (pod === undefined) {
+    pod = (clientAddress === '' ? undefined : snapshot.podsWithIp(clientAddress)[0]) ?? null;
+    cache.pods.set(clientAddress, pod);
+  }
+  return pod ?? undefined;
 }
 
 /**
@@ -60,13 +97,10 @@ export function topologyChoice(
 ): TopologyChoice | undefined {
   const preference = entry.service.trafficDistribution;
   if (preference === undefined || entry.service.type !== 'Headless') return undefined;
-  const pod = clientAddress === '' ? undefined : snapshot.podsWithIp(clientAddress)[0];
-  if (pod !== undefined) {
-    const { byNode, byZone } = groups(entry);
-    const onNode = preference === 'PreferSameNode' && pod.nodeName !== undefined && byNode.get(pod.nodeName);
-    if (onNode) return { variant: `n:${pod.nodeName}`, endpoints: onNode };
-    const inZone = pod.zone !== undefined && byZone.get(pod.zone);
-    if (inZone) return { variant: `z:${pod.zone}`, endpoints: inZone };
-  }
-  return { variant: '', endpoints: entry.ready };
+  const { byNode, byZone, all } = choices(entry);
+  const pod = clientPod(snapshot, clientAddress);
+  if (pod === undefined) return all;
+  const onNode =
+    preference === 'PreferSameNode' && pod.nodeName !== undefined ? byNode.get(pod.nodeName) : undefined;
+  return onNode ?? (pod.zone !== undefined ? byZone.get(pod.zone) : undefined) ?? all;
 }
