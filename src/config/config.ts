@@ -327,11 +327,11 @@ export const OPTIONS = {
   },
   zonal: {
     type: 'boolean',
-    help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal",
+    help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal (docs/zonal.md)",
   },
   'topology-aware': {
     type: 'boolean',
-    help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all (needs --pods verified)",
+    help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all (needs --pods verified; docs/zonal.md)",
   },
   fallthrough: {
     type: 'string',
