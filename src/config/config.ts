@@ -327,11 +327,11 @@ export const OPTIONS = {
   },
   zonal: {
     type: 'boolean',
-    help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal (docs/zonal.md)",
+    help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal; on when serving the bundled zones/ (docs/zonal.md)",
   },
   'topology-aware': {
     type: 'boolean',
-    help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all (needs --pods verified; docs/zonal.md)",
+    help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all; watches Pods and Nodes with --kubernetes; on when serving the bundled zones/ (docs/zonal.md)",
   },
   fallthrough: {
     type: 'string',
@@ -787,22 +787,6 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   if (pods !== 'disabled' && pods !== 'insecure' && pods !== 'verified') {
     throw fail('pods', `"${pods}": expected disabled, insecure or verified`);
   }
-  const zonal = read('zonal') === true;
-  if (zonal && read('no-endpoints') === true) {
-    // CoreDNS refuses `zonal` with `noendpoints` too (plugin/kubernetes/setup.go): zonal names are
-    // answered from endpoints, and noendpoints promises NXDOMAIN for every headless name.
-    throw fail(
-      'zonal',
-      `cannot go with ${label('no-endpoints')}: zone-scoped names are answered from EndpointSlices; remove one`,
-    );
-  }
-  const topologyAware = read('topology-aware') === true;
-  if (topologyAware && pods !== 'verified') {
-    throw fail(
-      'topology-aware',
-      `needs ${label('pods')} verified: the client's node and zone are read from the pod table, which only verified pods keep`,
-    );
-  }
   // In a Kubernetes pod the cluster's clients may be any range: everyone, unless a layer says (see
   // resolve/recursion.ts).
   const inPod = raw('allow-recursion') === undefined && env.KUBERNETES_SERVICE_HOST !== undefined;
@@ -847,8 +831,24 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     ...upstreams,
     ...stubDomains.flatMap((s) => s.upstreams),
   ]);
+  const registries = zonesAndRegistries(read, checked);
+  // Serving the bundled zones/ (no registry given) is the demo: there both answer, so that
+  // docs/zonal.md's examples work against `npm start` as written. Elsewhere both are off unless
+  // asked for, as CoreDNS's zonal is.
+  const bundled = registries.zonesDir === EMBEDDED_ZONES_DIR;
+  const zonal =
+    ((read('zonal') as boolean | undefined) ?? (bundled && read('no-endpoints') !== true)) === true;
+  if (zonal && read('no-endpoints') === true) {
+    // CoreDNS refuses `zonal` with `noendpoints` too (plugin/kubernetes/setup.go): zonal names are
+    // answered from endpoints, and noendpoints promises NXDOMAIN for every headless name.
+    throw fail(
+      'zonal',
+      `cannot go with ${label('no-endpoints')}: zone-scoped names are answered from EndpointSlices; remove one`,
+    );
+  }
+  const topologyAware = ((read('topology-aware') as boolean | undefined) ?? bundled) === true;
   return {
-    ...zonesAndRegistries(read, checked),
+    ...registries,
     zoneFiles: {
       maxBytes: number('zones-max-bytes', 1, 2 ** 31 - 1),
       settleMs: Math.round(seconds('zones-settle') * 1000),

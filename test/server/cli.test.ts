@@ -138,7 +138,6 @@ describe('clusterdns command', () => {
       2,
       /--zonal: cannot go with --no-endpoints: zone-scoped names are answered from EndpointSlices/,
     );
-    await expectExit(['--topology-aware'], 2, /--topology-aware: needs --pods verified/);
     await expectExit([], 2, /CLUSTERDNS_LOG_QUERIES: "perhaps": expected true or false/, {
       CLUSTERDNS_LOG_QUERIES: 'perhaps',
     });

@@ -1,6 +1,5 @@
 // The real dig against the real binary serving the bundled zones/, as the README tells a user to.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,47 +24,6 @@ function digDefaultZones(): (...args: string[]) => Promise<string> {
   return async (...args) =>
     (await run('dig', ['@127.0.0.1', '-p', String(port), '+time=2', '+tries=1', ...args])).stdout;
 }
-
-/**
- * A doc page's examples: the flags of its `npm start -- ...` line, and each `$ dig ...` command of
- * its console blocks with the lines it prints.
- */
-function docExamples(path: string): { flags: string[]; examples: [string, string[]][] } {
-  const doc = readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
-  const start = /^npm start -- (.+)$/m.exec(doc);
-  const examples: [string, string[]][] = [];
-  for (const [, block] of doc.matchAll(/```console\n([\s\S]*?)```/g)) {
-    for (const line of block!.trimEnd().split('\n')) {
-      if (line.startsWith('$ ')) examples.push([line.slice(2), []]);
-      else examples.at(-1)![1].push(line);
-    }
-  }
-  return { flags: start ? start[1]!.split(' ') : [], examples };
-}
-
-describe.skipIf(!hasDig)('the dig examples of docs/zonal.md, against the bundled zones', () => {
-  const { flags, examples } = docExamples('docs/zonal.md');
-  let cli: RunningCli | undefined;
-  let port = 0;
-  beforeAll(async () => {
-    port = await freePort();
-    cli = await startCli([...flags, '--listen', `127.0.0.1:${port}`]);
-  });
-  afterAll(() => cli?.child.kill('SIGTERM'));
-
-  it('has examples of both options', () => {
-    expect(flags).toEqual(['--zonal', '--topology-aware', '--pods', 'verified']);
-    expect(examples.some(([command]) => command.includes('._zone.'))).toBe(true);
-    expect(examples.some(([command]) => command.startsWith('dig -b 127.0.0.2 '))).toBe(true);
-  });
-
-  it.each(examples)('%s', async (command, printed) => {
-    expect(command).toMatch(/^dig .*-p 1053 /);
-    const asked = command.replace('-p 1053', `-p ${port} +time=2 +tries=1`);
-    const { stdout } = await run('sh', ['-c', asked]);
-    expect(stdout.trimEnd().split('\n')).toEqual(printed);
-  });
-});
 
 describe.skipIf(!hasDig)('dig against the default zones', () => {
   const dig = digDefaultZones();
