@@ -573,14 +573,17 @@ describe('precompiled answers of zone-scoped and topology-aware names', () => {
     const { fast, general, table } = awareSetup();
     const message = buildQuery('near.shop.svc.cluster.local', 'A', VARIANTS[0]);
     for (const client of clients) await answer(fast, message, 'udp', client);
-    // near-0 moves from us-east-1a to us-east-1b: a client in us-east-1a now gets every endpoint.
+    // near-0 moves from us-east-1a to us-east-1c: a client in us-east-1a now gets every endpoint,
+    // one in us-east-1c gets near-0, one in us-east-1b still its two.
     table.setContent('test', {
       ...fixture,
       services: fixture.services.map((service) =>
         service.name === 'near'
           ? {
               ...service,
-              endpoints: service.endpoints.map((endpoint) => ({ ...endpoint, zone: 'us-east-1b' })),
+              endpoints: service.endpoints.map((endpoint) =>
+                endpoint.ip === '10.244.6.1' ? { ...endpoint, zone: 'us-east-1c' } : endpoint,
+              ),
             }
           : service,
       ),
@@ -590,7 +593,10 @@ describe('precompiled answers of zone-scoped and topology-aware names', () => {
         await answer(general, message, 'udp', client),
       );
     }
-    const reply = decodeReply(await answer(fast, message, 'udp', '10.244.1.50'));
-    expect(reply.answers.map((record) => record.data)).toEqual(['10.244.6.1', '10.244.6.2', '10.244.6.3']);
+    const from = async (client: string) =>
+      decodeReply(await answer(fast, message, 'udp', client)).answers.map((record) => record.data);
+    expect(await from('10.244.1.50')).toEqual(['10.244.6.1', '10.244.6.2', '10.244.6.3']);
+    expect(await from('10.244.9.50')).toEqual(['10.244.6.1']);
+    expect(await from('10.244.3.50')).toEqual(['10.244.6.2', '10.244.6.3']);
   });
 });
