@@ -959,10 +959,11 @@ export function changedSections(old: Config, next: Config): string[] {
   if (isDeepStrictEqual(old, next)) return [];
   const differs = (keys: readonly (keyof Config)[]) =>
     keys.some((key) => !isDeepStrictEqual(old[key], next[key]));
-  // Pods are watched only for `pods verified`.
-  const podsWatched = (config: Config) => config.pods === 'verified';
+  // Pods are watched only for `pods verified` and --topology-aware, Nodes only for the latter.
+  const watched = (config: Config) =>
+    `${config.pods === 'verified' || config.topologyAware === true} ${config.topologyAware === true}`;
   return [
-    ...(differs(BACKEND_KEYS) || podsWatched(old) !== podsWatched(next) ? ['backends'] : []),
+    ...(differs(BACKEND_KEYS) || watched(old) !== watched(next) ? ['backends'] : []),
     ...(differs(LISTENER_KEYS) ? ['listeners'] : []),
     ...(differs(ENDPOINT_KEYS) ? ['endpoints'] : []),
     'resolvers',

@@ -43,6 +43,9 @@ describe('changedSections', () => {
       ['listeners', 'resolvers'],
     ],
     [['--allow-query', '10.0.0.0/8'], ['resolvers']],
+    [['--zonal'], ['resolvers']],
+    // Pods and Nodes are watched for it.
+    [['--topology-aware'], ['backends', 'resolvers']],
   ])('%j rebuilds %j', (flags, sections) => {
     expect(changedSections(base, config(...flags))).toEqual(sections);
   });
