@@ -181,6 +181,11 @@ export interface OptionSpec {
   defaultValue?: string | readonly string[];
   /** A repeatable option whose variable holds one value, not a comma-separated list (values hold commas). */
   wholeInEnv?: boolean;
+  /**
+   * A switch whose unset value depends on what is served (on for the bundled zones/): `config
+   * print` leaves it out unless set, since printing `false` would turn it off there.
+   */
+  defaultByZones?: boolean;
 }
 
 export const OPTIONS = {
@@ -327,10 +332,12 @@ export const OPTIONS = {
   },
   zonal: {
     type: 'boolean',
+    defaultByZones: true,
     help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal; on when serving the bundled zones/ (docs/zonal.md)",
   },
   'topology-aware': {
     type: 'boolean',
+    defaultByZones: true,
     help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all; watches Pods and Nodes with --kubernetes; on when serving the bundled zones/ (docs/zonal.md)",
   },
   fallthrough: {
