@@ -1,16 +1,29 @@
 # syntax=docker/dockerfile:1
+# The Node.js release line the image runs on, an LTS one: .ci/run also runs the test suite on it.
+ARG NODE_MAJOR=24
+
 # Build stage: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:${NODE_MAJOR}-bookworm-slim AS build
+# The commit built, for coredns_build_info's revision (docker build --build-arg REVISION=$(git rev-parse HEAD) .).
+ARG REVISION=""
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && printf '%s\n' "$REVISION" > dist/REVISION && npm prune --omit=dev
 
-# Runtime stage: the compiled server, production dependencies and the default zones only.
-FROM node:20-bookworm-slim
-ENV NODE_ENV=production
+# Runtime stage: node, the compiled server, production dependencies and the default zones. No
+# package manager: nothing here installs anything, and npm, npx, corepack and yarn are code an
+# attacker could use and a scanner reports.
+FROM node:${NODE_MAJOR}-bookworm-slim
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+    /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
+# Settings as variables, so that arguments add to them (docker run clusterdns --ttl 30 keeps the
+# address). A Corefile's server blocks keep their own addresses: CLUSTERDNS_LISTEN does not move
+# them. Workers default to the CPUs the container's quota allows.
+ENV NODE_ENV=production \
+    CLUSTERDNS_LISTEN=0.0.0.0:1053
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -22,7 +35,9 @@ COPY zones ./zones
 # --sysctl ..., or the pod securityContext in deploy/kubernetes/) and --listen 0.0.0.0:53.
 EXPOSE 1053/udp 1053/tcp 8080/tcp 8181/tcp 9153/tcp
 USER node
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# SIGTERM starts the lame-duck time (--lameduck, 5 s), then the server stops at once: well inside
+# docker stop's 10 s. No HEALTHCHECK: Kubernetes ignores it and runs the manifests' probes; the
+# health address is configuration (--health, a Corefile's health), so a fixed check would fail a
+# healthy server; and the only HTTP client here is node, a second process of some 40 MB every
+# interval. docs/deployment.md#the-image gives a check for plain Docker that needs no node.
 ENTRYPOINT ["/app/dist/main.js"]
-CMD ["--listen", "0.0.0.0:1053", "--zones", "/app/zones"]

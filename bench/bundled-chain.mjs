@@ -2,7 +2,7 @@
 // started on the bundled zones with no upstream and no endpoints, and a chain of its cluster zone
 // alone, asked without sockets.
 import { pino } from 'pino';
-import { ClusterDns } from '../dist/app.js';
+import { ClusterDns } from '../dist/app/lifecycle.js';
 import { parseCommandLine } from '../dist/config/config.js';
 import { ResolverChain } from '../dist/resolve/chain.js';
 import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';

@@ -10,7 +10,7 @@ import { URL } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { QueryHandler } from '../dist/server/handler.js';
 import { QueryMetrics } from '../dist/ops/metrics/query-metrics.js';
-import { PrecompiledAnswers } from '../dist/server/precompiled.js';
+import { PrecompiledAnswers } from '../dist/answers/precompiled.js';
 import { bundledChain } from './bundled-chain.mjs';
 
 const perRound = Number(process.argv[2] ?? 200_000);
@@ -47,8 +47,8 @@ counted.recordTo(newMetrics().recorder('dns://127.0.0.1:53', 4));
 const newPrecompiled = (answerSlots) =>
   new PrecompiledAnswers({
     table: app.table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 0,
     negativeAnswers: true,
     rotatesAddresses: false,

@@ -5,31 +5,21 @@
 // (registry/etcd/). With --workers N above 1 this process is the primary (registries, table, ops
 // endpoints) and forks N workers that answer (workers/); a worker runs workers/worker.ts only.
 //
-// The first line is where the node flags the server runs with live (workers inherit them, and the
-// benchmark reads them from there). A young generation of 1 MB semi-spaces rather than V8's 16:
-// at 30 000 QPS the server allocates about 800 bytes a query, and each scavenge also frees the
-// ArrayBuffers of the datagrams received since the last one. Small semi-spaces keep every pause
-// short (p90 0.7 ms against 1.2 ms with 4 MB, up to 3 ms with 16), which took p99 at 30 000 QPS
-// from 1.2 ms to 0.8 ms; once grown, 16 MB ones also stay resident, some 25 MB of RSS. The price
-// is GC time: about 5 % of QPS at the highest rate (bench/README.md, "Where memory goes").
-// The old generation may grow by 30 % of what a mark-compact leaves live before the next one,
-// where V8's own rule allows up to 4 times: compiling the answers of a burst of new questions
-// promotes garbage, and V8 never gives back the heap it grew. With 10 000 services and 50 000
-// endpoints the server held 175 MB after 10 s of load with V8's rule and 115 MB with this one;
-// 100 000 services, 387 MB and 252 MB. The price: a 100 000-service table applies in 0.7 s, not 0.5.
-// --optimize-for-size (V8: "favor memory size over execution speed") and one malloc arena rather
-// than one per thread took that table's 115 MB to 98-105 MB, and 100 000 services' 248 MB to
-// 202-239 MB, at the same QPS (10 000 services: 195-198k against 192-196k, three rounds each);
-// the 100 000-service files parse in 2.1 s rather than 1.5.
+// The first line holds the node flags the server runs with (workers inherit them, the benchmark
+// reads them from there); why these: docs/architecture.md#memory-and-v8-flags.
+// First: `node dist/main.js` runs with this file's first-line flags, as `dist/main.js` does.
+import './ops/launch-with-flags.js';
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ClusterDns, SHUTDOWN_GRACE_MS, type Part } from './app.js';
+import { ClusterDns, SHUTDOWN_GRACE_MS } from './app/lifecycle.js';
+import type { Part } from './app/part.js';
 import { parseCommandLine, type LoadedServers } from './config/command.js';
 import { ConfigError, usage, type Config } from './config/config.js';
 import { FileWatcher } from './config/watch.js';
 import { installCrashPolicy } from './ops/crash-policy.js';
+import { failOwner } from './registry/supervisor.js';
 import { holdOpen } from './ops/hold-open.js';
+import { packageVersion } from './ops/build-info.js';
 import { createLogger, exitAfterLogs } from './ops/logger.js';
 import { reloadFailures } from './ops/reload-failures.js';
 import { isOperatorProblem, refuse } from './ops/start-failure.js';
@@ -39,13 +29,6 @@ import { runWorker } from './workers/worker.js';
 
 /** How often the config file or Corefile, and the hosts files it names, are checked for a change. */
 const WATCH_INTERVAL_MS = 1000;
-
-function version(): string {
-  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return manifest.version;
-}
 
 async function main(): Promise<void> {
   // A worker takes its configuration from the primary, not from the command line.
@@ -68,7 +51,7 @@ async function main(): Promise<void> {
     return;
   }
   if (command.kind === 'version') {
-    process.stdout.write(`clusterdns ${version()}\n`);
+    process.stdout.write(`clusterdns ${packageVersion()}\n`);
     return;
   }
   if (command.kind === 'print') {
@@ -77,7 +60,7 @@ async function main(): Promise<void> {
   }
   const { loaded, load, watch } = command;
   const logger = createLogger(command.config.logLevel, undefined, command.config.logFormat);
-  installCrashPolicy(logger);
+  installCrashPolicy(logger, { failOwner });
   for (const notice of loaded.notices) logger.warn(notice);
   const servers: ClusterDns[] = [];
   // The number of workers is fixed for the life of the process: a reload that changes it waits

@@ -3,8 +3,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
+import { launchOfFile } from '../../src/ops/node-flags.js';
 
 const BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 /** Clock ticks per second, the unit of /proc/PID/stat's CPU times (100 wherever getconf is missing). */
@@ -32,6 +34,14 @@ export interface ServerOptions {
   nodeOptions?: string[];
   /** More clusterdns flags (a case's own options, e.g. --template). */
   args?: string[];
+  /**
+   * How it is started: `flags` (the default) runs node with the flags and environment of the
+   * build's first line; `exec` runs the file itself, as its first line says; `node` runs
+   * `node FILE`; `npx` runs `npx clusterdns` in the build's package.
+   */
+  launch?: 'flags' | 'exec' | 'node' | 'npx';
+  /** The node binary (default: the one running the benchmark). */
+  node?: string;
 }
 
 export interface StartTimes {
@@ -47,21 +57,6 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-/**
- * The environment and node flags on a build's first line (`#!/usr/bin/env -S [NAME=VALUE ...] node
- * FLAGS`): how it runs when started.
- */
-function launchOf(main: string): { env: Record<string, string>; flags: string[] } {
-  const first = readFileSync(main, 'utf8').split('\n', 1)[0]!;
-  const words = /^#!\/usr\/bin\/env -S (.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean) ?? [];
-  const node = words.indexOf('node');
-  if (node < 0) return { env: {}, flags: [] };
-  const env = Object.fromEntries(
-    words.slice(0, node).map((word) => [word.slice(0, word.indexOf('=')), word.slice(word.indexOf('=') + 1)]),
-  );
-  return { env, flags: words.slice(node + 1) };
-}
-
 export class Server {
   private output = '';
   private constructor(
@@ -74,22 +69,29 @@ export class Server {
 
   static async start(options: ServerOptions): Promise<{ server: Server; times: StartTimes }> {
     const main = options.main ?? BIN;
-    const launch = launchOf(main);
-    const args = [
-      ...launch.flags,
-      ...(options.nodeOptions ?? []),
-      main,
+    const launch = options.launch ?? 'flags';
+    const node = options.node ?? process.execPath;
+    const serverArgs = [
       ...['--zones', options.zones, '--listen', `127.0.0.1:${options.port}`, '--resolv-conf', '/dev/null'],
       ...['--health', '127.0.0.1:0', '--ready', '127.0.0.1:0', '--lameduck', '0'],
       ...['--metrics', options.metrics ? '127.0.0.1:0' : ''],
       ...['--workers', String(options.workers)],
       ...(options.args ?? []),
     ];
-    const [command, ...rest] = [...options.pin, process.execPath, ...args];
+    const firstLine = launch === 'flags' ? launchOfFile(main) : { env: {}, flags: [] };
+    const start = {
+      flags: [node, ...firstLine.flags, ...(options.nodeOptions ?? []), main],
+      node: [node, ...(options.nodeOptions ?? []), main],
+      exec: [main],
+      npx: ['npx', '--no-install', 'clusterdns'],
+    }[launch];
+    const [command, ...rest] = [...options.pin, ...start, ...serverArgs];
     const spawnedAt = Date.now();
     const child = spawn(command!, rest, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...launch.env },
+      // exec and npx find node on PATH, as a shell would.
+      env: { ...process.env, ...firstLine.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` },
+      cwd: dirname(dirname(main)),
     });
     running.add(child);
     child.once('exit', () => running.delete(child));
@@ -97,6 +99,11 @@ export class Server {
     const firstAnswer = await server.waitForAnswer(options);
     await server.waitForLog('"msg":"listening"', 2000);
     return { server, times: { ...server.logTimes(), firstAnswer } };
+  }
+
+  /** What the server has printed so far (its JSON log lines). */
+  get log(): string {
+    return this.output;
   }
 
   get pid(): number {
@@ -156,16 +163,32 @@ export class Server {
     return times;
   }
 
-  /** The server's processes: the one spawned and, under --workers, its workers. */
+  /**
+   * The server's processes: the one spawned and, under --workers, its workers; a launcher between
+   * them (npx and its shell) is not the server's and is left out.
+   */
   private pids(): number[] {
-    let children: number[] = [];
-    try {
-      const text = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8');
-      children = text.split(' ').filter(Boolean).map(Number);
-    } catch {
-      // A kernel without /proc/.../children: the primary alone.
-    }
-    return [this.pid, ...children];
+    const tree: number[] = [];
+    const walk = (pid: number) => {
+      tree.push(pid);
+      try {
+        const text = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+        text.split(' ').filter(Boolean).map(Number).forEach(walk);
+      } catch {
+        // Gone, or a kernel without /proc/.../children: what was found so far.
+      }
+    };
+    walk(this.pid);
+    const isServer = (pid: number) => {
+      try {
+        // npm exec names itself `npm exec ...`; its shell is `sh -c`.
+        const program = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0', 1)[0]!;
+        return !['npm', 'sh'].includes(program.split(' ', 1)[0]!);
+      } catch {
+        return false;
+      }
+    };
+    return tree.filter(isServer);
   }
 
   /** VmRSS (now) and VmHWM (the peak so far) in MB, from /proc/PID/status, summed over processes. */

@@ -41,8 +41,12 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv = proces
       `unexpected argument "${positionals.join(' ')}": the commands are config print and register`,
     );
   }
-  const environment = envLayer(env);
-  const source = sourceFile(flags, environment);
+  const variables = envLayer(env);
+  const source = sourceFile(flags, variables);
+  // A Corefile's server blocks say where they listen: CLUSTERDNS_LISTEN is the address when the
+  // configuration names none (the image sets it), so it does not move them; --listen, given on
+  // this command line, still does for a one-server Corefile.
+  const environment = source?.kind === 'Corefile' ? without(variables, ['listen']) : variables;
   const layersOf = (): { servers: ServerLayers[]; notices: string[]; imported: string[] } => {
     const { servers, notices, imported } = readSource(source, env);
     if (servers.length > 1) {

@@ -10,9 +10,9 @@ import { DEFAULT_ZONES, parseZone } from '../resolve/zones.js';
 import type { PodMode } from '../resolve/cluster/lookup.js';
 import { ETCD_OPTIONS, type EtcdConfig, etcdConfigFrom } from '../registry/etcd/options.js';
 import { parseHostPort, type HostPort } from './address.js';
-import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../server/reply-size.js';
+import { ADVERTISED_UDP_SIZE, BUFSIZE_RANGE } from '../dns/reply-size.js';
 import { MAX_TXT_STRING } from '../resolve/chaos.js';
-import { LABEL_RULE, isDnsLabel } from '../registry/validate.js';
+import { LABEL_RULE, isDnsLabel, isPortNumber } from '../registry/validate.js';
 import { parseRewriteRule } from '../resolve/rewrite/rules.js';
 import { DNS64_DEFAULT_PREFIX, parseDns64Prefix, type Dns64Options } from '../resolve/dns64/dns64.js';
 import type { PrefetchOptions } from '../resolve/forward/cache.js';
@@ -50,8 +50,13 @@ export interface KubernetesConfig {
 }
 
 export interface NacosConfig {
+  /** The (first) server. */
   url: string;
-  api: 'v1' | 'v2' | 'v3';
+  /** grpc: every server, when several are given, tried in turn when a connection is lost. */
+  servers?: string[];
+  api: 'v1' | 'v2' | 'v3' | 'grpc';
+  /** grpc: the servers' gRPC port; absent: each server's HTTP port + 1000. */
+  grpcPort?: number;
   /** DNS namespace → Nacos namespace ID ("" or "public" for the public namespace). */
   namespaces: { dns: string; nacos: string }[];
   group: string;
@@ -82,6 +87,8 @@ export interface Config extends OpsConfig {
    */
   blocks: Config[];
   zones: string[];
+  /** Served zones answered from ServiceImports (KEP-1645), lower-case without the dot; usually empty. */
+  multiclusterZones: string[];
   ttl: number;
   /** Exposed namespaces; undefined exposes all. */
   namespaces?: string[];
@@ -260,7 +267,11 @@ export const OPTIONS = {
     help: 'name a headless endpoint without a hostname by its pod (web-0.db.ns.svc...), not its dashed IP, as CoreDNS endpoint_pod_names',
   },
   ...ETCD_OPTIONS,
-  nacos: { type: 'string', metavar: 'URL', help: 'serve from a Nacos server, e.g. http://nacos:8848' },
+  nacos: {
+    type: 'string',
+    metavar: 'URL,...',
+    help: 'serve from a Nacos server, e.g. http://nacos:8848; with --nacos-api grpc, several servers of one cluster for failover',
+  },
   'nacos-namespace-map': {
     type: 'string',
     metavar: 'NS=ID,...',
@@ -272,7 +283,12 @@ export const OPTIONS = {
   'nacos-api': {
     type: 'string',
     metavar: 'VERSION',
-    help: 'v1 (Nacos 1.x, 2.x) | v2 (2.2+) | v3 (3.x): HTTP API to use (default v1)',
+    help: 'v1 (Nacos 1.x, 2.x) | v2 (2.2+) | v3 (3.x): HTTP API to poll; grpc (2.x, 3.x): subscribe, changes pushed (default v1)',
+  },
+  'nacos-grpc-port': {
+    type: 'string',
+    metavar: 'PORT',
+    help: "the Nacos servers' gRPC port, with --nacos-api grpc (default the HTTP port + 1000)",
   },
   'nacos-min-poll': {
     type: 'string',
@@ -308,6 +324,12 @@ export const OPTIONS = {
     multiple: true,
     metavar: 'ZONE',
     help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
+  },
+  multicluster: {
+    type: 'string',
+    multiple: true,
+    metavar: 'ZONE',
+    help: 'serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable',
   },
   ttl: {
     defaultValue: '5',
@@ -680,6 +702,32 @@ export const COMMAND_OPTIONS: readonly string[] = ['help', 'version', 'config', 
 
 export class ConfigError extends Error {}
 
+/**
+ * The multicluster zones, each a forward zone that is also served: a multicluster zone's names
+ * are the server's own to answer (CoreDNS: "The plugin MUST be authoritative for the zones listed").
+ */
+function multicluster(values: string[], zones: string[], fail: (message: string) => ConfigError): string[] {
+  const served = new Set(zones.map((zone) => parseZone(zone).name));
+  const names: string[] = [];
+  for (const value of values) {
+    let zone;
+    try {
+      zone = parseZone(value);
+    } catch (error) {
+      throw fail((error as Error).message);
+    }
+    if (zone.kind !== 'forward')
+      throw fail(`"${value}": a multicluster zone is a forward zone, not a reverse one`);
+    if (!served.has(zone.name)) {
+      throw fail(
+        `"${value}" is not a served zone (${[...served].join(', ')}): add --zone ${zone.name} (in a Corefile, list it on the kubernetes line)`,
+      );
+    }
+    if (!names.includes(zone.name)) names.push(zone.name);
+  }
+  return names;
+}
+
 /** A namespace name: an RFC 1123 label (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-label-names). */
 const NAMESPACE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -781,6 +829,9 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const text = (name: OptionName) => read(name) as string | undefined;
   const zones = list('zone')!;
   zones.forEach((zone) => checked('zone', parseZone, zone));
+  const multiclusterZones = multicluster(list('multicluster') ?? [], zones, (message) =>
+    fail('multicluster', message),
+  );
   const namespaces = text('namespaces');
   if (namespaces !== undefined && text('namespace-labels') !== undefined) {
     // CoreDNS refuses `namespaces` with `namespace_labels` too (plugin/kubernetes/setup.go).
@@ -867,6 +918,7 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     blockZones: ['.'],
     blocks: [],
     zones,
+    multiclusterZones,
     ttl: number('ttl', 0, 3600),
     ...(exposed !== undefined ? { namespaces: exposed } : {}),
     pods,
@@ -1155,13 +1207,26 @@ function nacosConfig(
   optional: (name: OptionName) => string | undefined,
   checked: <T>(name: OptionName, parse: (value: string) => T, value: string) => T,
 ): NacosConfig | undefined {
-  const url = optional('nacos');
-  if (url === undefined) return undefined;
-  checked('nacos', (value) => new URL(value), url);
+  const given = optional('nacos');
+  if (given === undefined) return undefined;
+  const urls = splitList(given);
+  for (const url of urls) checked('nacos', nacosUrl, url);
+  if (urls.length === 0) throw new ConfigError('--nacos: expected a URL, e.g. http://nacos:8848');
+  const url = urls[0]!;
   const api = optional('nacos-api') ?? 'v1';
-  if (api !== 'v1' && api !== 'v2' && api !== 'v3') {
-    throw new ConfigError(`--nacos-api: "${api}": expected v1, v2 or v3`);
+  if (api !== 'v1' && api !== 'v2' && api !== 'v3' && api !== 'grpc') {
+    throw new ConfigError(`--nacos-api: "${api}": expected v1, v2, v3 or grpc`);
   }
+  // The HTTP APIs poll one server (put a load balancer in front); a gRPC client fails over itself.
+  if (urls.length > 1 && api !== 'grpc') {
+    throw new ConfigError(`--nacos: several servers need --nacos-api grpc; ${api} polls one server`);
+  }
+  const grpcPortText = optional('nacos-grpc-port');
+  if (grpcPortText !== undefined && api !== 'grpc') {
+    throw new ConfigError('--nacos-grpc-port: only with --nacos-api grpc');
+  }
+  const grpcPort =
+    grpcPortText === undefined ? undefined : checked('nacos-grpc-port', portNumber, grpcPortText);
   const namespaces = checked(
     'nacos-namespace-map',
     parseNamespaceMap,
@@ -1180,13 +1245,29 @@ function nacosConfig(
   }
   return {
     url,
+    ...(urls.length > 1 ? { servers: urls } : {}),
     api,
+    ...(grpcPort !== undefined ? { grpcPort } : {}),
     namespaces,
     group: optional('nacos-group') ?? 'DEFAULT_GROUP',
     ...(username !== undefined ? { username, passwordFile } : {}),
     minPollMs,
     relistMs: Math.max(100, millis('nacos-relist', '10s')),
   };
+}
+
+/** A Nacos server's URL: http or https (https is TLS to the gRPC port too). */
+function nacosUrl(value: string): URL {
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`"${value}": expected an http(s) URL`);
+  return url;
+}
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || !isPortNumber(port)) throw new Error(`"${value}": expected a port 1-65535`);
+  return port;
 }
 
 /** `prod=33ea21bc-…,default=public`: DNS namespaces (labels) and the Nacos namespace IDs they serve. */

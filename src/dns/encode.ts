@@ -27,13 +27,14 @@ import {
   HEADER_SIZE,
   NSCOUNT_AT,
   OPCODE_MASK,
+  OPCODE_QUERY,
   OPCODE_SHIFT,
   QDCOUNT_AT,
   RCODE_MASK,
 } from './header.js';
 import { namesEqual } from './name.js';
 import { typeCode, writeRecord } from './record-write.js';
-import { Opcode, type Answer, type Question, type ResourceRecord } from './types.js';
+import { type Answer, type Question, type ResourceRecord } from './types.js';
 
 export interface ResponseHeader {
   id: number;
@@ -137,7 +138,7 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   // define them, so their replies carry neither (RFC 8906 §8.1.4, as ISC's EDNS compliance tester
   // checks; AA and RA come from the answer, which gives them none). AD and the Z bit are never set:
   // we validate nothing, and RFC 1035 §4.1.1 says Z must be zero.
-  if (header.opcode === Opcode.QUERY) {
+  if (header.opcode === OPCODE_QUERY) {
     if (header.rd) flags |= FLAG_RD;
     if (header.cd) flags |= FLAG_CD;
   }

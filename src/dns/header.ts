@@ -11,6 +11,8 @@ export const FLAG_CD = 0x0010;
 
 export const OPCODE_SHIFT = 11;
 export const OPCODE_MASK = 0xf;
+/** The only opcode served: a standard query. */
+export const OPCODE_QUERY = 0;
 export const RCODE_MASK = 0xf;
 
 // Byte offsets of the four section counts.

@@ -14,6 +14,7 @@ import {
   HEADER_SIZE,
   NSCOUNT_AT,
   OPCODE_MASK,
+  OPCODE_QUERY,
   OPCODE_SHIFT,
   QDCOUNT_AT,
 } from './header.js';
@@ -72,7 +73,7 @@ export function parseQuery(buf: Buffer): ParseOutcome {
   }
 
   // RFC 1035 §4.1.1: an opcode we do not serve is NOTIMP however the rest looks.
-  if (opcode !== 0) {
+  if (opcode !== OPCODE_QUERY) {
     const out: ParseOutcome = { kind: 'notimp', id, opcode, rd, cd };
     if (scan.question) out.question = scan.question;
     if (problem === null && scan.edns) out.edns = scan.edns;

@@ -21,8 +21,6 @@ export const RRType = {
 
 export const RRClass = { IN: 1, CH: 3, ANY: 255 } as const;
 
-export const Opcode = { QUERY: 0 } as const;
-
 export const Rcode = {
   NOERROR: 0,
   FORMERR: 1,

@@ -14,3 +14,11 @@ export function buildRevision(): string {
     return '';
   }
 }
+
+/** The version in package.json: what `--version`, coredns_build_info and CHAOS version.bind report. */
+export function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}

@@ -1,4 +1,4 @@
-// Plain counters of what the server saw and did, read by logs and tests (and by metrics later).
+// Plain counters of what the server saw and did, read by logs, tests and the metrics.
 export interface Counters {
   /** Messages too short to carry a header, or responses sent to us: dropped unanswered. */
   malformedDropped: number;

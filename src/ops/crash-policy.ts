@@ -11,7 +11,6 @@
 //   `maxPerMinute` (10) come within a minute: a process that keeps throwing is in a state nobody
 //   planned for, and exits with code 70 so that its orchestrator starts a clean one.
 import type { Logger } from 'pino';
-import { failOwner } from '../registry/supervisor.js';
 import { exitAfterLogs } from './logger.js';
 
 /** For /metrics: uncaught errors since the process started. */
@@ -20,6 +19,11 @@ export const uncaughtErrors = { exception: 0, rejection: 0 };
 export const EXIT_CODE_BROKEN = 70;
 
 export interface CrashPolicyOptions {
+  /**
+   * Hands the error to the part whose code raised it, which deals with it (a registry backend's
+   * supervisor restarts it); false when no part owns it. Default: none does.
+   */
+  failOwner?: (error: unknown) => boolean;
   maxPerMinute?: number;
   exit?: (code: number) => void;
 }
@@ -27,6 +31,7 @@ export interface CrashPolicyOptions {
 export function installCrashPolicy(logger: Logger, options: CrashPolicyOptions = {}): void {
   const maxPerMinute = options.maxPerMinute ?? 10;
   const exit = options.exit ?? exitAfterLogs;
+  const failOwner = options.failOwner ?? (() => false);
   const recent: number[] = [];
   const handle = (kind: 'exception' | 'rejection', error: unknown) => {
     uncaughtErrors[kind]++;

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { formatEndpointAddress, type EndpointAddress, type OpsConfig } from '../config/ops.js';
-import { bindProblem } from '../server/listener-pair.js';
+import { bindProblem } from './start-failure.js';
 
 export type EndpointName = 'health' | 'ready' | 'metrics';
 

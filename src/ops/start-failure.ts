@@ -21,3 +21,21 @@ export function refuse(message: string): void {
   process.stderr.write(`clusterdns: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   exitAfterLogs(2);
 }
+
+/**
+ * What the system's bind errors mean to whoever starts the server, and what to do about them; the
+ * flag is the one that chose the address (--listen for DNS, --health/--ready/--metrics for the
+ * ops endpoints). Ports below 1024 need privilege: ip(7), "ip_unprivileged_port_start".
+ */
+export function bindProblem(code: string | undefined, flag: string, port: number): string | undefined {
+  switch (code) {
+    case 'EADDRINUSE':
+      return `already in use: stop what holds it or choose another address with ${flag}`;
+    case 'EACCES':
+      return `binding port ${port} needs CAP_NET_BIND_SERVICE or root: run with it, or choose a port above 1023 with ${flag}`;
+    case 'EADDRNOTAVAIL':
+      return `no interface of this host has that address: choose one it has with ${flag}`;
+    default:
+      return undefined;
+  }
+}

@@ -76,6 +76,8 @@ function backendFactories(
           ...(config.topologyAware ? { watchNodes: true } : {}),
           watchEndpoints: !kubernetes.noEndpoints,
           ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
+          // ServiceImports are asked for only where a multicluster zone serves them.
+          ...(config.multiclusterZones.length > 0 && { multicluster: true }),
           labelSelector: kubernetes.labels,
           namespaceLabelSelector: kubernetes.namespaceLabels,
           // Only the exposed namespaces are listed and watched, each through its own paths.
@@ -109,6 +111,8 @@ function backendFactories(
         new NacosBackend({
           url: nacos.url,
           api: nacos.api,
+          ...(nacos.servers && { servers: nacos.servers.map((url) => ({ url })) }),
+          ...(nacos.grpcPort !== undefined && { grpcPort: nacos.grpcPort }),
           namespaces: nacos.namespaces,
           group: nacos.group,
           ...(nacos.username !== undefined &&

@@ -1,4 +1,4 @@
-// The objects every registry source (zone files, later the live Kubernetes API) is converted into
+// The objects every registry source (zone files, the Kubernetes API, etcd) is converted into
 // before they are joined into one TableContent. Keeping Services, EndpointSlices and Pods apart
 // until the join lets a slice in one source attach to a Service read from another.
 
@@ -6,9 +6,20 @@ import type { Endpoint, Pod, Service } from '../table/types.js';
 
 export type ClusterObject =
   | { kind: 'Namespace'; name: string }
-  /** `service.endpoints` holds endpoints written inline (native format); slices add to them. */
+  /**
+   * A Service, or a ServiceImport (`service.imported`). `service.endpoints` holds endpoints written
+   * inline (native format); slices add to them.
+   */
   | { kind: 'Service'; service: Service }
-  | { kind: 'EndpointSlice'; namespace: string; name: string; serviceName: string; endpoints: Endpoint[] }
+  | {
+      kind: 'EndpointSlice';
+      namespace: string;
+      name: string;
+      serviceName: string;
+      endpoints: Endpoint[];
+      /** An MCS controller's slice: it feeds the ServiceImport `serviceName`, not a Service. */
+      imported?: true;
+    }
   | { kind: 'Pod'; pod: Pod }
   /** A node's topology zone, which the pods on it take as theirs (topology-aware answers). */
   | { kind: 'Node'; name: string; zone?: string };

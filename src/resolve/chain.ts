@@ -11,7 +11,7 @@ export function refusedAnswer(): Answer {
 
 /**
  * What a handler asks: a chain, or a wrapper in front of one (rewrite, dns64), each saying which
- * link took the last question and whether its answer may be compiled (see server/precompiled.ts).
+ * link took the last question and whether its answer may be compiled (see answers/precompiled.ts).
  */
 export interface AnsweringChain {
   resolve(question: Question, context: QueryContext): Answer | Promise<Answer>;

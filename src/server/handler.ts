@@ -10,9 +10,9 @@ import type { QueryContext } from '../resolve/types.js';
 import type { Counters } from '../ops/counters.js';
 import { tallyAt, type QueryRecorder } from '../ops/metrics/query-metrics.js';
 import { readPlainQuery } from '../dns/plain-query.js';
-import type { PrecompiledAnswers } from './precompiled.js';
+import type { PrecompiledAnswers } from '../answers/precompiled.js';
 import type { QueryLogFilter } from './query-log.js';
-import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
+import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE, replyLimit } from '../dns/reply-size.js';
 
 export interface HandlerOptions {
   /**

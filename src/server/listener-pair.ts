@@ -1,26 +1,9 @@
 // The UDP and TCP listeners of one address, on one port number.
 import type { AddressInfo } from 'node:net';
 import { formatHostPort, type HostPort } from '../config/address.js';
+import { bindProblem } from '../ops/start-failure.js';
 import type { TcpListener } from './tcp.js';
 import type { UdpListener } from './udp.js';
-
-/**
- * What the system's bind errors mean to whoever starts the server, and what to do about them; the
- * flag is the one that chose the address (--listen for DNS, --health/--ready/--metrics for the
- * ops endpoints). Ports below 1024 need privilege: ip(7), "ip_unprivileged_port_start".
- */
-export function bindProblem(code: string | undefined, flag: string, port: number): string | undefined {
-  switch (code) {
-    case 'EADDRINUSE':
-      return `already in use: stop what holds it or choose another address with ${flag}`;
-    case 'EACCES':
-      return `binding port ${port} needs CAP_NET_BIND_SERVICE or root: run with it, or choose a port above 1023 with ${flag}`;
-    case 'EADDRNOTAVAIL':
-      return `no interface of this host has that address: choose one it has with ${flag}`;
-    default:
-      return undefined;
-  }
-}
 
 /** A bind failure as an operator reads it: the flag and address, the transport, the fix; the code kept. */
 export function listenError(error: unknown, address: HostPort, transport: 'UDP' | 'TCP'): Error {

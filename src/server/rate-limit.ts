@@ -14,7 +14,7 @@ import { isIPv4 } from 'node:net';
 import { writeIPv6 } from '../dns/address.js';
 import { OPT_RECORD_SIZE, OPT_TYPE } from '../dns/edns.js';
 import { ANCOUNT_AT, ARCOUNT_AT, FLAG_TC, HEADER_SIZE, NSCOUNT_AT, QDCOUNT_AT } from '../dns/header.js';
-import { BUFSIZE_RANGE } from './reply-size.js';
+import { BUFSIZE_RANGE } from '../dns/reply-size.js';
 
 export interface RateLimitOptions {
   /** Responses a second per client network. */
@@ -28,8 +28,6 @@ export interface RateLimitOptions {
   /** Milliseconds, monotonic; injectable for tests. */
   now?: () => number;
 }
-
-export const RATE_LIMIT_DEFAULTS = { slip: 2, window: 15, maxClients: 20_000 };
 
 export type Verdict = 'send' | 'slip' | 'drop';
 

@@ -26,18 +26,6 @@ export function ipKey(ip: string): string {
   return new Address6(ip).canonicalForm().replaceAll(':', '');
 }
 
-/** The address for a key made by ipKey, in its usual text form. */
-export function ipFromKey(key: string): string {
-  if (key.length === 8) {
-    const octets: number[] = [];
-    for (let i = 0; i < 8; i += 2) octets.push(parseInt(key.slice(i, i + 2), 16));
-    return octets.join('.');
-  }
-  const groups: string[] = [];
-  for (let i = 0; i < 32; i += 4) groups.push(key.slice(i, i + 4));
-  return new Address6(groups.join(':')).correctForm();
-}
-
 /** The usual, shortest text form of an address (IPv6 compressed and lower-case). */
 export function normalizeIp(ip: string): string {
   return isIPv6(ip) ? new Address6(ip).correctForm() : ip;

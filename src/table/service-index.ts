@@ -162,6 +162,11 @@ export class ServiceIndex {
     return this.services.get(serviceKey(namespace, name));
   }
 
+  /** The ServiceImport `namespace/name`, served in multicluster zones only. */
+  imported(namespace: string, name: string): ServiceEntry | undefined {
+    return this.services.get(importKey(namespace, name));
+  }
+
   allServices(): IterableIterator<ServiceEntry> {
     return this.services.values();
   }
@@ -172,8 +177,11 @@ export class ServiceIndex {
     if (!owners) return undefined;
     const endpointOf = (services: readonly ServiceEntry[]) =>
       services.map((service) => ({ service, endpoint: service.endpointAt(key)! }));
-    if (owners instanceof ReverseSlot)
-      return { clusterIpOf: owners.clusterIpOf[0], endpointOf: endpointOf(owners.endpointOf) };
+    if (owners instanceof ReverseSlot) {
+      // A Service's cluster IP names it before any import's clusterset IP (MCS DNS spec §2.3.3).
+      const clusterIpOf = owners.clusterIpOf.find((e) => !e.service.imported) ?? owners.clusterIpOf[0];
+      return { clusterIpOf, endpointOf: endpointOf(owners.endpointOf) };
+    }
     if (owners.clusterIpKeys.includes(key)) return { clusterIpOf: owners, endpointOf: [] };
     return { endpointOf: endpointOf([owners]) };
   }
@@ -345,6 +353,25 @@ function compareKeys(a: string, b: string): number {
 
 export function serviceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
+}
+
+/**
+ * The key of a ServiceImport: beside, never over, a Service of the same name (a cluster may export
+ * a service and import it back). `+` cannot start a namespace, so the two never meet.
+ */
+export function importKey(namespace: string, name: string): string {
+  return `+${namespace}/${name}`;
+}
+
+export function isImportKey(key: string): boolean {
+  return key.startsWith('+');
+}
+
+/** The table's key of a service or an import. */
+export function keyOf(service: Pick<Service, 'namespace' | 'name' | 'imported'>): string {
+  return service.imported
+    ? importKey(service.namespace, service.name)
+    : serviceKey(service.namespace, service.name);
 }
 
 function familyOfKey(key: string): IpFamily {

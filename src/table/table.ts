@@ -2,7 +2,7 @@
 // A backend hands over its whole view; the table finds the services that changed (by identity:
 // backends hand back the very same Service object for an unchanged service) and updates only
 // those in the index, in one synchronous step, so a query sees the table before or after a change.
-import { ServiceIndex, serviceKey } from './service-index.js';
+import { ServiceIndex, keyOf } from './service-index.js';
 import type { Pod, Service, TableContent } from './types.js';
 
 export type TableListener = (index: ServiceIndex) => void;
@@ -78,7 +78,7 @@ export class ServiceTable {
     const before = this.views.get(backend);
     const services = new Map<string, Service>();
     for (const service of content.services) {
-      const key = serviceKey(service.namespace, service.name);
+      const key = keyOf(service);
       if (!services.has(key)) services.set(key, service); // the first definition wins; the backend warned
     }
     const changed = new Map<string, Service | undefined>();

@@ -31,6 +31,12 @@ export interface Endpoint {
   weight?: number;
   /** SRV priority from a registry that has one; absent: 0. */
   priority?: number;
+  /**
+   * The member cluster an imported endpoint lives in (its slice's
+   * `multicluster.kubernetes.io/source-cluster`): it is named `<hostname>.<clusterid>.<svc>` in a
+   * multicluster zone. Absent on every endpoint of this cluster's own services.
+   */
+  clusterId?: string;
 }
 
 export type ServiceType = 'ClusterIP' | 'Headless' | 'ExternalName';
@@ -56,6 +62,11 @@ export interface Service {
    * PreferSameZone, KEP-3015); absent otherwise, so most services hold no field for it.
    */
   trafficDistribution?: TrafficDistribution;
+  /**
+   * A multi-cluster `ServiceImport` (KEP-1645): served only in multicluster zones, and kept apart
+   * from a Service of the same name (see importKey). `ClusterIP` then means a ClusterSetIP import.
+   */
+  imported?: true;
 }
 
 export type TrafficDistribution = 'PreferSameZone' | 'PreferSameNode';
@@ -75,8 +86,4 @@ export interface TableContent {
   namespaces: string[];
   services: Service[];
   pods: Pod[];
-}
-
-export function emptyContent(): TableContent {
-  return { namespaces: [], services: [], pods: [] };
 }

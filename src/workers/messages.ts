@@ -1,6 +1,6 @@
 // What the primary and its workers say to each other over the cluster IPC channel (structured
 // clone: `serialization: 'advanced'`, so Maps and Infinity travel as they are).
-import type { BoundListener } from '../app.js';
+import type { BoundListener } from '../app/listeners.js';
 import type { Config } from '../config/config.js';
 import type { TableOp } from '../table/table.js';
 

@@ -5,7 +5,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { BoundListener, RegistryPart } from '../app.js';
+import type { BoundListener } from '../app/listeners.js';
+import type { RegistryPart } from '../app/part.js';
 import { formatHostPort } from '../config/address.js';
 import { ConfigError, type Config } from '../config/config.js';
 import { ForwardingLoopError, forwardingLoopMessage, newProbeName } from '../resolve/loop-detect.js';
@@ -78,7 +79,7 @@ export class WorkerPool {
     for (const slot of this.slots) this.spawn(slot);
   }
 
-  /** The hooks server `server` of the primary calls (see Part in app.ts). */
+  /** The hooks server `server` of the primary calls (see app/part.ts). */
   partFor(server: number): RegistryPart {
     return {
       kind: 'registries',

@@ -3,7 +3,8 @@
 // registry connection and serves no HTTP endpoint; it does what the primary says (start, reload,
 // close, report metrics) and leaves when the primary is gone.
 import type { Logger } from 'pino';
-import { ClusterDns, type AnsweringPart } from '../app.js';
+import { ClusterDns } from '../app/lifecycle.js';
+import type { AnsweringPart } from '../app/part.js';
 import type { Config } from '../config/config.js';
 import { createLogger, exitAfterLogs } from '../ops/logger.js';
 import { isOperatorProblem } from '../ops/start-failure.js';

@@ -1,7 +1,7 @@
 // What a reload rebuilds for each kind of change: the resolvers always, backends and listeners
 // only when their own settings changed; endpoint changes are flagged (they wait for a restart).
 import { describe, expect, it } from 'vitest';
-import { changedSections } from '../../src/app.js';
+import { changedSections } from '../../src/app/config-diff.js';
 import { parseCommandLine } from '../../src/config/command.js';
 import type { Config } from '../../src/config/config.js';
 
@@ -46,7 +46,18 @@ describe('changedSections', () => {
     [['--zonal'], ['resolvers']],
     // Pods and Nodes are watched for it.
     [['--topology-aware'], ['backends', 'resolvers']],
+    // A multicluster zone starts the ServiceImport watch.
+    [
+      ['--zone', 'cluster.local', '--multicluster', 'cluster.local'],
+      ['backends', 'resolvers'],
+    ],
   ])('%j rebuilds %j', (flags, sections) => {
     expect(changedSections(base, config(...flags))).toEqual(sections);
+  });
+
+  it('keeps the backends when only which zones are multicluster changes', () => {
+    const zones = ['--zone', 'a.local', '--zone', 'b.local'];
+    const before = config(...zones, '--multicluster', 'a.local');
+    expect(changedSections(before, config(...zones, '--multicluster', 'b.local'))).toEqual(['resolvers']);
   });
 });

@@ -602,7 +602,7 @@ describe('Corefile directives', () => {
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
-        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, endpoint_pod_names, noendpoints, zonal, upstream, ignore',
+        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, endpoint_pod_names, noendpoints, zonal, upstream, multicluster, ignore',
     );
     expect(error(block('  ready {\n    extra\n  }'))).toBe(
       'Corefile:4: ready option "extra" is not supported: write ready without a block',
@@ -775,5 +775,25 @@ describe('Corefile directives', () => {
     expect(error('.:53 {\n  kubernetes cluster.local {\n    zonal us-west-2a\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes zonal: expected zonal with no arguments',
     );
+  });
+
+  it('reads multicluster ZONES, each a zone the kubernetes line serves (CoreDNS README)', () => {
+    const [config] = configsOf(
+      '.:53 {\n  kubernetes cluster.local clusterset.local {\n    multicluster clusterset.local.\n  }\n}\n',
+    );
+    expect(config!.zones).toEqual(['cluster.local', 'clusterset.local']);
+    expect(config!.multiclusterZones).toEqual(['clusterset.local']);
+    expect(configsOf(block(''))[0]!.multiclusterZones).toEqual([]);
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    multicluster clusterset.local\n  }\n}\n')).toBe(
+      'Corefile:3 (kubernetes multicluster): "clusterset.local" is not a served zone (cluster.local): add --zone clusterset.local (in a Corefile, list it on the kubernetes line)',
+    );
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    multicluster\n  }\n}\n')).toMatch(
+      /^Corefile:3: kubernetes multicluster: expected multicluster ZONE/,
+    );
+    expect(
+      error(
+        '.:53 {\n  kubernetes cluster.local 10.in-addr.arpa {\n    multicluster 10.in-addr.arpa\n  }\n}\n',
+      ),
+    ).toMatch(/a multicluster zone is a forward zone/);
   });
 });

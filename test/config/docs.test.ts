@@ -1,13 +1,13 @@
-// README.md carries the options table generated from the option table: if an option is added
+// docs/configuration.md carries the options table generated from the option table: if an option is added
 // or its help changes, this fails until `npm run docs:config` is run.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../src/config/config.js';
 import { referenceTable, withReferenceTable } from '../../src/config/reference.js';
 
-const document = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+const document = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
 
-describe('README.md', () => {
+describe('docs/configuration.md', () => {
   it('has the current options table (npm run docs:config rewrites it)', () => {
     expect(withReferenceTable(document)).toBe(document);
   });

@@ -75,6 +75,25 @@ describe('config file', () => {
     expect(serve([], { CLUSTERDNS_CONFIG: path }).config.maxConcurrent).toBe(7);
   });
 
+  it('takes CLUSTERDNS_LISTEN for flags and a config file, but not over a Corefile’s own addresses', async () => {
+    // The image sets CLUSTERDNS_LISTEN=0.0.0.0:1053; a Corefile run in it keeps its `.:53`.
+    const env = { CLUSTERDNS_LISTEN: '0.0.0.0:1053' };
+    const address = (config: { listen: { host: string; port: number }[] }) =>
+      config.listen.map((l) => `${l.host}:${l.port}`);
+    expect(address(serve([], env).config)).toEqual(['0.0.0.0:1053']);
+    const file = await configFile('listen.yaml', 'listen: [127.0.0.1:5353]\n');
+    expect(address(serve(['--config', file], env).config)).toEqual(['0.0.0.0:1053']);
+    const one = await configFile('Corefile.one', '.:53 {\n  whoami\n}\n');
+    expect(address(serve(['--corefile', one], env).config)).toEqual(['0.0.0.0:53']);
+    // --listen on the command line still moves a one-server Corefile.
+    expect(address(serve(['--corefile', one, '--listen', '127.0.0.1:5300'], env).config)).toEqual([
+      '127.0.0.1:5300',
+    ]);
+    const two = await configFile('Corefile.two', '.:53 {\n  whoami\n}\n.:5353 {\n  whoami\n}\n');
+    const servers = serve(['--corefile', two], env).loaded.configs.map(address);
+    expect(servers).toEqual([['0.0.0.0:53'], ['0.0.0.0:5353']]);
+  });
+
   it('names the file and key, the value and what was expected', async () => {
     const bad = await configFile('bad.yaml', 'ttl: 9000\n');
     expect(failure(['--config', bad])).toBe(`${bad}: ttl: "9000": expected a whole number from 0 to 3600`);
@@ -94,9 +113,9 @@ describe('config file', () => {
     expect(failure(['--ttl', '9000'])).toMatch(/^--ttl: "9000"/);
     // Checks written with the flag's name name the file key when the value came from the file.
     const nacos = await configFile('nacos.yaml', 'nacos: http://127.0.0.1:8848\nnacos-api: v9\n');
-    expect(failure(['--config', nacos])).toBe(`${nacos}: nacos-api: "v9": expected v1, v2 or v3`);
+    expect(failure(['--config', nacos])).toBe(`${nacos}: nacos-api: "v9": expected v1, v2, v3 or grpc`);
     expect(failure(['--nacos', 'http://127.0.0.1:8848', '--nacos-api', 'v9'])).toBe(
-      '--nacos-api: "v9": expected v1, v2 or v3',
+      '--nacos-api: "v9": expected v1, v2, v3 or grpc',
     );
     // A flag that overrides a bad file value wins: the file's value is never used.
     expect(serve(['--config', bad, '--ttl', '10']).config.ttl).toBe(10);

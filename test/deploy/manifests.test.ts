@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
 import { requireTool } from '../helpers/tools.js';
+import { KINDS } from '../../src/registry/kubernetes/kinds.js';
 import { parseCommandLine } from '../../src/config/config.js';
 
 const DIR = join(import.meta.dirname, '../../deploy/kubernetes');
@@ -104,12 +105,17 @@ describe('deploy/kubernetes', () => {
         rule.resources.map((r) => `${group}/${r}:${rule.verbs.sort().join()}`),
       ),
     );
-    expect(granted.sort()).toEqual([
-      '/namespaces:list,watch',
-      '/pods:list,watch',
-      '/services:list,watch',
-      'discovery.k8s.io/endpointslices:list,watch',
-    ]);
+    // Every collection the backend may list (src/registry/kubernetes/kinds.ts), as a rule's
+    // group/resource: /apis/GROUP/VERSION/RESOURCE or /api/v1/RESOURCE.
+    const read = [
+      ...new Set(
+        Object.values(KINDS).map(({ path }) => {
+          const parts = path.split('/').filter(Boolean);
+          return `${parts[0] === 'api' ? '' : parts[1]}/${parts.at(-1)}:list,watch`;
+        }),
+      ),
+    ];
+    expect(granted.sort()).toEqual(read.sort());
     const binding = find('ClusterRoleBinding') as Manifest & {
       roleRef: { name: string };
       subjects: { kind: string; name: string; namespace: string }[];

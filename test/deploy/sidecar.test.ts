@@ -148,14 +148,14 @@ describe.skipIf(!hasKubectl)(
   },
 );
 
-describe('README.md', () => {
+describe('docs/deployment.md', () => {
   it('shows the sidecar example as it is in deploy/kubernetes/examples/sidecar.yaml', () => {
-    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const page = readFileSync(join(import.meta.dirname, '../../docs/deployment.md'), 'utf8');
     const marker =
       '`deploy/kubernetes/examples/sidecar.yaml` (a test checks this copy is the file):\n\n```yaml\n';
-    const at = readme.indexOf(marker);
-    expect(at, 'the sidecar example in the README').toBeGreaterThan(0);
-    const block = readme.slice(at + marker.length, readme.indexOf('```\n', at + marker.length));
+    const at = page.indexOf(marker);
+    expect(at, 'the sidecar example in docs/deployment.md').toBeGreaterThan(0);
+    const block = page.slice(at + marker.length, page.indexOf('```\n', at + marker.length));
     expect(block).toBe(readFileSync(FILE, 'utf8'));
   });
 });

@@ -23,7 +23,7 @@ import { HostsResolver, parseHosts } from '../../src/resolve/hosts/hosts.js';
 import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import type { QueryContext } from '../../src/resolve/types.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
-import { PrecompiledAnswers } from '../../src/server/precompiled.js';
+import { PrecompiledAnswers } from '../../src/answers/precompiled.js';
 import { QueryHandler } from '../../src/server/handler.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from '../resolve/fixture.js';
@@ -98,8 +98,8 @@ export async function startHarness(): Promise<Harness> {
   );
   const precompiled = new PrecompiledAnswers({
     table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 1,
     negativeAnswers: true,
     rotatesAddresses: false,

@@ -1,6 +1,6 @@
 // A DNS client for tests over real loopback sockets. Queries are built and replies decoded with
 // dns-packet, independently of the server's own codec, so the two check each other.
-import { createSocket } from 'node:dgram';
+import DgramAsPromised, { TimeoutError } from 'dgram-as-promised';
 import { connect } from 'node:net';
 import dnsPacket, { type Packet } from 'dns-packet';
 
@@ -74,7 +74,7 @@ export function buildQuery(name: string, type: string, options: QueryOptions = {
 }
 
 /** Send raw bytes over UDP and wait for one reply (or undefined after `timeoutMs`). */
-export function udpExchange(
+export async function udpExchange(
   port: number,
   message: Buffer,
   host = '127.0.0.1',
@@ -82,25 +82,19 @@ export function udpExchange(
   /** Send from this local address (another loopback address plays another client). */
   from?: string,
 ): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    if (from) socket.bind(0, from);
-    const timer = setTimeout(() => {
-      socket.close();
-      resolve(undefined);
-    }, timeoutMs);
-    socket.once('message', (reply) => {
-      clearTimeout(timer);
-      socket.close();
-      resolve(reply);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      socket.close();
-      reject(error);
-    });
-    socket.send(message, port, host);
-  });
+  const socket = DgramAsPromised.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  // No reply within timeoutMs: recv() rejects with a TimeoutError, and the answer is "none".
+  socket.setTimeout(timeoutMs);
+  try {
+    if (from) await socket.bind(0, from);
+    await socket.send(message, port, host);
+    return (await socket.recv())?.msg;
+  } catch (error) {
+    if (error instanceof TimeoutError) return undefined;
+    throw error;
+  } finally {
+    await socket.close();
+  }
 }
 
 export async function udpQuery(

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { ClusterDns } from '../../src/app.js';
+import { ClusterDns } from '../../src/app/lifecycle.js';
 import { parseCommandLine } from '../../src/config/command.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { loopbackEndpoints } from './cli.js';

@@ -1,5 +1,6 @@
 // A Kubernetes API server in miniature for the backend's tests: an in-memory store of namespaces,
-// services, endpointslices and pods with one global resourceVersion, list with limit/continue,
+// services, endpointslices, pods and (a CRD that can be switched off) multi-cluster serviceimports
+// with one global resourceVersion, list with limit/continue,
 // label selectors, watch streams (NDJSON over chunked encoding) with bounded history, bookmarks and
 // timeouts, bearer-token auth, and switches for the faults a real API server and network produce.
 // Listens on 127.0.0.1 only.
@@ -11,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { discoveryDocument } from './discovery.js';
 
-export type Resource = 'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes';
+export type Resource = 'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes' | 'serviceimports';
 type Obj = Record<string, unknown> & { metadata: Record<string, unknown> };
 
 interface ResourceInfo {
@@ -40,6 +41,13 @@ const RESOURCES: ResourceInfo[] = [
   },
   { resource: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
   { resource: 'nodes', path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', namespaced: false },
+  {
+    resource: 'serviceimports',
+    path: '/apis/multicluster.x-k8s.io/v1alpha1/serviceimports',
+    apiVersion: 'multicluster.x-k8s.io/v1alpha1',
+    kind: 'ServiceImport',
+    namespaced: true,
+  },
 ];
 
 export interface FakeApiServerOptions {
@@ -98,6 +106,11 @@ export class FakeApiServer {
    * or another namespace's is answered 403 Forbidden. Undefined allows everything (a ClusterRole).
    */
   roleNamespaces: string[] | undefined;
+  /**
+   * Whether the MCS ServiceImport CRD is installed: off, its paths are answered 404 Not Found, as
+   * an API server without the CRD answers them (objects applied meanwhile are kept for when it is).
+   */
+  serviceImportsInstalled = true;
 
   private readonly server: http.Server;
   private readonly historySize: number;
@@ -354,7 +367,7 @@ export class FakeApiServer {
       record.status = 200;
       return sendJson(res, 200, discovery);
     }
-    if (!info)
+    if (!info || (info.resource === 'serviceimports' && !this.serviceImportsInstalled))
       return answer(404, 'NotFound', `the server could not find the requested resource ${url.pathname}`);
     if (this.roleNamespaces && (namespace === undefined || !this.roleNamespaces.includes(namespace))) {
       const scope = namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`;

@@ -7,6 +7,7 @@ import { KubernetesBackend, type KubernetesBackendOptions } from '../../src/regi
 import type { KubernetesConnection } from '../../src/registry/kubernetes/connection.js';
 import { NO_CREDENTIALS } from '../../src/registry/kubernetes/credentials.js';
 import type { ViewChanges } from '../../src/registry/backend.js';
+import { keyOf } from '../../src/table/service-index.js';
 import type { Service, TableContent } from '../../src/table/types.js';
 import { type LogLine, capturingLogger } from '../registry/helpers.js';
 import { FakeApiServer, type FakeApiServerOptions } from './fake-apiserver.js';
@@ -92,7 +93,7 @@ export function plainConnection(fake: FakeApiServer): KubernetesConnection {
 
 export const FAST_BACKOFF = { initialMs: 20, maxMs: 200 };
 
-/** Records delivered content; `waitFor` resolves with the first content (latest or future) that matches. */
+/** Records delivered content (a ServiceImport under its own key, `+ns/name`: see importKey); `waitFor` resolves with the first content (latest or future) that matches. */
 export class Recorder {
   readonly contents: TableContent[] = [];
   private waiters: { test: (c: TableContent) => boolean; resolve: (c: TableContent) => void }[] = [];
@@ -109,16 +110,14 @@ export class Recorder {
 
   /** Changes become the next content: the latest with the changed services, namespaces and pods replaced. */
   readonly onChanges = (changes: ViewChanges): void => {
-    const services = new Map((this.latest?.services ?? []).map((s) => [`${s.namespace}/${s.name}`, s]));
+    const services = new Map((this.latest?.services ?? []).map((s) => [keyOf(s), s]));
     for (const [key, service] of changes.services) {
       if (service) services.set(key, service);
       else services.delete(key);
     }
     this.onContent({
       namespaces: changes.namespaces ?? this.latest?.namespaces ?? [],
-      services: [...services.values()].sort((a, b) =>
-        `${a.namespace}/${a.name}` < `${b.namespace}/${b.name}` ? -1 : 1,
-      ),
+      services: [...services.values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1)),
       pods: changes.pods ?? this.latest?.pods ?? [],
     });
   };
@@ -154,11 +153,11 @@ export class Recorder {
 }
 
 export function findService(content: TableContent | undefined, key: string): Service | undefined {
-  return content?.services.find((s) => `${s.namespace}/${s.name}` === key);
+  return content?.services.find((s) => keyOf(s) === key);
 }
 
 export function serviceKeys(content: TableContent | undefined): string[] {
-  return (content?.services ?? []).map((s) => `${s.namespace}/${s.name}`);
+  return (content?.services ?? []).map(keyOf);
 }
 
 export function endpointIPs(content: TableContent | undefined, key: string): string[] {

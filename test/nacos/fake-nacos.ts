@@ -82,6 +82,7 @@ export class FakeNacos {
   private readonly tokens = new Map<string, number>();
   private readonly services = new Map<string, FakeService>();
   private server?: Server;
+  private readonly listeners = new Set<(service?: string) => void>();
   port = 0;
   logins = 0;
 
@@ -113,11 +114,58 @@ export class FakeNacos {
 
   setProtectThreshold(namespaceId: string, group: string, name: string, threshold: number): void {
     this.service(namespaceId, group, name).protectThreshold = threshold;
+    this.changed();
+  }
+
+  /**
+   * Called after every change of the registry (the gRPC double pushes on it), with the
+   * `namespace/group/name` of the one service changed when only one was.
+   */
+  onChange(listener: (service?: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Nacos's beat check task, run now: evicts by the clock and tells the listeners. */
+  checkBeats(): void {
+    this.evict();
+    this.changed();
+  }
+
+  /** Removes a service with its instances, as the console's "delete service" does. */
+  deleteService(namespaceId: string, group: string, name: string): void {
+    this.services.delete(key(namespaceId, group, name));
+    this.changed();
+  }
+
+  /**
+   * The 2.x ServiceInfo of a service, as the gRPC API carries it (unhealthy instances included).
+   * Health as of the last request or checkBeats(): Nacos too pushes what its beat check decided.
+   */
+  serviceInfo(namespaceId: string, group: string, name: string) {
+    return this.list(this.services.get(key(namespaceId, group, name)), group, bare(name), false);
+  }
+
+  /** One page of a namespace and group's service names. */
+  serviceNames(namespaceId: string, group: string, pageNo: number, pageSize: number) {
+    const { count, page } = this.page(ns(namespaceId), group, pageNo, pageSize);
+    return { count, names: page.map((s) => s.name) };
+  }
+
+  /** Whether a request carrying `token` is allowed: undefined, or the auth filter's message. */
+  checkToken(token: string | undefined): string | undefined {
+    const params = new URLSearchParams(token === undefined ? {} : { accessToken: token });
+    return this.authorize(params);
+  }
+
+  private changed(service?: string): void {
+    for (const listener of this.listeners) listener(service);
   }
 
   /** Lists `host` as-is among the service's instances. */
   injectRawHost(namespaceId: string, group: string, name: string, host: unknown): void {
     this.service(namespaceId, group, name).raw.push(host);
+    this.changed();
   }
 
   failInstanceList(namespaceId: string, group: string, name: string, status: number | undefined): void {
@@ -132,6 +180,7 @@ export class FakeNacos {
   /** Creates an empty service, as the console's "create service" does. */
   createService(namespaceId: string, group: string, name: string): void {
     this.service(namespaceId, group, name);
+    this.changed();
   }
 
   instances(namespaceId: string, group: string, name: string): FakeInstance[] {
@@ -180,8 +229,18 @@ export class FakeNacos {
       res.end(text);
     };
     try {
-      this.evict();
+      const evicted = this.evict();
       this.route(req.method ?? 'GET', url.pathname, params, reply);
+      if (evicted) this.changed();
+      else if (req.method !== 'GET') {
+        this.changed(
+          key(
+            params.get('namespaceId') ?? '',
+            params.get('groupName') || 'DEFAULT_GROUP',
+            bare(params.get('serviceName') ?? ''),
+          ),
+        );
+      }
     } catch (error) {
       reply(400, `caused: ${(error as Error).message};`);
     }
@@ -331,7 +390,8 @@ export class FakeNacos {
   }
 
   /** Nacos's beat check: unhealthy after the heartbeat timeout, gone after the delete timeout. */
-  private evict(): void {
+  private evict(): boolean {
+    let changed = false;
     const now = this.clock.now();
     for (const service of this.services.values()) {
       for (const [k, instance] of service.instances) {
@@ -339,11 +399,17 @@ export class FakeNacos {
         const silent = now - instance.lastBeat;
         if (silent > millis(instance.metadata['preserved.ip.delete.timeout'], DELETE_TIMEOUT)) {
           service.instances.delete(k);
-        } else if (silent > millis(instance.metadata['preserved.heart.beat.timeout'], HEARTBEAT_TIMEOUT)) {
+          changed = true;
+        } else if (
+          instance.healthy &&
+          silent > millis(instance.metadata['preserved.heart.beat.timeout'], HEARTBEAT_TIMEOUT)
+        ) {
           instance.healthy = false;
+          changed = true;
         }
       }
     }
+    return changed;
   }
 
   private page(namespaceId: string, group: string | undefined, pageNo: number, pageSize: number) {

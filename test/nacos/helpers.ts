@@ -4,6 +4,7 @@ import { NacosBackend, type NacosBackendOptions } from '../../src/registry/nacos
 import type { Endpoint, TableContent } from '../../src/table/types.js';
 import { capturingLogger, type LogLine } from '../registry/helpers.js';
 import { FakeNacos, type FakeNacosOptions } from './fake-nacos.js';
+import { FakeNacosGrpc, type FakeNacosGrpcOptions } from './fake-nacos-grpc.js';
 
 export interface NacosHarness {
   fake: FakeNacos;
@@ -25,6 +26,54 @@ export async function startNacos(
   const fake = new FakeNacos({ cacheMillis: 50, ...fakeOptions });
   await fake.start();
   await setup?.(fake);
+  return harness(fake, backendOptions, async () => await fake.stop());
+}
+
+export interface NacosGrpcHarness extends NacosHarness {
+  /** The cluster's gRPC servers, over the one registry `fake`. */
+  servers: FakeNacosGrpc[];
+}
+
+/**
+ * The backend speaking gRPC to `count` servers of one Nacos cluster (one registry, `fake`, whose
+ * HTTP port takes the logins), each on 127.0.0.1 at a port of its own.
+ */
+export async function startNacosGrpc(
+  fakeOptions: FakeNacosOptions & FakeNacosGrpcOptions & { count?: number } = {},
+  backendOptions: Partial<NacosBackendOptions> = {},
+  setup?: (fake: FakeNacos) => Promise<void> | void,
+): Promise<NacosGrpcHarness> {
+  const fake = new FakeNacos(fakeOptions);
+  await fake.start();
+  await setup?.(fake);
+  const servers: FakeNacosGrpc[] = [];
+  for (let i = 0; i < (fakeOptions.count ?? 1); i++) {
+    const server = new FakeNacosGrpc(fake, fakeOptions);
+    await server.start();
+    servers.push(server);
+  }
+  const h = await harness(
+    fake,
+    {
+      api: 'grpc',
+      servers: servers.map((s) => ({ url: fake.url, grpcPort: s.port })),
+      healthCheckMs: 200,
+      requestTimeoutMs: 1000,
+      ...backendOptions,
+    },
+    async () => {
+      for (const server of servers) server.stop();
+      await fake.stop();
+    },
+  );
+  return { ...h, servers };
+}
+
+async function harness(
+  fake: FakeNacos,
+  backendOptions: Partial<NacosBackendOptions>,
+  stop: () => Promise<void>,
+): Promise<NacosHarness> {
   const { logger, lines } = capturingLogger();
   const backend = new NacosBackend({
     url: fake.url,
@@ -65,7 +114,7 @@ export async function startNacos(
     },
     close: async () => {
       await backend.close();
-      await fake.stop();
+      await stop();
     },
   };
 }

@@ -192,11 +192,47 @@ describe('Nacos flags', () => {
     });
   });
 
+  it('reads several servers and a gRPC port for --nacos-api grpc', () => {
+    expect(
+      parse([
+        '--nacos',
+        'http://nacos-0:8848, https://nacos-1:8848',
+        '--nacos-api',
+        'grpc',
+        '--nacos-grpc-port',
+        '9849',
+      ]).nacos,
+    ).toMatchObject({
+      url: 'http://nacos-0:8848',
+      servers: ['http://nacos-0:8848', 'https://nacos-1:8848'],
+      api: 'grpc',
+      grpcPort: 9849,
+    });
+    // One server: no list; no port: each server's HTTP port + 1000.
+    const one = parse(['--nacos', 'http://nacos:8848', '--nacos-api', 'grpc']).nacos!;
+    expect(one.servers).toBeUndefined();
+    expect(one.grpcPort).toBeUndefined();
+  });
+
   it.each([
     [['--nacos', 'not a url'], '--nacos'],
+    [['--nacos', 'ftp://n:8848', '--nacos-api', 'grpc'], '"ftp://n:8848": expected an http(s) URL'],
+    [['--nacos', 'http://a:8848,http://b:8848'], '--nacos: several servers need --nacos-api grpc'],
+    [
+      ['--nacos', 'http://n:8848', '--nacos-grpc-port', '9848'],
+      '--nacos-grpc-port: only with --nacos-api grpc',
+    ],
+    [
+      ['--nacos', 'http://n:8848', '--nacos-api', 'grpc', '--nacos-grpc-port', '0'],
+      'expected a port 1-65535',
+    ],
+    [
+      ['--nacos', 'http://n:8848', '--nacos-api', 'grpc', '--nacos-grpc-port', '9x'],
+      'expected a port 1-65535',
+    ],
     [['--nacos', 'http://n:8848', '--nacos-namespace-map', 'prod'], 'expected dnsNamespace=nacosNamespaceId'],
     [['--nacos', 'http://n:8848', '--nacos-namespace-map', 'a=1,a=2'], '"a" is mapped twice'],
-    [['--nacos', 'http://n:8848', '--nacos-api', 'v4'], 'expected v1, v2 or v3'],
+    [['--nacos', 'http://n:8848', '--nacos-api', 'v4'], 'expected v1, v2, v3 or grpc'],
     [['--nacos', 'http://n:8848', '--nacos-username', 'dns'], 'go together'],
     [['--nacos', 'http://n:8848', '--nacos-min-poll', '1m'], '--nacos-min-poll'],
   ])('rejects %j', (argv, message) => {

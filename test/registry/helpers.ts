@@ -4,7 +4,7 @@
 import pino from 'pino';
 import type { BackendSink } from '../../src/registry/backend.js';
 import type { Pod, Service, TableContent } from '../../src/table/types.js';
-import { serviceKey } from '../../src/table/service-index.js';
+import { keyOf } from '../../src/table/service-index.js';
 
 type Fields = Record<string, unknown>;
 
@@ -97,8 +97,7 @@ export function sinkOf(onContent: (content: TableContent) => void): BackendSink 
   return {
     content: (content) => {
       services.clear();
-      for (const service of content.services)
-        services.set(serviceKey(service.namespace, service.name), service);
+      for (const service of content.services) services.set(keyOf(service), service);
       namespaces = content.namespaces;
       pods = content.pods;
       onContent(view());

@@ -330,8 +330,8 @@ services:
     expect(result.objects.map((o) => o.kind)).toEqual(['Namespace', 'Service']);
   });
 
-  it('the README example is valid and means what it says', () => {
-    const readme = readFileSync(new URL('../../src/registry/file/README.md', import.meta.url), 'utf8');
+  it('the example of docs/registries/files.md is valid and means what it says', () => {
+    const readme = readFileSync(new URL('../../docs/registries/files.md', import.meta.url), 'utf8');
     const example = /## The native format[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
     expect(example).toBeDefined();
     const result = parseZoneText(example!);

@@ -77,7 +77,7 @@ describe('a 50 MB kubectl export arriving in the zone directory', () => {
   });
 
   async function arrive(dir: string): Promise<void> {
-    // As the README says to: a temporary dotfile, then a rename.
+    // As docs/registries/files.md says to: a temporary dotfile, then a rename.
     await writeFile(join(dir, '.services.yaml.tmp'), text);
     await rename(join(dir, '.services.yaml.tmp'), join(dir, 'services.yaml'));
   }

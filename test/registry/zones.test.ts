@@ -13,7 +13,7 @@ describe('the shipped zones/ directory', () => {
     loaded = await loadZoneFiles(ZONES);
   });
   const svc = (ns: string, name: string): Service => {
-    const found = loaded.content.services.find((s) => s.namespace === ns && s.name === name);
+    const found = loaded.content.services.find((s) => s.namespace === ns && s.name === name && !s.imported);
     expect(found, `${ns}/${name}`).toBeDefined();
     return found!;
   };
@@ -22,6 +22,7 @@ describe('the shipped zones/ directory', () => {
     const { files, duplicates } = loaded;
     expect(files.map((f) => f.file.slice(ZONES.length))).toEqual([
       'cluster.yaml',
+      'clusterset.yaml',
       'ledger.yaml',
       'shop.yaml',
     ]);
@@ -39,13 +40,29 @@ describe('the shipped zones/ directory', () => {
 
   it('has the namespaces and services described', () => {
     expect(loaded.content.namespaces).toEqual(['default', 'shop']);
-    expect(loaded.content.services.map((s) => `${s.namespace}/${s.name} ${s.type}`)).toEqual([
+    const services = loaded.content.services.filter((s) => !s.imported);
+    expect(services.map((s) => `${s.namespace}/${s.name} ${s.type}`)).toEqual([
       'default/kubernetes ClusterIP',
       'shop/api ClusterIP',
       'shop/db Headless',
       'shop/ledger Headless',
       'shop/search ExternalName',
       'shop/web ClusterIP',
+    ]);
+  });
+
+  it('imports shop/web and shop/db from the clusters east and west (clusterset.yaml)', () => {
+    const imports = loaded.content.services.filter((s) => s.imported);
+    expect(imports.map((s) => `${s.namespace}/${s.name} ${s.type} ${s.clusterIPs.join(',')}`)).toEqual([
+      'shop/db Headless ',
+      'shop/web ClusterIP 10.97.45.10',
+    ]);
+    const db = imports.find((s) => s.name === 'db')!;
+    expect(db.endpoints.map((e) => `${e.hostname}.${e.clusterId} ${e.ip} ${e.ready}`)).toEqual([
+      'db-0.east 10.245.1.20 true',
+      'db-1.east 10.245.2.21 true',
+      'db-0.west 10.246.1.20 true',
+      'db-1.west 10.246.2.21 false',
     ]);
   });
 

@@ -452,3 +452,213 @@ export const topologyCases: Record<string, ClientCase[]> = {
     ],
   ],
 };
+
+const ok = (answer: string[], additional?: string[]): Expected => ({
+  rcode: 'NOERROR',
+  answer,
+  ...(additional ? { additional } : {}),
+});
+const S = 'testns.svc.cluster.local';
+const H = `cluster1.hdls1.${S}`;
+
+/**
+ * CoreDNS's TestMultiClusterServeDNS (plugin/kubernetes/handler_test.go), its 43 cases in order:
+ * commonDnsTestCases then multiclusterDnsTestCases, against multicluster-fixture.ts with
+ * cluster.local itself as the multicluster zone (`--multicluster cluster.local`). Where the MCS DNS
+ * specification and CoreDNS differ, the row follows the specification and says so.
+ */
+export const multiclusterCases: Case[] = [
+  ['svc1.testns.svc.cluster.local', 'A', ok([`svc1.${S} 5 A 10.0.0.1`])],
+  ['svcempty.testns.svc.cluster.local', 'A', ok([`svcempty.${S} 5 A 10.0.0.1`])],
+  [
+    'svc1.testns.svc.cluster.local',
+    'SRV',
+    ok([`svc1.${S} 5 SRV 0 100 80 svc1.${S}`], [`svc1.${S} 5 A 10.0.0.1`]),
+  ],
+  [
+    'svcempty.testns.svc.cluster.local',
+    'SRV',
+    ok([`svcempty.${S} 5 SRV 0 100 80 svcempty.${S}`], [`svcempty.${S} 5 A 10.0.0.1`]),
+  ],
+  [
+    'svc6.testns.svc.cluster.local',
+    'SRV',
+    ok([`svc6.${S} 5 SRV 0 100 80 svc6.${S}`], [`svc6.${S} 5 AAAA 1234:abcd::1`]),
+  ],
+  [
+    '_http._tcp.svc1.testns.svc.cluster.local',
+    'SRV',
+    ok([`_http._tcp.svc1.${S} 5 SRV 0 100 80 svc1.${S}`], [`svc1.${S} 5 A 10.0.0.1`]),
+  ],
+  [
+    '_http._tcp.svcempty.testns.svc.cluster.local',
+    'SRV',
+    ok([`_http._tcp.svcempty.${S} 5 SRV 0 100 80 svcempty.${S}`], [`svcempty.${S} 5 A 10.0.0.1`]),
+  ],
+  [
+    'hdls1.testns.svc.cluster.local',
+    'A',
+    ok(['172.0.0.2', '172.0.0.3', '172.0.0.4', '172.0.0.5'].map((ip) => `hdls1.${S} 5 A ${ip}`)),
+  ],
+  ['hdlsprtls.testns.svc.cluster.local', 'A', ok([`hdlsprtls.${S} 5 A 172.0.0.20`])],
+  ['svc1.testns.svc.cluster.local', 'AAAA', negative('NOERROR')],
+  ['svc0.testns.svc.cluster.local', 'AAAA', negative('NXDOMAIN')],
+  ['svc0.testns.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ['svc0.svc-nons.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  // CoreDNS answers its cluster-local "1.1.0"; the MCS DNS specification §2.2 says "1.0.0".
+  ['dns-version.cluster.local', 'TXT', ok(['dns-version.cluster.local 28800 TXT "1.0.0"'])],
+  ['svc1.testns.svc.cluster.local', 'TXT', negative('NOERROR')],
+  ['svc0.svc-nons.svc.cluster.local', 'TXT', negative('NXDOMAIN')],
+  ['bogusendpoint.hdls1.testns.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ['bogusendpoint.svc0.testns.svc.cluster.local', 'A', negative('NXDOMAIN')],
+  ['svc6.testns.svc.cluster.local', 'AAAA', ok([`svc6.${S} 5 AAAA 1234:abcd::1`])],
+  [
+    '_http._tcp.svc6.testns.svc.cluster.local',
+    'SRV',
+    ok([`_http._tcp.svc6.${S} 5 SRV 0 100 80 svc6.${S}`], [`svc6.${S} 5 AAAA 1234:abcd::1`]),
+  ],
+  [
+    'hdls1.testns.svc.cluster.local',
+    'AAAA',
+    ok([`hdls1.${S} 5 AAAA 5678:abcd::1`, `hdls1.${S} 5 AAAA 5678:abcd::2`]),
+  ],
+  ['svc.cluster.local', 'A', negative('NOERROR')],
+  ['pod.cluster.local', 'A', negative('NOERROR')],
+  ['testns.svc.cluster.local', 'A', negative('NOERROR')],
+  ['svc.cluster.local', 'NS', negative('NOERROR')],
+  ['testns.svc.cluster.local', 'NS', negative('NOERROR')],
+  ['foo.cluster.local', 'NS', negative('NXDOMAIN')],
+  ['foo.svc.cluster.local', 'NS', negative('NXDOMAIN')],
+  ['svc-dual-stack.testns.svc.cluster.local', 'A', ok([`svc-dual-stack.${S} 5 A 10.0.0.3`])],
+  ['svc-dual-stack.testns.svc.cluster.local', 'AAAA', ok([`svc-dual-stack.${S} 5 AAAA 10::3`])],
+  [
+    'svc-dual-stack.testns.svc.cluster.local',
+    'SRV',
+    ok(
+      [`svc-dual-stack.${S} 5 SRV 0 50 80 svc-dual-stack.${S}`],
+      [`svc-dual-stack.${S} 5 A 10.0.0.3`, `svc-dual-stack.${S} 5 AAAA 10::3`],
+    ),
+  ],
+  ['svc1.testns.svc.cluster.local', 'SOA', negative('NOERROR')],
+  ['endpoint.external.testns.svc.cluster.local', 'CNAME', negative('NXDOMAIN')],
+  ['subdomain.subdomain.external.testns.svc.cluster.local', 'CNAME', negative('NXDOMAIN')],
+  // multiclusterDnsTestCases
+  [
+    '_http._tcp.hdls1.testns.svc.cluster.local',
+    'SRV',
+    ok(
+      ['172-0-0-2', '172-0-0-3', 'dup-name', '5678-abcd--1', '5678-abcd--2'].map(
+        (name) => `_http._tcp.hdls1.${S} 5 SRV 0 16 80 ${name}.${H}`,
+      ),
+      [
+        `172-0-0-2.${H} 5 A 172.0.0.2`,
+        `172-0-0-3.${H} 5 A 172.0.0.3`,
+        `dup-name.${H} 5 A 172.0.0.4`,
+        `dup-name.${H} 5 A 172.0.0.5`,
+        `5678-abcd--1.${H} 5 AAAA 5678:abcd::1`,
+        `5678-abcd--2.${H} 5 AAAA 5678:abcd::2`,
+      ],
+    ),
+  ],
+  [
+    'hdls1.testns.svc.cluster.local',
+    'A',
+    ok(['172.0.0.2', '172.0.0.3', '172.0.0.4', '172.0.0.5'].map((ip) => `hdls1.${S} 5 A ${ip}`)),
+  ],
+  [`5678-abcd--2.${H}`, 'AAAA', ok([`5678-abcd--2.${H} 5 AAAA 5678:abcd::2`])],
+  [`5678-abcd--1.${H}`, 'AAAA', ok([`5678-abcd--1.${H} 5 AAAA 5678:abcd::1`])],
+  [
+    '172-0-0-20.cluster1.hdlsprtls.testns.svc.cluster.local',
+    'A',
+    ok([`172-0-0-20.cluster1.hdlsprtls.${S} 5 A 172.0.0.20`]),
+  ],
+  // Without the cluster id an endpoint has no name (MCS DNS specification §2.4.1).
+  ['5678-abcd--1.hdls1.testns.svc.cluster.local', 'AAAA', negative('NXDOMAIN')],
+  [`172-0-0-2.${H}`, 'A', ok([`172-0-0-2.${H} 5 A 172.0.0.2`])],
+  [`172-0-0-3.${H}`, 'A', ok([`172-0-0-3.${H} 5 A 172.0.0.3`])],
+  [`dup-name.${H}`, 'A', ok([`dup-name.${H} 5 A 172.0.0.4`, `dup-name.${H} 5 A 172.0.0.5`])],
+];
+
+const CS = 'clusterset.local';
+const T = `testns.svc.${CS}`;
+
+/**
+ * A multicluster zone beside the cluster's own (`--zone cluster.local --multicluster clusterset.local`
+ * with clusterset.local served too), same objects: each zone serves only its own kind of service.
+ */
+export const clustersetCases: Record<string, Case[]> = {
+  'the cluster zone serves Services only': [
+    ['svc1.testns.svc.cluster.local', 'A', ok(['svc1.testns.svc.cluster.local 5 A 10.96.0.1'])],
+    ['svc6.testns.svc.cluster.local', 'AAAA', negative('NXDOMAIN')],
+    ['spread.testns.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    // An imported slice labelled for the Service too is still not one of its endpoints.
+    ['hdls1.testns.svc.cluster.local', 'A', ok(['hdls1.testns.svc.cluster.local 5 A 10.244.0.9'])],
+    ['172-0-0-2.hdls1.testns.svc.cluster.local', 'A', negative('NXDOMAIN')],
+    ['dns-version.cluster.local', 'TXT', ok(['dns-version.cluster.local 28800 TXT "1.1.0"'])],
+  ],
+  'the multicluster zone serves ServiceImports only': [
+    ['svc1.testns.svc.clusterset.local', 'A', ok([`svc1.${T} 5 A 10.0.0.1`])],
+    ['local-only.testns.svc.clusterset.local', 'A', negative('NXDOMAIN', CS)],
+    [
+      'hdls1.testns.svc.clusterset.local',
+      'A',
+      ok(['172.0.0.2', '172.0.0.3', '172.0.0.4', '172.0.0.5'].map((ip) => `hdls1.${T} 5 A ${ip}`)),
+    ],
+    ['dns-version.clusterset.local', 'TXT', ok(['dns-version.clusterset.local 28800 TXT "1.0.0"'])],
+    ['clusterset.local', 'SOA', ok([`${CS} 5 SOA ns.dns.${CS} hostmaster.${CS} SERIAL 7200 1800 86400 5`])],
+    ['10-1-0-1.testns.pod.clusterset.local', 'A', negative('NXDOMAIN', CS)],
+  ],
+  'a headless import is the union of every cluster': [
+    ['spread.testns.svc.clusterset.local', 'A', ok([`spread.${T} 5 A 10.1.0.1`, `spread.${T} 5 A 10.2.0.1`])],
+    [
+      '_http._tcp.spread.testns.svc.clusterset.local',
+      'SRV',
+      ok(
+        [
+          `_http._tcp.spread.${T} 5 SRV 0 50 80 web-0.cluster1.spread.${T}`,
+          `_http._tcp.spread.${T} 5 SRV 0 50 80 web-0.cluster2.spread.${T}`,
+        ],
+        [`web-0.cluster1.spread.${T} 5 A 10.1.0.1`, `web-0.cluster2.spread.${T} 5 A 10.2.0.1`],
+      ),
+    ],
+    [
+      'web-0.cluster2.spread.testns.svc.clusterset.local',
+      'A',
+      ok([`web-0.cluster2.spread.${T} 5 A 10.2.0.1`]),
+    ],
+    ['web-1.cluster2.spread.testns.svc.clusterset.local', 'A', negative('NXDOMAIN', CS)], // not ready
+    ['web-0.cluster3.spread.testns.svc.clusterset.local', 'A', negative('NXDOMAIN', CS)],
+    ['web-0.spread.testns.svc.clusterset.local', 'A', negative('NXDOMAIN', CS)],
+    // `<clusterid>.<svc>` holds endpoint names: an empty non-terminal.
+    ['cluster2.spread.testns.svc.clusterset.local', 'A', negative('NOERROR', CS)],
+    ['_tcp.spread.testns.svc.clusterset.local', 'SRV', negative('NOERROR', CS)],
+  ],
+  'a ClusterSetIP import has no per-cluster names (specification §2.3.4)': [
+    ['cluster1.svc1.testns.svc.clusterset.local', 'A', negative('NXDOMAIN', CS)],
+    ['ep1a.cluster1.svc1.testns.svc.clusterset.local', 'A', negative('NXDOMAIN', CS)],
+    [
+      '_http._tcp.svc1.testns.svc.clusterset.local',
+      'SRV',
+      ok([`_http._tcp.svc1.${T} 5 SRV 0 100 80 svc1.${T}`], [`svc1.${T} 5 A 10.0.0.1`]),
+    ],
+    [
+      '_dns._udp.kubedns.kube-system.svc.clusterset.local',
+      'SRV',
+      ok(
+        [`_dns._udp.kubedns.kube-system.svc.${CS} 5 SRV 0 100 53 kubedns.kube-system.svc.${CS}`],
+        [`kubedns.kube-system.svc.${CS} 5 A 10.0.0.10`],
+      ),
+    ],
+  ],
+  'PTR of an import only where the address has no other (specification §2.3.3, §2.4.3)': [
+    ['1.0.96.10.in-addr.arpa', 'PTR', ok(['1.0.96.10.in-addr.arpa 5 PTR svc1.testns.svc.cluster.local'])],
+    ['1.0.0.10.in-addr.arpa', 'PTR', ok([`1.0.0.10.in-addr.arpa 5 PTR svc1.${T}`])],
+    ['2.0.0.172.in-addr.arpa', 'PTR', ok([`2.0.0.172.in-addr.arpa 5 PTR 172-0-0-2.cluster1.hdls1.${T}`])],
+    ['1.0.2.10.in-addr.arpa', 'PTR', ok([`1.0.2.10.in-addr.arpa 5 PTR web-0.cluster2.spread.${T}`])],
+    [
+      '9.0.244.10.in-addr.arpa',
+      'PTR',
+      ok(['9.0.244.10.in-addr.arpa 5 PTR 10-244-0-9.hdls1.testns.svc.cluster.local']),
+    ],
+  ],
+};

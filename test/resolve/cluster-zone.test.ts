@@ -6,7 +6,17 @@ import type { UpstreamLookup } from '../../src/resolve/types.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from './fixture.js';
-import { cases, negative, topologyCases, zonalCases, type Expected } from './cluster-zone-cases.js';
+import { convertKubernetesObjects, joinKubernetesObjects } from '../../src/registry/kubernetes/objects.js';
+import {
+  cases,
+  clustersetCases,
+  multiclusterCases,
+  negative,
+  topologyCases,
+  zonalCases,
+  type Expected,
+} from './cluster-zone-cases.js';
+import { multiclusterObjects } from './multicluster-fixture.js';
 
 const RCODE_NAMES = Object.fromEntries(Object.entries(Rcode).map(([name, code]) => [code, name]));
 
@@ -399,5 +409,54 @@ describe('registry SRV weights', () => {
       '_http._tcp.orders.apps.svc.cluster.local 5 SRV 1 6553 8080 10-1-0-1.orders.apps.svc.cluster.local',
       '_http._tcp.orders.apps.svc.cluster.local 5 SRV 0 50 8080 10-1-0-2.orders.apps.svc.cluster.local',
     ]);
+  });
+});
+
+/** A resolver over multicluster-fixture.ts, its objects read as the zone files and the API are. */
+function multiclusterSetup(zones: string[], multiclusterZones: string[]) {
+  const conversion = convertKubernetesObjects(multiclusterObjects());
+  expect(conversion.problems).toEqual([]);
+  const table = new ServiceTable(() => 1_700_000_000_000);
+  table.setContent('test', joinKubernetesObjects(conversion.objects));
+  return new ClusterZoneResolver(table, {
+    zones: ZoneSet.parse(zones),
+    multiclusterZones,
+    ttl: 5,
+    pods: 'insecure',
+    ignoreEmptyService: false,
+    nsAddresses: ['127.0.0.1'],
+  });
+}
+
+describe('multicluster zone (CoreDNS TestMultiClusterServeDNS)', () => {
+  const resolver = multiclusterSetup(DEFAULT_ZONES, ['cluster.local']);
+  it('has the 43 cases', () => expect(multiclusterCases).toHaveLength(43));
+  it.each(multiclusterCases)('%s %s', async (name, type, expected) => {
+    check(await ask(resolver, name, type), expected);
+  });
+});
+
+describe('multicluster zone beside the cluster zone', () => {
+  const resolver = multiclusterSetup([...DEFAULT_ZONES, 'clusterset.local'], ['clusterset.local']);
+  for (const [group, rows] of Object.entries(clustersetCases)) {
+    describe(group, () => {
+      it.each(rows)('%s %s', async (name, type, expected) => {
+        check(await ask(resolver, name, type), expected);
+      });
+    });
+  }
+
+  it('serves no import in a zone that is not a multicluster zone', async () => {
+    const plain = multiclusterSetup([...DEFAULT_ZONES, 'clusterset.local'], []);
+    check(
+      await ask(plain, 'svc6.testns.svc.clusterset.local', 'AAAA'),
+      negative('NXDOMAIN', 'clusterset.local'),
+    );
+    // There it is a cluster zone like any: this cluster's Service answers.
+    check(await ask(plain, 'svc1.testns.svc.clusterset.local', 'A'), {
+      rcode: 'NOERROR',
+      answer: ['svc1.testns.svc.clusterset.local 5 A 10.96.0.1'],
+    });
+    check(await ask(plain, '1.0.0.10.in-addr.arpa', 'PTR'), negative('NXDOMAIN', 'in-addr.arpa'));
   });
 });

@@ -223,7 +223,7 @@ describe('dns64', () => {
   }
 
   // Compiled answers are served to every client, until the table changes: a dns64 answer, or one
-  // dns64 would synthesize for another client, must not be compiled (server/precompiled.ts).
+  // dns64 would synthesize for another client, must not be compiled (answers/precompiled.ts).
   it.each([
     ['an AAAA answer with records', reply(Rcode.NOERROR, [aaaa('::1', 60)]), {}, '::1', false],
     ['NXDOMAIN', reply(Rcode.NXDOMAIN, [], [soa(30)]), {}, '::1', false],

@@ -1,5 +1,9 @@
 // A small cluster for the resolver tests, written out by hand so the expectations can be checked
 // against it line by line.
+import type { ClusterZoneOptions } from '../../src/resolve/cluster/lookup.js';
+import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
+import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
+import { ServiceTable } from '../../src/table/table.js';
 import type { Endpoint, PortSpec, TableContent } from '../../src/table/types.js';
 
 const http: PortSpec = { name: 'http', protocol: 'TCP', port: 80 };
@@ -224,3 +228,18 @@ export const fixture: TableContent = {
     { namespace: 'shop', name: 'client-unplaced', ips: ['10.244.9.60'] },
   ],
 };
+
+/** The cluster zone over the resolver tests' fixture, as those tests configure it, `options` apart. */
+export function clusterOverFixture(clock?: () => number, options: Partial<ClusterZoneOptions> = {}) {
+  const table = new ServiceTable(clock);
+  table.setContent('test', fixture);
+  const cluster = new ClusterZoneResolver(table, {
+    zones: ZoneSet.parse(DEFAULT_ZONES),
+    ttl: 5,
+    pods: 'disabled',
+    ignoreEmptyService: false,
+    nsAddresses: ['127.0.0.1'],
+    ...options,
+  });
+  return { table, cluster };
+}

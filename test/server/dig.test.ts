@@ -1,24 +1,29 @@
-// The real dig against the real binary serving the bundled zones/, as the README tells a user to.
+// The real dig against the real binary serving the bundled zones/, as the README tells a user to,
+// and every dig example of README.md and docs/ asked as it is written there.
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import { bigHeadless, list, namespace } from '../helpers/manifests.js';
+import { digExamples, documentation, shellCommands, type ConsoleDig } from '../helpers/markdown.js';
 import { makeZonesDir } from '../helpers/server.js';
 import { requireTool } from '../helpers/tools.js';
+import { hasEtcd, startEtcd, type EtcdServer } from '../etcd/etcd-server.js';
+import { FakeNacos } from '../nacos/fake-nacos.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);
 const hasDrill = requireTool('drill', ['-v'], 'ldnsutils');
+const hasCurl = requireTool('curl', ['--version'], 'curl');
 
-/** clusterdns on the bundled zones for the calling describe block, and dig asking it. */
-function digDefaultZones(): (...args: string[]) => Promise<string> {
+/** clusterdns on the bundled zones (with `flags`) for the calling describe block, and dig asking it. */
+function digDefaultZones(flags: string[] = []): (...args: string[]) => Promise<string> {
   let cli: RunningCli | undefined;
   let port = 0;
   beforeAll(async () => {
     port = await freePort();
-    cli = await startCli(['--listen', `127.0.0.1:${port}`]);
+    cli = await startCli(['--listen', `127.0.0.1:${port}`, ...flags]);
   });
   afterAll(() => cli?.child.kill('SIGTERM'));
   return async (...args) =>
@@ -85,6 +90,45 @@ describe.skipIf(!hasDig)('dig against the default zones', () => {
 // The queries of ISC's EDNS compliance tester (DNS-Compliance-Testing genreport, the checks behind
 // ednscomp.isc.org; RFC 6891 and RFC 8906 §8), asked with the dig commands it prints, and the
 // header, EDNS and answer it accepts as compliant.
+// docs/multicluster.md's examples: the bundled zones' ServiceImports in clusterset.local.
+describe.skipIf(!hasDig)('dig against the default zones with a multicluster zone', () => {
+  const dig = digDefaultZones(
+    ['cluster.local', 'clusterset.local', 'in-addr.arpa']
+      .flatMap((zone) => ['--zone', zone])
+      .concat('--multicluster', 'clusterset.local'),
+  );
+  const short = async (...args: string[]) => (await dig('+short', ...args)).trim().split('\n').sort();
+
+  it.each([
+    [['web.shop.svc.clusterset.local'], ['10.97.45.10']],
+    [['db.shop.svc.clusterset.local'], ['10.245.1.20', '10.245.2.21', '10.246.1.20']],
+    [
+      ['_postgres._tcp.db.shop.svc.clusterset.local', 'SRV'],
+      [
+        '0 33 5432 db-0.east.db.shop.svc.clusterset.local.',
+        '0 33 5432 db-0.west.db.shop.svc.clusterset.local.',
+        '0 33 5432 db-1.east.db.shop.svc.clusterset.local.',
+      ],
+    ],
+    [['db-0.west.db.shop.svc.clusterset.local'], ['10.246.1.20']],
+    [['-x', '10.97.45.10'], ['web.shop.svc.clusterset.local.']],
+    [['-x', '10.245.1.20'], ['db-0.east.db.shop.svc.clusterset.local.']],
+    [['dns-version.clusterset.local', 'TXT'], ['"1.0.0"']],
+    // The cluster's own names are untouched by the imports of the same names.
+    [['web.shop.svc.cluster.local'], ['10.96.45.10']],
+    [['db.shop.svc.cluster.local'], ['10.244.1.20', '10.244.2.21']],
+    [['-x', '10.244.1.20'], ['db-0.db.shop.svc.cluster.local.']],
+  ])('dig %j', async (args, expected) => {
+    expect(await short(...args)).toEqual(expected);
+  });
+
+  it('answers NXDOMAIN for a not-ready endpoint and for a per-cluster name of a ClusterSetIP import', async () => {
+    for (const name of ['db-1.west.db.shop.svc.clusterset.local', 'east.web.shop.svc.clusterset.local']) {
+      expect(await dig('+noall', '+comments', name)).toMatch(/status: NXDOMAIN/);
+    }
+  });
+});
+
 describe.skipIf(!hasDig)('dig: the EDNS compliance checks', () => {
   const dig = digDefaultZones();
 
@@ -230,5 +274,145 @@ describe.skipIf(!hasDig)('dig and truncation', () => {
     expect(addresses.map((line) => line.split(/\s+/).at(-1))).toEqual(
       Array.from({ length: 29 }, (_, i) => `10.244.7.${i + 1}`),
     );
+  });
+});
+
+// The documentation's examples: a ```console block's `$ dig` lines and what they print (as a set of
+// lines: record order within an RRset is not part of the answer), and table rows whose answer cell's
+// `code` parts are text dig prints. They ask `@127.0.0.1 -p 1053`, the address `npm start` serves;
+// here that is the port the test's server took. (The glibc table's `dig +search web` asks port 53
+// in a network namespace: test/server/glibc.test.ts asks it there.)
+const examples = documentation().map(digExamples);
+const consoleDigs = examples.flatMap((found) => found.console);
+const tableDigs = examples.flatMap((found) => found.table);
+const where = (example: { path: string; line: number }) => `${example.path}:${example.line}`;
+
+/** The example's arguments with its port, 1053, replaced by the test server's. */
+function asWritten(args: string[], port: number): string[] {
+  return args.map((arg, i) => (args[i - 1] === '-p' ? String(port) : arg));
+}
+
+async function digAsWritten(args: string[], port: number): Promise<string> {
+  return (await run('dig', ['+time=2', '+tries=1', ...asWritten(args, port)])).stdout;
+}
+
+function printedLines(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .sort();
+}
+
+describe('the dig examples of README.md and docs/', () => {
+  it('are each written in a form this file asks', () => {
+    expect(examples.flatMap((found) => found.unchecked).map((u) => `${where(u)}: ${u.text}`)).toEqual([]);
+    // The bundled-zone table of docs/records.md and the README's examples at least.
+    expect(tableDigs.length).toBeGreaterThanOrEqual(14);
+    expect(consoleDigs.filter((example) => example.path === 'README.md').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('name only set-ups this file starts, each after the sh block that sets it up', () => {
+    for (const example of consoleDigs.filter((e) => e.setup !== undefined)) {
+      expect(['etcd', 'nacos'], where(example)).toContain(example.setup);
+      expect(example.setupScript, where(example)).toMatch(/npx clusterdns /);
+    }
+  });
+});
+
+describe.skipIf(!hasDig)('the dig examples against the bundled zones (npm start)', () => {
+  let cli: RunningCli | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    port = await freePort();
+    cli = await startCli(['--listen', `127.0.0.1:${port}`]);
+  });
+  afterAll(() => cli?.child.kill('SIGTERM'));
+
+  it.each(consoleDigs.filter((e) => e.setup === undefined).map((e) => [where(e), e] as const))(
+    '%s',
+    async (_where, example) => {
+      expect(printedLines(await digAsWritten(example.args, port))).toEqual([...example.output].sort());
+    },
+  );
+
+  it.each(tableDigs.map((e) => [where(e), e] as const))('%s', async (_where, example) => {
+    const printed = (await digAsWritten(example.args, port)).replace(/\s+/g, ' ');
+    const parts = [...example.answer.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
+    const rcodes = parts.filter((part) => /^(NOERROR|NXDOMAIN|SERVFAIL|REFUSED)$/.test(part));
+    expect(/status: (\w+)/.exec(printed)?.[1]).toBe(rcodes[0] ?? 'NOERROR');
+    for (const part of parts) {
+      const pattern = part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('<serial>', '\\d+');
+      expect(printed, `${where(example)}: ${part}`).toMatch(new RegExp(pattern));
+    }
+  });
+});
+
+/** The `npx clusterdns ...` line of a set-up, its registry URL and listen address replaced. */
+function serverArgs(script: string, flag: '--etcd' | '--nacos', url: string, port: number): string[] {
+  const line = shellCommands(script).find((command) => command.startsWith('npx clusterdns '))!;
+  const args = line.replace(/\s*&$/, '').split(/\s+/).slice(2);
+  return args.map((arg, i) =>
+    args[i - 1] === flag ? url : args[i - 1] === '--listen' ? `127.0.0.1:${port}` : arg,
+  );
+}
+
+/** The examples of one set-up, grouped by the sh block they follow: one registry and server each. */
+function bySetup(setup: string): [string, ConsoleDig[]][] {
+  const groups = new Map<string, ConsoleDig[]>();
+  for (const example of consoleDigs.filter((e) => e.setup === setup)) {
+    const key = `${example.path}\n${example.setupScript}`;
+    groups.set(key, [...(groups.get(key) ?? []), example]);
+  }
+  return [...groups.values()].map((group) => [where(group[0]!), group]);
+}
+
+describe.skipIf(!hasDig || !hasEtcd()).each(bySetup('etcd'))('the etcd example at %s', (_where, group) => {
+  let etcd: EtcdServer | undefined;
+  let cli: RunningCli | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+    const script = group[0]!.setupScript!;
+    // The etcdctl lines as written; the variable points them at the test's etcd.
+    const env = { ...process.env, ETCDCTL_API: '3', ETCDCTL_ENDPOINTS: etcd.url };
+    for (const command of shellCommands(script).filter((c) => c.startsWith('etcdctl '))) {
+      await run('bash', ['-c', command], { env });
+    }
+    port = await freePort();
+    cli = await startCli(serverArgs(script, '--etcd', etcd.url, port));
+  });
+  afterAll(async () => {
+    cli?.child.kill('SIGTERM');
+    await etcd?.stop();
+  });
+
+  it.each(group.map((e) => [where(e), e] as const))('%s', async (_where, example) => {
+    expect(printedLines(await digAsWritten(example.args, port))).toEqual([...example.output].sort());
+  });
+});
+
+describe.skipIf(!hasDig || !hasCurl).each(bySetup('nacos'))('the Nacos example at %s', (_where, group) => {
+  const nacos = new FakeNacos();
+  let cli: RunningCli | undefined;
+  let port = 0;
+  beforeAll(async () => {
+    await nacos.start();
+    const script = group[0]!.setupScript!;
+    // The registrations as written, sent to the Nacos double (the heartbeat loop is not needed
+    // within the 15 s an instance stays healthy without one).
+    for (const command of shellCommands(script).filter((c) => c.startsWith('curl -X POST '))) {
+      await run('bash', ['-c', command.replaceAll('http://127.0.0.1:8848', nacos.url)]);
+    }
+    port = await freePort();
+    cli = await startCli(serverArgs(script, '--nacos', nacos.url, port));
+  });
+  afterAll(async () => {
+    cli?.child.kill('SIGTERM');
+    await nacos.stop();
+  });
+
+  it.each(group.map((e) => [where(e), e] as const))('%s', async (_where, example) => {
+    expect(printedLines(await digAsWritten(example.args, port))).toEqual([...example.output].sort());
   });
 });

@@ -7,32 +7,15 @@ import { ResolverChain } from '../../src/resolve/chain.js';
 import { Forwarder } from '../../src/resolve/forward/forwarder.js';
 import { AddressPolicy, RecursionGate } from '../../src/resolve/recursion.js';
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
-import { DEFAULT_ZONES, ZoneSet } from '../../src/resolve/zones.js';
 import { QueryHandler } from '../../src/server/handler.js';
-import { PrecompiledAnswers, type PrecompiledOptions } from '../../src/server/precompiled.js';
+import { PrecompiledAnswers, type PrecompiledOptions } from '../../src/answers/precompiled.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Service } from '../../src/table/types.js';
 import { topologyChoice } from '../../src/resolve/cluster/topology.js';
 import { cases, topologyCases, zonalCases } from '../resolve/cluster-zone-cases.js';
-import { fixture } from '../resolve/fixture.js';
+import { clusterOverFixture, fixture } from '../resolve/fixture.js';
 import { a, reply, soa, startStub, type Stub } from '../resolve/forward/stub.js';
 import { buildQuery, decodeReply, type AnyRecord, type QueryOptions } from '../helpers/dns-client.js';
-
-const zones = ZoneSet.parse(DEFAULT_ZONES);
-
-/** The cluster zone over the resolver tests' fixture, as those tests configure it. */
-function clusterOverFixture(clock?: () => number) {
-  const table = new ServiceTable(clock);
-  table.setContent('test', fixture);
-  const cluster = new ClusterZoneResolver(table, {
-    zones,
-    ttl: 5,
-    pods: 'disabled',
-    ignoreEmptyService: false,
-    nsAddresses: ['127.0.0.1'],
-  });
-  return { table, cluster };
-}
 
 /** A store in front of that cluster zone (the first link of the chain), as the server builds one. */
 function storeFor(
@@ -42,8 +25,8 @@ function storeFor(
 ): PrecompiledAnswers {
   return new PrecompiledAnswers({
     table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 0,
     negativeAnswers: true,
     rotatesAddresses: false,
@@ -509,14 +492,8 @@ describe('precompiled forwarded answers', () => {
 describe('precompiled answers of zone-scoped and topology-aware names', () => {
   /** Both options on, the store told which answers depend on the client, as the server builds it. */
   function awareSetup() {
-    const table = new ServiceTable();
-    table.setContent('test', fixture);
-    const cluster = new ClusterZoneResolver(table, {
-      zones,
-      ttl: 5,
+    const { table, cluster } = clusterOverFixture(undefined, {
       pods: 'verified',
-      ignoreEmptyService: false,
-      nsAddresses: ['127.0.0.1'],
       zonal: true,
       topologyAware: true,
     });

@@ -471,6 +471,10 @@ const DIRECTIVES: Record<string, Handler> = {
           `${sub.where}: kubernetes upstream is obsolete and ignored: ExternalName targets are resolved through forward; remove it`,
         );
       },
+      multicluster(sub) {
+        if (sub.args.length === 0) fail(sub, 'kubernetes multicluster: expected multicluster ZONE...');
+        set('multicluster', sub, sub.args.map(normalizeZone));
+      },
       ignore(sub) {
         if (sub.args.length !== 1 || sub.args[0] !== 'empty_service') {
           fail(sub, 'kubernetes ignore: expected ignore empty_service');

@@ -3,11 +3,7 @@
 // (cache, upstreams, autopath, backends, table, malformed input) is read when Prometheus scrapes,
 // so it costs the query path nothing. CoreDNS's names and labels where CoreDNS has the metric,
 // `clusterdns_*` where it has none.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import { rcodeName } from '../../dns/mnemonics.js';
-import type { ForwarderStats } from '../../resolve/forward/forwarder.js';
-import type { LatencyStats } from '../../resolve/forward/latency.js';
-import type { SearchPathStats } from '../../resolve/search/search-path.js';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { BackendState } from '../backend-status.js';
 import { buildRevision } from '../build-info.js';
 import { reloadFailures } from '../reload-failures.js';
@@ -22,7 +18,9 @@ export interface BackendReport extends BackendState {
 import type { Counters } from '../counters.js';
 import { uncaughtErrors } from '../crash-policy.js';
 import { logDrops } from '../logger.js';
-import { exponentialBuckets, type Labels, type Sample } from './cells.js';
+import { exponentialBuckets, type Sample } from './cells.js';
+import { registerCache, registerForward, type ForwardReport } from './forward-metrics.js';
+import { sampled, scrapedCounter, scrapedGauge, type Row } from './scraped.js';
 import type { QueryMetrics } from './query-metrics.js';
 
 /** What the metrics read, all of it live: each call returns the current value. */
@@ -31,8 +29,9 @@ export interface MetricsSource {
   counters: Counters;
   /** The `server` label of the parts every listener shares (cache, autopath): the first listener's. */
   server: () => string;
-  forward: () => ForwarderStats | undefined;
-  searchPath: () => SearchPathStats | undefined;
+  forward: () => ForwardReport | undefined;
+  /** Of the search path: what coredns_autopath_success_total counts. */
+  searchPath: () => { autopathSuccess: number } | undefined;
   recursionRefused: () => number;
   backends: () => BackendReport[];
   tableVersion: () => number;
@@ -150,67 +149,6 @@ function registerProcess(registry: Registry): void {
   if (startTime) (startTime as unknown as { aggregator: string }).aggregator = 'min';
 }
 
-type Row = [Labels, number];
-
-/** A counter whose value a part keeps; read at scrape time. */
-function scrapedCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  rows: () => Row[],
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [labels, value] of rows()) this.inc(labels, value);
-    },
-  });
-}
-
-function scrapedGauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: string[],
-  rows: () => Row[],
-  aggregator: 'sum' | 'first' = 'sum',
-): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    aggregator,
-    collect() {
-      this.reset();
-      for (const [labels, value] of rows()) this.set(labels, value);
-    },
-  });
-}
-
-/** A metric whose samples are produced whole at scrape time (histograms prom-client cannot set). */
-function sampled(
-  registry: Registry,
-  name: string,
-  help: string,
-  type: 'counter' | 'histogram',
-  samples: () => Sample[],
-): void {
-  const metric = {
-    name,
-    help,
-    type,
-    aggregator: 'sum',
-    get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: samples() }),
-  };
-  registry.registerMetric(metric as unknown as Metric);
-}
-
 function registerQuerySeries(registry: Registry, queries: QueryMetrics): void {
   const help: Record<string, [string, 'counter' | 'histogram']> = {
     coredns_dns_requests_total: ['Counter of DNS requests made per zone, protocol and family.', 'counter'],
@@ -239,153 +177,6 @@ function registerQuerySeries(registry: Registry, queries: QueryMetrics): void {
   for (const [name, [text, type]] of Object.entries(help)) {
     sampled(registry, name, text, type, () => samplesOf(name));
   }
-}
-
-function registerCache(registry: Registry, source: MetricsSource): void {
-  // The forwarder's cache answers names outside the served zones: CoreDNS's root-zone cache.
-  const base = () => ({ server: source.server(), zones: '.' });
-  const cache = () => source.forward()?.cache;
-  type CacheStats = NonNullable<ReturnType<typeof cache>>;
-  /** One sample per cache kind (success, denial), as CoreDNS labels `type`. */
-  const byKind = (read: (stats: CacheStats) => { success: number; denial: number }) => () => {
-    const stats = cache();
-    if (!stats) return [];
-    const counts = read(stats);
-    return (['success', 'denial'] as const).map(
-      (type) => [{ ...base(), type }, counts[type]] as [Record<string, string>, number],
-    );
-  };
-  scrapedGauge(
-    registry,
-    'coredns_cache_entries',
-    'The number of elements in the cache.',
-    ['server', 'zones', 'type'],
-    byKind((stats) => stats.entriesByKind),
-  );
-  scrapedGauge(
-    registry,
-    'clusterdns_cache_size_bytes',
-    'Bytes held by the cache per kind, as counted against --cache-max-bytes.',
-    ['server', 'zones', 'type'],
-    byKind((stats) => stats.bytesByKind),
-  );
-  scrapedCounter(
-    registry,
-    'coredns_cache_hits_total',
-    'The count of cache hits.',
-    ['server', 'zones', 'type'],
-    byKind((stats) => stats.hits),
-  );
-  const single = (name: string, help: string, read: (s: CacheStats) => number) =>
-    scrapedCounter(registry, name, help, ['server', 'zones'], () => {
-      const stats = cache();
-      return stats ? [[base(), read(stats)]] : [];
-    });
-  single('coredns_cache_misses_total', 'The count of cache misses.', (s) => s.misses);
-  single(
-    'coredns_cache_requests_total',
-    'The count of cache requests.',
-    (s) => s.misses + s.hits.success + s.hits.denial,
-  );
-  single('coredns_cache_evictions_total', 'The count of cache evictions.', (s) => s.evictions);
-  single(
-    'coredns_cache_served_stale_total',
-    'The number of requests served from stale cache entries.',
-    (s) => s.staleServed,
-  );
-}
-
-function registerForward(registry: Registry, source: MetricsSource): void {
-  const upstreams = () => source.forward()?.upstreams ?? [];
-  scrapedCounter(
-    registry,
-    'coredns_forward_requests_total',
-    'Counter of requests made per upstream.',
-    ['to'],
-    () => upstreams().map((u) => [{ to: u.server }, u.queries]),
-  );
-  scrapedCounter(
-    registry,
-    'coredns_forward_responses_total',
-    'Counter of responses received per upstream and rcode.',
-    ['to', 'rcode'],
-    () =>
-      upstreams().flatMap((u) =>
-        u.byRcode.map(({ rcode, latency }): Row => [
-          { to: u.server, rcode: rcodeName(rcode) },
-          latency.count,
-        ]),
-      ),
-  );
-  // CoreDNS 1.11 moved forward's latency and health check series to coredns_proxy_* (with
-  // proxy_name); its current forward plugin exports them under coredns_forward_* again
-  // (plugin/forward/metrics.go: proxy.NewMetricsWithSubsystem("forward")), which is what the
-  // CoreDNS mixin's alerts read. Both, so dashboards of either release find theirs.
-  const latency = (name: string, extra: Labels) => () =>
-    upstreams().flatMap((u) =>
-      u.byRcode.flatMap(({ rcode, latency: times }) =>
-        histogramSamples(name, { ...extra, to: u.server, rcode: rcodeName(rcode) }, times),
-      ),
-    );
-  sampled(
-    registry,
-    'coredns_proxy_request_duration_seconds',
-    'Histogram of the time each request took per upstream and rcode.',
-    'histogram',
-    latency('coredns_proxy_request_duration_seconds', { proxy_name: 'forward' }),
-  );
-  sampled(
-    registry,
-    'coredns_forward_request_duration_seconds',
-    'Histogram of the time each request took.',
-    'histogram',
-    latency('coredns_forward_request_duration_seconds', {}),
-  );
-  scrapedCounter(
-    registry,
-    'coredns_proxy_healthcheck_failures_total',
-    'Count of failed health checks of a down upstream.',
-    ['proxy_name', 'to'],
-    () => upstreams().map((u) => [{ proxy_name: 'forward', to: u.server }, u.probeFailures]),
-  );
-  scrapedCounter(
-    registry,
-    'coredns_forward_healthcheck_failures_total',
-    'Counter of the number of failed healthchecks.',
-    ['to'],
-    () => upstreams().map((u) => [{ to: u.server }, u.probeFailures]),
-  );
-  scrapedCounter(
-    registry,
-    'coredns_forward_healthcheck_broken_total',
-    'Counter of the number of complete failures of the healthchecks.',
-    [],
-    () => [[{}, source.forward()?.healthcheckBroken ?? 0]],
-  );
-  scrapedCounter(
-    registry,
-    'coredns_forward_max_concurrent_rejects_total',
-    'Count of queries refused because the concurrent upstream queries were at their limit.',
-    [],
-    () => {
-      const stats = source.forward();
-      return stats ? [[{}, stats.maxConcurrentRejects]] : [];
-    },
-  );
-}
-
-/** A LatencyStats (milliseconds, per-bucket counts) as a Prometheus histogram in seconds. */
-function histogramSamples(name: string, labels: Labels, latency: LatencyStats): Sample[] {
-  const samples: Sample[] = [];
-  let cumulative = 0;
-  for (const { leMs, count } of latency.buckets) {
-    cumulative += count;
-    const le = leMs === Infinity ? '+Inf' : String(leMs / 1000);
-    samples.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
-  }
-  samples.push({ metricName: `${name}_sum`, labels, value: latency.sumMs / 1000 });
-  samples.push({ metricName: `${name}_count`, labels, value: latency.count });
-  return samples;
 }
 
 /** What CoreDNS has no metric for. */

@@ -61,7 +61,10 @@ export async function assembleZones(
 
 /** Services, pods and nodes are definitions; namespaces and slices may legitimately repeat or add up. */
 function definitionKey(object: ClusterObject): string | undefined {
-  if (object.kind === 'Service') return `service ${object.service.namespace}/${object.service.name}`;
+  if (object.kind === 'Service') {
+    const { namespace, name, imported } = object.service;
+    return `${imported ? 'serviceimport' : 'service'} ${namespace}/${name}`;
+  }
   if (object.kind === 'Pod') return `pod ${object.pod.namespace}/${object.pod.name}`;
   if (object.kind === 'Node') return `node ${object.name}`;
   return undefined;

@@ -15,7 +15,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError } from '../../config/config.js';
-import { serviceKey } from '../../table/service-index.js';
+import { keyOf } from '../../table/service-index.js';
 import type { Service, TableContent } from '../../table/types.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
 import { withDeadline } from '../deadline.js';
@@ -298,7 +298,7 @@ export class FileBackend implements RegistryBackend {
    */
   private async deliver(content: TableContent): Promise<void> {
     const next = new Map<string, Service>();
-    for (const service of content.services) next.set(serviceKey(service.namespace, service.name), service);
+    for (const service of content.services) next.set(keyOf(service), service);
     if (this.holding) {
       // The first view, before start() resolves: the table takes it whole, in one step (with
       // --workers, one snapshot rather than a step per slice), as fast as it can be built.

@@ -8,6 +8,7 @@ import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend, ViewChanges } from '../backend.js';
 import type { Service } from '../../table/types.js';
 import type { ClusterObject } from '../model.js';
+import { isImportKey } from '../../table/service-index.js';
 import { ApiClient } from './api-client.js';
 import { DEFAULT_BACKOFF, type PacerOptions } from './backoff.js';
 import type { KubernetesConnection } from './connection.js';
@@ -34,6 +35,11 @@ export interface KubernetesBackendOptions {
   watchEndpoints?: boolean;
   /** Name endpoints without a hostname by their pod (CoreDNS `endpoint_pod_names`). */
   endpointPodNames?: boolean;
+  /**
+   * Watch ServiceImports and imported EndpointSlices too (KEP-1645): a multicluster zone is served.
+   * Off, neither is watched, so a cluster without the MCS CRDs is never asked for them.
+   */
+  multicluster?: boolean;
   /** Label selector for services and their EndpointSlices, e.g. "app=web,tier!=batch". */
   labelSelector?: string;
   /** Label selector for namespaces; objects in other namespaces are not served. */
@@ -157,10 +163,13 @@ export class KubernetesBackend implements RegistryBackend {
     if (this.opts.watchEndpoints !== false) names.push('endpointslices');
     if (this.opts.watchPods) names.push('pods');
     if (this.opts.watchNodes) names.push('nodes');
+    if (this.opts.multicluster) names.push('serviceimports');
+    if (this.opts.multicluster && this.opts.watchEndpoints !== false) names.push('importedslices');
     const selectors: Partial<Record<KindName, string | undefined>> = {
       namespaces: this.opts.namespaceLabelSelector,
       services: this.opts.labelSelector,
       endpointslices: this.opts.labelSelector,
+      importedslices: KINDS.importedslices.selector,
     };
     const reflector = (name: KindName, namespace: string | undefined) =>
       new Reflector({
@@ -319,9 +328,12 @@ export class KubernetesBackend implements RegistryBackend {
     const services = new Map<string, Service | undefined>();
     const selected = this.opts.namespaceLabelSelector ? this.namespaceNames() : undefined;
     for (const key of touched) {
-      const [service] = this.forService('services', key) as ServiceObject[];
+      const [serviceKind, sliceKind]: [KindName, KindName] = isImportKey(key)
+        ? ['serviceimports', 'importedslices']
+        : ['services', 'endpointslices'];
+      const [service] = this.forService(serviceKind, key) as ServiceObject[];
       const visible = service && (!selected || selected.has(service.service.namespace));
-      const slices = this.forService('endpointslices', key) as SliceObject[];
+      const slices = this.forService(sliceKind, key) as SliceObject[];
       const joined = visible ? joinService(service, slices) : undefined;
       services.set(key, joined && this.opts.endpointPodNames ? namedByPods(joined) : joined);
     }
@@ -392,7 +404,7 @@ export class KubernetesBackend implements RegistryBackend {
     const before = this.connected;
     // A relist after 410 is routine, not a loss of connectivity; backoff after a failure is.
     this.connected = this.allReflectors().every(
-      (r) => r.isListed && (r.phase === 'watching' || r.phase === 'listing'),
+      (r) => r.isListed && (r.phase === 'watching' || r.phase === 'listing' || r.phase === 'absent'),
     );
     if (this.synced && this.connected !== before) {
       if (this.connected) this.logger.info('Kubernetes API watches healthy');

@@ -9,6 +9,7 @@ import {
   fail,
   internedValue,
   ip,
+  isRecord,
   label,
   list,
   optionalLabel,
@@ -19,6 +20,7 @@ import {
   subdomain,
 } from '../fields.js';
 import { slicePort } from './ports.js';
+import { MC_SERVICE_NAME_LABEL, MC_SOURCE_CLUSTER_LABEL } from './service-import.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -26,11 +28,18 @@ export type SliceResult = Extract<ClusterObject, { kind: 'EndpointSlice' }> | { 
 
 export function convertEndpointSlice(object: Fields, namespace: string, name: string): SliceResult {
   const labels = optionalRecord(record(object.metadata, 'metadata').labels, 'metadata.labels');
-  const owner = labels[SERVICE_NAME_LABEL];
-  if (owner === undefined || owner === null || owner === '') {
+  // An MCS controller's slice belongs to a ServiceImport, whatever other labels it carries: it is
+  // never an endpoint of this cluster's own Service (KEP-1645, "EndpointSlice").
+  const imported = present(labels[MC_SERVICE_NAME_LABEL]);
+  const ownerLabel = imported ? MC_SERVICE_NAME_LABEL : SERVICE_NAME_LABEL;
+  const owner = labels[ownerLabel];
+  if (!present(owner)) {
     return { skip: `it has no ${SERVICE_NAME_LABEL} label, so it belongs to no service` };
   }
-  const serviceName = label(owner, `metadata.labels["${SERVICE_NAME_LABEL}"]`);
+  const serviceName = label(owner, `metadata.labels["${ownerLabel}"]`);
+  const clusterId = imported
+    ? label(labels[MC_SOURCE_CLUSTER_LABEL], `metadata.labels["${MC_SOURCE_CLUSTER_LABEL}"]`)
+    : undefined;
 
   const addressType = object.addressType;
   if (addressType === 'FQDN') return { skip: 'FQDN slices have no addresses to serve' };
@@ -45,7 +54,26 @@ export function convertEndpointSlice(object: Fields, namespace: string, name: st
   const endpoints = list(object.endpoints, 'endpoints').flatMap((e, i) =>
     convertEndpoint(e, child('endpoints', i), family, ports),
   );
-  return { kind: 'EndpointSlice', namespace, name: subdomain(name, 'metadata.name'), serviceName, endpoints };
+  if (clusterId !== undefined) for (const endpoint of endpoints) endpoint.clusterId = clusterId;
+  return {
+    kind: 'EndpointSlice',
+    namespace,
+    name: subdomain(name, 'metadata.name'),
+    serviceName,
+    endpoints,
+    ...(imported && { imported: true as const }),
+  };
+}
+
+/** Whether a raw EndpointSlice is an MCS controller's (read before converting it). */
+export function isImportedSlice(raw: unknown): boolean {
+  const metadata = isRecord(raw) ? raw.metadata : undefined;
+  const labels = isRecord(metadata) ? metadata.labels : undefined;
+  return isRecord(labels) && present(labels[MC_SERVICE_NAME_LABEL]);
+}
+
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
 }
 
 function convertEndpoint(value: unknown, path: string, family: 4 | 6, ports: PortSpec[]): Endpoint[] {

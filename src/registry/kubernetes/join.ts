@@ -2,7 +2,7 @@
 // the zone of their node, and namespaces are collected from everything that lives in one.
 
 import type { Endpoint, Pod, PortSpec, Service, TableContent } from '../../table/types.js';
-import { serviceKey } from '../../table/service-index.js';
+import { importKey, keyOf, serviceKey } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
 
 export type ServiceObject = Extract<ClusterObject, { kind: 'Service' }>;
@@ -34,7 +34,7 @@ export class ObjectJoin {
         break;
       case 'Service': {
         this.namespaces.add(object.service.namespace);
-        const key = serviceKey(object.service.namespace, object.service.name);
+        const key = keyOf(object.service);
         if (!this.groups.has(key)) this.groups.set(key, { service: object, slices: [] });
         break;
       }
@@ -61,8 +61,7 @@ export class ObjectJoin {
    * nothing to serve.
    */
   *services(): Generator<Service> {
-    for (const slice of this.slices.splice(0))
-      this.groups.get(serviceKey(slice.namespace, slice.serviceName))?.slices.push(slice);
+    for (const slice of this.slices.splice(0)) this.groups.get(sliceKey(slice))?.slices.push(slice);
     for (const group of this.groups.values()) yield joinService(group.service, group.slices);
   }
 
@@ -74,6 +73,13 @@ export class ObjectJoin {
       pods: podsInZones([...this.pods.values()], this.nodeZones).sort(byNamespaceAndName),
     };
   }
+}
+
+/** The table key of the service (or import) a slice feeds. */
+export function sliceKey(slice: SliceObject): string {
+  return slice.imported
+    ? importKey(slice.namespace, slice.serviceName)
+    : serviceKey(slice.namespace, slice.serviceName);
 }
 
 /**

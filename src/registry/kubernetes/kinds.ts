@@ -1,6 +1,7 @@
 // The API resources the backend watches, and where they live.
 
-export type KindName = 'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes';
+export type KindName =
+  'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes' | 'serviceimports' | 'importedslices';
 
 export interface WatchedKind {
   name: KindName;
@@ -10,6 +11,15 @@ export interface WatchedKind {
   apiVersion: string;
   kind: string;
   namespaced: boolean;
+  /**
+   * For EndpointSlices: whether this watch holds the slices an MCS controller imported (true) or
+   * this cluster's own (false); a slice of the other sort is skipped. See service-import.ts.
+   */
+  imported?: boolean;
+  /** A custom resource that a cluster may not have: a 404 means "none", not a failure. */
+  optional?: boolean;
+  /** A label selector the kind always carries (before any the user gives). */
+  selector?: string;
 }
 
 export const KINDS: Record<KindName, WatchedKind> = {
@@ -35,7 +45,26 @@ export const KINDS: Record<KindName, WatchedKind> = {
     namespaced: true,
   },
   pods: { name: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
+  // Watched only for --topology-aware: the zone of each pod's node.
   nodes: { name: 'nodes', path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', namespaced: false },
+  // Watched only when a multicluster zone is served (KEP-1645).
+  serviceimports: {
+    name: 'serviceimports',
+    path: '/apis/multicluster.x-k8s.io/v1alpha1/serviceimports',
+    apiVersion: 'multicluster.x-k8s.io/v1alpha1',
+    kind: 'ServiceImport',
+    namespaced: true,
+    optional: true,
+  },
+  importedslices: {
+    name: 'importedslices',
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    namespaced: true,
+    imported: true,
+    selector: 'multicluster.kubernetes.io/service-name',
+  },
 };
 
 /**

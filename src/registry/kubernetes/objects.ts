@@ -8,6 +8,7 @@ import { convertEndpointSlice } from './endpointslice.js';
 import { convertNode } from './node.js';
 import { convertPod } from './pod.js';
 import { convertService } from './service.js';
+import { SERVICE_IMPORT_API_VERSION, convertServiceImport } from './service-import.js';
 
 export { joinKubernetesObjects } from './join.js';
 export { SERVICE_NAME_LABEL } from './endpointslice.js';
@@ -26,6 +27,10 @@ const CONVERTERS: Record<string, { namespaced: boolean; convert: Converter }> = 
     convert: (o, ns, name) => ({ kind: 'Service', service: convertService(o, ns, name) }),
   },
   'discovery.k8s.io/v1 EndpointSlice': { namespaced: true, convert: convertEndpointSlice },
+  [`${SERVICE_IMPORT_API_VERSION} ServiceImport`]: {
+    namespaced: true,
+    convert: (o, ns, name) => ({ kind: 'Service', service: convertServiceImport(o, ns, name) }),
+  },
   'v1 Pod': { namespaced: true, convert: (o, ns, name) => ({ kind: 'Pod', pod: convertPod(o, ns, name) }) },
   'v1 Node': { namespaced: false, convert: convertNode },
 };

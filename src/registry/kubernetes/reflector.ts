@@ -10,12 +10,13 @@ import type { Logger } from 'pino';
 import { OversizedRead } from '../bounded-read.js';
 import { describe, isRecord } from '../fields.js';
 import { ApiError, type ApiClient, type Query } from './api-client.js';
-import { type PacerOptions, RetryPacer, sleep } from './backoff.js';
+import { DEFAULT_BACKOFF, type PacerOptions, RetryPacer, sleep } from './backoff.js';
 import { type WatchedKind, pathIn } from './kinds.js';
 import { LineSplitter } from './ndjson.js';
 import { ObjectStore } from './store.js';
 
-export type KindPhase = 'starting' | 'listing' | 'watching' | 'backoff' | 'stopped';
+/** `absent`: an optional custom resource the API server does not have (404); checked again later. */
+export type KindPhase = 'starting' | 'listing' | 'watching' | 'backoff' | 'absent' | 'stopped';
 
 export interface KindStatus {
   phase: KindPhase;
@@ -57,6 +58,11 @@ class Gone extends Error {
   override name = 'Gone';
 }
 
+/** An optional kind's resource is not installed (its CRD is missing). */
+class Absent extends Error {
+  override name = 'Absent';
+}
+
 /** No byte arrived on a watch for too long: the connection is presumed dead. */
 class Inactive extends Error {
   override name = 'Inactive';
@@ -83,6 +89,8 @@ export class Reflector {
   private resourceVersion?: string;
   private lastError?: string;
   private lastErrorAt?: number;
+  /** The last list found the (optional) resource missing: said once until it is listed. */
+  private wasAbsent = false;
   private readonly pacer: RetryPacer;
   private readonly log: Logger;
   /** The collection listed and watched. */
@@ -140,6 +148,18 @@ export class Reflector {
       } catch (error) {
         if (signal.aborted) break;
         let wait: number;
+        if (error instanceof Absent) {
+          // Nothing of the kind exists until its CRD is installed; look again as slowly as a failing
+          // server is retried, without counting a failure (it is a cluster's choice, not a fault).
+          this.absent(error);
+          needList = true;
+          try {
+            await sleep(this.opts.backoff.maxMs ?? DEFAULT_BACKOFF.maxMs, signal);
+          } catch {
+            break;
+          }
+          continue;
+        }
         if (error instanceof Gone) {
           needList = true;
           // Relisting is the cure, so do it now; only a server that keeps answering 410 is paced.
@@ -197,6 +217,9 @@ export class Reflector {
           next = resourceVersion = undefined;
           continue;
         }
+        if (this.opts.kind.optional && error instanceof ApiError && error.status === 404) {
+          throw new Absent(error.message);
+        }
         throw error;
       }
       resourceVersion ??= page.resourceVersion;
@@ -208,6 +231,7 @@ export class Reflector {
     const arrivedAt = performance.now();
     const changed = this.store.replace(items);
     this.resourceVersion = resourceVersion;
+    this.wasAbsent = false;
     const first = !this.listed;
     this.listed = true;
     this.succeeded();
@@ -336,6 +360,31 @@ export class Reflector {
     this.opts.onProgress();
     if (changed) this.opts.onChange(arrivedAt);
     return true;
+  }
+
+  /**
+   * The resource is not installed: it holds nothing (so the rest of the table syncs and serves),
+   * said once at warn level until it appears, at debug level on each later check.
+   */
+  private absent(error: Absent): void {
+    const first = !this.wasAbsent;
+    this.wasAbsent = true;
+    const arrivedAt = performance.now();
+    const changed = this.store.replace([]);
+    const firstList = !this.listed;
+    this.listed = true;
+    this.resourceVersion = undefined;
+    this.setPhase('absent');
+    this.log[first ? 'warn' : 'debug'](
+      {
+        path: this.path,
+        problem: error.message,
+        retryInMs: this.opts.backoff.maxMs ?? DEFAULT_BACKOFF.maxMs,
+      },
+      `${this.opts.kind.kind} is not installed on this API server (its CRD is missing); serving none until it is`,
+    );
+    this.opts.onProgress();
+    if (changed || firstList) this.opts.onChange(arrivedAt);
   }
 
   private query(extra: Query): Query {

@@ -3,10 +3,12 @@
 // one bad edit must not take a working name out of DNS.
 
 import type { Logger } from 'pino';
-import { serviceKey } from '../../table/service-index.js';
+import { keyOf } from '../../table/service-index.js';
 import type { ClusterObject } from '../model.js';
 import { describe, isRecord } from '../fields.js';
 import type { WatchedKind } from './kinds.js';
+import { isImportedSlice } from './endpointslice.js';
+import { sliceKey } from './join.js';
 import { convertKubernetesDocument } from './objects.js';
 
 interface Stored {
@@ -125,6 +127,9 @@ export class ObjectStore {
 
   /** The stored form of `raw`: converted, the previous good version if it is invalid, or nothing. */
   private convert(raw: unknown, key: string, previous: Stored | undefined): Stored | undefined {
+    // The other watch of EndpointSlices holds it (this cluster's own slices versus imported ones):
+    // not even its problems are this store's.
+    if (this.kind.kind === 'EndpointSlice' && isImportedSlice(raw) !== !!this.kind.imported) return undefined;
     // List items come without apiVersion and kind; watch events carry them.
     const doc = isRecord(raw) ? { apiVersion: this.kind.apiVersion, kind: this.kind.kind, ...raw } : raw;
     const where = `${this.kind.kind} ${key}`;
@@ -179,7 +184,7 @@ export class ObjectStore {
 
 /** The service an object feeds (the table's key for it): a Service its own, a slice the one it is labelled for. */
 function serviceKeyOf(object: ClusterObject): string | undefined {
-  if (object.kind === 'Service') return serviceKey(object.service.namespace, object.service.name);
-  if (object.kind === 'EndpointSlice') return serviceKey(object.namespace, object.serviceName);
+  if (object.kind === 'Service') return keyOf(object.service);
+  if (object.kind === 'EndpointSlice') return sliceKey(object);
   return undefined;
 }

@@ -1,20 +1,23 @@
 // Serves Nacos services: per mapped namespace a loop lists the group's services (paged) and
-// re-lists them periodically; per service a poller reads its instance list at the interval the
-// server advises (`cacheMillis`, bounded). A poll that fails keeps that service's last good
+// re-lists them periodically; per service either a poller reads its instance list at the interval
+// the server advises (`cacheMillis`, bounded: the HTTP APIs), or a subscription over Nacos's gRPC
+// protocol receives its instances when they change (`grpc`, Nacos 2.x and 3.x; grpc/). A poll that fails keeps that service's last good
 // instances; a server that is down keeps the whole last good view, and the table is told the view
 // is fresh only when the server answered. An answer over its size cap, or one that is not a list,
 // counts as a failed poll: that service keeps its last good instances.
 
 import type { Logger } from 'pino';
-import type { Endpoint, PortSpec, TableContent } from '../../table/types.js';
+import type { Endpoint, PortSpec, Service, TableContent } from '../../table/types.js';
 import { FirstSync } from '../first-sync.js';
 import type { BackendSink, RegistryBackend } from '../backend.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { OversizedRead } from '../bounded-read.js';
 import { backoffDelay } from '../kubernetes/backoff.js';
-import { type NacosApi, NacosClient, type NacosCredentials } from './client.js';
+import { DEFAULT_MAX_BODY_BYTES, type NacosApi, NacosClient, type NacosCredentials } from './client.js';
 import { type InstanceList, readInstanceList } from './instances.js';
-import { serviceLabel } from './names.js';
+import { isPublicNamespace, serviceLabel } from './names.js';
+import { NacosGrpcSession, type SessionServer } from './grpc/session.js';
+import { listServices as listServicesGrpc, subscribe, whichService } from './grpc/naming.js';
 
 /** A DNS namespace served from a Nacos namespace ID ("" or "public" for the public namespace). */
 export interface NamespaceMapping {
@@ -24,8 +27,14 @@ export interface NamespaceMapping {
 
 export interface NacosBackendOptions {
   url: string;
-  /** Which HTTP API generation to speak. Default v1 (Nacos 1.x and 2.x). */
-  api?: NacosApi;
+  /** Which API to speak: an HTTP generation, or gRPC push (Nacos 2.x, 3.x). Default v1. */
+  api?: NacosApi | 'grpc';
+  /** grpc: every server of the cluster, tried in turn when a connection is lost. Default [url]. */
+  servers?: { url: string; grpcPort?: number }[];
+  /** grpc: the gRPC port of every server. Default the HTTP port + 1000, as the SDKs assume. */
+  grpcPort?: number;
+  /** grpc: health checks of the connection this often. Default 5 s. */
+  healthCheckMs?: number;
   namespaces: NamespaceMapping[];
   /** Default DEFAULT_GROUP. */
   group?: string;
@@ -79,17 +88,32 @@ interface ServiceState {
   controller: AbortController;
   /** The last good instances; undefined until the first successful poll. */
   endpoints?: Endpoint[];
+  /**
+   * The service last delivered, kept while its instances stay the same: the table tells changed
+   * services by identity, so one change costs that service's work, not every service's.
+   */
+  service?: Service;
   fingerprint?: string;
   polled: boolean;
   failures: number;
   protected: boolean;
   /** Problems already logged, so a bad instance is named once, not on every poll. */
   logged: Set<string>;
+  /** grpc: the connection and `lastRefTime` of the instances applied, so an older answer loses. */
+  refGeneration?: number;
+  lastRefTime?: number;
 }
+
+/** The SDKs' gRPC port: the HTTP port + 1000 (Nacos's RpcClient SDK_GRPC_PORT_DEFAULT_OFFSET). */
+export const GRPC_PORT_OFFSET = 1000;
 
 export class NacosBackend implements RegistryBackend {
   readonly name = 'nacos';
   private readonly client: NacosClient;
+  /** grpc: one login client per server (logins go to the HTTP port), and one session per namespace. */
+  private readonly loginClients: NacosClient[] = [];
+  private readonly sessions = new Map<string, NacosGrpcSession>();
+  private relistWake = new AbortController();
   private readonly logger: Logger;
   private readonly group: string;
   private readonly controller = new AbortController();
@@ -108,14 +132,24 @@ export class NacosBackend implements RegistryBackend {
   constructor(private readonly opts: NacosBackendOptions) {
     this.logger = opts.logger;
     this.group = opts.group ?? DEFAULT_GROUP;
-    this.client = new NacosClient({
-      url: opts.url,
-      api: opts.api ?? 'v1',
-      ...(opts.credentials && { credentials: opts.credentials }),
-      ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
-      ...(opts.maxBodyBytes !== undefined && { maxBodyBytes: opts.maxBodyBytes }),
-      signal: this.controller.signal,
-    });
+    const client = (url: string) =>
+      new NacosClient({
+        url,
+        // gRPC servers (2.x, 3.x) log in at the v1 path; the tokens are the cluster's.
+        api: opts.api === 'grpc' || opts.api === undefined ? 'v1' : opts.api,
+        ...(opts.credentials && { credentials: opts.credentials }),
+        ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+        ...(opts.maxBodyBytes !== undefined && { maxBodyBytes: opts.maxBodyBytes }),
+        signal: this.controller.signal,
+      });
+    this.client = client(opts.url);
+    if (opts.api === 'grpc') {
+      for (const server of opts.servers ?? [{ url: opts.url }]) this.loginClients.push(client(server.url));
+    }
+  }
+
+  private get grpc(): boolean {
+    return this.opts.api === 'grpc';
   }
 
   start(sink: BackendSink): Promise<void> {
@@ -124,7 +158,7 @@ export class NacosBackend implements RegistryBackend {
     this.sink = sink;
     this.logger.info(
       {
-        server: this.client.origin,
+        server: this.grpc ? this.grpcServers().map((s) => `${s.host}:${s.port}`) : this.client.origin,
         api: this.opts.api ?? 'v1',
         group: this.group,
         namespaces: Object.fromEntries(this.opts.namespaces.map((m) => [m.dns, m.nacos])),
@@ -132,8 +166,79 @@ export class NacosBackend implements RegistryBackend {
       },
       'syncing from Nacos',
     );
+    if (this.grpc) {
+      for (const nacos of new Set(this.opts.namespaces.map((m) => grpcNamespace(m.nacos)))) {
+        const session = this.newSession(nacos);
+        this.sessions.set(nacos, session);
+        session.start();
+      }
+    }
     for (const mapping of this.opts.namespaces) this.track(this.listLoop(mapping));
     return Promise.resolve();
+  }
+
+  private grpcServers(): SessionServer[] {
+    return (this.opts.servers ?? [{ url: this.opts.url }]).map((server, i) => {
+      const url = new URL(server.url);
+      const tls = url.protocol === 'https:';
+      const httpPort = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
+      const tokens = this.loginClients[i]?.tokens;
+      return {
+        url: url.origin,
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: server.grpcPort ?? this.opts.grpcPort ?? httpPort + GRPC_PORT_OFFSET,
+        tls,
+        ...(tokens && { tokens }),
+      };
+    });
+  }
+
+  private newSession(namespace: string): NacosGrpcSession {
+    return new NacosGrpcSession({
+      namespaceId: namespace,
+      servers: this.grpcServers(),
+      logger: this.logger,
+      requestTimeoutMs: this.opts.requestTimeoutMs ?? 5000,
+      maxMessageBytes: this.opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      ...(this.opts.healthCheckMs !== undefined && { healthCheckMs: this.opts.healthCheckMs }),
+      onAnswer: () => this.answered(),
+      onConnected: () => {
+        // Relist at once: services deleted while disconnected go, new ones are subscribed.
+        this.relistWake.abort();
+        this.relistWake = new AbortController();
+      },
+      onPush: (info) => this.pushed(namespace, info),
+    });
+  }
+
+  /** A NotifySubscriberRequest: the instances of every served service it names. */
+  private pushed(namespace: string, info: unknown): void {
+    const which = whichService(info);
+    if (!which) throw new Error('the push names no service');
+    if (which.groupName !== '' && which.groupName !== this.group) return;
+    const session = this.sessions.get(namespace)!;
+    for (const state of this.services.values()) {
+      if (grpcNamespace(state.mapping.nacos) !== namespace || state.nacosName !== which.name) continue;
+      try {
+        this.accept(state, info, session.generation);
+      } catch (error) {
+        this.logger.warn(
+          { namespace: state.mapping.dns, service: state.nacosName, err: (error as Error).message },
+          'Nacos push refused; keeping the last good instances',
+        );
+        throw error;
+      }
+    }
+  }
+
+  /** Applies a ServiceInfo unless one newer on this connection was applied already. */
+  private accept(state: ServiceState, info: unknown, generation: number): void {
+    const list = readInstanceList(info);
+    const refTime = whichService(info)?.lastRefTime ?? 0;
+    if (state.refGeneration === generation && refTime < (state.lastRefTime ?? 0)) return;
+    state.refGeneration = generation;
+    state.lastRefTime = refTime;
+    this.apply(state, list);
   }
 
   status(): NacosBackendStatus {
@@ -145,7 +250,9 @@ export class NacosBackend implements RegistryBackend {
       failing: states.filter((s) => s.failures > 0).map(key),
       protectionThreshold: states.filter((s) => s.protected).map(key),
       protectionThresholdReached: this.protectionThresholdReached,
-      logins: this.client.tokens?.logins ?? 0,
+      logins: this.grpc
+        ? this.loginClients.reduce((sum, c) => sum + (c.tokens?.logins ?? 0), 0)
+        : (this.client.tokens?.logins ?? 0),
       ...(this.lastSyncAt !== undefined && { lastSyncAt: this.lastSyncAt }),
     };
   }
@@ -161,6 +268,7 @@ export class NacosBackend implements RegistryBackend {
     for (const state of this.services.values()) state.controller.abort();
     clearTimeout(this.coalesceTimer);
     this.firstSync.abandon();
+    await Promise.all([...this.sessions.values()].map((s) => s.close()));
     while (this.running.size > 0) await Promise.all(this.running);
   }
 
@@ -175,12 +283,7 @@ export class NacosBackend implements RegistryBackend {
     while (!signal.aborted) {
       let wait = this.opts.relistMs ?? DEFAULT_RELIST_MS;
       try {
-        const names = await this.client.listServices(
-          mapping.nacos,
-          this.group,
-          this.opts.pageSize ?? 100,
-          signal,
-        );
+        const names = await this.listServices(mapping, signal);
         if (failures > 0) this.logger.info({ namespace: mapping.dns }, 'Nacos service list readable again');
         failures = 0;
         this.reconcile(mapping, names);
@@ -199,8 +302,19 @@ export class NacosBackend implements RegistryBackend {
         }
         wait = backoffDelay(failures, { initialMs: this.minPoll, maxMs: this.maxPoll });
       }
-      if (!(await this.pause(wait, signal))) return;
+      // A new gRPC connection relists at once (the wake); only the backend's end stops the loop.
+      await this.pause(wait, AbortSignal.any([signal, this.relistWake.signal]));
+      if (signal.aborted) return;
     }
+  }
+
+  private async listServices(mapping: NamespaceMapping, signal: AbortSignal): Promise<string[]> {
+    const pageSize = this.opts.pageSize ?? 100;
+    if (!this.grpc) return this.client.listServices(mapping.nacos, this.group, pageSize, signal);
+    const namespace = grpcNamespace(mapping.nacos);
+    const session = this.sessions.get(namespace)!;
+    await session.waitConnected(1, signal);
+    return listServicesGrpc(session, namespace, this.group, pageSize, signal);
   }
 
   /** Starts pollers for services that appeared, stops those of services that went. */
@@ -230,6 +344,7 @@ export class NacosBackend implements RegistryBackend {
       if (state.mapping !== mapping || wanted.get(state.label) === state.nacosName) continue;
       state.controller.abort();
       this.services.delete(key);
+      if (this.grpc) this.unsubscribe(state);
       this.logger.info({ namespace: mapping.dns, service: state.nacosName }, 'Nacos service gone');
       this.changed();
     }
@@ -247,7 +362,7 @@ export class NacosBackend implements RegistryBackend {
         logged: new Set(),
       };
       this.services.set(key, state);
-      this.track(this.pollLoop(state));
+      this.track(this.grpc ? this.subscribeLoop(state) : this.pollLoop(state));
     }
   }
 
@@ -290,6 +405,58 @@ export class NacosBackend implements RegistryBackend {
     }
   }
 
+  /**
+   * grpc: subscribes the service on every new connection; the answer holds its instances, and
+   * later changes arrive as pushes (pushed()). A failed subscription is retried with backoff.
+   */
+  private async subscribeLoop(state: ServiceState): Promise<void> {
+    const signal = AbortSignal.any([this.controller.signal, state.controller.signal]);
+    const where = { namespace: state.mapping.dns, service: state.nacosName };
+    const namespace = grpcNamespace(state.mapping.nacos);
+    const session = this.sessions.get(namespace)!;
+    let minGeneration = 1;
+    while (!signal.aborted) {
+      let generation: number;
+      try {
+        generation = await session.waitConnected(minGeneration, signal);
+        const info = await subscribe(session, namespace, this.group, state.nacosName, true, signal);
+        if (signal.aborted) return;
+        this.accept(state, info, generation);
+        if (state.failures > 0) this.logger.info(where, 'Nacos service subscribed again');
+        state.failures = 0;
+        minGeneration = generation + 1;
+      } catch (error) {
+        if (signal.aborted) return;
+        state.failures += 1;
+        if (error instanceof OversizedRead) this.opts.onOversizedRead?.();
+        if (state.failures === 1) {
+          this.logger.warn(
+            { ...where, ...failure(error) },
+            'subscribing to Nacos instances failed; keeping their last good list',
+          );
+        }
+        if (
+          !(await this.pause(backoffDelay(state.failures, { initialMs: 100, maxMs: this.maxPoll }), signal))
+        ) {
+          return;
+        }
+      }
+      if (!state.polled) {
+        state.polled = true;
+        this.checkSynced();
+      }
+    }
+  }
+
+  private unsubscribe(state: ServiceState): void {
+    const namespace = grpcNamespace(state.mapping.nacos);
+    const session = this.sessions.get(namespace);
+    if (!session?.connected) return;
+    subscribe(session, namespace, this.group, state.nacosName, false, this.controller.signal).catch(
+      () => undefined, // the next connection does not carry it anyway
+    );
+  }
+
   private apply(state: ServiceState, list: InstanceList): void {
     const where = { namespace: state.mapping.dns, service: state.nacosName };
     const problems = new Set(list.problems.map((p) => `${p.instance}: ${p.problem}`));
@@ -313,6 +480,7 @@ export class NacosBackend implements RegistryBackend {
     if (fingerprint === state.fingerprint) return;
     state.fingerprint = fingerprint;
     state.endpoints = list.endpoints;
+    state.service = undefined;
     this.changed();
   }
 
@@ -362,14 +530,15 @@ export class NacosBackend implements RegistryBackend {
     };
     for (const state of this.services.values()) {
       if (state.endpoints === undefined) continue;
-      content.services.push({
+      state.service ??= {
         namespace: state.mapping.dns,
         name: state.label,
         type: 'Headless',
         clusterIPs: [],
         ports: uniquePorts(state.endpoints),
         endpoints: state.endpoints,
-      });
+      };
+      content.services.push(state.service);
     }
     return content;
   }
@@ -399,6 +568,11 @@ export class NacosBackend implements RegistryBackend {
       return false;
     }
   }
+}
+
+/** gRPC requests name the public namespace "public" (2.x's and 3.x's default namespace ID). */
+function grpcNamespace(id: string): string {
+  return isPublicNamespace(id) ? 'public' : id;
 }
 
 /** The log fields of a failed read: its message, and for an oversized answer the path and the cap. */

@@ -1,9 +1,8 @@
 // Names in a cluster zone, read as CoreDNS's kubernetes plugin reads them (right to left after the
 // zone): `svc.<zone>`, `<ns>.svc`, `<svc>.<ns>.svc`, `<endpoint>.<svc>.<ns>.svc`,
 // `_<port>._<proto>.<svc>.<ns>.svc`, `<a-b-c-d>.<ns>.pod`, and with `zonal` the zone-scoped names
-// of zonal.ts. Each look-up answers whether the
-// name exists and which records of the asked type it has; the caller turns that into NXDOMAIN,
-// NODATA or an answer.
+// of zonal.ts. Each look-up answers whether the name exists and which records of the asked type it
+// has; the caller turns that into NXDOMAIN, NODATA or an answer.
 import { RRType, type ResourceRecord } from '../../dns/types.js';
 import { ipFromDashed, ipFamily } from '../../table/ip.js';
 import type { ReadyEndpoint, ServiceEntry, ServiceIndex } from '../../table/service-index.js';
@@ -30,6 +29,11 @@ export interface ClusterZoneOptions {
   ignoreEmptyService: boolean;
   /** Addresses of this server, served as `ns.dns.<zone>` and as the apex NS glue. */
   nsAddresses: readonly string[];
+  /**
+   * Multicluster zones (KEP-1645), in the order given: they answer from ServiceImports only (see
+   * multicluster.ts). Absent or empty: imports are never served.
+   */
+  multiclusterZones?: readonly string[];
   /** Answer `<topology-zone>.pin|prefer._zone.<svc>.<ns>.svc` (CoreDNS `zonal`). */
   zonal?: boolean;
   /** Headless services' trafficDistribution picks endpoints close to the client (topology.ts). */
@@ -47,9 +51,9 @@ export type LookupResult =
     };
 
 export const NXDOMAIN: LookupResult = { exists: false };
-const NODATA: LookupResult = { exists: true, answers: [], additional: [] };
+export const NODATA: LookupResult = { exists: true, answers: [], additional: [] };
 
-function found(answers: ResourceRecord[], additional: ResourceRecord[] = []): LookupResult {
+export function found(answers: ResourceRecord[], additional: ResourceRecord[] = []): LookupResult {
   return { exists: true, answers, additional };
 }
 
@@ -102,11 +106,11 @@ export function lookupForward(query: NameQuery, options: ClusterZoneOptions): Lo
   return NXDOMAIN;
 }
 
-function namespaceExposed(query: NameQuery, options: ClusterZoneOptions, namespace: string): boolean {
+export function namespaceExposed(query: NameQuery, options: ClusterZoneOptions, namespace: string): boolean {
   return query.snapshot.namespaces.has(namespace) && (options.namespaces?.has(namespace) ?? true);
 }
 
-function addressFamily(qtype: number): 4 | 6 | undefined {
+export function addressFamily(qtype: number): 4 | 6 | undefined {
   if (qtype === RRType.A) return 4;
   if (qtype === RRType.AAAA) return 6;
   return undefined;
@@ -185,7 +189,7 @@ function serviceRecords(
 }
 
 /** A name with addresses and SRV targets: A/AAAA of the family asked, SRV, or NODATA for other types. */
-function addressesAndSrv(
+export function addressesAndSrv(
   query: NameQuery,
   addresses: readonly { ip: string }[],
   srvCandidates: () => Candidate[],
@@ -244,7 +248,7 @@ function portRecords(
 }
 
 /** The ports SRV names are made from: the service's, or for a headless service its endpoints'. */
-function srvPorts(entry: ServiceEntry) {
+export function srvPorts(entry: ServiceEntry) {
   return entry.service.type === 'Headless'
     ? entry.ready.flatMap((endpoint) => endpoint.ports)
     : entry.service.ports;

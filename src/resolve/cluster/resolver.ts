@@ -3,12 +3,13 @@
 // upstream (when one is configured) and so returns a promise.
 import { lowerLabel, splitName } from '../../dns/labels.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
-import type { ServiceIndex } from '../../table/service-index.js';
+import type { ServiceEntry, ServiceIndex } from '../../table/service-index.js';
 import type { ServingState } from '../../table/table.js';
 import type { QueryContext, Resolver, UpstreamLookup } from '../types.js';
 import type { Zone, ZoneSet } from '../zones.js';
 import { lookupCommon, lookupForward, type ClusterZoneOptions, type LookupResult } from './lookup.js';
 import { soaRecord } from './records.js';
+import { lookupMulticluster } from './multicluster.js';
 import { lookupReverse } from './reverse.js';
 
 /** CNAME chains longer than this are cut (CoreDNS stops at 10 too). */
@@ -35,7 +36,12 @@ export class ClusterZoneResolver implements Resolver {
       isStale?(backend: string): boolean;
     },
     private readonly options: ClusterZoneResolverOptions,
-  ) {}
+  ) {
+    this.multicluster = new Set(options.multiclusterZones);
+  }
+
+  /** The zones answered from ServiceImports (lookupMulticluster) rather than Services. */
+  private readonly multicluster: ReadonlySet<string>;
 
   resolve(question: Question, context?: QueryContext): Answer | Promise<Answer> | undefined {
     const snapshot = this.table.current;
@@ -61,6 +67,28 @@ export class ClusterZoneResolver implements Resolver {
   }
 
   /**
+   * What the answers to `name` depend on in `snapshot`, and the zone holding it, for a store that
+   * keeps them until the table changes: a name at or below `<svc>.<ns>.svc.<zone>` depends on that
+   * one service (its index entry; while it is missing, on the set of services); any other name (the
+   * apex, `<ns>.svc`, reverse names, pods) on the whole table.
+   */
+  dependsOn(
+    name: string,
+    snapshot: ServiceIndex,
+  ): { on: ServiceEntry | 'membership' | 'table'; zone: string | undefined } {
+    const labels = splitName(name).map(lowerLabel);
+    const zone = this.options.zones.find(labels);
+    if (!zone || zone.kind !== 'forward') return { on: 'table', zone: zone?.name };
+    const n = labels.length - zone.labels.length;
+    if (n < 3 || labels[n - 1] !== 'svc') return { on: 'table', zone: zone.name };
+    // In a multicluster zone a name depends on the ServiceImport, not on a Service.
+    const entry = this.multicluster.has(zone.name)
+      ? snapshot.imported(labels[n - 2]!, labels[n - 3]!)
+      : snapshot.service(labels[n - 2]!, labels[n - 3]!);
+    return { on: entry ?? 'membership', zone: zone.name };
+  }
+
+  /**
    * Whether the answer comes from a stale registry: a name below `<svc>.<ns>.svc` whose service a
    * stale backend defines. Other names (reverse, pods) cannot be traced to one registry cheaply and
    * count as stale while any registry is.
@@ -70,7 +98,9 @@ export class ClusterZoneResolver implements Resolver {
     const n = relative.length;
     if (n === 0 || (n === 1 && relative[0] === 'dns-version')) return false; // the apex is ours
     if (resolved.zone.kind !== 'forward' || n < 3 || relative[n - 1] !== 'svc') return true;
-    const entry = snapshot.service(relative[n - 2]!, relative[n - 3]!);
+    const entry = this.multicluster.has(resolved.zone.name)
+      ? snapshot.imported(relative[n - 2]!, relative[n - 3]!)
+      : snapshot.service(relative[n - 2]!, relative[n - 3]!);
     return !entry || (this.table.isStale?.(entry.backend) ?? true);
   }
 
@@ -96,7 +126,9 @@ export class ClusterZoneResolver implements Resolver {
     const result =
       lookupCommon(query, this.options) ??
       (zone.kind === 'forward'
-        ? lookupForward(query, this.options)
+        ? this.multicluster.has(zone.name)
+          ? lookupMulticluster(query, this.options)
+          : lookupForward(query, this.options)
         : lookupReverse(
             query,
             zone.kind === 'reverse4' ? 4 : 6,

@@ -3,9 +3,10 @@
 // answered in its full 32-nibble form; a shorter name with addresses below it is an empty
 // non-terminal (NODATA), anything else NXDOMAIN.
 import { RRType, type ResourceRecord } from '../../dns/types.js';
-import { endpointLabel, type ServiceEntry } from '../../table/service-index.js';
+import { endpointLabel, type ReverseEntry, type ServiceEntry } from '../../table/service-index.js';
 import type { ClusterZoneOptions, LookupResult, NameQuery } from './lookup.js';
 import { NXDOMAIN } from './lookup.js';
+import { importedEndpointName } from './multicluster.js';
 
 export function lookupReverse(
   query: NameQuery,
@@ -28,18 +29,11 @@ export function lookupReverse(
   if (!entry) return NXDOMAIN;
   const exposed = (service: ServiceEntry) =>
     options.namespaces === undefined || options.namespaces.has(service.service.namespace);
-  const targets: string[] = [];
-  if (entry.clusterIpOf && exposed(entry.clusterIpOf)) {
-    const { name, namespace } = entry.clusterIpOf.service;
-    targets.push(`${name}.${namespace}.svc.${primaryZone}`);
-  } else {
-    for (const { service, endpoint } of entry.endpointOf) {
-      if (!exposed(service)) continue;
-      targets.push(
-        `${endpointLabel(endpoint)}.${service.service.name}.${service.service.namespace}.svc.${primaryZone}`,
-      );
-    }
-  }
+  const targets = ptrTargets(entry, exposed, false, primaryZone);
+  // An import's address has a PTR only where this cluster gives it none (MCS DNS spec §2.3.3, §2.4.3).
+  const clusterset = options.multiclusterZones?.[0];
+  if (targets.length === 0 && clusterset !== undefined)
+    targets.push(...ptrTargets(entry, exposed, true, clusterset));
   if (targets.length === 0) return NXDOMAIN;
   if (query.qtype !== RRType.PTR) return { exists: true, answers: [], additional: [] };
   const answers: ResourceRecord[] = targets.map((target) => ({
@@ -48,6 +42,31 @@ export function lookupReverse(
     data: { type: 'PTR', target },
   }));
   return { exists: true, answers, additional: [] };
+}
+
+/**
+ * The names an address reverses to among services (or, `imported`, ServiceImports): the service
+ * whose cluster IP it is, else every endpoint with it (an imported one as `<hostname>.<clusterid>`).
+ */
+function ptrTargets(
+  entry: ReverseEntry,
+  exposed: (service: ServiceEntry) => boolean,
+  imported: boolean,
+  zone: string,
+): string[] {
+  const ours = (service: ServiceEntry) => !!service.service.imported === imported && exposed(service);
+  const { clusterIpOf } = entry;
+  if (clusterIpOf && ours(clusterIpOf)) {
+    const { name, namespace } = clusterIpOf.service;
+    return [`${name}.${namespace}.svc.${zone}`];
+  }
+  const targets: string[] = [];
+  for (const { service, endpoint } of entry.endpointOf) {
+    if (!ours(service)) continue;
+    const label = imported ? importedEndpointName(endpoint) : endpointLabel(endpoint);
+    targets.push(`${label}.${service.service.name}.${service.service.namespace}.svc.${zone}`);
+  }
+  return targets;
 }
 
 /** The ipKey() prefix a reverse name stands for, or undefined when a label is not an octet/nibble. */

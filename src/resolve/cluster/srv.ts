@@ -46,15 +46,19 @@ export function clusterIpCandidates(entry: ServiceEntry, filter: PortFilter, tar
   return candidates;
 }
 
-/** Candidates of endpoints: each endpoint's matching ports, at `<endpoint>.<service name>`. */
+/**
+ * Candidates of endpoints: each endpoint's matching ports, at `<endpoint>.<service name>`, where
+ * `<endpoint>` is `nameOf` the endpoint (in a multicluster zone `<hostname>.<clusterid>`).
+ */
 export function endpointCandidates(
   endpoints: readonly ReadyEndpoint[],
   filter: PortFilter,
   serviceName: string,
+  nameOf: (endpoint: ReadyEndpoint) => string = endpointLabel,
 ): Candidate[] {
   const candidates: Candidate[] = [];
   for (const endpoint of endpoints) {
-    const target = `${endpointLabel(endpoint)}.${serviceName}`;
+    const target = `${nameOf(endpoint)}.${serviceName}`;
     const { weight, priority } = endpoint;
     if (endpoint.ports.length === 0) {
       // CoreDNS keeps a port-less endpoint as a "no port" sentinel that only a bare query matches.

@@ -80,7 +80,7 @@ export class Dns64Chain implements AnsweringChain {
    * Whether the last answer may differ from client to client or from one asking to the next: an
    * AAAA answer dns64 synthesized or would synthesize for another client (an IPv6 one, or when A
    * records appear), or one the chain behind rewrote. It must then not be compiled under the
-   * asked question (see server/precompiled.ts). Read it right after resolve().
+   * asked question (see answers/precompiled.ts). Read it right after resolve().
    */
   rewrote = false;
   private link = -1;

@@ -73,9 +73,13 @@ export class Forwarder implements Resolver, UpstreamLookup {
     };
   }
 
-  /** The fresh cache entry answering `question`, as stored (see AnswerCache.peek). */
-  cached(question: Question, dnssecOk: boolean): CachedEntry | undefined {
-    return this.cache.peek(cacheKey(question, dnssecOk));
+  /**
+   * The fresh cache entry answering `question` (see AnswerCache.peek), and its answer as resolve()
+   * would serve it at once: TTLs capped to the entry's lifetime, owners in the asked case.
+   */
+  held(question: Question, dnssecOk: boolean): { entry: CachedEntry; answer: Answer } | undefined {
+    const entry = this.cache.peek(cacheKey(question, dnssecOk));
+    return entry && { entry, answer: inClientCase(answerAt(entry, 0), question.name) };
   }
 
   /** Whole seconds since a cache entry was stored while it is fresh; undefined once expired. */
@@ -174,7 +178,7 @@ function empty(rcode: number): Answer {
  * the client whose question filled the cache) may have used other case, and a client may check
  * that the answer matches its question exactly (the 0x20 trick, draft-vixie-dnsext-dns0x20).
  */
-export function inClientCase(answer: Answer, name: string): Answer {
+function inClientCase(answer: Answer, name: string): Answer {
   const respell = (records: ResourceRecord[]) =>
     records.map((rr) => (rr.name !== name && namesEqual(rr.name, name) ? { ...rr, name } : rr));
   return {

@@ -1,22 +1,11 @@
 // The query we send upstream and the test a reply must pass to be believed.
 import { randomInt } from 'node:crypto';
-import dnsPacket from 'dns-packet';
 import { writeIPv4, writeIPv6 } from '../../dns/address.js';
-import {
-  decodeMessage,
-  encodeName,
-  namesEqual,
-  MAX_NAME_LENGTH,
-  type DecodedMessage,
-} from '../../dns/index.js';
+import { decodeMessage, namesEqual, type DecodedMessage } from '../../dns/index.js';
+import { encodeQuery } from '../../dns/encode-query.js';
+import { ADVERTISED_UDP_SIZE } from '../../dns/reply-size.js';
 import type { Question } from '../../dns/types.js';
 import type { HostPort } from '../../config/address.js';
-
-/**
- * Our advertised UDP payload size: large enough for most answers, small enough to avoid IP
- * fragmentation (the DNS Flag Day 2020 value).
- */
-export const EDNS_UDP_SIZE = 1232;
 
 export interface QueryOptions {
   /** Add an OPT record (RFC 6891). Off only for a server that rejected EDNS with FORMERR. */
@@ -37,38 +26,14 @@ export function randomId(): number {
 
 /** A recursive query (RD set unless `noRecursion`) for `question`, with an OPT record unless `edns` is off. */
 export function buildQuery(id: number, question: Question, options: QueryOptions): Buffer {
-  const frame = dnsPacket.encode({
-    type: 'query',
-    id,
-    flags: options.noRecursion ? 0 : dnsPacket.RECURSION_DESIRED,
-    questions: [],
-    additionals: options.edns
-      ? [
-          {
-            type: 'OPT',
-            name: '.',
-            udpPayloadSize: EDNS_UDP_SIZE,
-            extendedRcode: 0,
-            ednsVersion: 0,
-            flags: options.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
-            flag_do: options.dnssecOk,
-            options: [],
-          },
-        ]
-      : [],
-  });
-  // dns-packet writes labels as UTF-8 and knows no escapes, and has no name for most classes; our
-  // names carry `\.` and `\DDD` escapes, so the question itself is written by our codec, after the
-  // header, as the one entry of the question section.
-  const name = Buffer.alloc(MAX_NAME_LENGTH);
-  const nameLength = encodeName(question.name, name, 0);
-  const entry = Buffer.alloc(nameLength + 4);
-  name.copy(entry, 0, 0, nameLength);
-  entry.writeUInt16BE(question.type, nameLength);
-  entry.writeUInt16BE(question.class, nameLength + 2);
-  const query = Buffer.concat([frame.subarray(0, 12), entry, frame.subarray(12)]);
-  query.writeUInt16BE(1, 4);
-  return query;
+  return encodeQuery(
+    {
+      id,
+      rd: !options.noRecursion,
+      ...(options.edns ? { edns: { udpSize: ADVERTISED_UDP_SIZE, dnssecOk: options.dnssecOk } } : {}),
+    },
+    question,
+  );
 }
 
 /**

@@ -18,11 +18,8 @@
 // Forwarded answers are compiled from the forwarder's cache entry, with the offset of every TTL,
 // and stay valid while that entry is fresh; each TTL is counted down as the cache counts it.
 //
-// An answer that depends on the client (topology-aware answers of a headless service, which pick
-// the endpoints near the asking pod) is compiled per variant (PrecompiledOptions.clientVariant):
-// the first variant asked is held under the question's key, others under the key and the variant,
-// and a reply finds the client's variant from the entry's service. A service has as many variants
-// as nodes and zones that hold its endpoints, plus one.
+// An answer that depends on the client (topology-aware answers of a headless service) is compiled
+// per variant of it (variants.ts).
 //
 // Negative answers (NXDOMAIN, NODATA) that differ only in the name asked share one entry: their
 // bytes after the question are the same (the SOA's names point into the question), so the entry
@@ -40,202 +37,32 @@
 // a cut to 1232 no client asked for. Whatever else differs from query to query is not compiled:
 // answers of other links, answers whose records a client-dependent link could change (autopath,
 // fallthrough), shuffled ones (loadbalance), CNAME chains, and answers cut to any other limit.
-import type { ServiceEntry, ServiceIndex } from '../table/service-index.js';
-import type { ServingState } from '../table/table.js';
-import { lowerLabel, splitName } from '../dns/labels.js';
+import type { ServiceIndex } from '../table/service-index.js';
 import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from '../dns/edns.js';
-import { encodeResponse } from '../dns/encode.js';
 import { ARCOUNT_AT, FLAG_CD, FLAG_RA, FLAG_RD, HEADER_SIZE } from '../dns/header.js';
 import type { PlainQuery } from '../dns/plain-query.js';
-import { RRType, Rcode, type Answer, type Question } from '../dns/types.js';
-import type { QueryContext, Resolver } from '../resolve/types.js';
-import { answerAt, type CachedEntry } from '../resolve/forward/cache.js';
-import { inClientCase, type Forwarder } from '../resolve/forward/forwarder.js';
-import type { Zone, ZoneSet } from '../resolve/zones.js';
-import type { AnswerSlots, RecordedAnswer } from '../ops/metrics/query-metrics.js';
-import { ADVERTISED_UDP_SIZE, MAX_TCP_MESSAGE, MIN_UDP_SIZE, replyLimit } from './reply-size.js';
+import { soaSerialOffset, ttlOffsets } from '../dns/record-offsets.js';
+import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE } from '../dns/reply-size.js';
+import { Rcode, type Answer, type Question } from '../dns/types.js';
+import type { QueryContext } from '../resolve/types.js';
+import { addressCount, compile, compileAsked, COMPILE_CONTEXT, roomFor, withDnssecOk } from './compile.js';
+import { Slabs } from './slabs.js';
+import { ClientVariants, withVariant } from './variants.js';
+import type {
+  AnswerSlotTable,
+  CompiledAnswer,
+  ForwardedParts,
+  ForwardedSource,
+  PrecompiledOptions,
+  ServedReply,
+  TruncatedAnswer,
+} from './types.js';
 
-/** What reply() serves: compiled reply bytes, and where to patch the SOA serial. */
-export interface ServedReply extends RecordedAnswer {
-  /**
-   * The reply with ID 0, RD, CD and RA clear, the question in lower case, and no OPT record: `size`
-   * bytes at `at` in `slab`. An offset, not a Buffer view of its own: a view is a 96-byte object,
-   * a third of what a compiled NXDOMAIN costs.
-   */
-  slab: Buffer;
-  /** -1 while the form is not compiled (a whole answer no client has asked for yet). */
-  at: number;
-  readonly size: number;
-  /** Offset of the SOA serial to write the current table version into, or -1. */
-  readonly serialAt: number;
-}
-
-export interface CompiledAnswer extends ServedReply {
-  /** Whether nothing after the question depends on its case, so a mixed-case question can be patched in. */
-  readonly caseFree: boolean;
-  /**
-   * The same answer cut to fit smaller replies (truncatedRooms), those asked so far; undefined
-   * when none is.
-   */
-  truncated: TruncatedAnswer[] | undefined;
-  /**
-   * What the answer stays valid with: the service's index entry (until the index retires it), the
-   * set of services (a missing service: until one is added or removed), or the whole table.
-   */
-  readonly dependsOn: ServiceEntry | 'membership' | 'table';
-  /** The membership count or table version it was made at (unused for a service entry). */
-  readonly stamp: number;
-  /** For an answer that depends on the client: the variant it was compiled for (see the file comment). */
-  variant?: string;
-  /**
-   * The store keys of the other variants of the question, made once each: a key built per reply
-   * would be a new string to hash each time, which cost more than the rest of the reply.
-   */
-  variantKeys?: Map<string, string>;
-  /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
-  readonly forwarded?: ForwardedParts;
-}
-
-/**
- * A compiled answer cut, as the general path cuts it, to `room` bytes: the reply limit of a UDP
- * client less the OPT record it asked for, if any. TC set; served and counted as an answer of its own.
- */
-export interface TruncatedAnswer extends ServedReply {
-  readonly room: number;
-}
+export type * from './types.js';
 
 const NO_CUTS: readonly TruncatedAnswer[] = [];
 /** The slab of a form not compiled. */
 const NOT_COMPILED = Buffer.alloc(0);
-
-/**
- * The bytes a reply to `query` may hold, less the OPT record it will get if it asked for one, with
- * `ours` our payload size.
- */
-function roomFor(query: PlainQuery, transport: 'udp' | 'tcp', ours: number): number {
-  return replyLimit(transport, query.udpSize, ours) - (query.edns ? OPT_RECORD_SIZE : 0);
-}
-
-interface ForwardedParts {
-  cached: CachedEntry;
-  ttlAt: number[];
-  /** Each record's TTL as the cache serves it at once: min(ttl, the entry's lifetime). */
-  ttlBase: number[];
-}
-
-/** What the store needs of the forwarder whose cached answers it serves. */
-export interface ForwardedSource {
-  /** The index of the link that forwards, in the resolver chain. */
-  link: number;
-  forwarder: Pick<Forwarder, 'cached' | 'cachedFor' | 'countCacheHit'>;
-}
-
-export interface PrecompiledOptions {
-  table: { readonly current: ServiceIndex; readonly servingState: ServingState };
-  zones: ZoneSet;
-  /** The cluster-zone link of the resolver chain, and its index there. */
-  cluster: Resolver;
-  clusterLink: number;
-  /** NXDOMAIN may be replaced for some clients (autopath) or come from elsewhere (fallthrough). */
-  negativeAnswers: boolean;
-  /** Address records are rotated per answer (loadbalance): several of them cannot be compiled. */
-  rotatesAddresses: boolean;
-  /**
-   * Serve the forwarder's fresh cached answers too. Only when the links before it answer alike
-   * for every client (no search-path namespace to know clients by).
-   */
-  forwarded?: ForwardedSource;
-  /** The metrics' slots, each answer given one as it is compiled; absent with metrics off. */
-  answerSlots?: AnswerSlots;
-  /** Our EDNS payload size (`bufsize`), as the query handler has it. Default 1232. */
-  udpSize?: number;
-  /**
-   * The variant of a service's answers a client gets, for services whose answers depend on the
-   * client; undefined when they do not. Absent: every answer is the same for every client.
-   */
-  clientVariant?: (service: ServiceEntry, clientAddress: string) => string | undefined;
-  /** Bounds on what the store holds; the oldest entries go first. */
-  maxEntries?: number;
-  maxBytes?: number;
-}
-
-/** The cluster zone answers alike for every client (but for the variants of clientVariant). */
-const COMPILE_CONTEXT: QueryContext = { transport: 'udp', clientAddress: '', clientPort: 0 };
-
-/**
- * The reply with ID 0, RD, CD and RA clear, and no OPT, cut to `room` bytes as the general path
- * cuts it (which reserves the OPT record's bytes first); undefined when it cannot be encoded.
- */
-function compile(question: Question, answer: Answer, room = MAX_TCP_MESSAGE): Buffer | undefined {
-  try {
-    return encodeResponse(
-      { id: 0, opcode: 0, rd: false, cd: false, question },
-      // The cluster zone's RA depends on the client (patched per query); a forwarded answer's is set.
-      answer.ra === undefined ? { ...answer, ra: false } : answer,
-      { maxSize: room },
-    );
-  } catch {
-    return undefined; // the general path answered it SERVFAIL; nothing to compile
-  }
-}
-
-/**
- * compile(), for the question exactly as asked: the compiled question must be the asked one byte
- * for byte, or the key it is stored under would lie.
- */
-function compileAsked(query: PlainQuery, question: Question, answer: Answer): Buffer | undefined {
-  const bytes = compile(question, answer);
-  return bytes?.toString('latin1', HEADER_SIZE, query.questionEnd) === query.key ? bytes : undefined;
-}
-
-/**
- * The store key of a forwarded answer to a query with the DO bit: one byte longer than the question
- * key, which no other question key can be (its name's length fixes its length).
- */
-function withDnssecOk(key: string): string {
-  return `${key}\u0001`;
-}
-
-/** The store key of the variant `variant` of the answer to a question: longer than any question key. */
-function withVariant(key: string, variant: string): string {
-  return `${key}\u0002${variant}`;
-}
-
-/**
- * Where compiled replies live: packed into slabs of their own. A reply copied out of the encoder
- * would land in Node's shared 8 KB buffer pool, and each long-lived one would then keep a whole
- * slab of short-lived query replies from being freed: 30 000 answers held 32 MB that way.
- */
-class Slabs {
-  private slab = Buffer.allocUnsafeSlow(0);
-  private used = 0;
-
-  /** Copies `bytes` into a slab: the slab and where in it they are. */
-  place(bytes: Buffer): { slab: Buffer; at: number } {
-    if (bytes.length > SLAB_SIZE / 8) {
-      const own = Buffer.allocUnsafeSlow(bytes.length);
-      bytes.copy(own);
-      return { slab: own, at: 0 };
-    }
-    if (this.used + bytes.length > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
-      this.used = 0;
-    }
-    const at = this.used;
-    bytes.copy(this.slab, at);
-    this.used += bytes.length;
-    return { slab: this.slab, at };
-  }
-}
-
-const SLAB_SIZE = 256 * 1024;
-
-/** Address records in the answer section: what loadbalance rotates. */
-function addressCount(answer: Answer): number {
-  let count = 0;
-  for (const record of answer.answers) if (record.data.type === 'A' || record.data.type === 'AAAA') count++;
-  return count;
-}
 
 /** Per key: the string's header and the map slot. */
 const KEY_OVERHEAD = 48;
@@ -271,8 +98,8 @@ export class PrecompiledAnswers {
   compiled = 0;
 
   private readonly udpSize: number;
-  /** Whether any answer may depend on the client: without, no entry is looked at for a variant. */
-  private readonly variants: boolean;
+  /** The variants of answers that depend on the client; without, no entry is looked at for one. */
+  private readonly variants: ClientVariants | undefined;
   /**
    * The rooms truncated answers are compiled for: a UDP query without EDNS (512 bytes), and one
    * with EDNS offering our payload size or more (less the OPT record). A client offering a size in
@@ -284,7 +111,7 @@ export class PrecompiledAnswers {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.udpSize = options.udpSize ?? ADVERTISED_UDP_SIZE;
-    this.variants = options.clientVariant !== undefined;
+    this.variants = options.clientVariant && new ClientVariants(options.clientVariant);
     this.truncatedRooms = [MIN_UDP_SIZE, this.udpSize - OPT_RECORD_SIZE];
   }
 
@@ -296,7 +123,7 @@ export class PrecompiledAnswers {
     return this.bytes;
   }
 
-  get answerSlots(): AnswerSlots | undefined {
+  get answerSlots(): AnswerSlotTable | undefined {
     return this.options.answerSlots;
   }
 
@@ -317,8 +144,10 @@ export class PrecompiledAnswers {
     let entry = this.entries.get(query.key);
     // The DO bit is part of a forwarded answer's identity (the cache keys on it too).
     if (entry?.forwarded && query.dnssecOk) entry = this.entries.get(withDnssecOk(query.key));
-    if (this.variants && entry?.variant !== undefined)
-      entry = this.variantFor(entry, query.key, clientAddress);
+    if (this.variants && entry?.variant !== undefined) {
+      const key = this.variants.keyFor(entry, query.key, clientAddress);
+      if (key !== query.key) entry = key === undefined ? undefined : this.entries.get(key);
+    }
     if (entry === undefined || (query.mixedCase && !entry.caseFree)) return undefined;
     const table = this.options.table;
     const forwarded = entry.forwarded;
@@ -409,13 +238,8 @@ export class PrecompiledAnswers {
     if (table.servingState !== 'ready') return;
     const index = table.current;
     const room = roomFor(query, transport, this.udpSize);
-    const labels = splitName(question.name).map(lowerLabel);
-    const zone = options.zones.find(labels);
-    const dependsOn = this.dependency(labels, zone, index);
-    const variant =
-      options.clientVariant && typeof dependsOn === 'object'
-        ? options.clientVariant(dependsOn, clientAddress)
-        : undefined;
+    const { on: dependsOn, zone } = options.dependencies.dependsOn(question.name, index);
+    const variant = this.variants?.of(dependsOn, clientAddress);
     const key = variant === undefined ? query.key : this.variantKey(query.key, variant, index);
     // Held and still valid: the fast path passed it over for this client, whose room needs a form
     // not compiled yet, or one not compiled at all (other cuts). Compiling the whole entry again
@@ -430,19 +254,15 @@ export class PrecompiledAnswers {
     if (!bytes) return;
     const serialAt = soaSerialOffset(bytes, query.questionEnd);
     if (serialAt === undefined) return;
-    const caseFree = this.readsSameInUpperCase(
-      question,
-      bytes,
-      query.questionEnd,
-      variant === undefined ? COMPILE_CONTEXT : { ...COMPILE_CONTEXT, clientAddress },
-    );
+    const context = variant === undefined ? COMPILE_CONTEXT : { ...COMPILE_CONTEXT, clientAddress };
+    const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd, context);
     const stamp = dependsOn === 'table' ? index.version : index.membership;
     // A negative answer not tied to one service, small enough for any reply: shared by shape.
     const shape =
       answer.answers.length === 0 &&
       typeof dependsOn === 'string' &&
       bytes.length <= MIN_UDP_SIZE - OPT_RECORD_SIZE
-        ? `${dependsOn} ${stamp} ${zone?.name} ${caseFree} ${query.nameEnd} ` +
+        ? `${dependsOn} ${stamp} ${zone} ${caseFree} ${query.nameEnd} ` +
           bytes.toString('latin1', 0, HEADER_SIZE) +
           bytes.toString('latin1', query.nameEnd)
         : undefined;
@@ -477,20 +297,6 @@ export class PrecompiledAnswers {
   }
 
   /**
-   * The entry for the client's variant, given the one held under the question's key: itself, or
-   * the one held under the key and the variant.
-   */
-  private variantFor(entry: CompiledAnswer, key: string, clientAddress: string): CompiledAnswer | undefined {
-    const variant = this.options.clientVariant?.(entry.dependsOn as ServiceEntry, clientAddress);
-    if (variant === entry.variant) return entry;
-    if (variant === undefined) return undefined;
-    const keys = (entry.variantKeys ??= new Map());
-    let variantKey = keys.get(variant);
-    if (variantKey === undefined) keys.set(variant, (variantKey = withVariant(key, variant)));
-    return this.entries.get(variantKey);
-  }
-
-  /**
    * Where the answer of `variant` is stored: under the question's key, unless a valid answer of
    * another variant is held there.
    */
@@ -503,12 +309,12 @@ export class PrecompiledAnswers {
 
   /** Compiles the forwarder's cache entry for the question, if it holds a fresh one. */
   private offerForwarded(query: PlainQuery, question: Question, source: ForwardedSource): void {
-    const cached = source.forwarder.cached(question, query.dnssecOk);
-    if (!cached || (this.options.rotatesAddresses && addressCount(cached.answer) > 1)) return;
+    const held = source.forwarder.held(question, query.dnssecOk);
+    if (!held || (this.options.rotatesAddresses && addressCount(held.answer) > 1)) return;
+    const { entry: cached, answer } = held;
     const key = query.dnssecOk ? withDnssecOk(query.key) : query.key;
     if (this.entries.get(key)?.forwarded?.cached === cached) return; // held, passed over for this client
-    // What the forwarder serves from this entry at once: TTLs capped, owners in the asked case.
-    const bytes = compileAsked(query, question, inClientCase(answerAt(cached, 0), question.name));
+    const bytes = compileAsked(query, question, answer);
     if (!bytes) return;
     const ttls = ttlOffsets(bytes, query.questionEnd);
     if (!ttls) return;
@@ -524,7 +330,7 @@ export class PrecompiledAnswers {
         slab: placed.slab,
         at: placed.at,
         size: bytes.length,
-        rcode: cached.answer.rcode,
+        rcode: answer.rcode,
         link: source.link,
         caseFree: false,
         serialAt: -1,
@@ -627,21 +433,6 @@ export class PrecompiledAnswers {
   }
 
   /**
-   * What a name's answers depend on (see CompiledAnswer.dependsOn), read from its lower-case labels
-   * and the zone holding them.
-   */
-  private dependency(
-    labels: readonly string[],
-    zone: Zone | undefined,
-    index: ServiceIndex,
-  ): CompiledAnswer['dependsOn'] {
-    if (!zone || zone.kind !== 'forward') return 'table';
-    const n = labels.length - zone.labels.length;
-    if (n < 3 || labels[n - 1] !== 'svc') return 'table';
-    return index.service(labels[n - 2]!, labels[n - 3]!) ?? 'membership';
-  }
-
-  /**
    * Stores `entry`, the answer to `query` (for `name`), its bytes already in the slabs, under `key`,
    * in its metrics slot; shared by `shape`, if given. The name is not kept: a string per entry, a
    * sixth of what one costs.
@@ -702,53 +493,4 @@ export class PrecompiledAnswers {
     this.shareUses.delete(entry);
     this.bytes -= entryCost(entry);
   }
-}
-
-/**
- * Calls `visit` with the offset of each record's type field in a compiled reply (after the owner
- * name: type, class, TTL, RDLENGTH, RDATA). False for a reply it cannot walk.
- */
-function walkRecords(bytes: Buffer, questionEnd: number, visit: (at: number) => void): boolean {
-  const records = bytes.readUInt16BE(6) + bytes.readUInt16BE(8) + bytes.readUInt16BE(10);
-  let at = questionEnd;
-  try {
-    for (let i = 0; i < records; i++) {
-      at = skipCompiledName(bytes, at);
-      visit(at);
-      at += 10 + bytes.readUInt16BE(at + 8);
-    }
-  } catch {
-    return false;
-  }
-  return at === bytes.length;
-}
-
-/** Offset past the name at `start`, which this encoder wrote (so it is well-formed). */
-function skipCompiledName(bytes: Buffer, start: number): number {
-  for (let at = start; ;) {
-    const b = bytes[at];
-    if (b === undefined) throw new RangeError('name past the end');
-    if ((b & 0xc0) === 0xc0) return at + 2;
-    if (b === 0) return at + 1;
-    at += b + 1;
-  }
-}
-
-/** Where the SOA serial is (-1: no SOA); undefined for a reply it cannot walk. */
-function soaSerialOffset(bytes: Buffer, questionEnd: number): number | undefined {
-  let serialAt = -1;
-  const walked = walkRecords(bytes, questionEnd, (at) => {
-    if (bytes.readUInt16BE(at) === RRType.SOA)
-      serialAt = skipCompiledName(bytes, skipCompiledName(bytes, at + 10));
-  });
-  return walked ? serialAt : undefined;
-}
-
-/** Where every record's TTL is; undefined for a reply it cannot walk. */
-function ttlOffsets(bytes: Buffer, questionEnd: number): number[] | undefined {
-  const offsets: number[] = [];
-  const walked = walkRecords(bytes, questionEnd, (at) => {
-    if (bytes.readUInt16BE(at) !== RRType.OPT) offsets.push(at + 4);
-  });
-  return walked ? offsets : undefined;
 }
