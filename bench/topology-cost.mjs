@@ -14,7 +14,7 @@ import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
 import { topologyChoice } from '../dist/resolve/cluster/topology.js';
 import { ZoneSet } from '../dist/resolve/zones.js';
 import { QueryHandler } from '../dist/server/handler.js';
-import { PrecompiledAnswers } from '../dist/server/precompiled.js';
+import { PrecompiledAnswers } from '../dist/answers/precompiled.js';
 import { ServiceTable } from '../dist/table/table.js';
 
 const args = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
@@ -74,8 +74,8 @@ function variant(topologyAware, compiled = true) {
   });
   const precompiled = new PrecompiledAnswers({
     table,
-    zones,
     cluster,
+    dependencies: cluster,
     clusterLink: 0,
     negativeAnswers: true,
     rotatesAddresses: false,
