@@ -178,6 +178,8 @@ export interface Config extends OpsConfig {
 
 /** The zones/ directory shipped with the package: the table served when --zones is not given. */
 export const EMBEDDED_ZONES_DIR = fileURLToPath(new URL('../../zones', import.meta.url));
+/** The multicluster zone served beside the default zones with the bundled zones/ (their clusterset.yaml). */
+const EMBEDDED_MULTICLUSTER_ZONE = 'clusterset.local';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -189,8 +191,9 @@ export interface OptionSpec {
   /** A repeatable option whose variable holds one value, not a comma-separated list (values hold commas). */
   wholeInEnv?: boolean;
   /**
-   * A switch whose unset value depends on what is served (on for the bundled zones/): `config
-   * print` leaves it out unless set, since printing `false` would turn it off there.
+   * An option whose unset value depends on what is served (the bundled zones/ turn on the demo's
+   * zonal, topology-aware and multicluster names): `config print` leaves it out unless set, since
+   * printing the value it has elsewhere (`false`, the default zones) would turn the demo off.
    */
   defaultByZones?: boolean;
 }
@@ -323,13 +326,15 @@ export const OPTIONS = {
     defaultValue: DEFAULT_ZONES,
     multiple: true,
     metavar: 'ZONE',
-    help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
+    defaultByZones: true,
+    help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')}, and ${EMBEDDED_MULTICLUSTER_ZONE} when serving the bundled zones/)`,
   },
   multicluster: {
     type: 'string',
     multiple: true,
     metavar: 'ZONE',
-    help: 'serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable',
+    defaultByZones: true,
+    help: `serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable; ${EMBEDDED_MULTICLUSTER_ZONE} when serving the bundled zones/ without --zone (docs/multicluster.md)`,
   },
   ttl: {
     defaultValue: '5',
@@ -827,10 +832,18 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     }
   };
   const text = (name: OptionName) => read(name) as string | undefined;
-  const zones = list('zone')!;
+  const registries = zonesAndRegistries(read, checked);
+  // Serving the bundled zones/ (no registry given) is the demo: there zone-scoped, topology-aware
+  // and multicluster names all answer, so that docs/zonal.md's and docs/multicluster.md's examples
+  // work against `npm start` as written. Elsewhere each is off unless asked for, as in CoreDNS.
+  const bundled = registries.zonesDir === EMBEDDED_ZONES_DIR;
+  const clusterset = bundled && raw('zone') === undefined && raw('multicluster') === undefined;
+  const zones = clusterset ? [...DEFAULT_ZONES, EMBEDDED_MULTICLUSTER_ZONE] : list('zone')!;
   zones.forEach((zone) => checked('zone', parseZone, zone));
-  const multiclusterZones = multicluster(list('multicluster') ?? [], zones, (message) =>
-    fail('multicluster', message),
+  const multiclusterZones = multicluster(
+    list('multicluster') ?? (clusterset ? [EMBEDDED_MULTICLUSTER_ZONE] : []),
+    zones,
+    (message) => fail('multicluster', message),
   );
   const namespaces = text('namespaces');
   if (namespaces !== undefined && text('namespace-labels') !== undefined) {
@@ -889,11 +902,6 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
     ...upstreams,
     ...stubDomains.flatMap((s) => s.upstreams),
   ]);
-  const registries = zonesAndRegistries(read, checked);
-  // Serving the bundled zones/ (no registry given) is the demo: there both answer, so that
-  // docs/zonal.md's examples work against `npm start` as written. Elsewhere both are off unless
-  // asked for, as CoreDNS's zonal is.
-  const bundled = registries.zonesDir === EMBEDDED_ZONES_DIR;
   const zonal =
     ((read('zonal') as boolean | undefined) ?? (bundled && read('no-endpoints') !== true)) === true;
   if (zonal && read('no-endpoints') === true) {
