@@ -8,7 +8,7 @@
 //   npm run bench -- --workers 1,2 --cases max --sizes ''   (one process against two workers)
 //   (all flags: see `options` below)
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -327,6 +327,17 @@ function int(value: number) {
 
 console.log(report);
 if (values.results) {
-  writeFileSync(values.results, report);
+  writeFileSync(values.results, report + keptSections(values.results));
   log(`written to ${values.results}`);
+}
+
+/**
+ * The sections other benchmarks write into the results file (`<!-- NAME: written by ... -->` to
+ * `<!-- end of NAME -->`, e.g. bench:nacos's), kept as they are.
+ */
+function keptSections(path: string): string {
+  if (!existsSync(path)) return '';
+  const text = readFileSync(path, 'utf8');
+  const sections = [...text.matchAll(/<!-- ([\w-]+): written by [^\n]*-->[\s\S]*?<!-- end of \1 -->\n?/g)];
+  return sections.map((match) => `\n${match[0].trimEnd()}\n`).join('');
 }

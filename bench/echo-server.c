@@ -1,6 +1,6 @@
 // The machine's own floor, below Node's: the same echo as echo-server.mjs, written in C with one
 // blocking socket and no event loop. What is left of the latency is the kernel's loopback path,
-// the scheduler and dnsperf (see bench/README.md, "The ceiling").
+// the scheduler and dnsperf (see bench/README.md, "The ceiling", and bench/notes/2026-12-05-the-ceiling.md).
 // Usage: gcc -O2 -o /tmp/echo-server bench/echo-server.c && taskset -c 0 /tmp/echo-server PORT
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 // The ceiling of the benchmark on a machine: a Node UDP socket that sends each query straight back
 // with the QR bit set, doing nothing a DNS server must. Run it where clusterdns would run and point
-// dnsperf at it with the same flags (see bench/README.md, "The ceiling").
+// dnsperf at it with the same flags (see bench/README.md, "The ceiling", and bench/notes/2026-12-05-the-ceiling.md).
 // Usage: taskset -c 0 node bench/echo-server.mjs PORT
 import { createSocket } from 'node:dgram';
 import console from 'node:console';

@@ -96,8 +96,8 @@ describe('template in a Corefile', () => {
       'Corefile:4: template match: regex "(?P<a>[0-9]" does not compile: Invalid regular expression: /(?<a>[0-9]/: Unterminated group',
     ],
     [
-      '  template IN A {\n    match "^[[:alpha:]]+$"',
-      'Corefile:4: template match: regex "^[[:alpha:]]+$": POSIX classes such as [[:alpha:]] are not supported: write the range, e.g. [a-zA-Z]',
+      '  template IN A {\n    match "^\\pL+$"',
+      'Corefile:4: template match: regex "^\\pL+$": \\p is not supported (Unicode classes, \\p{...})',
     ],
     [
       '  template IN A {\n    match ^x\n    answer "{{ .Name }} 60 IN A 10.{{ parseInt .Group.b 16 8 }}.0.1"',

@@ -1,6 +1,7 @@
 // Runs the Nacos backend against the Nacos double on loopback and records what it hands the table.
 
-import { NacosBackend, type NacosBackendOptions } from '../../src/registry/nacos/backend.js';
+import { NacosBackend } from '../../src/registry/nacos/backend.js';
+import type { NacosBackendOptions } from '../../src/registry/nacos/options.js';
 import type { Endpoint, TableContent } from '../../src/table/types.js';
 import { capturingLogger, type LogLine } from '../registry/helpers.js';
 import { FakeNacos, type FakeNacosOptions } from './fake-nacos.js';

@@ -219,27 +219,39 @@ function endpointRecords(
 ): LookupResult {
   const endpoints = entry.named(label);
   if (endpoints.length === 0) {
-    // `_tcp.<svc>` is an empty non-terminal when `_<port>._tcp.<svc>` names exist below it.
-    const protocol = stripUnderscore(label);
-    const hasSrvBelow =
-      label.startsWith('_') &&
-      srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol);
-    return hasSrvBelow ? NODATA : NXDOMAIN;
+    return srvBelow(entry, label) ? NODATA : NXDOMAIN;
   }
   return addressesAndSrv(query, endpoints, () => endpointCandidates(endpoints, ANY_PORT, serviceName), ttl);
 }
 
-function portRecords(
+/**
+ * `_tcp.<svc>` is an empty non-terminal when `_<port>._tcp.<svc>` names exist below it: it exists,
+ * so NODATA, as NXDOMAIN would deny the names below (https://www.rfc-editor.org/rfc/rfc8020#section-2).
+ */
+export function srvBelow(entry: ServiceEntry, label: string): boolean {
+  const protocol = stripUnderscore(label);
+  return (
+    label.startsWith('_') &&
+    srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol)
+  );
+}
+
+/**
+ * `_<port>._<proto>.<svc>`: SRV for the matching ports; a headless service's targets are `ready`
+ * (its ready endpoints, or the close ones of topology.ts), named by `nameOf`.
+ */
+export function portRecords(
   query: NameQuery,
   entry: ServiceEntry,
   ready: readonly ReadyEndpoint[],
   filter: PortFilter,
   serviceName: string,
   ttl: number,
+  nameOf?: (endpoint: ReadyEndpoint) => string,
 ): LookupResult {
   const candidates =
     entry.service.type === 'Headless'
-      ? endpointCandidates(ready, filter, serviceName)
+      ? endpointCandidates(ready, filter, serviceName, nameOf)
       : clusterIpCandidates(entry, filter, serviceName);
   if (candidates.length === 0) return NXDOMAIN;
   if (query.qtype !== RRType.SRV) return NODATA;

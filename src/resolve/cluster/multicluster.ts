@@ -13,14 +13,15 @@ import {
   addressesAndSrv,
   found,
   namespaceExposed,
-  srvPorts,
+  portRecords,
+  srvBelow,
   stripUnderscore,
   type ClusterZoneOptions,
   type LookupResult,
   type NameQuery,
 } from './lookup.js';
 import { DNS_VERSION_TTL } from './records.js';
-import { ANY_PORT, clusterIpCandidates, endpointCandidates, srvRecords, type PortFilter } from './srv.js';
+import { ANY_PORT, clusterIpCandidates, endpointCandidates } from './srv.js';
 
 /**
  * The MCS DNS schema this zone follows (specification §1, §2.2). CoreDNS answers its cluster-local
@@ -65,17 +66,13 @@ function lookupImport(query: NameQuery, parts: string[], options: ClusterZoneOpt
   const [first, second] = parts as [string, string];
   if (count === 3) {
     // `<clusterid>.<svc>` of a headless import and `_<proto>.<svc>` are empty non-terminals.
-    const protocol = stripUnderscore(first);
-    const srvBelow =
-      first.startsWith('_') &&
-      srvPorts(entry).some((port) => port.name !== '' && port.protocol.toLowerCase() === protocol);
     const clusterBelow = headless && entry.ready.some((endpoint) => endpoint.clusterId === first);
-    return srvBelow || clusterBelow ? NODATA : NXDOMAIN;
+    return srvBelow(entry, first) || clusterBelow ? NODATA : NXDOMAIN;
   }
   if (count !== 4) return NXDOMAIN;
   if (first.startsWith('_') && second.startsWith('_')) {
     const filter = { name: stripUnderscore(first), protocol: stripUnderscore(second) };
-    return importPortRecords(query, entry, filter, serviceName, options.ttl);
+    return portRecords(query, entry, entry.ready, filter, serviceName, options.ttl, importedEndpointName);
   }
   if (!headless) return NXDOMAIN; // §2.3.4: no per-cluster names for a ClusterSetIP import
   const endpoints = entry.named(first).filter((endpoint) => endpoint.clusterId === second);
@@ -109,21 +106,4 @@ function importRecords(
     () => clusterIpCandidates(entry, ANY_PORT, serviceName),
     ttl,
   );
-}
-
-function importPortRecords(
-  query: NameQuery,
-  entry: ServiceEntry,
-  filter: PortFilter,
-  serviceName: string,
-  ttl: number,
-): LookupResult {
-  const candidates =
-    entry.service.type === 'Headless'
-      ? endpointCandidates(entry.ready, filter, serviceName, importedEndpointName)
-      : clusterIpCandidates(entry, filter, serviceName);
-  if (candidates.length === 0) return NXDOMAIN;
-  if (query.qtype !== RRType.SRV) return NODATA;
-  const { answers, additional } = srvRecords(query.owner, candidates, ttl);
-  return found(answers, additional);
 }

@@ -4,7 +4,7 @@
 // TO of every match type but regex are lower-cased and made absolute, and a regex's TO is too.
 import { RRClass, type ResourceRecord } from '../../dns/types.js';
 import { typeCode } from '../../dns/mnemonics.js';
-import { compileGoRegexp } from './go-regexp.js';
+import { compileGoRegexp, InvalidGoRegexp } from '../go-regexp.js';
 
 export type RuleMode = 'stop' | 'continue';
 
@@ -85,9 +85,19 @@ function groupCount(pattern: RegExp): number {
   return new RegExp(`${pattern.source}|`, pattern.flags).exec('')!.length - 1;
 }
 
+/** A rule's Go pattern; one that does not compile is refused in CoreDNS's words (plugin/rewrite/name.go). */
+function ruleRegexp(pattern: string): RegExp {
+  try {
+    return compileGoRegexp(pattern);
+  } catch (error) {
+    if (!(error instanceof InvalidGoRegexp)) throw error;
+    throw new Error(`invalid regex matching pattern: ${pattern} (${error.reason})`, { cause: error });
+  }
+}
+
 /** The pattern, checked that TO uses no more groups than it has (name.go isValidRegexPattern). */
 function regexFor(from: string, to: string): RegExp {
-  const pattern = compileGoRegexp(from);
+  const pattern = ruleRegexp(from);
   let used = 0;
   for (let i = 0; i <= 100; i++) if (to.includes(`{${i}}`)) used++;
   if (used > groupCount(pattern)) {
@@ -146,10 +156,7 @@ function valueResponse(rewrite: StringRewriter): ResponseRule {
     switch (data.type) {
       case 'CNAME':
       case 'PTR':
-      case 'NS': {
-        const target = relative(rewrite(absolute(data.target)));
-        return target === data.target ? record : { ...record, data: { ...data, target } };
-      }
+      case 'NS':
       case 'SRV': {
         const target = relative(rewrite(absolute(data.target)));
         return target === data.target ? record : { ...record, data: { ...data, target } };
@@ -334,7 +341,7 @@ function ttlRule(mode: RuleMode, args: readonly string[]): RewriteRule {
   const what = args.length === 3 ? args[1]! : args[0]!;
   let matches: (name: string) => boolean;
   if (matchType === 'regex') {
-    const pattern = compileGoRegexp(what);
+    const pattern = ruleRegexp(what);
     matches = (name) => pattern.test(name);
   } else {
     const text = normalize(what);

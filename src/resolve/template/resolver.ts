@@ -16,7 +16,7 @@ import { OnceAMinute } from '../../ops/once-a-minute.js';
 import { typeName } from '../../dns/mnemonics.js';
 import { RRClass, RRType, Rcode, type Answer, type Question, type ResourceRecord } from '../../dns/types.js';
 import type { QueryContext, Resolver } from '../types.js';
-import { compileGoRegex } from './go-regex.js';
+import { compileGoRegexp } from '../go-regexp.js';
 import { compileTemplate, executeTemplate, type CompiledTemplate, type TemplateData } from './go-template.js';
 import { parseRecordText } from './rr-text.js';
 import type { TemplateSpec } from './spec.js';
@@ -74,7 +74,7 @@ export class TemplateResolver implements Resolver {
       hasRecords: spec.answer.length + spec.additional.length + spec.authority.length > 0,
       bare: bareAnswer(spec),
       zones: spec.zones.map(suffix),
-      regexes: spec.match.map((source) => ({ source, regex: compileGoRegex(source) })),
+      regexes: spec.match.map((source) => ({ source, regex: compileGoRegexp(source) })),
       fallthrough: spec.fallthrough?.map(suffix),
       answer: spec.answer.map(section),
       additional: spec.additional.map(section),

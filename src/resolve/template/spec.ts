@@ -12,7 +12,7 @@
 // naming its line rather than failing queries later.
 import { RRClass, RRType } from '../../dns/types.js';
 import { RCODE_NAMES, typeFromName } from '../../dns/mnemonics.js';
-import { compileGoRegex } from './go-regex.js';
+import { compileGoRegexp } from '../go-regexp.js';
 import { compileTemplate } from './go-template.js';
 
 /** One template, as plain data (a Config holds it; the resolver compiles it). */
@@ -102,7 +102,7 @@ export function templateSpec(
     switch (sub.name) {
       case 'match':
         some();
-        for (const regex of args) compile(compileGoRegex, regex);
+        for (const regex of args) compile(compileGoRegexp, regex);
         spec.match.push(...args);
         break;
       case 'answer':

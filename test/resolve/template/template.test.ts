@@ -3,7 +3,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RRClass, RRType, Rcode, type Answer, type Question } from '../../../src/dns/types.js';
-import { compileGoRegex } from '../../../src/resolve/template/go-regex.js';
 import {
   compileTemplate,
   executeTemplate,
@@ -15,28 +14,6 @@ import type { TemplateSpec } from '../../../src/resolve/template/spec.js';
 import type { QueryContext, Resolver } from '../../../src/resolve/types.js';
 
 const context: QueryContext = { transport: 'udp', clientAddress: '192.0.2.1', clientPort: 5000 };
-
-describe('Go regexes', () => {
-  it.each([
-    ['(?P<a>[0-9]+)-(?P<b>[0-9]+)', 'x-10-20', { a: '10', b: '20' }],
-    ['(?i)^WEB\\.', 'web.example.', {}],
-    ['\\Aweb\\.example\\.\\z', 'web.example.', {}],
-  ])('%s matches %s', (pattern, name, groups) => {
-    const found = compileGoRegex(pattern).exec(name);
-    expect(found).not.toBeNull();
-    expect({ ...found!.groups }).toEqual(groups);
-  });
-
-  it.each([
-    ['[[:digit:]]+', 'POSIX classes'],
-    ['\\Qa.b\\E', '\\Q...\\E quoting'],
-    ['\\pL', 'Unicode classes'],
-    ['a(?i)b', 'inline flags are supported only at the start'],
-    ['(', 'does not compile'],
-  ])('refuses %s', (pattern, message) => {
-    expect(() => compileGoRegex(pattern)).toThrow(message);
-  });
-});
 
 describe('Go templates', () => {
   const data: TemplateData = {
@@ -209,6 +186,18 @@ describe('the template link', () => {
     // The first regex that matches answers; the names each gives its groups.
     [[synthetic], q('ip-1-2.example'), 'NOERROR | ip-1-2.example A 10.0.1.2'],
     [[synthetic], q('3.4.ext.example'), 'NOERROR | 3.4.ext.example A 10.0.3.4'],
+    // Go's syntax where JavaScript's differs: a leading flag, POSIX classes, \A and \z.
+    [
+      [
+        spec({
+          zones: ['example'],
+          match: ['(?i)\\AIP-(?P<a>[[:digit:]]+)-(?P<b>[[:digit:]]+)\\.example\\.\\z'],
+          answer: synthetic.answer,
+        }),
+      ],
+      q('ip-5-6.example'),
+      'NOERROR | ip-5-6.example A 10.0.5.6',
+    ],
     // No regex matches and no fallthrough: SERVFAIL, as CoreDNS answers.
     [[synthetic], q('other.example'), 'SERVFAIL'],
     // Another type or class: the template is skipped.
