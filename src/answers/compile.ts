@@ -15,7 +15,7 @@ export function roomFor(query: PlainQuery, transport: 'udp' | 'tcp', ours: numbe
   return replyLimit(transport, query.udpSize, ours) - (query.edns ? OPT_RECORD_SIZE : 0);
 }
 
-/** The cluster zone answers alike for every client. */
+/** The cluster zone answers alike for every client (but for the variants of clientVariant). */
 export const COMPILE_CONTEXT: QueryContext = { transport: 'udp', clientAddress: '', clientPort: 0 };
 
 /**

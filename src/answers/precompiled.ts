@@ -18,6 +18,9 @@
 // Forwarded answers are compiled from the forwarder's cache entry, with the offset of every TTL,
 // and stay valid while that entry is fresh; each TTL is counted down as the cache counts it.
 //
+// An answer that depends on the client (topology-aware answers of a headless service) is compiled
+// per variant of it (variants.ts).
+//
 // Negative answers (NXDOMAIN, NODATA) that differ only in the name asked share one entry: their
 // bytes after the question are the same (the SOA's names point into the question), so the entry
 // holds the bytes once and each reply takes the name from its query. The ndots:5 search storm makes
@@ -41,8 +44,10 @@ import type { PlainQuery } from '../dns/plain-query.js';
 import { soaSerialOffset, ttlOffsets } from '../dns/record-offsets.js';
 import { ADVERTISED_UDP_SIZE, MIN_UDP_SIZE } from '../dns/reply-size.js';
 import { Rcode, type Answer, type Question } from '../dns/types.js';
+import type { QueryContext } from '../resolve/types.js';
 import { addressCount, compile, compileAsked, COMPILE_CONTEXT, roomFor, withDnssecOk } from './compile.js';
 import { Slabs } from './slabs.js';
+import { ClientVariants, withVariant } from './variants.js';
 import type {
   AnswerSlotTable,
   CompiledAnswer,
@@ -93,6 +98,8 @@ export class PrecompiledAnswers {
   compiled = 0;
 
   private readonly udpSize: number;
+  /** The variants of answers that depend on the client; without, no entry is looked at for one. */
+  private readonly variants: ClientVariants | undefined;
   /**
    * The rooms truncated answers are compiled for: a UDP query without EDNS (512 bytes), and one
    * with EDNS offering our payload size or more (less the OPT record). A client offering a size in
@@ -104,6 +111,7 @@ export class PrecompiledAnswers {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.udpSize = options.udpSize ?? ADVERTISED_UDP_SIZE;
+    this.variants = options.clientVariant && new ClientVariants(options.clientVariant);
     this.truncatedRooms = [MIN_UDP_SIZE, this.udpSize - OPT_RECORD_SIZE];
   }
 
@@ -136,6 +144,10 @@ export class PrecompiledAnswers {
     let entry = this.entries.get(query.key);
     // The DO bit is part of a forwarded answer's identity (the cache keys on it too).
     if (entry?.forwarded && query.dnssecOk) entry = this.entries.get(withDnssecOk(query.key));
+    if (this.variants && entry?.variant !== undefined) {
+      const key = this.variants.keyFor(entry, query.key, clientAddress);
+      if (key !== query.key) entry = key === undefined ? undefined : this.entries.get(key);
+    }
     if (entry === undefined || (query.mixedCase && !entry.caseFree)) return undefined;
     const table = this.options.table;
     const forwarded = entry.forwarded;
@@ -208,6 +220,7 @@ export class PrecompiledAnswers {
     link: number,
     synchronous: boolean,
     transport: 'udp' | 'tcp',
+    clientAddress = '',
   ): void {
     const { options } = this;
     if (query.mixedCase || answer.truncated) return;
@@ -225,12 +238,15 @@ export class PrecompiledAnswers {
     if (table.servingState !== 'ready') return;
     const index = table.current;
     const room = roomFor(query, transport, this.udpSize);
+    const { on: dependsOn, zone } = options.dependencies.dependsOn(question.name, index);
+    const variant = this.variants?.of(dependsOn, clientAddress);
+    const key = variant === undefined ? query.key : this.variantKey(query.key, variant, index);
     // Held and still valid: the fast path passed it over for this client, whose room needs a form
     // not compiled yet, or one not compiled at all (other cuts). Compiling the whole entry again
     // would give the same bytes, at the cost of a second resolve (the case check).
-    const held = this.entries.get(query.key);
-    if (held && !held.forwarded && this.stillValid(held, index)) {
-      this.addForm(held, question, answer, room, query);
+    const held = this.entries.get(key);
+    if (held && !held.forwarded && held.variant === variant && this.stillValid(held, index)) {
+      this.addForm(held, question, answer, room, query, key);
       return;
     }
 
@@ -238,8 +254,8 @@ export class PrecompiledAnswers {
     if (!bytes) return;
     const serialAt = soaSerialOffset(bytes, query.questionEnd);
     if (serialAt === undefined) return;
-    const { on: dependsOn, zone } = options.dependencies.dependsOn(question.name, index);
-    const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd);
+    const context = variant === undefined ? COMPILE_CONTEXT : { ...COMPILE_CONTEXT, clientAddress };
+    const caseFree = this.readsSameInUpperCase(question, bytes, query.questionEnd, context);
     const stamp = dependsOn === 'table' ? index.version : index.membership;
     // A negative answer not tied to one service, small enough for any reply: shared by shape.
     const shape =
@@ -275,8 +291,20 @@ export class PrecompiledAnswers {
       stamp,
       metricsSlot: -1,
     };
-    this.store(query.key, entry, query, question.name, shape);
+    if (variant !== undefined) entry.variant = variant;
+    this.store(key, entry, query, question.name, shape);
     this.compiled++;
+  }
+
+  /**
+   * Where the answer of `variant` is stored: under the question's key, unless a valid answer of
+   * another variant is held there.
+   */
+  private variantKey(key: string, variant: string, index: ServiceIndex): string {
+    const held = this.entries.get(key);
+    return held === undefined || held.variant === variant || !this.stillValid(held, index)
+      ? key
+      : withVariant(key, variant);
   }
 
   /** Compiles the forwarder's cache entry for the question, if it holds a fresh one. */
@@ -350,6 +378,7 @@ export class PrecompiledAnswers {
     answer: Answer,
     room: number,
     query: PlainQuery,
+    key: string,
   ): void {
     if (this.shareUses.has(held)) return; // fits every room: nothing to add
     let cut: TruncatedAnswer | undefined;
@@ -364,13 +393,13 @@ export class PrecompiledAnswers {
       cut = this.cutTo(room, question, answer, query.questionEnd, held.link);
       if (!cut) return;
     }
-    this.remove(query.key, held);
+    this.remove(key, held);
     if (whole) {
       held.slab = whole.slab;
       held.at = whole.at;
     }
     if (cut) (held.truncated ??= []).push(cut);
-    this.store(query.key, held, query, question.name);
+    this.store(key, held, query, question.name);
     this.compiled++;
   }
 
@@ -381,10 +410,15 @@ export class PrecompiledAnswers {
    * the SOA) take the asked case. What holds for all lower and all upper case holds for any mix:
    * a difference would need a name matching one but not the other.
    */
-  private readsSameInUpperCase(question: Question, bytes: Buffer, questionEnd: number): boolean {
+  private readsSameInUpperCase(
+    question: Question,
+    bytes: Buffer,
+    questionEnd: number,
+    context: QueryContext,
+  ): boolean {
     const upper = { ...question, name: question.name.toUpperCase() };
     if (upper.name === question.name) return true;
-    const answer = this.options.cluster.resolve(upper, COMPILE_CONTEXT);
+    const answer = this.options.cluster.resolve(upper, context);
     if (answer === undefined || answer instanceof Promise) return false;
     const upperBytes = compile(upper, answer);
     return upperBytes !== undefined && upperBytes.subarray(questionEnd).equals(bytes.subarray(questionEnd));

@@ -35,6 +35,13 @@ export interface CompiledAnswer extends ServedReply {
   readonly dependsOn: Dependency;
   /** The membership count or table version it was made at (unused for a service entry). */
   readonly stamp: number;
+  /** For an answer that depends on the client: the variant it was compiled for (see precompiled.ts). */
+  variant?: string;
+  /**
+   * The store keys of the other variants of the question, made once each: a key built per reply
+   * would be a new string to hash each time, which cost more than the rest of the reply.
+   */
+  variantKeys?: Map<string, string>;
   /** A forwarded answer: the cache entry it was compiled from, and where its TTLs are. */
   readonly forwarded?: ForwardedParts;
 }
@@ -129,6 +136,11 @@ export interface PrecompiledOptions {
   answerSlots?: AnswerSlotTable;
   /** Our EDNS payload size (`bufsize`), as the query handler has it. Default 1232. */
   udpSize?: number;
+  /**
+   * The variant of a service's answers a client gets, for services whose answers depend on the
+   * client; undefined when they do not. Absent: every answer is the same for every client.
+   */
+  clientVariant?: (service: ServiceEntry, clientAddress: string) => string | undefined;
   /** Bounds on what the store holds; the oldest entries go first. */
   maxEntries?: number;
   maxBytes?: number;

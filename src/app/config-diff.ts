@@ -23,12 +23,15 @@ export function changedSections(old: Config, next: Config): string[] {
   if (isDeepStrictEqual(old, next)) return [];
   const differs = (keys: readonly (keyof Config)[]) =>
     keys.some((key) => !isDeepStrictEqual(old[key], next[key]));
-  // Pods are watched only for `pods verified`, ServiceImports only for a multicluster zone.
-  const podsWatched = (config: Config) => config.pods === 'verified';
+  // Pods are watched only for `pods verified` and --topology-aware, Nodes only for the latter,
+  // ServiceImports only for a multicluster zone.
+  const podsWatched = (config: Config) => config.pods === 'verified' || config.topologyAware === true;
+  const nodesWatched = (config: Config) => config.topologyAware === true;
   const importsWatched = (config: Config) => config.multiclusterZones.length > 0;
   return [
     ...(differs(BACKEND_KEYS) ||
     podsWatched(old) !== podsWatched(next) ||
+    nodesWatched(old) !== nodesWatched(next) ||
     importsWatched(old) !== importsWatched(next)
       ? ['backends']
       : []),

@@ -28,6 +28,7 @@ import { ForwardExcept } from '../resolve/forward-except.js';
 import { LoadBalancedChain } from '../resolve/load-balance.js';
 import type { Resolver, UpstreamLookup } from '../resolve/types.js';
 import { ClusterZoneResolver } from '../resolve/cluster/resolver.js';
+import { topologyChoice } from '../resolve/cluster/topology.js';
 import { Forwarder } from '../resolve/forward/forwarder.js';
 import { LoopDetector } from '../resolve/loop-detect.js';
 import { ChaosResolver } from '../resolve/chaos.js';
@@ -42,6 +43,7 @@ import { ZoneSet } from '../dns/zones.js';
 import { QueryHandler } from '../server/handler.js';
 import { QueryLogFilter } from '../server/query-log.js';
 import type { ServiceTable } from '../table/table.js';
+import type { ServiceEntry } from '../table/service-index.js';
 import { readHostResolvConf, readHosts, upstreamsOf } from './host-files.js';
 import type { Part } from './part.js';
 
@@ -146,6 +148,8 @@ export function buildResolvers(
     ignoreEmptyService: config.ignoreEmptyService,
     nsAddresses,
     ...(config.multiclusterZones.length > 0 && { multiclusterZones: config.multiclusterZones }),
+    ...(config.zonal ? { zonal: true } : {}),
+    ...(config.topologyAware ? { topologyAware: true } : {}),
     ...(forwarder ? { upstream: forwarder } : elsewhere ? { upstream: elsewhere } : {}),
   });
   const cluster = config.fallthrough
@@ -215,6 +219,13 @@ export function buildResolvers(
     negativeAnswers: !config.autopath && !config.fallthrough,
     rotatesAddresses: config.loadbalance,
     udpSize: config.bufsize,
+    // A headless service's topology-aware answers are compiled per variant (answers/variants.ts).
+    ...(config.topologyAware
+      ? {
+          clientVariant: (service: ServiceEntry, address: string) =>
+            topologyChoice(table.current, service, address)?.variant,
+        }
+      : {}),
     ...(queryMetrics ? { answerSlots: queryMetrics.answerSlots } : {}),
     // Forwarded answers are the same for every client unless the search path knows clients'
     // namespaces (a short name may then name a service for one client and not another).

@@ -8,7 +8,7 @@ import { accessConfig, type AccessConfig } from './options/access.js';
 import { cacheConfig, type CacheConfig } from './options/cache.js';
 import { clusterConfig, type ClusterConfig } from './options/cluster.js';
 import { externalZoneConfig, type ExternalZoneConfig } from './options/external.js';
-import { zoneFilesConfig, type ZoneFilesConfig } from './options/files.js';
+import { EMBEDDED_ZONES_DIR, zoneFilesConfig, type ZoneFilesConfig } from './options/files.js';
 import { forwardConfig, type ForwardConfig } from './options/forward.js';
 import { hostsConfig, type HostsConfig } from './options/hosts.js';
 import { opsConfig, type OpsConfig } from './options/ops.js';
@@ -64,12 +64,13 @@ function checkLayers(layers: readonly OptionLayer[], env: NodeJS.ProcessEnv): Co
   const reading = readingOf(layers);
   // The sections check in the order their first values were always checked, so that of several
   // bad values the same one is reported first.
-  const cluster = clusterConfig(reading);
+  const registries = registriesConfig(reading);
+  const cluster = clusterConfig(reading, registries.zonesDir === EMBEDDED_ZONES_DIR);
   const access = accessConfig(reading, env);
   const queryLog = queryLogConfig(reading);
   const forward = forwardConfig(reading);
   return {
-    ...registriesConfig(reading),
+    ...registries,
     zoneFiles: zoneFilesConfig(reading),
     ...opsConfig(reading),
     ...serverConfig(reading),

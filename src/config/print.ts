@@ -14,6 +14,7 @@ export function effectiveValues(layers: readonly OptionLayer[]): Record<string, 
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
     if (COMMAND_OPTIONS.includes(name)) continue;
+    if (spec.defaultByZones && read(name) === undefined) continue;
     // An unset switch is off: say so, so the file shows every switch there is.
     const value = read(name) ?? spec.defaultValue ?? (spec.type === 'boolean' ? false : undefined);
     if (value === undefined) continue;

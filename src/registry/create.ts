@@ -70,8 +70,10 @@ function backendFactories(
             caFile: kubernetes.caFile,
           }),
           logger: logger.child({ backend: 'kubernetes' }),
-          // Pods are the largest and busiest kind: only `--pods verified` needs them.
-          watchPods: config.pods === 'verified',
+          // Pods are the largest and busiest kind: only `--pods verified` needs them, and
+          // --topology-aware (a client is known by its pod), which also needs the Nodes' zones.
+          watchPods: config.pods === 'verified' || config.topologyAware === true,
+          ...(config.topologyAware ? { watchNodes: true } : {}),
           watchEndpoints: !kubernetes.noEndpoints,
           ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
           // ServiceImports are asked for only where a multicluster zone serves them.

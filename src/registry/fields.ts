@@ -127,3 +127,34 @@ export function protocol(value: unknown, path: string): Protocol {
 export function portName(value: unknown, path: string): string {
   return value === undefined || value === null || value === '' ? '' : label(value, path);
 }
+
+/**
+ * A Kubernetes label value (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#syntax-and-character-set):
+ * at most 63 characters, alphanumeric at both ends, `-`, `_` and `.` between. Lower-cased, since
+ * topology zones are matched against DNS labels; absent, null and empty read as absent.
+ */
+export function optionalLabelValue(value: unknown, path: string): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
+    fail(path, 'a label value (up to 63 letters, digits, "-", "_" or ".", alphanumeric at both ends)', value);
+  }
+  return internedValue(value.toLowerCase());
+}
+
+const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/**
+ * One string per distinct value: a cluster has a handful of zones and node names, and each of
+ * 100 000 endpoints holding its own copy would cost some 3 MB. Bounded, so values that churn
+ * cannot grow it: it is emptied when full.
+ */
+const interned = new Map<string, string>();
+const MAX_INTERNED = 4096;
+
+export function internedValue(value: string): string {
+  const held = interned.get(value);
+  if (held !== undefined) return held;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(value, value);
+  return value;
+}

@@ -20,7 +20,9 @@ export type ClusterObject =
       /** An MCS controller's slice: it feeds the ServiceImport `serviceName`, not a Service. */
       imported?: true;
     }
-  | { kind: 'Pod'; pod: Pod };
+  | { kind: 'Pod'; pod: Pod }
+  /** A node's topology zone, which the pods on it take as theirs (topology-aware answers). */
+  | { kind: 'Node'; name: string; zone?: string };
 
 /** Something a user must fix: `object` says which ("Service shop/web"), `problem` where and what. */
 export interface Problem {

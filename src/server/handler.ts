@@ -164,13 +164,22 @@ export class QueryHandler {
         .then((resolved) => {
           const bytes = this.reply(query, resolved, context, started, message.length, link);
           if (plain && compile)
-            compile.offer(plain, query.question, resolved, link, false, context.transport);
+            compile.offer(
+              plain,
+              query.question,
+              resolved,
+              link,
+              false,
+              context.transport,
+              context.clientAddress,
+            );
           return bytes;
         });
     }
     const bytes = this.reply(query, answer, context, started, message.length, link);
     // Only now, once the answer is known to encode: a failure above must not be compiled.
-    if (plain && compile) compile.offer(plain, query.question, answer, link, true, context.transport);
+    if (plain && compile)
+      compile.offer(plain, query.question, answer, link, true, context.transport, context.clientAddress);
     return bytes;
   }
 

@@ -18,6 +18,11 @@ export interface Endpoint {
   hostname?: string;
   ready: boolean;
   nodeName?: string;
+  /**
+   * The EndpointSlice `zone` (the node's topology.kubernetes.io/zone), lower-cased: what zonal
+   * names select on and topology-aware answers prefer. Absent: matched by no zone.
+   */
+  zone?: string;
   /** targetRef name when it refers to a Pod. */
   podName?: string;
   /** Ports this endpoint serves (an EndpointSlice's ports); headless SRV records come from these. */
@@ -53,16 +58,27 @@ export interface Service {
   ports: PortSpec[];
   endpoints: Endpoint[];
   /**
+   * `spec.trafficDistribution` when it prefers closeness (`PreferClose` is read as its new name
+   * PreferSameZone, KEP-3015); absent otherwise, so most services hold no field for it.
+   */
+  trafficDistribution?: TrafficDistribution;
+  /**
    * A multi-cluster `ServiceImport` (KEP-1645): served only in multicluster zones, and kept apart
    * from a Service of the same name (see importKey). `ClusterIP` then means a ClusterSetIP import.
    */
   imported?: true;
 }
 
+export type TrafficDistribution = 'PreferSameZone' | 'PreferSameNode';
+
 export interface Pod {
   namespace: string;
   name: string;
   ips: string[];
+  /** `spec.nodeName`: where a client pod runs, for topology-aware answers. */
+  nodeName?: string;
+  /** Its node's topology.kubernetes.io/zone label, lower-cased, when the node is known. */
+  zone?: string;
 }
 
 /** What one backend currently holds: replaced as a whole whenever the backend changes. */

@@ -43,6 +43,9 @@ describe('changedSections', () => {
       ['listeners', 'resolvers'],
     ],
     [['--allow-query', '10.0.0.0/8'], ['resolvers']],
+    [['--zonal'], ['resolvers']],
+    // Pods and Nodes are watched for it.
+    [['--topology-aware'], ['backends', 'resolvers']],
     // A multicluster zone starts the ServiceImport watch.
     [
       ['--zone', 'cluster.local', '--multicluster', 'cluster.local'],

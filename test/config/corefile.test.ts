@@ -603,7 +603,7 @@ describe('Corefile directives', () => {
     );
     expect(error('.:53 {\n  kubernetes cluster.local {\n    noendpointz\n  }\n}\n')).toBe(
       'Corefile:3: kubernetes option "noendpointz" is not supported: remove it; the kubernetes options clusterdns runs are ' +
-        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, endpoint_pod_names, noendpoints, upstream, multicluster, ignore',
+        'endpoint, kubeconfig, namespaces, labels, namespace_labels, pods, ttl, startup_timeout, fallthrough, endpoint_pod_names, noendpoints, zonal, upstream, multicluster, ignore',
     );
     expect(error(block('  ready {\n    extra\n  }'))).toBe(
       'Corefile:4: ready option "extra" is not supported: write ready without a block',
@@ -763,6 +763,19 @@ describe('Corefile directives', () => {
       '.:53 {\n  kubernetes cluster.local {\n    namespace_labels team=a\n  }\n}\n',
     );
     expect(labelled!.kubernetes?.namespaceLabels).toBe('team=a');
+  });
+
+  it('reads zonal, and refuses it with noendpoints as CoreDNS does', () => {
+    const [zonal] = configsOf('.:53 {\n  kubernetes cluster.local {\n    zonal\n  }\n}\n');
+    expect(zonal!.zonal).toBe(true);
+    const [plain] = configsOf('.:53 {\n  kubernetes cluster.local\n}\n');
+    expect(plain!.zonal).toBeUndefined();
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    zonal\n    noendpoints\n  }\n}\n')).toMatch(
+      /^Corefile:3 \(kubernetes zonal\): cannot go with Corefile:4 \(kubernetes noendpoints\): zone-scoped names are answered from EndpointSlices/,
+    );
+    expect(error('.:53 {\n  kubernetes cluster.local {\n    zonal us-west-2a\n  }\n}\n')).toBe(
+      'Corefile:3: kubernetes zonal: expected zonal with no arguments',
+    );
   });
 
   it('reads multicluster ZONES, each a zone the kubernetes line serves (CoreDNS README)', () => {

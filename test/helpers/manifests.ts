@@ -14,7 +14,13 @@ export function namespace(name: string) {
 export function service(
   ns: string,
   name: string,
-  spec: { clusterIPs?: string[]; headless?: boolean; externalName?: string; ports?: PortInput[] },
+  spec: {
+    clusterIPs?: string[];
+    headless?: boolean;
+    externalName?: string;
+    ports?: PortInput[];
+    trafficDistribution?: string;
+  },
 ) {
   const ports = (spec.ports ?? []).map((port) => ({ protocol: 'TCP', targetPort: port.port, ...port }));
   if (spec.externalName) {
@@ -30,14 +36,20 @@ export function service(
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name, namespace: ns },
-    spec: { type: 'ClusterIP', clusterIP: clusterIPs[0], clusterIPs, ports },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: clusterIPs[0],
+      clusterIPs,
+      ports,
+      ...(spec.trafficDistribution ? { trafficDistribution: spec.trafficDistribution } : {}),
+    },
   };
 }
 
 export function endpointSlice(
   ns: string,
   serviceName: string,
-  endpoints: { ip: string; hostname?: string; ready?: boolean }[],
+  endpoints: { ip: string; hostname?: string; ready?: boolean; nodeName?: string; zone?: string }[],
   ports: PortInput[],
   { addressType = 'IPv4', suffix = 'abcde' }: { addressType?: string; suffix?: string } = {},
 ) {
@@ -50,12 +62,26 @@ export function endpointSlice(
       labels: { 'kubernetes.io/service-name': serviceName },
     },
     addressType,
-    endpoints: endpoints.map(({ ip, hostname, ready }) => ({
+    endpoints: endpoints.map(({ ip, hostname, ready, nodeName, zone }) => ({
       addresses: [ip],
       ...(hostname ? { hostname } : {}),
       ...(ready === undefined ? {} : { conditions: { ready } }),
+      ...(nodeName ? { nodeName } : {}),
+      ...(zone ? { zone } : {}),
     })),
     ports: ports.map((port) => ({ protocol: 'TCP', ...port })),
+  };
+}
+
+/** A Node labelled with its topology zone, as the cloud provider labels it. */
+export function node(name: string, zone?: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/hostname': name, ...(zone ? { 'topology.kubernetes.io/zone': zone } : {}) },
+    },
   };
 }
 

@@ -12,7 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { discoveryDocument } from './discovery.js';
 
-export type Resource = 'namespaces' | 'services' | 'endpointslices' | 'pods' | 'serviceimports';
+export type Resource = 'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes' | 'serviceimports';
 type Obj = Record<string, unknown> & { metadata: Record<string, unknown> };
 
 interface ResourceInfo {
@@ -40,6 +40,7 @@ const RESOURCES: ResourceInfo[] = [
     namespaced: true,
   },
   { resource: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
+  { resource: 'nodes', path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', namespaced: false },
   {
     resource: 'serviceimports',
     path: '/apis/multicluster.x-k8s.io/v1alpha1/serviceimports',

@@ -71,12 +71,12 @@ export function slice(
   };
 }
 
-export function pod(ns: string, name: string, ip: string) {
+export function pod(ns: string, name: string, ip: string, nodeName = 'node-a') {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns },
-    spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'app:1' }] },
+    spec: { nodeName, containers: [{ name: 'app', image: 'app:1' }] },
     status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
   };
 }

@@ -85,7 +85,9 @@ describe('initial sync', () => {
 
     h = await startHarness(objects, { backend: { watchPods: true } });
     const content = await h.recorder.waitFor(() => true);
-    expect(content.pods).toEqual([{ namespace: 'shop', name: 'web-1', ips: ['10.244.1.5'] }]);
+    expect(content.pods).toEqual([
+      { namespace: 'shop', name: 'web-1', ips: ['10.244.1.5'], nodeName: 'node-a' },
+    ]);
   });
 
   it('reports a never-synced backend through whenSynced(timeout)', async () => {

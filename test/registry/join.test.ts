@@ -137,8 +137,8 @@ describe('joinKubernetesObjects', () => {
       'shop/web 10.96.0.10',
     ]);
     expect(content.pods).toEqual([
-      { namespace: 'shop', name: 'web-0', ips: ['10.244.1.5'] },
-      { namespace: 'shop', name: 'web-1', ips: ['10.244.1.6'] },
+      { namespace: 'shop', name: 'web-0', ips: ['10.244.1.5'], nodeName: 'node-a' },
+      { namespace: 'shop', name: 'web-1', ips: ['10.244.1.6'], nodeName: 'node-a' },
     ]);
   });
 
@@ -152,5 +152,32 @@ describe('joinKubernetesObjects', () => {
     const again = joinKubernetesObjects(converted);
     expect(again.services[0]?.endpoints[0]?.ports).toHaveLength(2);
     expect(converted[1]).toMatchObject({ endpoints: [{ ports: [{ name: 'http' }] }] });
+  });
+});
+
+describe('pods and their nodes', () => {
+  const node = (name: string, zone?: string) => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name, labels: zone ? { 'topology.kubernetes.io/zone': zone } : {} },
+  });
+
+  it("gives each pod its node's zone, and a pod on an unknown or unzoned node none", () => {
+    const onNode = (name: string, nodeName: string) => ({
+      ...pod('shop', name, { podIP: '10.244.1.5' }),
+      spec: { nodeName },
+    });
+    const content = join(
+      onNode('a', 'node-a'),
+      node('node-a', 'us-east-1a'),
+      onNode('b', 'node-b'),
+      node('node-b'),
+      onNode('c', 'node-gone'),
+    );
+    expect(content.pods.map((p) => [p.name, p.nodeName, p.zone])).toEqual([
+      ['a', 'node-a', 'us-east-1a'],
+      ['b', 'node-b', undefined],
+      ['c', 'node-gone', undefined],
+    ]);
   });
 });

@@ -407,7 +407,10 @@ describe('v1 Pod', () => {
   ])('$title', ({ status, ips }) => {
     const doc = pod('shop', 'web-0', status ?? {});
     if (status === undefined) delete doc.status;
-    expect(only(doc)).toEqual({ kind: 'Pod', pod: { namespace: 'shop', name: 'web-0', ips } });
+    expect(only(doc)).toEqual({
+      kind: 'Pod',
+      pod: { namespace: 'shop', name: 'web-0', ips, nodeName: 'node-a' },
+    });
   });
 
   it('accepts dotted pod names', () => {
@@ -500,6 +503,74 @@ describe('documents and lists', () => {
       { object: 'document 2', problem: 'expected a Kubernetes object (a mapping), got "just a string"' },
       { object: 'document 3', problem: 'kind: expected a string, got nothing' },
       { object: 'document 5', problem: 'items: expected a list, got "many"' },
+    ]);
+  });
+});
+
+describe('topology: EndpointSlice zones, trafficDistribution, Nodes', () => {
+  const endpointAt = (fields: Record<string, unknown>) =>
+    slice('shop', 'db-abc12', 'db', { endpoints: [{ addresses: ['10.244.1.5'], ...fields }] });
+
+  it("reads an endpoint's zone, lower-cased, and its node", () => {
+    const object = only(endpointAt({ nodeName: 'node-a', zone: 'US-East-1a' }));
+    expect(object).toMatchObject({
+      endpoints: [{ ip: '10.244.1.5', nodeName: 'node-a', zone: 'us-east-1a' }],
+    });
+    expect(only(endpointAt({ zone: 'corp.example.com' }))).toMatchObject({
+      endpoints: [{ zone: 'corp.example.com' }],
+    });
+    expect((only(endpointAt({})) as { endpoints: object[] }).endpoints[0]).not.toHaveProperty('zone');
+  });
+
+  it.each([
+    ['-us-east-1a', 'endpoints[0].zone'],
+    ['a'.repeat(64), 'endpoints[0].zone'],
+    [7, 'endpoints[0].zone'],
+  ])('rejects the slice with zone %j, naming the field', (zone, path) => {
+    expect(problemsOf(endpointAt({ zone }))).toEqual([
+      {
+        object: 'EndpointSlice shop/db-abc12',
+        problem: expect.stringMatching(
+          new RegExp(`^${path.replace(/[[\]]/g, '\\$&')}: expected a label value`),
+        ),
+      },
+    ]);
+  });
+
+  it.each([
+    ['PreferSameZone', 'PreferSameZone'],
+    ['PreferClose', 'PreferSameZone'], // KEP-3015: the old name of PreferSameZone
+    ['PreferSameNode', 'PreferSameNode'],
+    ['PreferSomethingElse', undefined], // a value kube-proxy does not know prefers nothing
+    [undefined, undefined],
+  ])('reads spec.trafficDistribution %s as %s', (value, expected) => {
+    const object = only(
+      service('shop', 'db', { clusterIP: 'None', ...(value ? { trafficDistribution: value } : {}) }),
+    );
+    expect((object as { service: { trafficDistribution?: string } }).service.trafficDistribution).toBe(
+      expected,
+    );
+  });
+
+  it("reads a Node's topology.kubernetes.io/zone label", () => {
+    const node = (labels: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'node-a', labels },
+    });
+    expect(only(node({ 'topology.kubernetes.io/zone': 'us-east-1a' }))).toEqual({
+      kind: 'Node',
+      name: 'node-a',
+      zone: 'us-east-1a',
+    });
+    expect(only(node({ 'kubernetes.io/hostname': 'node-a' }))).toEqual({ kind: 'Node', name: 'node-a' });
+    expect(problemsOf(node({ 'topology.kubernetes.io/zone': 'a b' }))).toEqual([
+      {
+        object: 'Node node-a',
+        problem: expect.stringMatching(
+          /^metadata\.labels\["topology\.kubernetes\.io\/zone"\]: expected a label value/,
+        ),
+      },
     ]);
   });
 });

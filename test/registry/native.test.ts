@@ -140,6 +140,20 @@ services:
     expect(table.services[0]?.endpoints[0]?.ports).toEqual([tcp('http', 8080), tcp('', 9090)]);
   });
 
+  it('reads an endpoint zone and a trafficDistribution', () => {
+    const table = content(`
+namespace: a
+services:
+  s:
+    headless: true
+    trafficDistribution: PreferSameZone
+    ports: [http:80]
+    endpoints: [{ ip: 10.244.1.5, node: node-a, zone: us-east-1a }, 10.244.1.6]
+`);
+    expect(table.services[0]?.trafficDistribution).toBe('PreferSameZone');
+    expect(table.services[0]?.endpoints.map((e) => e.zone)).toEqual(['us-east-1a', undefined]);
+  });
+
   it('allows a namespace with nothing in it', () => {
     expect(content('namespace: empty')).toEqual({ namespaces: ['empty'], services: [], pods: [] });
     expect(content('namespace: Empty\nservices:\npods:')).toEqual({
@@ -174,7 +188,7 @@ services:
     [
       'namespace: shop\nservices:\n  web: { clusterIp: 10.96.0.10 }',
       'service shop/web',
-      'clusterIp: unknown key; expected one of clusterIP, clusterIPs, headless, externalName, externalIPs, ports, endpoints',
+      'clusterIp: unknown key; expected one of clusterIP, clusterIPs, headless, externalName, externalIPs, trafficDistribution, ports, endpoints',
     ],
     [
       'namespace: shop\nservices:\n  web: { clusterIP: 10.96.0.10, headless: true }',
@@ -269,7 +283,7 @@ services:
     [
       'namespace: shop\nservices:\n  web: { headless: true, endpoints: [{ ip: 10.244.1.5, nodeName: a }] }',
       'service shop/web',
-      'endpoints[0].nodeName: unknown key; expected one of ip, hostname, ready, node, pod, ports',
+      'endpoints[0].nodeName: unknown key; expected one of ip, hostname, ready, node, pod, zone, ports',
     ],
     [
       'namespace: shop\nservices:\n  web: { externalName: "www..example.com" }',

@@ -23,6 +23,7 @@ describe('the shipped zones/ directory', () => {
     expect(files.map((f) => f.file.slice(ZONES.length))).toEqual([
       'cluster.yaml',
       'clusterset.yaml',
+      'ledger.yaml',
       'shop.yaml',
     ]);
     expect(files.flatMap((f) => f.problems)).toEqual([]);
@@ -44,6 +45,7 @@ describe('the shipped zones/ directory', () => {
       'default/kubernetes ClusterIP',
       'shop/api ClusterIP',
       'shop/db Headless',
+      'shop/ledger Headless',
       'shop/search ExternalName',
       'shop/web ClusterIP',
     ]);
@@ -113,6 +115,19 @@ describe('the shipped zones/ directory', () => {
     ]);
   });
 
+  it('ledger: headless over three zones, preferring the same zone; toolbox a client on node-b', () => {
+    const ledger = svc('shop', 'ledger');
+    expect(ledger.trafficDistribution).toBe('PreferSameZone');
+    expect(ledger.endpoints.map((e) => [e.hostname, e.ip, e.nodeName, e.zone])).toEqual([
+      ['ledger-0', '10.244.1.30', 'node-a', 'us-east-1a'],
+      ['ledger-1', '10.244.2.31', 'node-b', 'us-east-1b'],
+      ['ledger-2', '10.244.3.32', 'node-c', 'us-east-1c'],
+      ['ledger-3', '10.244.2.33', 'node-b', 'us-east-1b'],
+    ]);
+    const toolbox = loaded.content.pods.find((p) => p.name === 'toolbox');
+    expect([toolbox?.nodeName, toolbox?.zone]).toEqual(['node-b', 'us-east-1b']);
+  });
+
   it('search: an ExternalName to www.example.com', () => {
     expect(svc('shop', 'search')).toEqual({
       namespace: 'shop',
@@ -132,6 +147,7 @@ describe('the shipped zones/ directory', () => {
       'shop/db-0 10.244.1.20',
       'shop/db-1 10.244.2.21',
       'shop/db-2 10.244.3.22',
+      'shop/toolbox 127.0.0.2',
       'shop/web-7d9c5b6f4-qr6tz 10.244.2.7',
       'shop/web-7d9c5b6f4-x2x8k 10.244.1.5',
     ]);

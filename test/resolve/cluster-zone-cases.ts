@@ -14,6 +14,16 @@ export type Case = [name: string, type: keyof typeof RRType, expected: Expected]
 
 const Z = 'cluster.local';
 export const negative = (rcode: 'NXDOMAIN' | 'NOERROR' | 'SERVFAIL', soa = Z): Expected => ({ rcode, soa });
+/** An answer of A records at `name`, in order. */
+const addresses = (name: string, ...ips: string[]): Expected => ({
+  rcode: 'NOERROR',
+  answer: ips.map((ip) => `${name} 5 A ${ip}`),
+});
+const LEDGER = 'ledger.shop.svc.cluster.local';
+const pin = (zone: string, service = LEDGER) => `${zone}.pin._zone.${service}`;
+const prefer = (zone: string, service = LEDGER) => `${zone}.prefer._zone.${service}`;
+const NEAR = 'near.shop.svc.cluster.local';
+const LOCAL = 'local.shop.svc.cluster.local';
 
 export const cases: Record<string, Case[]> = {
   'ClusterIP services': [
@@ -299,6 +309,16 @@ export const cases: Record<string, Case[]> = {
       },
     ],
   ],
+  // Without zonal the shape is a name four labels too long, as it always was (CoreDNS README).
+  'zone-scoped names without zonal': [
+    [pin('us-east-1a'), 'A', negative('NXDOMAIN')],
+    [prefer('us-east-1a'), 'A', negative('NXDOMAIN')],
+  ],
+  // Without topology awareness every client gets every ready endpoint (this table asks with no client).
+  'trafficDistribution without topology awareness': [
+    [NEAR, 'A', addresses(NEAR, '10.244.6.1', '10.244.6.2', '10.244.6.3')],
+    ['vip.shop.svc.cluster.local', 'A', addresses('vip.shop.svc.cluster.local', '10.96.10.70')],
+  ],
   'pods disabled (the default)': [
     ['10-244-1-5.shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
     ['shop.pod.cluster.local', 'A', negative('NXDOMAIN')],
@@ -319,6 +339,117 @@ export const cases: Record<string, Case[]> = {
       },
     ],
     ['Nope.Shop.Svc.Cluster.LOCAL', 'A', negative('NXDOMAIN', 'Cluster.LOCAL')],
+  ],
+};
+
+/**
+ * With zonal on: `<zone>.pin|prefer._zone.<svc>.<ns>.svc`, row for row as CoreDNS's
+ * plugin/kubernetes/zonal_test.go and README "Zonal Names" have them.
+ */
+export const zonalCases: Record<string, Case[]> = {
+  'pin: the ready endpoints of that topology zone': [
+    [pin('us-east-1a'), 'A', addresses(pin('us-east-1a'), '10.244.5.1')],
+    [pin('us-east-1b'), 'A', addresses(pin('us-east-1b'), '10.244.5.2', '10.244.5.3')],
+    // A zone value with dots: every label left of the directive.
+    [pin('corp.example.com'), 'A', addresses(pin('corp.example.com'), '10.244.5.4')],
+    // Matched case-insensitively, answered in the case asked.
+    [
+      'US-East-1A.PIN._Zone.Ledger.shop.svc.cluster.local',
+      'A',
+      addresses('US-East-1A.PIN._Zone.Ledger.shop.svc.cluster.local', '10.244.5.1'),
+    ],
+    [
+      pin('us-east-1b'),
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [
+          `${pin('us-east-1b')} 5 SRV 0 50 9000 ledger-1.${LEDGER}`,
+          `${pin('us-east-1b')} 5 SRV 0 50 9000 ledger-2.${LEDGER}`,
+        ],
+        additional: [`ledger-1.${LEDGER} 5 A 10.244.5.2`, `ledger-2.${LEDGER} 5 A 10.244.5.3`],
+      },
+    ],
+  ],
+  'pin: an empty zone is NODATA, never NXDOMAIN': [
+    [pin('us-east-1c'), 'A', negative('NOERROR')], // its one endpoint is not ready
+    [pin('us-west-2a'), 'A', negative('NOERROR')], // drained or mistyped alike
+    [pin('us-west-2a'), 'TXT', negative('NOERROR')],
+    [pin('us-east-1a'), 'AAAA', negative('NOERROR')],
+    [pin('us-east-1a'), 'TXT', negative('NOERROR')],
+    [pin('us-east-1a'), 'MX', negative('NOERROR')],
+    // A headless service with no ready endpoint at all: its zonal names still exist.
+    [pin('us-east-1a', 'gone.shop.svc.cluster.local'), 'A', negative('NOERROR')],
+    [prefer('us-east-1a', 'gone.shop.svc.cluster.local'), 'A', negative('NOERROR')],
+  ],
+  'prefer: the zone, else every ready endpoint': [
+    [prefer('us-east-1a'), 'A', addresses(prefer('us-east-1a'), '10.244.5.1')],
+    [
+      prefer('us-east-1c'),
+      'A',
+      addresses(prefer('us-east-1c'), '10.244.5.1', '10.244.5.2', '10.244.5.3', '10.244.5.4', '10.244.5.6'),
+    ],
+    [prefer('us-east-1c'), 'TXT', negative('NOERROR')],
+  ],
+  'names that are not zonal names': [
+    ['us-east-1a.florp._zone.ledger.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // unknown directive
+    ['us-east-1a.pin.zone.ledger.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // no anchor
+    ['pin._zone.ledger.shop.svc.cluster.local', 'A', negative('NXDOMAIN')], // no zone: read as _port._proto
+    [pin('us-east-1a', 'web.shop.svc.cluster.local'), 'A', negative('NXDOMAIN')], // ClusterIP
+    [pin('us-east-1a', 'search.shop.svc.cluster.local'), 'A', negative('NXDOMAIN')], // ExternalName
+    [pin('us-east-1a', 'nope.shop.svc.cluster.local'), 'A', negative('NXDOMAIN')],
+    [pin('us-east-1a', 'ledger.nope.svc.cluster.local'), 'A', negative('NXDOMAIN')],
+    [pin('us-east-1a', 'ledger.shop.pod.cluster.local'), 'A', negative('NXDOMAIN')],
+  ],
+  'other names are answered as without zonal': [
+    [LEDGER, 'A', addresses(LEDGER, '10.244.5.1', '10.244.5.2', '10.244.5.3', '10.244.5.4', '10.244.5.6')],
+    [`ledger-0.${LEDGER}`, 'A', addresses(`ledger-0.${LEDGER}`, '10.244.5.1')],
+  ],
+};
+
+/** A question asked by the client at an address (a pod of the fixture, or no pod). */
+export type ClientCase = [client: string, ...Case];
+
+/** With topology awareness: the asking pod's node and zone pick a headless service's endpoints. */
+export const topologyCases: Record<string, ClientCase[]> = {
+  "PreferSameZone: the endpoints in the client's zone, else all": [
+    ['10.244.1.50', NEAR, 'A', addresses(NEAR, '10.244.6.1')], // us-east-1a
+    ['10.244.3.50', NEAR, 'A', addresses(NEAR, '10.244.6.2', '10.244.6.3')], // us-east-1b
+    ['10.244.9.50', NEAR, 'A', addresses(NEAR, '10.244.6.1', '10.244.6.2', '10.244.6.3')], // none in us-east-1c
+    ['10.244.9.60', NEAR, 'A', addresses(NEAR, '10.244.6.1', '10.244.6.2', '10.244.6.3')], // no node
+    ['192.0.2.1', NEAR, 'A', addresses(NEAR, '10.244.6.1', '10.244.6.2', '10.244.6.3')], // not a pod
+    [
+      '10.244.1.50',
+      `_grpc._tcp.${NEAR}`,
+      'SRV',
+      {
+        rcode: 'NOERROR',
+        answer: [`_grpc._tcp.${NEAR} 5 SRV 0 100 9000 near-0.${NEAR}`],
+        additional: [`near-0.${NEAR} 5 A 10.244.6.1`],
+      },
+    ],
+    // Endpoint names are one address each: not narrowed.
+    ['10.244.1.50', `near-1.${NEAR}`, 'A', addresses(`near-1.${NEAR}`, '10.244.6.2')],
+  ],
+  "PreferSameNode: the client's node, else its zone, else all": [
+    ['10.244.1.50', LOCAL, 'A', addresses(LOCAL, '10.244.7.1')], // node-a
+    ['10.244.3.50', LOCAL, 'A', addresses(LOCAL, '10.244.7.3')], // node-c
+    ['10.244.4.50', LOCAL, 'A', addresses(LOCAL, '10.244.7.2', '10.244.7.3')], // node-d: none there, us-east-1b
+    ['10.244.9.50', LOCAL, 'A', addresses(LOCAL, '10.244.7.1', '10.244.7.2', '10.244.7.3')],
+  ],
+  'services that prefer nothing, or are not headless, answer alike': [
+    [
+      '10.244.1.50',
+      LEDGER,
+      'A',
+      addresses(LEDGER, '10.244.5.1', '10.244.5.2', '10.244.5.3', '10.244.5.4', '10.244.5.6'),
+    ],
+    [
+      '10.244.1.50',
+      'vip.shop.svc.cluster.local',
+      'A',
+      addresses('vip.shop.svc.cluster.local', '10.96.10.70'),
+    ],
   ],
 };
 

@@ -7,7 +7,15 @@ import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
 import { fixture } from './fixture.js';
 import { convertKubernetesObjects, joinKubernetesObjects } from '../../src/registry/kubernetes/objects.js';
-import { cases, clustersetCases, multiclusterCases, negative, type Expected } from './cluster-zone-cases.js';
+import {
+  cases,
+  clustersetCases,
+  multiclusterCases,
+  negative,
+  topologyCases,
+  zonalCases,
+  type Expected,
+} from './cluster-zone-cases.js';
 import { multiclusterObjects } from './multicluster-fixture.js';
 
 const RCODE_NAMES = Object.fromEntries(Object.entries(Rcode).map(([name, code]) => [code, name]));
@@ -54,8 +62,15 @@ function setup(
   return { table, resolver };
 }
 
-async function ask(resolver: ClusterZoneResolver, name: string, type: keyof typeof RRType): Promise<Answer> {
-  const answer = await resolver.resolve({ name, type: RRType[type], class: RRClass.IN });
+async function ask(
+  resolver: ClusterZoneResolver,
+  name: string,
+  type: keyof typeof RRType,
+  clientAddress?: string,
+): Promise<Answer> {
+  const context =
+    clientAddress === undefined ? undefined : { transport: 'udp' as const, clientAddress, clientPort: 5353 };
+  const answer = await resolver.resolve({ name, type: RRType[type], class: RRClass.IN }, context);
   if (!answer) throw new Error(`${name} was not claimed by the cluster zone`);
   return answer;
 }
@@ -83,6 +98,28 @@ describe('cluster zone', () => {
       });
     });
   }
+
+  describe('zone-scoped names (zonal)', () => {
+    const { resolver: zonal } = setup({ zonal: true });
+    for (const [group, rows] of Object.entries(zonalCases)) {
+      describe(group, () => {
+        it.each(rows)('%s %s', async (name, type, expected) => {
+          check(await ask(zonal, name, type), expected);
+        });
+      });
+    }
+  });
+
+  describe('topology-aware answers', () => {
+    const { resolver: aware } = setup({ topologyAware: true });
+    for (const [group, rows] of Object.entries(topologyCases)) {
+      describe(group, () => {
+        it.each(rows)('from %s: %s %s', async (client, name, type, expected) => {
+          check(await ask(aware, name, type, client), expected);
+        });
+      });
+    }
+  });
 
   it('writes the SOA of the zone with the table version as serial and TTL min(ttl, 300)', async () => {
     const { resolver: longTtl, table } = setup({ ttl: 600 });

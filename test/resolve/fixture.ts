@@ -1,5 +1,6 @@
 // A small cluster for the resolver tests, written out by hand so the expectations can be checked
 // against it line by line.
+import type { ClusterZoneOptions } from '../../src/resolve/cluster/lookup.js';
 import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
@@ -10,6 +11,13 @@ const https: PortSpec = { name: 'https', protocol: 'TCP', port: 443 };
 
 function ready(ip: string, ports: PortSpec[], hostname?: string): Endpoint {
   return { ip, ready: true, ports, ...(hostname ? { hostname } : {}) };
+}
+
+const grpc: PortSpec = { name: 'grpc', protocol: 'TCP', port: 9000 };
+
+/** A ready endpoint placed on a node, in a topology zone (as an EndpointSlice places it). */
+function placed(ip: string, hostname: string, nodeName: string, zone?: string): Endpoint {
+  return { ...ready(ip, [grpc], hostname), nodeName, ...(zone ? { zone } : {}) };
 }
 
 export const fixture: TableContent = {
@@ -146,6 +154,61 @@ export const fixture: TableContent = {
       endpoints: [ready('10.244.1.5', [http])],
     },
     {
+      // Spread over zones, for zone-scoped names: two in us-east-1b, one in a zone with dots, one
+      // with no zone, and a not-ready one alone in us-east-1c.
+      namespace: 'shop',
+      name: 'ledger',
+      type: 'Headless',
+      clusterIPs: [],
+      ports: [],
+      endpoints: [
+        placed('10.244.5.1', 'ledger-0', 'node-a', 'us-east-1a'),
+        placed('10.244.5.2', 'ledger-1', 'node-b', 'us-east-1b'),
+        placed('10.244.5.3', 'ledger-2', 'node-c', 'us-east-1b'),
+        placed('10.244.5.4', 'ledger-3', 'node-d', 'corp.example.com'),
+        { ...placed('10.244.5.5', 'ledger-4', 'node-e', 'us-east-1c'), ready: false },
+        placed('10.244.5.6', 'ledger-5', 'node-f'),
+      ],
+    },
+    {
+      // trafficDistribution PreferSameZone: clients in a zone with endpoints get those.
+      namespace: 'shop',
+      name: 'near',
+      type: 'Headless',
+      clusterIPs: [],
+      ports: [],
+      trafficDistribution: 'PreferSameZone',
+      endpoints: [
+        placed('10.244.6.1', 'near-0', 'node-a', 'us-east-1a'),
+        placed('10.244.6.2', 'near-1', 'node-b', 'us-east-1b'),
+        placed('10.244.6.3', 'near-2', 'node-c', 'us-east-1b'),
+      ],
+    },
+    {
+      // trafficDistribution PreferSameNode: the client's node, else its zone, else all.
+      namespace: 'shop',
+      name: 'local',
+      type: 'Headless',
+      clusterIPs: [],
+      ports: [],
+      trafficDistribution: 'PreferSameNode',
+      endpoints: [
+        placed('10.244.7.1', 'local-0', 'node-a', 'us-east-1a'),
+        placed('10.244.7.2', 'local-1', 'node-b', 'us-east-1b'),
+        placed('10.244.7.3', 'local-2', 'node-c', 'us-east-1b'),
+      ],
+    },
+    {
+      // A ClusterIP service's trafficDistribution is kube-proxy's business: DNS answers its VIP.
+      namespace: 'shop',
+      name: 'vip',
+      type: 'ClusterIP',
+      clusterIPs: ['10.96.10.70'],
+      ports: [grpc],
+      trafficDistribution: 'PreferSameZone',
+      endpoints: [placed('10.244.8.1', 'vip-0', 'node-a', 'us-east-1a')],
+    },
+    {
       namespace: 'hidden',
       name: 'secret',
       type: 'ClusterIP',
@@ -157,11 +220,17 @@ export const fixture: TableContent = {
   pods: [
     { namespace: 'shop', name: 'web-0', ips: ['10.244.1.5'] },
     { namespace: 'shop', name: 'cache-0', ips: ['fd00:10:244:1::10'] },
+    // Clients of topology-aware answers, placed as the backends place pods (their node's zone).
+    { namespace: 'shop', name: 'client-a', ips: ['10.244.1.50'], nodeName: 'node-a', zone: 'us-east-1a' },
+    { namespace: 'shop', name: 'client-c', ips: ['10.244.3.50'], nodeName: 'node-c', zone: 'us-east-1b' },
+    { namespace: 'shop', name: 'client-d', ips: ['10.244.4.50'], nodeName: 'node-d', zone: 'us-east-1b' },
+    { namespace: 'shop', name: 'client-x', ips: ['10.244.9.50'], nodeName: 'node-x', zone: 'us-east-1c' },
+    { namespace: 'shop', name: 'client-unplaced', ips: ['10.244.9.60'] },
   ],
 };
 
-/** The cluster zone over the resolver tests' fixture, as those tests configure it. */
-export function clusterOverFixture(clock?: () => number) {
+/** The cluster zone over the resolver tests' fixture, as those tests configure it, `options` apart. */
+export function clusterOverFixture(clock?: () => number, options: Partial<ClusterZoneOptions> = {}) {
   const table = new ServiceTable(clock);
   table.setContent('test', fixture);
   const cluster = new ClusterZoneResolver(table, {
@@ -170,6 +239,7 @@ export function clusterOverFixture(clock?: () => number) {
     pods: 'disabled',
     ignoreEmptyService: false,
     nsAddresses: ['127.0.0.1'],
+    ...options,
   });
   return { table, cluster };
 }

@@ -133,6 +133,11 @@ describe('clusterdns command', () => {
       /--namespace-labels: cannot go with --namespaces: a namespace label selector needs/,
     );
     await expectExit(['--namespaces', 'shop,a/b'], 2, /--namespaces: "a\/b": expected namespace names/);
+    await expectExit(
+      ['--zonal', '--no-endpoints'],
+      2,
+      /--zonal: cannot go with --no-endpoints: zone-scoped names are answered from EndpointSlices/,
+    );
     await expectExit([], 2, /CLUSTERDNS_LOG_QUERIES: "perhaps": expected true or false/, {
       CLUSTERDNS_LOG_QUERIES: 'perhaps',
     });

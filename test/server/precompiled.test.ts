@@ -11,7 +11,8 @@ import { QueryHandler } from '../../src/server/handler.js';
 import { PrecompiledAnswers, type PrecompiledOptions } from '../../src/answers/precompiled.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Service } from '../../src/table/types.js';
-import { cases } from '../resolve/cluster-zone-cases.js';
+import { topologyChoice } from '../../src/resolve/cluster/topology.js';
+import { cases, topologyCases, zonalCases } from '../resolve/cluster-zone-cases.js';
 import { clusterOverFixture, fixture } from '../resolve/fixture.js';
 import { a, reply, soa, startStub, type Stub } from '../resolve/forward/stub.js';
 import { buildQuery, decodeReply, type AnyRecord, type QueryOptions } from '../helpers/dns-client.js';
@@ -485,5 +486,94 @@ describe('precompiled forwarded answers', () => {
     );
     expect(upstream.questions().length).toBe(asked + 1);
     expect(refreshed.answers.map((record) => record.ttl)).toEqual([60, 300]);
+  });
+});
+
+describe('precompiled answers of zone-scoped and topology-aware names', () => {
+  /** Both options on, the store told which answers depend on the client, as the server builds it. */
+  function awareSetup() {
+    const { table, cluster } = clusterOverFixture(undefined, {
+      pods: 'verified',
+      zonal: true,
+      topologyAware: true,
+    });
+    const precompiled = storeFor(table, cluster, {
+      clientVariant: (service, address) => topologyChoice(table.current, service, address)?.variant,
+    });
+    return { table, precompiled, ...fastAndGeneral(new ResolverChain([cluster]), precompiled, () => false) };
+  }
+
+  const zonalQuestions = Object.values(zonalCases).flatMap((rows) =>
+    rows.map(([name, type]) => [name, type] as const),
+  );
+  const clients = [
+    ...new Set(Object.values(topologyCases).flatMap((rows) => rows.map(([client]) => client))),
+  ];
+  const awareQuestions = [
+    ...new Set(
+      Object.values(topologyCases).flatMap((rows) => rows.map(([, name, type]) => `${name} ${type}`)),
+    ),
+  ].map((question) => question.split(' ') as [string, string]);
+
+  it('give every client the bytes the general path gives it, served from the store per variant', async () => {
+    const { fast, general, precompiled } = awareSetup();
+    let compared = 0;
+    // Round after round, every client in turn: a variant compiled for one client must never be
+    // served to another whose answer differs.
+    for (let round = 0; round < 3; round++) {
+      for (const client of clients) {
+        for (const [name, type] of [...zonalQuestions, ...awareQuestions]) {
+          const message = buildQuery(name, type as 'A', VARIANTS[0]);
+          const expected = await answer(general, message, 'udp', client);
+          expect(await answer(fast, message, 'udp', client), `${name} ${type} from ${client}`).toEqual(
+            expected,
+          );
+          compared++;
+        }
+      }
+    }
+    expect(precompiled.hits).toBeGreaterThan(compared / 2);
+  });
+
+  it('hold one answer per variant, not per client', async () => {
+    const { fast, precompiled } = awareSetup();
+    const message = buildQuery('near.shop.svc.cluster.local', 'A', VARIANTS[0]);
+    for (let round = 0; round < 2; round++)
+      for (const client of clients) await answer(fast, message, 'udp', client);
+    // Six clients, three variants: us-east-1a, us-east-1b, and every endpoint.
+    expect(clients.length).toBe(6);
+    expect(precompiled.size).toBe(3);
+    expect(precompiled.hits).toBe(clients.length * 2 - 3);
+  });
+
+  it('follow a change of the service: no variant compiled before it is served after it', async () => {
+    const { fast, general, table } = awareSetup();
+    const message = buildQuery('near.shop.svc.cluster.local', 'A', VARIANTS[0]);
+    for (const client of clients) await answer(fast, message, 'udp', client);
+    // near-0 moves from us-east-1a to us-east-1c: a client in us-east-1a now gets every endpoint,
+    // one in us-east-1c gets near-0, one in us-east-1b still its two.
+    table.setContent('test', {
+      ...fixture,
+      services: fixture.services.map((service) =>
+        service.name === 'near'
+          ? {
+              ...service,
+              endpoints: service.endpoints.map((endpoint) =>
+                endpoint.ip === '10.244.6.1' ? { ...endpoint, zone: 'us-east-1c' } : endpoint,
+              ),
+            }
+          : service,
+      ),
+    });
+    for (const client of clients) {
+      expect(await answer(fast, message, 'udp', client)).toEqual(
+        await answer(general, message, 'udp', client),
+      );
+    }
+    const from = async (client: string) =>
+      decodeReply(await answer(fast, message, 'udp', client)).answers.map((record) => record.data);
+    expect(await from('10.244.1.50')).toEqual(['10.244.6.1', '10.244.6.2', '10.244.6.3']);
+    expect(await from('10.244.9.50')).toEqual(['10.244.6.1']);
+    expect(await from('10.244.3.50')).toEqual(['10.244.6.2', '10.244.6.3']);
   });
 });

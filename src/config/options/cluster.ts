@@ -5,19 +5,24 @@ import { DEFAULT_ZONES, parseZone } from '../../dns/zones.js';
 import { type ConfigError, splitList } from '../values.js';
 import type { OptionSpec, Reading } from './reading.js';
 
+/** The multicluster zone served beside the default zones with the bundled zones/ (their clusterset.yaml). */
+const EMBEDDED_MULTICLUSTER_ZONE = 'clusterset.local';
+
 export const CLUSTER_OPTIONS = {
   zone: {
     type: 'string',
     defaultValue: DEFAULT_ZONES,
     multiple: true,
     metavar: 'ZONE',
-    help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')})`,
+    defaultByZones: true,
+    help: `zone to be authoritative for, forward or reverse; repeatable (default ${DEFAULT_ZONES.join(', ')}, and ${EMBEDDED_MULTICLUSTER_ZONE} when serving the bundled zones/)`,
   },
   multicluster: {
     type: 'string',
     multiple: true,
     metavar: 'ZONE',
-    help: 'serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable',
+    defaultByZones: true,
+    help: `serve this --zone as a multicluster zone (clusterset.local): ServiceImports and their imported EndpointSlices, as the MCS API DNS specification and CoreDNS multicluster; repeatable; ${EMBEDDED_MULTICLUSTER_ZONE} when serving the bundled zones/ without --zone (docs/multicluster.md)`,
   },
   ttl: {
     defaultValue: '5',
@@ -40,6 +45,16 @@ export const CLUSTER_OPTIONS = {
     type: 'boolean',
     help: 'NXDOMAIN for a ClusterIP service with no ready endpoint',
   },
+  zonal: {
+    type: 'boolean',
+    defaultByZones: true,
+    help: "answer <zone>.pin._zone.<svc>.<ns>.svc... (that topology zone's endpoints) and <zone>.prefer._zone... (those, else all) for headless services, as CoreDNS zonal; on when serving the bundled zones/ (docs/zonal.md)",
+  },
+  'topology-aware': {
+    type: 'boolean',
+    defaultByZones: true,
+    help: "answer a headless service whose trafficDistribution is PreferSameZone/PreferSameNode with the endpoints in the client pod's zone/on its node, else all; watches Pods and Nodes with --kubernetes; on when serving the bundled zones/ (docs/zonal.md)",
+  },
   fallthrough: {
     type: 'string',
     metavar: 'ZONE,...',
@@ -59,18 +74,33 @@ export interface ClusterConfig {
   namespaces?: string[];
   pods: PodMode;
   ignoreEmptyService: boolean;
+  /** Zone-scoped names of headless services (CoreDNS `zonal`); absent: off. */
+  zonal?: true;
+  /** Headless services' trafficDistribution picks endpoints close to the client; absent: off. */
+  topologyAware?: true;
   /** Served zones ('.' for all) whose NXDOMAIN names go on down the chain (hosts, upstreams). */
   fallthrough?: string[];
 }
 
+/**
+ * The cluster zone's options. `bundled`: the server serves the bundled zones/ for want of a
+ * registry, the demo, where zone-scoped, topology-aware and multicluster names all answer so that
+ * docs/zonal.md's and docs/multicluster.md's examples work against `npm start` as written.
+ * Elsewhere each is off unless asked for, as in CoreDNS.
+ */
 export function clusterConfig(
-  reading: Reading<keyof typeof CLUSTER_OPTIONS | 'namespace-labels'>,
+  reading: Reading<keyof typeof CLUSTER_OPTIONS | 'namespace-labels' | 'no-endpoints'>,
+  bundled: boolean,
 ): ClusterConfig {
   const { checked, fail, label, list, text } = reading;
-  const zones = list('zone')!;
+  const clusterset =
+    bundled && reading.given('zone') === undefined && reading.given('multicluster') === undefined;
+  const zones = clusterset ? [...DEFAULT_ZONES, EMBEDDED_MULTICLUSTER_ZONE] : list('zone')!;
   zones.forEach((zone) => checked('zone', parseZone, zone));
-  const multiclusterZones = multicluster(list('multicluster') ?? [], zones, (message) =>
-    fail('multicluster', message),
+  const multiclusterZones = multicluster(
+    list('multicluster') ?? (clusterset ? [EMBEDDED_MULTICLUSTER_ZONE] : []),
+    zones,
+    (message) => fail('multicluster', message),
   );
   const namespaces = text('namespaces');
   if (namespaces !== undefined && text('namespace-labels') !== undefined) {
@@ -94,6 +124,17 @@ export function clusterConfig(
   }
   if (exposed?.length === 0) throw fail('namespaces', 'expected one or more namespace names');
   const fallthrough = reading.zoneList('fallthrough');
+  const noEndpoints = reading.flag('no-endpoints');
+  const zonal = ((reading.given('zonal') as boolean | undefined) ?? (bundled && !noEndpoints)) === true;
+  if (zonal && noEndpoints) {
+    // CoreDNS refuses `zonal` with `noendpoints` too (plugin/kubernetes/setup.go): zonal names are
+    // answered from endpoints, and noendpoints promises NXDOMAIN for every headless name.
+    throw fail(
+      'zonal',
+      `cannot go with ${label('no-endpoints')}: zone-scoped names are answered from EndpointSlices; remove one`,
+    );
+  }
+  const topologyAware = ((reading.given('topology-aware') as boolean | undefined) ?? bundled) === true;
   return {
     zones,
     multiclusterZones,
@@ -101,6 +142,8 @@ export function clusterConfig(
     ...(exposed !== undefined ? { namespaces: exposed } : {}),
     pods,
     ignoreEmptyService: reading.flag('ignore-empty-service'),
+    ...(zonal ? { zonal: true as const } : {}),
+    ...(topologyAware ? { topologyAware: true as const } : {}),
     ...(fallthrough ? { fallthrough } : {}),
   };
 }

@@ -12,6 +12,12 @@ export interface OptionSpec {
   defaultValue?: string | readonly string[];
   /** A repeatable option whose variable holds one value, not a comma-separated list (values hold commas). */
   wholeInEnv?: boolean;
+  /**
+   * An option whose unset value depends on what is served (the bundled zones/ turn on the demo's
+   * zonal, topology-aware and multicluster names): `config print` leaves it out unless set, since
+   * printing the value it has elsewhere (`false`, the default zones) would turn the demo off.
+   */
+  defaultByZones?: boolean;
 }
 
 /** An option's value before checking: flags and files give strings, booleans and lists of strings. */

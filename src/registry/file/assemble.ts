@@ -59,12 +59,13 @@ export async function assembleZones(
   return { content: join.content(services), duplicates };
 }
 
-/** Services and pods are definitions; namespaces and slices may legitimately repeat or add up. */
+/** Services, pods and nodes are definitions; namespaces and slices may legitimately repeat or add up. */
 function definitionKey(object: ClusterObject): string | undefined {
   if (object.kind === 'Service') {
     const { namespace, name, imported } = object.service;
     return `${imported ? 'serviceimport' : 'service'} ${namespace}/${name}`;
   }
   if (object.kind === 'Pod') return `pod ${object.pod.namespace}/${object.pod.name}`;
+  if (object.kind === 'Node') return `node ${object.name}`;
   return undefined;
 }

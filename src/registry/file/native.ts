@@ -15,6 +15,7 @@ import {
   label,
   list,
   optionalLabel,
+  optionalLabelValue,
   optionalString,
   port,
   problemOf,
@@ -25,6 +26,7 @@ import {
 } from '../fields.js';
 import { type Conversion, emptyConversion } from '../model.js';
 import { PORT_RULE, isPortNumber } from '../../config/address.js';
+import { trafficDistribution } from '../kubernetes/service.js';
 
 const DOCUMENT_KEYS = ['namespace', 'services', 'pods'];
 const SERVICE_KEYS = [
@@ -33,10 +35,11 @@ const SERVICE_KEYS = [
   'headless',
   'externalName',
   'externalIPs',
+  'trafficDistribution',
   'ports',
   'endpoints',
 ];
-const ENDPOINT_KEYS = ['ip', 'hostname', 'ready', 'node', 'pod', 'ports'];
+const ENDPOINT_KEYS = ['ip', 'hostname', 'ready', 'node', 'pod', 'zone', 'ports'];
 const PORT_KEYS = ['name', 'port', 'protocol'];
 const PORT_SYNTAX = '"name:port/protocol" (name and protocol optional, e.g. http:80, dns:53/udp or 8080)';
 
@@ -111,6 +114,7 @@ function convertService(namespace: string, name: string, value: unknown): Servic
     ip(value, child('externalIPs', i)),
   );
   if (external.length) service.externalIPs = external;
+  Object.assign(service, trafficDistribution(fields.trafficDistribution));
 
   const headless = fields.headless === undefined ? false : boolean(fields.headless, 'headless');
   const ips = clusterIPs(fields);
@@ -173,7 +177,7 @@ function nativePort(value: unknown, path: string): PortSpec {
   return { name: portName(name, path), protocol: protocol(proto, path), port: parsed };
 }
 
-/** A bare IP, or `{ ip, hostname, ready, node, pod, ports }`; ready unless `ready: false`. */
+/** A bare IP, or `{ ip, hostname, ready, node, zone, pod, ports }`; ready unless `ready: false`. */
 function nativeEndpoint(value: unknown, path: string, servicePorts: PortSpec[]): Endpoint {
   if (typeof value === 'string') {
     return { ip: ip(value, path), ready: true, ports: servicePorts };
@@ -196,6 +200,8 @@ function nativeEndpoint(value: unknown, path: string, servicePorts: PortSpec[]):
   if (hostname !== undefined) endpoint.hostname = hostname;
   if (nodeName !== undefined) endpoint.nodeName = nodeName;
   if (podName !== undefined) endpoint.podName = podName;
+  const zone = optionalLabelValue(fields.zone, child(path, 'zone'));
+  if (zone !== undefined) endpoint.zone = zone;
   return endpoint;
 }
 

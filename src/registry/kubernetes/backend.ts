@@ -19,6 +19,7 @@ import {
   joinKubernetesObjects,
   joinService,
   namedByPods,
+  podsInZones,
 } from './join.js';
 import { type KindStatus, Reflector } from './reflector.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './throttle.js';
@@ -28,6 +29,8 @@ export interface KubernetesBackendOptions {
   logger: Logger;
   /** Watch pods too (needed for `--pods verified`); they are the largest and busiest kind. */
   watchPods: boolean;
+  /** Watch Nodes too, for the zone of each pod's node (topology-aware answers; needs watchPods). */
+  watchNodes?: boolean;
   /** False: no EndpointSlices, so endpoint and headless names do not exist (CoreDNS `noendpoints`). */
   watchEndpoints?: boolean;
   /** Name endpoints without a hostname by their pod (CoreDNS `endpoint_pod_names`). */
@@ -159,6 +162,7 @@ export class KubernetesBackend implements RegistryBackend {
     const names: KindName[] = scoped ? ['services'] : ['namespaces', 'services'];
     if (this.opts.watchEndpoints !== false) names.push('endpointslices');
     if (this.opts.watchPods) names.push('pods');
+    if (this.opts.watchNodes) names.push('nodes');
     if (this.opts.multicluster) names.push('serviceimports');
     if (this.opts.multicluster && this.opts.watchEndpoints !== false) names.push('importedslices');
     const selectors: Partial<Record<KindName, string | undefined>> = {
@@ -190,7 +194,10 @@ export class KubernetesBackend implements RegistryBackend {
     for (const name of names) {
       this.reflectors.set(
         name,
-        scoped ? scoped.map((ns) => reflector(name, ns)) : [reflector(name, undefined)],
+        // Nodes belong to no namespace: one cluster-wide watch even when namespaces are scoped.
+        scoped && KINDS[name].namespaced
+          ? scoped.map((ns) => reflector(name, ns))
+          : [reflector(name, undefined)],
       );
     }
     this.logger.info(
@@ -217,7 +224,9 @@ export class KubernetesBackend implements RegistryBackend {
     const kinds: Record<string, KindStatus> = {};
     const scoped = this.opts.namespaces;
     for (const [name, reflectors] of this.reflectors) {
-      reflectors.forEach((r, i) => (kinds[scoped ? `${name}/${scoped[i]!}` : name] = r.status()));
+      reflectors.forEach(
+        (r, i) => (kinds[scoped && KINDS[name].namespaced ? `${name}/${scoped[i]!}` : name] = r.status()),
+      );
     }
     return {
       synced: this.synced,
@@ -331,12 +340,23 @@ export class KubernetesBackend implements RegistryBackend {
     const changes: ViewChanges = { services };
     if (changedKinds.has('namespaces')) changes.namespaces = [...this.namespaceNames()].sort();
     const pods = this.reflectors.get('pods');
-    if (pods && changedKinds.has('pods')) {
-      changes.pods = pods
-        .flatMap((r) => r.store.values())
-        .flatMap((o) => (o.kind === 'Pod' && (!selected || selected.has(o.pod.namespace)) ? [o.pod] : []));
+    if (pods && (changedKinds.has('pods') || changedKinds.has('nodes'))) {
+      changes.pods = podsInZones(
+        pods
+          .flatMap((r) => r.store.values())
+          .flatMap((o) => (o.kind === 'Pod' && (!selected || selected.has(o.pod.namespace)) ? [o.pod] : [])),
+        this.nodeZones(),
+      );
     }
     return changes;
+  }
+
+  /** Node name → topology zone, from the Node watch (empty without one). */
+  private nodeZones(): Map<string, string> {
+    const zones = new Map<string, string>();
+    for (const object of (this.reflectors.get('nodes') ?? []).flatMap((r) => r.store.values()))
+      if (object.kind === 'Node' && object.zone !== undefined) zones.set(object.name, object.zone);
+    return zones;
   }
 
   private allReflectors(): Reflector[] {
@@ -368,7 +388,7 @@ export class KubernetesBackend implements RegistryBackend {
     }
     if (!this.opts.namespaceLabelSelector) return all;
     const selected = new Set(all.flatMap((o) => (o.kind === 'Namespace' ? [o.name] : [])));
-    return all.filter((o) => o.kind === 'Namespace' || selected.has(namespaceOf(o)));
+    return all.filter((o) => o.kind === 'Namespace' || o.kind === 'Node' || selected.has(namespaceOf(o)));
   }
 
   private counts(): Record<string, number> {
@@ -408,5 +428,7 @@ function namespaceOf(object: ClusterObject): string {
       return object.namespace;
     case 'Pod':
       return object.pod.namespace;
+    case 'Node':
+      return '';
   }
 }

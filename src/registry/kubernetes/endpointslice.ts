@@ -7,11 +7,13 @@ import {
   type Fields,
   child,
   fail,
+  internedValue,
   ip,
   isRecord,
   label,
   list,
   optionalLabel,
+  optionalLabelValue,
   optionalRecord,
   optionalString,
   record,
@@ -85,7 +87,11 @@ function convertEndpoint(value: unknown, path: string, family: 4 | 6, ports: Por
     fail(child(path, 'conditions.ready'), 'true, false or nothing', ready);
   }
   const hostname = optionalLabel(fields.hostname, child(path, 'hostname'));
-  const nodeName = optionalString(fields.nodeName, child(path, 'nodeName'));
+  const nodeNameField = optionalString(fields.nodeName, child(path, 'nodeName'));
+  const nodeName = nodeNameField === undefined ? undefined : internedValue(nodeNameField);
+  // The zone the EndpointSlice controller copies from the node's topology.kubernetes.io/zone label
+  // (https://kubernetes.io/docs/reference/kubernetes-api/service-resources/endpoint-slice-v1/).
+  const zone = optionalLabelValue(fields.zone, child(path, 'zone'));
   const targetRef = optionalRecord(fields.targetRef, child(path, 'targetRef'));
   const podName =
     targetRef.kind === 'Pod' ? optionalString(targetRef.name, child(path, 'targetRef.name')) : undefined;
@@ -98,6 +104,7 @@ function convertEndpoint(value: unknown, path: string, family: 4 | 6, ports: Por
     };
     if (hostname !== undefined) endpoint.hostname = hostname;
     if (nodeName !== undefined) endpoint.nodeName = nodeName;
+    if (zone !== undefined) endpoint.zone = zone;
     if (podName !== undefined) endpoint.podName = podName;
     return endpoint;
   });

@@ -1,5 +1,5 @@
-// Joins converted objects into one TableContent: slices attach to their service by name, and
-// namespaces are collected from everything that lives in one.
+// Joins converted objects into one TableContent: slices attach to their service by name, pods take
+// the zone of their node, and namespaces are collected from everything that lives in one.
 
 import type { Endpoint, Pod, PortSpec, Service, TableContent } from '../../table/types.js';
 import { importKey, keyOf, serviceKey } from '../../table/service-index.js';
@@ -23,6 +23,8 @@ export class ObjectJoin {
   private readonly groups = new Map<string, { service: ServiceObject; slices: SliceObject[] }>();
   private readonly slices: SliceObject[] = [];
   private readonly pods = new Map<string, Pod>();
+  /** Node name → its topology zone (nodes without one are not kept). */
+  private readonly nodeZones = new Map<string, string>();
 
   /** Takes one object; a service or pod already taken keeps its first definition. */
   add(object: ClusterObject): void {
@@ -46,6 +48,10 @@ export class ObjectJoin {
         if (!this.pods.has(key)) this.pods.set(key, object.pod);
         break;
       }
+      case 'Node':
+        if (object.zone !== undefined && !this.nodeZones.has(object.name))
+          this.nodeZones.set(object.name, object.zone);
+        break;
     }
   }
 
@@ -64,7 +70,7 @@ export class ObjectJoin {
     return {
       namespaces: [...this.namespaces].sort(),
       services: services.sort(byNamespaceAndName),
-      pods: [...this.pods.values()].sort(byNamespaceAndName),
+      pods: podsInZones([...this.pods.values()], this.nodeZones).sort(byNamespaceAndName),
     };
   }
 }
@@ -74,6 +80,22 @@ export function sliceKey(slice: SliceObject): string {
   return slice.imported
     ? importKey(slice.namespace, slice.serviceName)
     : serviceKey(slice.namespace, slice.serviceName);
+}
+
+/**
+ * Each pod with the zone of the node it runs on. Without nodes (every table that does not ask for
+ * topology) the pods are handed back as they are; a pod whose zone is already right is not copied.
+ */
+export function podsInZones(pods: Pod[], nodeZones: ReadonlyMap<string, string>): Pod[] {
+  if (nodeZones.size === 0) return pods;
+  return pods.map((pod) => {
+    const zone = pod.nodeName === undefined ? undefined : nodeZones.get(pod.nodeName);
+    if (zone === pod.zone) return pod;
+    const placed: Pod = { ...pod };
+    if (zone === undefined) delete placed.zone;
+    else placed.zone = zone;
+    return placed;
+  });
 }
 
 /**
@@ -132,7 +154,7 @@ export function namedByPods(service: Service): Service {
 function mergeInto(existing: Endpoint, endpoint: Endpoint): void {
   existing.ready ||= endpoint.ready;
   existing.ports = uniquePorts([...existing.ports, ...endpoint.ports]);
-  for (const key of ['hostname', 'nodeName', 'podName'] as const) {
+  for (const key of ['hostname', 'nodeName', 'zone', 'podName'] as const) {
     const value = endpoint[key];
     if (existing[key] === undefined && value !== undefined) existing[key] = value;
   }

@@ -1,7 +1,7 @@
 // The API resources the backend watches, and where they live.
 
 export type KindName =
-  'namespaces' | 'services' | 'endpointslices' | 'pods' | 'serviceimports' | 'importedslices';
+  'namespaces' | 'services' | 'endpointslices' | 'pods' | 'nodes' | 'serviceimports' | 'importedslices';
 
 export interface WatchedKind {
   name: KindName;
@@ -45,6 +45,8 @@ export const KINDS: Record<KindName, WatchedKind> = {
     namespaced: true,
   },
   pods: { name: 'pods', path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod', namespaced: true },
+  // Watched only for --topology-aware: the zone of each pod's node.
+  nodes: { name: 'nodes', path: '/api/v1/nodes', apiVersion: 'v1', kind: 'Node', namespaced: false },
   // Watched only when a multicluster zone is served (KEP-1645).
   serviceimports: {
     name: 'serviceimports',

@@ -5,6 +5,7 @@ import type { ClusterObject, Conversion } from '../model.js';
 import { emptyConversion, mergeConversion } from '../model.js';
 import { type Fields, describe, isRecord, label, list, problemOf, record, string } from '../fields.js';
 import { convertEndpointSlice } from './endpointslice.js';
+import { convertNode } from './node.js';
 import { convertPod } from './pod.js';
 import { convertService } from './service.js';
 import { SERVICE_IMPORT_API_VERSION, convertServiceImport } from './service-import.js';
@@ -31,6 +32,7 @@ const CONVERTERS: Record<string, { namespaced: boolean; convert: Converter }> = 
     convert: (o, ns, name) => ({ kind: 'Service', service: convertServiceImport(o, ns, name) }),
   },
   'v1 Pod': { namespaced: true, convert: (o, ns, name) => ({ kind: 'Pod', pod: convertPod(o, ns, name) }) },
+  'v1 Node': { namespaced: false, convert: convertNode },
 };
 
 /** Converts parsed documents; problems name an unnamed object "document N" (1-based). */

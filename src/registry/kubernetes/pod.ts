@@ -1,7 +1,18 @@
-// v1 Pod → Pod. Pods matter to DNS only through their addresses (pod A records, PTRs).
+// v1 Pod → Pod. Pods matter to DNS through their addresses (pod A records, PTRs) and, as clients
+// of topology-aware answers, through the node they run on.
 
 import type { Pod } from '../../table/types.js';
-import { type Fields, child, ip, list, optionalRecord, record, subdomain } from '../fields.js';
+import {
+  type Fields,
+  child,
+  internedValue,
+  ip,
+  list,
+  optionalRecord,
+  optionalString,
+  record,
+  subdomain,
+} from '../fields.js';
 
 export function convertPod(object: Fields, namespace: string, name: string): Pod {
   const status = optionalRecord(object.status, 'status');
@@ -16,5 +27,8 @@ export function convertPod(object: Fields, namespace: string, name: string): Pod
       : status.podIP
         ? [ip(status.podIP, 'status.podIP')]
         : [];
-  return { namespace, name: subdomain(name, 'metadata.name'), ips };
+  const pod: Pod = { namespace, name: subdomain(name, 'metadata.name'), ips };
+  const nodeName = optionalString(optionalRecord(object.spec, 'spec').nodeName, 'spec.nodeName');
+  if (nodeName !== undefined) pod.nodeName = internedValue(nodeName);
+  return pod;
 }

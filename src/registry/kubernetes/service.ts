@@ -1,7 +1,7 @@
 // v1 Service → Service. Only what DNS serves is read: type, cluster IPs, external name, ports, and
 // the external addresses k8s_external serves.
 
-import type { Service } from '../../table/types.js';
+import type { Service, TrafficDistribution } from '../../table/types.js';
 import { type Fields, child, domainName, fail, ip, label, list, optionalRecord } from '../fields.js';
 import { servicePort } from './ports.js';
 
@@ -17,6 +17,7 @@ export function convertService(object: Fields, namespace: string, name: string):
     ports: list(spec.ports, 'spec.ports').map((p, i) => servicePort(p, child('spec.ports', i))),
     endpoints: [],
     ...externalIPs(object, spec),
+    ...trafficDistribution(spec.trafficDistribution),
   };
 
   const type = spec.type ?? 'ClusterIP';
@@ -62,4 +63,15 @@ function externalIPs(object: Fields, spec: Fields): Pick<Service, 'externalIPs'>
     if (address !== undefined && address !== null && address !== '') ips.push(ip(address, child(path, 'ip')));
   });
   return ips.length ? { externalIPs: ips } : {};
+}
+
+/**
+ * `spec.trafficDistribution` (KEP-4444, KEP-3015): PreferSameZone and PreferSameNode are kept,
+ * PreferClose is the old name of PreferSameZone; any other value (a future one, or none) asks for
+ * no preference, as kube-proxy reads a value it does not know.
+ */
+export function trafficDistribution(value: unknown): { trafficDistribution?: TrafficDistribution } {
+  if (value === 'PreferSameZone' || value === 'PreferClose') return { trafficDistribution: 'PreferSameZone' };
+  if (value === 'PreferSameNode') return { trafficDistribution: 'PreferSameNode' };
+  return {};
 }

@@ -1,8 +1,8 @@
 // Names in a cluster zone, read as CoreDNS's kubernetes plugin reads them (right to left after the
 // zone): `svc.<zone>`, `<ns>.svc`, `<svc>.<ns>.svc`, `<endpoint>.<svc>.<ns>.svc`,
-// `_<port>._<proto>.<svc>.<ns>.svc`, and `<a-b-c-d>.<ns>.pod`. Each look-up answers whether the
-// name exists and which records of the asked type it has; the caller turns that into NXDOMAIN,
-// NODATA or an answer.
+// `_<port>._<proto>.<svc>.<ns>.svc`, `<a-b-c-d>.<ns>.pod`, and with `zonal` the zone-scoped names
+// of zonal.ts. Each look-up answers whether the name exists and which records of the asked type it
+// has; the caller turns that into NXDOMAIN, NODATA or an answer.
 import type { PodMode } from '../../config/options/cluster.js';
 import { RRType, type ResourceRecord } from '../../dns/types.js';
 import { ipFromDashed, ipFamily } from '../../table/ip.js';
@@ -16,6 +16,8 @@ import {
   type Candidate,
   type PortFilter,
 } from './srv.js';
+import { topologyChoice } from './topology.js';
+import { zonalEndpoints, zonalName } from './zonal.js';
 
 export interface ClusterZoneOptions {
   ttl: number;
@@ -31,6 +33,10 @@ export interface ClusterZoneOptions {
    * multicluster.ts). Absent or empty: imports are never served.
    */
   multiclusterZones?: readonly string[];
+  /** Answer `<topology-zone>.pin|prefer._zone.<svc>.<ns>.svc` (CoreDNS `zonal`). */
+  zonal?: boolean;
+  /** Headless services' trafficDistribution picks endpoints close to the client (topology.ts). */
+  topologyAware?: boolean;
 }
 
 export type LookupResult =
@@ -60,6 +66,8 @@ export interface NameQuery {
   zoneAsAsked: string;
   /** Lower-case labels between the name and the zone, leftmost first. */
   relative: string[];
+  /** The asking client's address, for topology-aware answers; '' when not known. */
+  clientAddress: string;
 }
 
 /** Names every zone has: the apex and the name server's own name. */
@@ -118,7 +126,11 @@ function lookupService(query: NameQuery, parts: string[], options: ClusterZoneOp
   const { service } = entry;
   if (options.ignoreEmptyService && service.type === 'ClusterIP' && entry.ready.length === 0) return NXDOMAIN;
   const serviceName = `${service.name}.${service.namespace}.svc.${query.zoneAsAsked}`;
-  if (count === 2) return serviceRecords(query, entry, serviceName, options.ttl);
+  // The endpoints the service name and its SRV names answer with: close ones first (topology.ts).
+  const ready = options.topologyAware
+    ? (topologyChoice(query.snapshot, entry, query.clientAddress)?.endpoints ?? entry.ready)
+    : entry.ready;
+  if (count === 2) return serviceRecords(query, entry, ready, serviceName, options.ttl);
   // Names below an ExternalName service do not exist.
   if (service.type === 'ExternalName') return NXDOMAIN;
   if (count === 3) return endpointRecords(query, entry, parts[0] as string, serviceName, options.ttl);
@@ -127,14 +139,24 @@ function lookupService(query: NameQuery, parts: string[], options: ClusterZoneOp
       name: stripUnderscore(parts[0] as string),
       protocol: stripUnderscore(parts[1] as string),
     };
-    return portRecords(query, entry, filter, serviceName, options.ttl);
+    return portRecords(query, entry, ready, filter, serviceName, options.ttl);
   }
-  return NXDOMAIN;
+  // Zone-scoped names exist for headless services only; any other long name is NXDOMAIN.
+  const zonal = options.zonal && service.type === 'Headless' ? zonalName(parts) : undefined;
+  if (!zonal) return NXDOMAIN;
+  const selected = zonalEndpoints(entry, zonal);
+  return addressesAndSrv(
+    query,
+    selected,
+    () => endpointCandidates(selected, ANY_PORT, serviceName),
+    options.ttl,
+  );
 }
 
 function serviceRecords(
   query: NameQuery,
   entry: ServiceEntry,
+  ready: readonly ReadyEndpoint[],
   serviceName: string,
   ttl: number,
 ): LookupResult {
@@ -153,14 +175,9 @@ function serviceRecords(
     }
     return NODATA;
   }
-  if (service.type === 'Headless' && entry.ready.length === 0) return NXDOMAIN; // spec §2.4.1
+  if (service.type === 'Headless' && ready.length === 0) return NXDOMAIN; // spec §2.4.1
   if (service.type === 'Headless') {
-    return addressesAndSrv(
-      query,
-      entry.ready,
-      () => endpointCandidates(entry.ready, ANY_PORT, serviceName),
-      ttl,
-    );
+    return addressesAndSrv(query, ready, () => endpointCandidates(ready, ANY_PORT, serviceName), ttl);
   }
   return addressesAndSrv(
     query,
@@ -218,10 +235,14 @@ export function srvBelow(entry: ServiceEntry, label: string): boolean {
   );
 }
 
-/** `_<port>._<proto>.<svc>`: SRV for the matching ports; a headless service's targets named by `nameOf`. */
+/**
+ * `_<port>._<proto>.<svc>`: SRV for the matching ports; a headless service's targets are `ready`
+ * (its ready endpoints, or the close ones of topology.ts), named by `nameOf`.
+ */
 export function portRecords(
   query: NameQuery,
   entry: ServiceEntry,
+  ready: readonly ReadyEndpoint[],
   filter: PortFilter,
   serviceName: string,
   ttl: number,
@@ -229,7 +250,7 @@ export function portRecords(
 ): LookupResult {
   const candidates =
     entry.service.type === 'Headless'
-      ? endpointCandidates(entry.ready, filter, serviceName, nameOf)
+      ? endpointCandidates(ready, filter, serviceName, nameOf)
       : clusterIpCandidates(entry, filter, serviceName);
   if (candidates.length === 0) return NXDOMAIN;
   if (query.qtype !== RRType.SRV) return NODATA;

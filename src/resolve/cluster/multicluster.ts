@@ -72,7 +72,7 @@ function lookupImport(query: NameQuery, parts: string[], options: ClusterZoneOpt
   if (count !== 4) return NXDOMAIN;
   if (first.startsWith('_') && second.startsWith('_')) {
     const filter = { name: stripUnderscore(first), protocol: stripUnderscore(second) };
-    return portRecords(query, entry, filter, serviceName, options.ttl, importedEndpointName);
+    return portRecords(query, entry, entry.ready, filter, serviceName, options.ttl, importedEndpointName);
   }
   if (!headless) return NXDOMAIN; // §2.3.4: no per-cluster names for a ClusterSetIP import
   const endpoints = entry.named(first).filter((endpoint) => endpoint.clusterId === second);

@@ -43,9 +43,10 @@ export class ClusterZoneResolver implements Resolver {
   /** The zones answered from ServiceImports (lookupMulticluster) rather than Services. */
   private readonly multicluster: ReadonlySet<string>;
 
-  resolve(question: Question, _context?: QueryContext): Answer | Promise<Answer> | undefined {
+  resolve(question: Question, context?: QueryContext): Answer | Promise<Answer> | undefined {
     const snapshot = this.table.current;
-    const first = this.lookup(snapshot, question.name, question.type);
+    const clientAddress = context?.clientAddress ?? '';
+    const first = this.lookup(snapshot, question.name, question.type, clientAddress);
     if (!first) return undefined;
     if (question.class !== RRClass.IN && question.class !== RRClass.ANY) return refused();
     if (question.type === RRType.AXFR || question.type === RRType.IXFR) return refused();
@@ -62,7 +63,7 @@ export class ClusterZoneResolver implements Resolver {
     }
     if (!first.result.exists) return negative(Rcode.NXDOMAIN, first, snapshot, this.options.ttl);
     if (!first.result.chase) return positive(first, snapshot, this.options.ttl);
-    return this.chase(snapshot, question.type, first);
+    return this.chase(snapshot, question.type, first, clientAddress);
   }
 
   /**
@@ -103,7 +104,12 @@ export class ClusterZoneResolver implements Resolver {
     return !entry || (this.table.isStale?.(entry.backend) ?? true);
   }
 
-  private lookup(snapshot: ServiceIndex, name: string, qtype: number): Resolved | undefined {
+  private lookup(
+    snapshot: ServiceIndex,
+    name: string,
+    qtype: number,
+    clientAddress: string,
+  ): Resolved | undefined {
     const labels = splitName(name);
     const lower = labels.map(lowerLabel);
     const zone = this.options.zones.find(lower);
@@ -115,6 +121,7 @@ export class ClusterZoneResolver implements Resolver {
       owner: name,
       zoneAsAsked: labels.slice(relativeCount).join('.'),
       relative: lower.slice(0, relativeCount),
+      clientAddress,
     };
     const result =
       lookupCommon(query, this.options) ??
@@ -137,7 +144,12 @@ export class ClusterZoneResolver implements Resolver {
    * CNAME, its NXDOMAIN as the final rcode, RFC 6604); a target elsewhere is asked upstream, its
    * answer appended and its TC bit passed on; without an upstream the CNAME stands alone.
    */
-  private chase(snapshot: ServiceIndex, qtype: number, first: Resolved): Answer | Promise<Answer> {
+  private chase(
+    snapshot: ServiceIndex,
+    qtype: number,
+    first: Resolved,
+    clientAddress: string,
+  ): Answer | Promise<Answer> {
     const answers: ResourceRecord[] = [];
     const additional: ResourceRecord[] = [];
     const seen = new Set<string>();
@@ -150,7 +162,7 @@ export class ClusterZoneResolver implements Resolver {
       const target = current.result.chase;
       if (!target || hop >= MAX_CNAME_CHAIN || seen.has(target)) break;
       seen.add(target);
-      const next = this.lookup(snapshot, target, qtype);
+      const next = this.lookup(snapshot, target, qtype, clientAddress);
       if (!next) return this.askUpstream(target, qtype, answers, additional);
       current = next;
     }

@@ -45,6 +45,10 @@ export const KUBERNETES_DIRECTIVES: Record<string, Handler> = {
         if (sub.args.length) fail(sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
         set('no-endpoints', sub, true);
       },
+      zonal(sub) {
+        if (sub.args.length) fail(sub, 'kubernetes zonal: expected zonal with no arguments');
+        set('zonal', sub, true);
+      },
       // Obsolete since CoreDNS 1.7, where names outside the cluster zone are always resolved through
       // the forwarder (https://coredns.io/plugins/kubernetes/); older default Corefiles still hold it.
       upstream(sub) {
