@@ -1,5 +1,5 @@
 // Nacos change → DNS latency and the load clusterdns puts on Nacos, for --nacos-api grpc (pushed)
-// and v1 (polled), side by side. For each API: the Nacos doubles of test/nacos (HTTP, and gRPC at
+// and v1 (polled), side by side. For each API: the Nacos doubles of test/registry/nacos (HTTP, and gRPC at
 // the HTTP port + 1000) hold N services of one instance each; the built clusterdns serves them.
 // Idle for --window, it counts the requests Nacos receives (reads over HTTP, every gRPC message:
 // health checks and acks included); then, one change at a time, it registers a new instance in a
@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { freePort, startCli, type RunningCli } from '../test/helpers/cli.js';
 import { udpQuery } from '../test/helpers/dns-client.js';
-import { FakeNacos } from '../test/nacos/fake-nacos.js';
-import { FakeNacosGrpc } from '../test/nacos/fake-nacos-grpc.js';
+import { FakeNacos } from '../test/registry/nacos/fake-nacos.js';
+import { FakeNacosGrpc } from '../test/registry/nacos/fake-nacos-grpc.js';
 
 const { values } = parseArgs({
   options: {

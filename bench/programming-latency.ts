@@ -10,7 +10,7 @@ import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
-import { FakeApiServer } from '../test/kubernetes/fake-apiserver.js';
+import { FakeApiServer } from '../test/registry/kubernetes/fake-apiserver.js';
 
 const { values } = parseArgs({
   options: {

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from '../test/helpers/cli.js';
 import { udpQuery } from '../test/helpers/dns-client.js';
 import { endpointSlice, service } from '../test/helpers/manifests.js';
-import { FakeApiServer } from '../test/kubernetes/fake-apiserver.js';
+import { FakeApiServer } from '../test/registry/kubernetes/fake-apiserver.js';
 
 const { values } = parseArgs({
   options: {

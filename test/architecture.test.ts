@@ -1,7 +1,7 @@
 // The layout's rules, read from the imports of src/ (docs/architecture.md): every top-level folder
 // imports only folders below it, so no two import each other; config/ imports nothing from
 // resolve/, registry/ or server/; and no source file grows past 500 lines.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -92,5 +92,22 @@ describe('the layout of src/', () => {
       (folder) => !readdirSync(path.join(SRC, folder.name)).includes('README.md'),
     );
     expect(without.map((folder) => folder.name)).toEqual([]);
+  });
+
+  it('has test/ mirroring src/: every test folder is a folder of src/, or one of the cross-cutting ones', () => {
+    // Tests of one part sit where the part sits in src/; what spans the whole server has its own.
+    const crossCutting = ['deploy', 'docs', 'fixtures', 'fuzz', 'helpers', 'reliability'];
+    const TEST = path.resolve(import.meta.dirname);
+    const folders = (root: string): string[] =>
+      readdirSync(root, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && entry.name !== 'fixtures')
+        .flatMap((entry) => {
+          const below = folders(path.join(root, entry.name)).map((name) => `${entry.name}/${name}`);
+          return [entry.name, ...below];
+        });
+    const stray = folders(TEST).filter(
+      (folder) => !crossCutting.includes(folder.split('/')[0]!) && !existsSync(path.join(SRC, folder)),
+    );
+    expect(stray).toEqual([]);
   });
 });

@@ -10,9 +10,9 @@ import dnsPacket from 'dns-packet';
 import { endpointUrl, freePort, startCli, type RunningCli } from '../../test/helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from '../../test/helpers/fake-upstream.js';
 import { scrape, valueOf } from '../../test/helpers/prometheus.js';
-import { startEtcd, type EtcdServer } from '../../test/etcd/etcd-server.js';
-import { FakeApiServer } from '../../test/kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../../test/kubernetes/helpers.js';
+import { startEtcd, type EtcdServer } from '../../test/registry/etcd/etcd-server.js';
+import { FakeApiServer } from '../../test/registry/kubernetes/fake-apiserver.js';
+import { namespace, service, slice } from '../../test/registry/kubernetes/helpers.js';
 import { DnsLoadClient, type Exchange } from './client.js';
 import { AnswerHistory } from './history.js';
 

@@ -16,8 +16,8 @@ import {
   udpQuery,
 } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { eventually, namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { eventually, namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 /** A real Corefile without its source comments, which name the addresses it holds. */
 const real = (name: string) =>

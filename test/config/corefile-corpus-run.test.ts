@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorefile } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { a, reply, startStub, type Stub } from '../resolve/forward/stub.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 const REAL = readdirSync(fixture('corefiles/real')).map((name) => `corefiles/real/${name}`);

@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, startCorefile, type RunningCli } from '../helpers/cli.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { requireTool } from '../helpers/tools.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);

@@ -19,8 +19,8 @@ import {
 } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { dig, requireTool } from '../helpers/tools.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { namespace, service, slice } from '../registry/kubernetes/helpers.js';
 import { startDotStub, type DotStub } from '../resolve/forward/dot-stub.js';
 import { a, reply } from '../resolve/forward/stub.js';
 

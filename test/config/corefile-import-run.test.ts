@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCorefile } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { eventually, namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { eventually, namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 const K3S = readFileSync(new URL('fixtures/corefiles/real/k3s.Corefile', import.meta.url), 'utf8');
 

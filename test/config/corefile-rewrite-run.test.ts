@@ -10,8 +10,8 @@ import { startCorefile, type RunningCli } from '../helpers/cli.js';
 import { answerLines, udpQuery } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { dig, requireTool } from '../helpers/tools.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 const hasDig = requireTool('dig', ['-v']);
 const real = (name: string) =>

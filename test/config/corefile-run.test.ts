@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import { answerLines, udpQuery, type Reply } from '../helpers/dns-client.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 const run = promisify(execFile);
 const COREFILE = fileURLToPath(new URL('fixtures/kubernetes-addon.Corefile', import.meta.url));

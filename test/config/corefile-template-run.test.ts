@@ -11,8 +11,8 @@ import { endpointUrl, freePort, startCli, startCorefile, type RunningCli } from 
 import { scrape } from '../helpers/prometheus.js';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.js';
 import { requireTool } from '../helpers/tools.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { eventually, namespace, service, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { eventually, namespace, service, slice } from '../registry/kubernetes/helpers.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);

@@ -9,8 +9,8 @@ import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import { answerLines, udpExchange, udpQuery, buildQuery } from '../helpers/dns-client.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { makeZonesDir } from '../helpers/server.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { basicCluster, eventually } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { basicCluster, eventually } from '../registry/kubernetes/helpers.js';
 
 const SHOP = list(
   namespace('shop'),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
 import { requireTool } from '../helpers/tools.js';
 import { KINDS } from '../../src/registry/kubernetes/kinds.js';
 import { parseCommandLine } from '../../src/config/command.js';

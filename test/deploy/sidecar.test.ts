@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { parseCommandLine } from '../../src/config/command.js';
 import { requireTool } from '../helpers/tools.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
 
 const FILE = join(import.meta.dirname, '../../deploy/kubernetes/examples/sidecar.yaml');
 const run = promisify(execFile);

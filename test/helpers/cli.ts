@@ -29,7 +29,7 @@ export function loopbackEndpoints(args: string[], env: NodeJS.ProcessEnv = {}): 
     // A test that stops its server waits out the lameduck only when it is what the test is about.
     ...(given('lameduck') ? [] : ['--lameduck', '0s']),
     // One process unless the test is about --workers: the suite starts many servers side by side
-    // on two cores (test/server/workers.test.ts runs the default's N processes).
+    // on two cores (test/workers/workers.test.ts runs the default's N processes).
     ...(given('workers') ? [] : ['--workers', '1']),
   ];
 }

@@ -14,7 +14,7 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream.j
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { scrape, type Series } from '../helpers/prometheus.js';
 import { makeZonesDir } from '../helpers/server.js';
-import { eventually } from '../kubernetes/helpers.js';
+import { eventually } from '../registry/kubernetes/helpers.js';
 
 const DASHBOARD = join(import.meta.dirname, '../../deploy/grafana/clusterdns.json');
 

@@ -11,8 +11,8 @@ import { answerLines, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { scrape, valueOf } from '../helpers/prometheus.js';
 import { makeZonesDir } from '../helpers/server.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
-import { namespace as kubeNamespace, service as kubeService, slice } from '../kubernetes/helpers.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
+import { namespace as kubeNamespace, service as kubeService, slice } from '../registry/kubernetes/helpers.js';
 
 const SHOP = list(
   namespace('shop'),

@@ -8,7 +8,7 @@ import { endpointUrl, freePort, startCli, type RunningCli } from '../helpers/cli
 import { endpointSlice, list, namespace, service } from '../helpers/manifests.js';
 import { scrape, valueOf, type Series } from '../helpers/prometheus.js';
 import { makeZonesDir } from '../helpers/server.js';
-import { eventually } from '../kubernetes/helpers.js';
+import { eventually } from '../registry/kubernetes/helpers.js';
 
 const SHOP = list(
   namespace('shop'),

@@ -7,8 +7,8 @@ import { freePort, startCli, type RunningCli } from '../helpers/cli.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { list, namespace, service } from '../helpers/manifests.js';
 import { makeZonesDir } from '../helpers/server.js';
-import { SpringCloudStyleApp } from '../nacos/app.js';
-import { FakeNacos } from '../nacos/fake-nacos.js';
+import { SpringCloudStyleApp } from './nacos/app.js';
+import { FakeNacos } from './nacos/fake-nacos.js';
 
 let cli: RunningCli | undefined;
 let nacos: FakeNacos | undefined;

@@ -6,7 +6,7 @@
 // `npm run soak` runs the long version.
 import { describe, expect, it } from 'vitest';
 import { formatReport, runSoak } from '../../bench/soak/run.js';
-import { hasEtcd } from '../etcd/etcd-server.js';
+import { hasEtcd } from '../registry/etcd/etcd-server.js';
 
 describe.skipIf(!hasEtcd())('the soak, 60 seconds', () => {
   it('never answers wrong, never exits, stays flat and recovers from every fault', async () => {

@@ -9,8 +9,8 @@ import { bigHeadless, list, namespace } from '../helpers/manifests.js';
 import { digExamples, documentation, shellCommands, type ConsoleDig } from '../helpers/markdown.js';
 import { makeZonesDir } from '../helpers/server.js';
 import { requireTool } from '../helpers/tools.js';
-import { hasEtcd, startEtcd, type EtcdServer } from '../etcd/etcd-server.js';
-import { FakeNacos } from '../nacos/fake-nacos.js';
+import { hasEtcd, startEtcd, type EtcdServer } from '../registry/etcd/etcd-server.js';
+import { FakeNacos } from '../registry/nacos/fake-nacos.js';
 
 const run = promisify(execFile);
 const hasDig = requireTool('dig', ['-v']);

@@ -9,7 +9,7 @@ import { freePort, startCli, startCorefile, type RunningCli } from '../helpers/c
 import { type AnyRecord, type Reply, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { list } from '../helpers/manifests.js';
 import { makeZonesDir } from '../helpers/server.js';
-import { FakeApiServer } from '../kubernetes/fake-apiserver.js';
+import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
 import { multiclusterCases, type Expected } from '../resolve/cluster-zone-cases.js';
 import { multiclusterObjects } from '../resolve/multicluster-fixture.js';
 
