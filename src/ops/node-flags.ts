@@ -3,7 +3,7 @@
 // `dist/main.js`, `npx clusterdns` and the image; `node dist/main.js` skips that line, so the
 // entry module calls relaunchWithFlags() first (docs/architecture.md#memory-and-v8-flags says what
 // each flag buys).
-import { readFileSync, realpathSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 
@@ -30,6 +30,15 @@ export function launchOfFile(path: string): Launch {
   return launchOf(readFileSync(path, 'utf8').split('\n', 1)[0]!);
 }
 
+function mayExecute(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const flagName = (flag: string) => flag.split('=', 1)[0]!.replaceAll('_', '-');
 
 /** What `launch` sets that this process was not started with (a flag the user gave keeps its value). */
@@ -44,7 +53,8 @@ export function missingFrom(launch: Launch, execArgv: readonly string[], env: No
 /**
  * Started as `node dist/main.js` (without the first line's flags): become the process the first
  * line would have started. Where node has process.execve (22.15 and later) that is the same
- * program image, flags and environment, in the same process. Node 20 has none: the V8 flags are
+ * program image, flags and environment, in the same process. Node 20 has none (and a node whose
+ * path this user may not search cannot be run again): the V8 flags are
  * set at run time before anything is allocated (semi-space growth stopped, as a 1 MB maximum
  * would), and workers forked later inherit the environment. Does nothing when `entry` is not the
  * program being run (a test importing it) or when nothing is missing.
@@ -63,7 +73,9 @@ export function relaunchWithFlags(entry: URL): void {
   const env = { ...process.env, ...missing.env };
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never })
     .execve;
-  if (execve) {
+  // A failed execve aborts node outright: try it only where it cannot fail for want of access (a
+  // user who may run node by a path it may not search, as under setpriv from root's 0700 folder).
+  if (execve && mayExecute(process.execPath)) {
     execve(
       process.execPath,
       [process.execPath, ...process.execArgv, ...missing.flags, ...process.argv.slice(1)],
