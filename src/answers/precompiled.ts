@@ -219,10 +219,10 @@ export class PrecompiledAnswers {
     answer: Answer,
     link: number,
     synchronous: boolean,
-    transport: 'udp' | 'tcp',
-    clientAddress = '',
+    asked: Pick<QueryContext, 'transport' | 'clientAddress'>,
   ): void {
     const { options } = this;
+    const { transport, clientAddress } = asked;
     if (query.mixedCase || answer.truncated) return;
     if (options.forwarded && link === options.forwarded.link) {
       this.offerForwarded(query, question, options.forwarded);

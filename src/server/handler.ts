@@ -163,23 +163,13 @@ export class QueryHandler {
         .catch((error: unknown) => this.failed(query, error))
         .then((resolved) => {
           const bytes = this.reply(query, resolved, context, started, message.length, link);
-          if (plain && compile)
-            compile.offer(
-              plain,
-              query.question,
-              resolved,
-              link,
-              false,
-              context.transport,
-              context.clientAddress,
-            );
+          if (plain && compile) compile.offer(plain, query.question, resolved, link, false, context);
           return bytes;
         });
     }
     const bytes = this.reply(query, answer, context, started, message.length, link);
     // Only now, once the answer is known to encode: a failure above must not be compiled.
-    if (plain && compile)
-      compile.offer(plain, query.question, answer, link, true, context.transport, context.clientAddress);
+    if (plain && compile) compile.offer(plain, query.question, answer, link, true, context);
     return bytes;
   }
 
