@@ -2,13 +2,13 @@
 // would (its Node line, the runtime stage's contents, its variables and entry point), then the
 // entry point started with the image's variables plus an argument, stopped as `docker stop` stops
 // it, and watched by the health check docs/deployment.md gives for plain Docker.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, endpointUrl, freePort } from '../helpers/cli.js';
+import { BIN, endpointUrl, freePort, startCommand, type RunningCli } from '../helpers/cli.js';
 import { udpQuery } from '../helpers/dns-client.js';
 import { makeZonesDir } from '../helpers/server.js';
 
@@ -79,9 +79,7 @@ describe('Dockerfile', () => {
 describe("the image's entry point, with its variables and an argument of the operator's", () => {
   let zones: string;
   let port: number;
-  let child: ReturnType<typeof spawn>;
-  let output = '';
-  let exited: Promise<number | null>;
+  let cli: RunningCli;
 
   beforeAll(async () => {
     zones = await makeZonesDir({
@@ -99,26 +97,14 @@ describe("the image's entry point, with its variables and an argument of the ope
       '--metrics',
       '127.0.0.1:0',
     ];
-    child = spawn(
-      BIN,
-      ['--zones', zones, '--ttl', '30', '--resolv-conf', '/dev/null', '--workers', '2', ...ops],
-      {
-        env: { ...process.env, ...image, CLUSTERDNS_LISTEN: listen },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    cli = await startCommand(
+      [BIN, '--zones', zones, '--ttl', '30', '--resolv-conf', '/dev/null', '--workers', '2', ...ops],
+      { ...image, CLUSTERDNS_LISTEN: listen },
+      15_000,
     );
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 15_000;
-    while (!output.includes('"listening"')) {
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`clusterdns did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   });
   afterAll(async () => {
-    child.kill('SIGKILL');
+    cli.child.kill('SIGKILL');
     await rm(zones, { recursive: true, force: true });
   });
 
@@ -131,7 +117,7 @@ describe("the image's entry point, with its variables and an argument of the ope
     const docs = readFileSync(join(ROOT, 'docs/deployment.md'), 'utf8');
     const command = /--health-cmd '([^']+)'/.exec(docs)?.[1];
     expect(command).toContain('/dev/tcp/127.0.0.1/8080');
-    const health = new URL(endpointUrl(output, 'health')).port;
+    const health = new URL(endpointUrl(cli.output(), 'health')).port;
     await run('sh', ['-c', command!.replace('/8080', `/${health}`)], { timeout: 5000 });
     // And it fails where nothing answers.
     const closed = await freePort();
@@ -142,8 +128,8 @@ describe("the image's entry point, with its variables and an argument of the ope
 
   it('stops on SIGTERM within docker stop’s 10 s, after the lame-duck time', async () => {
     const sent = Date.now();
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
     const took = Date.now() - sent;
     expect(took).toBeGreaterThanOrEqual(4_500);
     expect(took).toBeLessThan(10_000);

@@ -54,19 +54,36 @@ export async function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Pro
   // Without an upstream of the test's own, forward nowhere: the host's resolver is off loopback.
   const ownUpstream =
     args.includes('--upstream') || env.CLUSTERDNS_UPSTREAM || args.includes('--resolv-conf');
-  const child = spawn(
-    process.execPath,
-    [BIN, ...(ownUpstream ? [] : ['--resolv-conf', '/dev/null']), ...loopbackEndpoints(args, env), ...args],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  return startCommand(
+    [
+      process.execPath,
+      BIN,
+      ...(ownUpstream ? [] : ['--resolv-conf', '/dev/null']),
+      ...loopbackEndpoints(args, env),
+      ...args,
+    ],
+    env,
   );
+}
+
+/**
+ * Runs a clusterdns command line as given (`[BIN, ...]`, `[node, BIN, ...]`) with `env` added to
+ * this process's, and waits until it listens or exits; past `timeoutMs` it is killed and this throws.
+ */
+export async function startCommand(
+  command: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 10_000,
+): Promise<RunningCli> {
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + timeoutMs;
   while (!output.includes('"listening"') && child.exitCode === null) {
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

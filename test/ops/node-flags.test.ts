@@ -2,12 +2,18 @@
 // reads them from that line, `node dist/main.js` (how tools and most users start a Node program)
 // must come to the same young generation (1 MB semi-spaces) and, where node can replace its own
 // program image, the same command line and environment.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchOfFile } from '../../src/ops/node-flags.js';
-import { BIN, endpointUrl, freePort, loopbackEndpoints, type RunningCli } from '../helpers/cli.js';
+import {
+  BIN,
+  endpointUrl,
+  freePort,
+  loopbackEndpoints,
+  startCommand,
+  type RunningCli,
+} from '../helpers/cli.js';
 import { scrape, valueOf } from '../helpers/prometheus.js';
 import { makeZonesDir } from '../helpers/server.js';
 
@@ -23,25 +29,11 @@ function zoneFile(): string {
 
 async function start(command: string[], zones: string): Promise<RunningCli> {
   const args = ['--zones', zones, '--listen', `127.0.0.1:${await freePort()}`, '--workers', '1'];
-  const [program, ...rest] = command;
-  const child = spawn(
-    program!,
-    [...rest, ...loopbackEndpoints(args), '--resolv-conf', '/dev/null', ...args],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+  return startCommand(
+    [...command, ...loopbackEndpoints(args), '--resolv-conf', '/dev/null', ...args],
+    {},
+    20_000,
   );
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 20_000;
-  while (!output.includes('"listening"')) {
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`clusterdns did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { child, output: () => output, exited };
 }
 
 const launch = launchOfFile(BIN);
