@@ -118,3 +118,22 @@ export async function startCorefile(
   if (cli.child.exitCode !== null) throw new Error(`clusterdns refused ${corefile}:\n${cli.output()}`);
   return { ...cli, port };
 }
+
+/** The servers a test file starts on free loopback ports; stopAll() (from afterEach) stops them. */
+export class RunningServers {
+  readonly started: RunningCli[] = [];
+
+  /** Starts clusterdns with `args` on a free loopback port and returns the port. */
+  async serve(args: string[]): Promise<number> {
+    const port = await freePort();
+    this.started.push(await startCli(['--listen', `127.0.0.1:${port}`, ...args]));
+    return port;
+  }
+
+  async stopAll(): Promise<void> {
+    for (const cli of this.started.splice(0)) {
+      cli.child.kill('SIGTERM');
+      await cli.exited;
+    }
+  }
+}

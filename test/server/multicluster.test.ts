@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startCli, startCorefile, type RunningCli } from '../helpers/cli.js';
+import { freePort, RunningServers, startCorefile } from '../helpers/cli.js';
 import { type AnyRecord, type Reply, tcpQuery, udpQuery } from '../helpers/dns-client.js';
 import { list } from '../helpers/manifests.js';
 import { makeZonesDir } from '../helpers/server.js';
@@ -13,17 +13,12 @@ import { FakeApiServer } from '../registry/kubernetes/fake-apiserver.js';
 import { multiclusterCases, type Expected } from '../resolve/cluster-zone-cases.js';
 import { multiclusterObjects } from '../resolve/multicluster-fixture.js';
 
-const running: RunningCli[] = [];
+const servers = new RunningServers();
 let fake: FakeApiServer;
 const ports: Record<'kubernetes' | 'zone files', number> = { kubernetes: 0, 'zone files': 0 };
 const FLAGS = ['--zone', 'cluster.local', '--multicluster', 'cluster.local', '--ttl', '5'];
 
-async function serve(args: string[]): Promise<number> {
-  const port = await freePort();
-  const cli = await startCli(['--listen', `127.0.0.1:${port}`, ...args, ...FLAGS]);
-  running.push(cli);
-  return port;
-}
+const serve = (args: string[]) => servers.serve([...args, ...FLAGS]);
 
 beforeAll(async () => {
   const objects = multiclusterObjects();
@@ -36,10 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGTERM');
-    await cli.exited;
-  }
+  await servers.stopAll();
   await fake?.close();
 });
 
@@ -113,7 +105,7 @@ describe('kubernetes { multicluster } in a Corefile', () => {
       ].join('\n'),
     });
     const cli = await startCorefile(join(dir, 'Corefile'), fake.url, await freePort());
-    running.push(cli);
+    servers.started.push(cli);
     const ask = async (name: string, type = 'A') =>
       comparable((await udpQuery(cli.port, name, type, { udpSize: 1232 })).packet).answer;
     expect(await ask('svc1.testns.svc.clusterset.local')).toEqual([

@@ -7,30 +7,22 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { endpointUrl, freePort, startCli, type RunningCli } from '../../helpers/cli.js';
+import { endpointUrl, RunningServers } from '../../helpers/cli.js';
 import { type Reply, udpQuery } from '../../helpers/dns-client.js';
 import { scrape, valueOf } from '../../helpers/prometheus.js';
 import { endpointSlice, list, namespace, service } from '../../helpers/manifests.js';
 import { makeZonesDir } from '../../helpers/server.js';
 import { FakeApiServer } from './fake-apiserver.js';
+import { pollUntil } from './helpers.js';
 
-const running: RunningCli[] = [];
+const servers = new RunningServers();
+const serve = (args: string[]) => servers.serve(args);
 let fake: FakeApiServer | undefined;
 afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGTERM');
-    await cli.exited;
-  }
+  await servers.stopAll();
   await fake?.close();
   fake = undefined;
 });
-
-async function serve(args: string[]): Promise<number> {
-  const port = await freePort();
-  const cli = await startCli(['--listen', `127.0.0.1:${port}`, ...args]);
-  running.push(cli);
-  return port;
-}
 
 /** A field of /proc/PID/status in bytes: VmRSS (resident now) or VmHWM (the peak resident). */
 function memory(pid: number, field: 'VmRSS' | 'VmHWM'): number {
@@ -47,16 +39,6 @@ function pod(ns: string, name: string, ip: string) {
     spec: { nodeName: 'node-a', containers: [{ name: 'app', image: 'app:1' }] },
     status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
   };
-}
-
-/** Calls `get` every 50 ms until `done` holds of its result (5 s at most); returns the last result. */
-async function until<T>(get: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await get();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** A small cluster that exercises every record type the zone serves. */
@@ -189,7 +171,7 @@ describe('clusterdns --kubernetes', () => {
     }
 
     fake.clearFailures();
-    const answer = await until(
+    const answer = await pollUntil(
       () => udpQuery(port, 'web.shop.svc.cluster.local', 'A'),
       ({ packet }) => packet.rcode === 'NOERROR',
     );
@@ -213,7 +195,7 @@ describe('clusterdns --kubernetes', () => {
     }
     fake.apply(service('shop', 'web', { clusterIPs: ['10.96.45.11'], ports: [{ name: 'http', port: 80 }] }));
     await fake.restart();
-    const after = await until(webA, (packet) => packet.answers[0]?.data === '10.96.45.11');
+    const after = await pollUntil(webA, (packet) => packet.answers[0]?.data === '10.96.45.11');
     expect(after.answers.map((a) => a.data)).toEqual(['10.96.45.11']);
   });
 
@@ -221,9 +203,9 @@ describe('clusterdns --kubernetes', () => {
     fake = await FakeApiServer.start();
     for (const o of cluster()) fake.apply(o as Record<string, unknown>);
     const port = await serve(['--kubernetes', fake.url]);
-    const cli = running.at(-1)!;
+    const cli = servers.started.at(-1)!;
     const webA = async () => (await udpQuery(port, 'web.shop.svc.cluster.local', 'A')).packet;
-    expect((await until(webA, (p) => p.rcode === 'NOERROR')).answers.map((a) => a.data)).toEqual([
+    expect((await pollUntil(webA, (p) => p.rcode === 'NOERROR')).answers.map((a) => a.data)).toEqual([
       '10.96.45.10',
     ]);
     const pid = cli.child.pid!;
@@ -264,6 +246,6 @@ describe('clusterdns --kubernetes', () => {
     expect(await rcode()).toBe('SERVFAIL');
 
     await fake.restart();
-    expect(await until(rcode, (code) => code === 'NOERROR')).toBe('NOERROR');
+    expect(await pollUntil(rcode, (code) => code === 'NOERROR')).toBe('NOERROR');
   });
 });

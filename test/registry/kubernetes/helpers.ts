@@ -235,6 +235,23 @@ export async function eventually(check: () => boolean, timeoutMs = 2000, what = 
   }
 }
 
+/**
+ * Calls `get` every 50 ms until `done` holds of its result (`timeoutMs` at most); returns the last
+ * result, for the test to assert on.
+ */
+export async function pollUntil<T>(
+  get: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A basic cluster: namespaces default and shop, service shop/web with one slice. */
 export function basicCluster() {
   return [

@@ -3,18 +3,19 @@
 // own paths, never the cluster's, and take the namespace as existing without listing Namespaces.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startCli, type RunningCli } from '../../helpers/cli.js';
+import { RunningServers } from '../../helpers/cli.js';
 import { udpQuery } from '../../helpers/dns-client.js';
 import { endpointSlice, namespace, service } from '../../helpers/manifests.js';
 import { FakeApiServer } from './fake-apiserver.js';
+import { pollUntil } from './helpers.js';
 
-const running: RunningCli[] = [];
+const servers = new RunningServers();
+const serve = (args: string[]) => servers.serve(args);
+/** A namespaced watch may take a while to settle on a loaded machine: 10 s. */
+const settled = <T>(get: () => Promise<T>, done: (value: T) => boolean) => pollUntil(get, done, 10_000);
 let fake: FakeApiServer | undefined;
 afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGTERM');
-    await cli.exited;
-  }
+  await servers.stopAll();
   await fake?.close();
   fake = undefined;
 });
@@ -37,22 +38,6 @@ function cluster(): Record<string, unknown>[] {
   ];
 }
 
-/** Calls `get` every 50 ms until `done` holds of its result (10 s at most); returns the last result. */
-async function until<T>(get: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await get();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function serve(args: string[]): Promise<number> {
-  const port = await freePort();
-  running.push(await startCli(['--listen', `127.0.0.1:${port}`, ...args]));
-  return port;
-}
-
 describe('clusterdns --kubernetes --namespaces (a sidecar with a namespaced Role)', () => {
   it("lists and watches only shop's paths, answers shop, NXDOMAINs the rest, follows changes, relists on 410", async () => {
     fake = await FakeApiServer.start();
@@ -62,7 +47,7 @@ describe('clusterdns --kubernetes --namespaces (a sidecar with a namespaced Role
     const ask = async (name: string, type = 'A') => (await udpQuery(port, name, type)).packet;
     const data = (packet: Awaited<ReturnType<typeof ask>>) => packet.answers.map((a) => a.data);
 
-    const web = await until(
+    const web = await settled(
       () => ask('web.shop.svc.cluster.local'),
       (p) => p.rcode === 'NOERROR',
     );
@@ -87,7 +72,7 @@ describe('clusterdns --kubernetes --namespaces (a sidecar with a namespaced Role
     fake.apply(service('data', 'cache', { clusterIPs: ['10.96.7.9'], ports: [http] }));
     expect(
       data(
-        await until(
+        await settled(
           () => ask('web.shop.svc.cluster.local'),
           (p) => data(p)[0] === '10.96.45.11',
         ),
@@ -95,7 +80,7 @@ describe('clusterdns --kubernetes --namespaces (a sidecar with a namespaced Role
     ).toEqual(['10.96.45.11']);
     expect(
       data(
-        await until(
+        await settled(
           () => ask('orders.shop.svc.cluster.local'),
           (p) => p.rcode === 'NOERROR',
         ),
@@ -112,7 +97,7 @@ describe('clusterdns --kubernetes --namespaces (a sidecar with a namespaced Role
     await fake.restart();
     expect(
       data(
-        await until(
+        await settled(
           () => ask('web.shop.svc.cluster.local'),
           (p) => data(p)[0] === '10.96.45.12',
         ),
@@ -148,7 +133,7 @@ describe('clusterdns --kubernetes --namespaces (a sidecar with a namespaced Role
     fake.roleNamespaces = ['shop', 'data'];
     const port = await serve(['--kubernetes', fake.url, '--namespaces', 'shop,data', '--pods', 'verified']);
     const ask = async (name: string) => (await udpQuery(port, name, 'A')).packet;
-    const db = await until(
+    const db = await settled(
       () => ask('db.data.svc.cluster.local'),
       (p) => p.rcode === 'NOERROR',
     );

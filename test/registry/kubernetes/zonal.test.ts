@@ -6,39 +6,21 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startCli, type RunningCli } from '../../helpers/cli.js';
+import { RunningServers } from '../../helpers/cli.js';
 import { type Reply, udpQuery } from '../../helpers/dns-client.js';
 import { endpointSlice, list, namespace, node, service } from '../../helpers/manifests.js';
 import { makeZonesDir } from '../../helpers/server.js';
 import { FakeApiServer } from './fake-apiserver.js';
-import { pod } from './helpers.js';
+import { pod, pollUntil } from './helpers.js';
 
-const running: RunningCli[] = [];
+const servers = new RunningServers();
+const serve = (args: string[]) => servers.serve(args);
 let fake: FakeApiServer | undefined;
 afterEach(async () => {
-  for (const cli of running.splice(0)) {
-    cli.child.kill('SIGTERM');
-    await cli.exited;
-  }
+  await servers.stopAll();
   await fake?.close();
   fake = undefined;
 });
-
-async function serve(args: string[]): Promise<number> {
-  const port = await freePort();
-  running.push(await startCli(['--listen', `127.0.0.1:${port}`, ...args]));
-  return port;
-}
-
-/** Calls `get` every 50 ms until `done` holds of its result (5 s at most); returns the last result. */
-async function until<T>(get: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const value = await get();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const grpc = { name: 'grpc', port: 9000 };
 const LEDGER = 'ledger.shop.svc.cluster.local';
@@ -140,16 +122,16 @@ describe('zone-scoped and topology-aware names from the Kubernetes API and from 
     for (const o of cluster()) fake.apply(o);
     const port = await serve(['--kubernetes', fake.url, ...FLAGS]);
     const nearFromA = () => udpQuery(port, NEAR, 'A', { from: CLIENT_A });
-    expect(addressesOf((await until(nearFromA, ({ packet }) => packet.answers.length === 1)).packet)).toEqual(
-      ['10.244.6.1'],
-    );
+    expect(
+      addressesOf((await pollUntil(nearFromA, ({ packet }) => packet.answers.length === 1)).packet),
+    ).toEqual(['10.244.6.1']);
 
     fake.apply(node('node-a', 'us-east-1b'));
-    const moved = await until(nearFromA, ({ packet }) => packet.answers.length === 2);
+    const moved = await pollUntil(nearFromA, ({ packet }) => packet.answers.length === 2);
     expect(addressesOf(moved.packet)).toEqual(['10.244.6.2', '10.244.6.3']);
     // The label gone: the node has no zone, its pods no preference.
     fake.apply(node('node-a'));
-    const unplaced = await until(nearFromA, ({ packet }) => packet.answers.length === 3);
+    const unplaced = await pollUntil(nearFromA, ({ packet }) => packet.answers.length === 3);
     expect(addressesOf(unplaced.packet)).toEqual(['10.244.6.1', '10.244.6.2', '10.244.6.3']);
   });
 
@@ -157,7 +139,7 @@ describe('zone-scoped and topology-aware names from the Kubernetes API and from 
     fake = await FakeApiServer.start();
     for (const o of cluster()) fake.apply(o);
     const zonalOnly = await serve(['--kubernetes', fake.url, '--zonal', '--pods', 'verified']);
-    const pinned = await until(
+    const pinned = await pollUntil(
       () => udpQuery(zonalOnly, `us-east-1a.pin._zone.${LEDGER}`, 'A'),
       ({ packet }) => packet.rcode === 'NOERROR' && packet.answers.length > 0,
     );
@@ -167,7 +149,7 @@ describe('zone-scoped and topology-aware names from the Kubernetes API and from 
     expect(addressesOf((await udpQuery(zonalOnly, NEAR, 'A', { from: CLIENT_A })).packet)).toHaveLength(3);
 
     await serve(['--kubernetes', fake.url, ...FLAGS]);
-    await until(
+    await pollUntil(
       async () => fake!.openWatches('nodes'),
       (watches) => watches > 0,
     );
