@@ -81,11 +81,20 @@ export class ClusterZoneResolver implements Resolver {
     if (!zone || zone.kind !== 'forward') return { on: 'table', zone: zone?.name };
     const n = labels.length - zone.labels.length;
     if (n < 3 || labels[n - 1] !== 'svc') return { on: 'table', zone: zone.name };
-    // In a multicluster zone a name depends on the ServiceImport, not on a Service.
-    const entry = this.multicluster.has(zone.name)
-      ? snapshot.imported(labels[n - 2]!, labels[n - 3]!)
-      : snapshot.service(labels[n - 2]!, labels[n - 3]!);
+    const entry = this.entryNamed(snapshot, zone.name, labels[n - 2]!, labels[n - 3]!);
     return { on: entry ?? 'membership', zone: zone.name };
+  }
+
+  /** What `<name>.<namespace>.svc` names in `zone`: a ServiceImport in a multicluster zone, else a Service. */
+  private entryNamed(
+    snapshot: ServiceIndex,
+    zone: string,
+    namespace: string,
+    name: string,
+  ): ServiceEntry | undefined {
+    return this.multicluster.has(zone)
+      ? snapshot.imported(namespace, name)
+      : snapshot.service(namespace, name);
   }
 
   /**
@@ -98,9 +107,7 @@ export class ClusterZoneResolver implements Resolver {
     const n = relative.length;
     if (n === 0 || (n === 1 && relative[0] === 'dns-version')) return false; // the apex is ours
     if (resolved.zone.kind !== 'forward' || n < 3 || relative[n - 1] !== 'svc') return true;
-    const entry = this.multicluster.has(resolved.zone.name)
-      ? snapshot.imported(relative[n - 2]!, relative[n - 3]!)
-      : snapshot.service(relative[n - 2]!, relative[n - 3]!);
+    const entry = this.entryNamed(snapshot, resolved.zone.name, relative[n - 2]!, relative[n - 3]!);
     return !entry || (this.table.isStale?.(entry.backend) ?? true);
   }
 
