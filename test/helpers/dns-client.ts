@@ -87,8 +87,12 @@ export async function udpExchange(
   socket.setTimeout(timeoutMs);
   try {
     if (from) await socket.bind(0, from);
+    // Listening before sending: the socket keeps no message for a recv() that comes later, and a
+    // reply from loopback can arrive before send() has resolved.
+    const reply = socket.recv();
+    reply.catch(() => undefined); // its rejection is handled below, once send() has resolved
     await socket.send(message, port, host);
-    return (await socket.recv())?.msg;
+    return (await reply)?.msg;
   } catch (error) {
     if (error instanceof TimeoutError) return undefined;
     throw error;
