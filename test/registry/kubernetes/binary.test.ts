@@ -216,8 +216,11 @@ describe('clusterdns --kubernetes', () => {
     expect(written).toBeLessThan(24 * 1024 * 1024);
     const peakGrowth = memory(pid, 'VmHWM') - before;
     // The partial line is held as received (16 MiB at most) and never concatenated nor decoded;
-    // reading the whole line and decoding it grew the process by ~380 MB.
-    expect(peakGrowth).toBeLessThan(48 * 1024 * 1024);
+    // reading the whole line and decoding it grew the process by ~380 MB. The rest of the bound is
+    // Node's own cost of moving ~20 MiB through a socket, whose read buffers are freed only at V8's
+    // next collection: a client that holds nothing grows 22-36 MiB doing it, and this test measured
+    // 26-43 MiB on a loaded machine and 53 MiB once in CI.
+    expect(peakGrowth).toBeLessThan(64 * 1024 * 1024);
 
     const { series } = await scrape(endpointUrl(cli.output(), 'metrics'));
     expect(valueOf(series, 'clusterdns_backend_oversized_reads_total', { backend: 'kubernetes' })).toBe(1);
