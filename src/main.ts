@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --heap-growing-percent=30 --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=1 node --max-semi-space-size=1 --heap-growing-percent=30 --optimize-for-size --no-concurrent-sparkplug --no-maglev
 // The clusterdns command: parse flags, environment and the config file or Corefile, start one
 // server per configured server (usually one), reload on SIGHUP or when the file changes, and stop
 // cleanly on a signal. `clusterdns register ...` keeps an instance registered in etcd instead
