@@ -1,8 +1,6 @@
 // Names answered before the upstreams from hosts-file entries (CoreDNS's hosts), and the CH TXT
 // names that say which server answers (CoreDNS's chaos).
 import { MAX_TXT_STRING } from '../../dns/record-write.js';
-import { parseZone } from '../../dns/zones.js';
-import { splitList } from '../values.js';
 import type { OptionSpec, Reading } from './reading.js';
 
 export const HOSTS_OPTIONS = {
@@ -88,7 +86,7 @@ export function hostsConfig(reading: Reading<HostsOptionName>): HostsConfig {
 
 function chaosConfig(reading: Reading<HostsOptionName>): { chaos?: ChaosConfig } {
   const { read, checked } = reading;
-  const zones = read('chaos') as string | undefined;
+  const zones = reading.zoneList('chaos');
   if (zones === undefined) return {};
   // Each answer is one TXT character-string (RFC 1035 §3.3).
   const text = (name: HostsOptionName, value: string) =>
@@ -104,7 +102,7 @@ function chaosConfig(reading: Reading<HostsOptionName>): { chaos?: ChaosConfig }
   const version = read('chaos-version') as string | undefined;
   return {
     chaos: {
-      zones: splitList(zones).map((zone) => (zone === '.' ? '.' : checked('chaos', parseZone, zone).name)),
+      zones,
       ...(version !== undefined ? { version: text('chaos-version', version) } : {}),
       authors: ((read('chaos-authors') as string[] | undefined) ?? []).map((a) => text('chaos-authors', a)),
     },

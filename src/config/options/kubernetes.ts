@@ -66,9 +66,8 @@ export interface KubernetesConfig {
 export function kubernetesConfig(
   reading: Reading<keyof typeof KUBERNETES_OPTIONS>,
 ): KubernetesConfig | undefined {
-  const optional = (name: keyof typeof KUBERNETES_OPTIONS) => reading.read(name) as string | undefined;
-  const kubernetesFlag = optional('kubernetes');
-  const kubeconfig = optional('kubeconfig');
+  const kubernetesFlag = reading.text('kubernetes');
+  const kubeconfig = reading.text('kubeconfig');
   if (kubernetesFlag === undefined && kubeconfig === undefined) return undefined;
   if (kubernetesFlag) reading.checked('kubernetes', (value) => new URL(value), kubernetesFlag);
   const kubernetes: KubernetesConfig = {};
@@ -76,15 +75,15 @@ export function kubernetesConfig(
     [
       ['url', kubernetesFlag || undefined],
       ['kubeconfig', kubeconfig],
-      ['context', optional('kube-context')],
-      ['tokenFile', optional('kube-token-file')],
-      ['caFile', optional('kube-ca-file')],
-      ['labels', optional('labels')],
-      ['namespaceLabels', optional('namespace-labels')],
+      ['context', reading.text('kube-context')],
+      ['tokenFile', reading.text('kube-token-file')],
+      ['caFile', reading.text('kube-ca-file')],
+      ['labels', reading.text('labels')],
+      ['namespaceLabels', reading.text('namespace-labels')],
     ];
   for (const [key, value] of fields) if (value !== undefined) kubernetes[key] = value;
-  if (reading.read('no-endpoints') === true) kubernetes.noEndpoints = true;
-  if (reading.read('endpoint-pod-names') === true) kubernetes.endpointPodNames = true;
+  if (reading.flag('no-endpoints')) kubernetes.noEndpoints = true;
+  if (reading.flag('endpoint-pod-names')) kubernetes.endpointPodNames = true;
   return kubernetes;
 }
 

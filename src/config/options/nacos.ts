@@ -61,15 +61,14 @@ export interface NacosConfig {
 }
 
 export function nacosConfig(reading: Reading<NacosOptionName>): NacosConfig | undefined {
-  const optional = (name: NacosOptionName) => reading.read(name) as string | undefined;
   const { checked } = reading;
-  const given = optional('nacos');
+  const given = reading.text('nacos');
   if (given === undefined) return undefined;
   const urls = splitList(given);
   for (const url of urls) checked('nacos', nacosUrl, url);
   if (urls.length === 0) throw new ConfigError('--nacos: expected a URL, e.g. http://nacos:8848');
   const url = urls[0]!;
-  const api = optional('nacos-api') ?? 'v1';
+  const api = reading.text('nacos-api') ?? 'v1';
   if (api !== 'v1' && api !== 'v2' && api !== 'v3' && api !== 'grpc') {
     throw new ConfigError(`--nacos-api: "${api}": expected v1, v2, v3 or grpc`);
   }
@@ -77,7 +76,7 @@ export function nacosConfig(reading: Reading<NacosOptionName>): NacosConfig | un
   if (urls.length > 1 && api !== 'grpc') {
     throw new ConfigError(`--nacos: several servers need --nacos-api grpc; ${api} polls one server`);
   }
-  const grpcPortText = optional('nacos-grpc-port');
+  const grpcPortText = reading.text('nacos-grpc-port');
   if (grpcPortText !== undefined && api !== 'grpc') {
     throw new ConfigError('--nacos-grpc-port: only with --nacos-api grpc');
   }
@@ -86,15 +85,15 @@ export function nacosConfig(reading: Reading<NacosOptionName>): NacosConfig | un
   const namespaces = checked(
     'nacos-namespace-map',
     parseNamespaceMap,
-    optional('nacos-namespace-map') ?? 'default=public',
+    reading.text('nacos-namespace-map') ?? 'default=public',
   );
-  const username = optional('nacos-username');
-  const passwordFile = optional('nacos-password-file');
+  const username = reading.text('nacos-username');
+  const passwordFile = reading.text('nacos-password-file');
   if ((username === undefined) !== (passwordFile === undefined)) {
     throw new ConfigError('--nacos-username and --nacos-password-file go together');
   }
   const millis = (name: NacosOptionName, fallback: string) =>
-    Math.round(checked(name, duration, optional(name) ?? fallback) * 1000);
+    Math.round(checked(name, duration, reading.text(name) ?? fallback) * 1000);
   const minPollMs = millis('nacos-min-poll', '1s');
   if (minPollMs < 10 || minPollMs > 30_000) {
     throw new ConfigError(`--nacos-min-poll: expected a duration from 10ms to 30s`);
@@ -105,7 +104,7 @@ export function nacosConfig(reading: Reading<NacosOptionName>): NacosConfig | un
     api,
     ...(grpcPort !== undefined ? { grpcPort } : {}),
     namespaces,
-    group: optional('nacos-group') ?? 'DEFAULT_GROUP',
+    group: reading.text('nacos-group') ?? 'DEFAULT_GROUP',
     ...(username !== undefined ? { username, passwordFile } : {}),
     minPollMs,
     relistMs: Math.max(100, millis('nacos-relist', '10s')),

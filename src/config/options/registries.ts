@@ -42,16 +42,15 @@ export interface RegistriesConfig {
 
 /** The registries asked for; the bundled zones/ only when none is. */
 export function registriesConfig(reading: Reading<RegistryOptionName>): RegistriesConfig {
-  const optional = (name: RegistryOptionName) => reading.read(name) as string | undefined;
   const kubernetes = kubernetesConfig(reading);
   let etcd: EtcdConfig | undefined;
   try {
-    etcd = etcdConfigFrom(optional);
+    etcd = etcdConfigFrom(reading.text);
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
   const nacos = nacosConfig(reading);
-  const zones = optional('zones');
+  const zones = reading.text('zones');
   const registry = kubernetes || etcd || nacos;
   return {
     // --zones '' serves no zone files: a forwarder, or a Corefile block without kubernetes.

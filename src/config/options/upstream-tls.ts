@@ -90,14 +90,9 @@ export function upstreamTlsConfig(
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) {
     const missing = tls.certFile === undefined ? 'upstream-tls-cert' : 'upstream-tls-key';
     const present = tls.certFile === undefined ? 'upstream-tls-key' : 'upstream-tls-cert';
-    checked(
+    throw reading.fail(
       present,
-      () => {
-        throw new Error(
-          `a client certificate needs both --upstream-tls-cert and --upstream-tls-key; --${missing} is missing`,
-        );
-      },
-      '',
+      `a client certificate needs both --upstream-tls-cert and --upstream-tls-key; --${missing} is missing`,
     );
   }
   // The files are read now too, so that a bad one is refused with where it was set.
