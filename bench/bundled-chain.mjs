@@ -6,7 +6,7 @@ import { ClusterDns } from '../dist/app/lifecycle.js';
 import { parseCommandLine } from '../dist/config/command.js';
 import { ResolverChain } from '../dist/resolve/chain.js';
 import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
-import { ZoneSet } from '../dist/resolve/zones.js';
+import { ZoneSet } from '../dist/dns/zones.js';
 
 export async function bundledChain() {
   const logger = pino({ level: 'silent' });

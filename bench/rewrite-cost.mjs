@@ -11,7 +11,7 @@ import { URL } from 'node:url';
 import dnsPacket from 'dns-packet';
 import { QueryHandler } from '../dist/server/handler.js';
 import { RewritingChain } from '../dist/resolve/rewrite/rewrite.js';
-import { parseRewriteRule } from '../dist/resolve/rewrite/rules.js';
+import { parseRewriteRule } from '../dist/syntax/rewrite-rules.js';
 import { bundledChain } from './bundled-chain.mjs';
 
 const perRound = Number(process.argv[2] ?? 200_000);

@@ -12,7 +12,7 @@ import { newCounters } from '../dist/ops/counters.js';
 import { ResolverChain } from '../dist/resolve/chain.js';
 import { ClusterZoneResolver } from '../dist/resolve/cluster/resolver.js';
 import { topologyChoice } from '../dist/resolve/cluster/topology.js';
-import { ZoneSet } from '../dist/resolve/zones.js';
+import { ZoneSet } from '../dist/dns/zones.js';
 import { QueryHandler } from '../dist/server/handler.js';
 import { PrecompiledAnswers } from '../dist/answers/precompiled.js';
 import { ServiceTable } from '../dist/table/table.js';

@@ -110,4 +110,18 @@ describe('the layout of src/', () => {
     );
     expect(stray).toEqual([]);
   });
+
+  it('has every module the benchmarks load from dist/ built from a file of src/', () => {
+    // `npm run build` does not empty dist/, so a bench script importing a moved module keeps
+    // working on a machine that built it before the move, and fails on a fresh checkout.
+    const BENCH = path.resolve(import.meta.dirname, '../bench');
+    const loaded = readdirSync(BENCH)
+      .filter((name) => name.endsWith('.mjs'))
+      .flatMap((name) => [
+        ...readFileSync(path.join(BENCH, name), 'utf8').matchAll(/'\.\.\/dist\/([^']+)\.js'/g),
+      ])
+      .map((match) => match[1]!);
+    expect(loaded.length).toBeGreaterThan(0);
+    expect(loaded.filter((module) => !existsSync(path.join(SRC, `${module}.ts`)))).toEqual([]);
+  });
 });
