@@ -19,6 +19,7 @@ import { dnsperf, requireDnsperf } from './dnsperf/run.js';
 import { Server, type ServerOptions } from './dnsperf/server.js';
 import { DEFAULT_SHAPE, firstServiceName, queryLines, writeZoneFiles } from './dnsperf/table.js';
 import { endpointUrl, freePort } from '../test/helpers/cli.js';
+import { scrape, valueOf } from '../test/helpers/prometheus.js';
 
 const { values } = parseArgs({
   options: {
@@ -69,7 +70,7 @@ const MB = 1024 * 1024;
 
 /** The settled server's memory by part: /proc/PID/smaps for files, its /metrics for V8. */
 async function partsOf(server: Server, node: string): Promise<Parts> {
-  const smaps = readFileSync(`/proc/${server.pid}/smaps`, 'utf8').split('\n');
+  const smaps = readFileSync(`/proc/${server.serverPid}/smaps`, 'utf8').split('\n');
   const binary = realpathSync(node);
   let mapping = '';
   let nodeBinary = 0;
@@ -89,8 +90,8 @@ async function partsOf(server: Server, node: string): Promise<Parts> {
       else anonymous += kb;
     }
   }
-  const text = await (await fetch(endpointUrl(server.log, 'metrics'))).text();
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / MB;
+  const { series } = await scrape(endpointUrl(server.log, 'metrics'));
+  const gauge = (name: string) => valueOf(series, name) / MB;
   const v8Heap = gauge('nodejs_heap_size_total_bytes');
   const external = gauge('nodejs_external_memory_bytes');
   return { nodeBinary, otherFiles, v8Heap, external, rest: anonymous - v8Heap - external };

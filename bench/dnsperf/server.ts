@@ -110,6 +110,11 @@ export class Server {
     return this.child.pid!;
   }
 
+  /** The server's own first process: the one spawned, or under npx the node that npm exec started. */
+  get serverPid(): number {
+    return this.pids()[0]!;
+  }
+
   /** Polls the probe name over UDP until it is answered (the file backend listens only once loaded). */
   private async waitForAnswer(options: ServerOptions): Promise<number> {
     const socket = createSocket('udp4');
