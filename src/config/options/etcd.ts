@@ -79,7 +79,7 @@ export interface EtcdConnectionConfig {
 }
 
 /** Checks `--etcd URL[,URL...]`; throws a message naming the bad URL. */
-export function parseEndpoints(text: string): string[] {
+function parseEndpoints(text: string): string[] {
   const endpoints = text
     .split(',')
     .map((s) => s.trim())
@@ -106,7 +106,7 @@ export function parseEndpoints(text: string): string[] {
 }
 
 /** Checks that the TLS and user settings come in the pairs they need. */
-export function checkConnection(config: EtcdConnectionConfig): void {
+function checkConnection(config: EtcdConnectionConfig): void {
   if ((config.certFile === undefined) !== (config.keyFile === undefined)) {
     throw new Error('--etcd-cert-file and --etcd-key-file go together: give both or neither');
   }

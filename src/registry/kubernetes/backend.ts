@@ -22,6 +22,7 @@ import {
   podsInZones,
 } from './join.js';
 import { type KindStatus, Reflector } from './reflector.js';
+import { MC_SERVICE_NAME_LABEL } from './service-import.js';
 import { DEFAULT_RATE_LIMIT, type RateLimit } from './throttle.js';
 
 export interface KubernetesBackendOptions {
@@ -169,7 +170,7 @@ export class KubernetesBackend implements RegistryBackend {
       namespaces: this.opts.namespaceLabelSelector,
       services: this.opts.labelSelector,
       endpointslices: this.opts.labelSelector,
-      importedslices: KINDS.importedslices.selector,
+      importedslices: MC_SERVICE_NAME_LABEL,
     };
     const reflector = (name: KindName, namespace: string | undefined) =>
       new Reflector({

@@ -18,8 +18,6 @@ export interface WatchedKind {
   imported?: boolean;
   /** A custom resource that a cluster may not have: a 404 means "none", not a failure. */
   optional?: boolean;
-  /** A label selector the kind always carries (before any the user gives). */
-  selector?: string;
 }
 
 export const KINDS: Record<KindName, WatchedKind> = {
@@ -63,7 +61,6 @@ export const KINDS: Record<KindName, WatchedKind> = {
     kind: 'EndpointSlice',
     namespaced: true,
     imported: true,
-    selector: 'multicluster.kubernetes.io/service-name',
   },
 };
 

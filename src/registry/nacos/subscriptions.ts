@@ -108,7 +108,6 @@ export class GrpcSubscriptions implements ServiceSource {
       const httpPort = url.port === '' ? (tls ? 443 : 80) : Number(url.port);
       const tokens = this.loginClients[i]?.tokens;
       return {
-        url: url.origin,
         host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
         port: server.grpcPort ?? this.ctx.opts.grpcPort ?? httpPort + GRPC_PORT_OFFSET,
         tls,

@@ -12,8 +12,6 @@ import type { TokenKeeper } from '../token.js';
 import { NacosGrpcConnection, NacosGrpcError, type ServerAddress } from './connection.js';
 
 export interface SessionServer extends ServerAddress {
-  /** The server's HTTP URL, for logs (the login goes there). */
-  url: string;
   tokens?: TokenKeeper;
 }
 
@@ -27,7 +25,7 @@ export interface SessionOptions {
   /** A push: a service's current instances. Throws to refuse it. */
   onPush: (serviceInfo: unknown) => void;
   /** A new connection is up: every subscription must be made again on it. */
-  onConnected: (generation: number) => void;
+  onConnected: () => void;
   /** The server answered something: the view is current. */
   onAnswer: () => void;
 }
@@ -162,7 +160,7 @@ export class NacosGrpcSession {
       this.generation += 1;
       this.opts.logger.info({ ...where, connectionId: connection.connectionId }, 'connected to Nacos gRPC');
       this.opts.onAnswer();
-      this.opts.onConnected(this.generation);
+      this.opts.onConnected();
       for (const waiter of [...this.waiters]) waiter();
       const reason = await Promise.race([lostReason, lost]);
       this.connection = undefined;
