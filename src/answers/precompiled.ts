@@ -309,11 +309,12 @@ export class PrecompiledAnswers {
 
   /** Compiles the forwarder's cache entry for the question, if it holds a fresh one. */
   private offerForwarded(query: PlainQuery, question: Question, source: ForwardedSource): void {
-    const held = source.forwarder.held(question, query.dnssecOk);
-    if (!held || (this.options.rotatesAddresses && addressCount(held.answer) > 1)) return;
-    const { entry: cached, answer } = held;
+    const cached = source.forwarder.peek(question, query.dnssecOk);
+    if (!cached) return;
     const key = query.dnssecOk ? withDnssecOk(query.key) : query.key;
     if (this.entries.get(key)?.forwarded?.cached === cached) return; // held, passed over for this client
+    const answer = source.forwarder.answerOf(cached, question.name);
+    if (this.options.rotatesAddresses && addressCount(answer) > 1) return;
     const bytes = compileAsked(query, question, answer);
     if (!bytes) return;
     const ttls = ttlOffsets(bytes, query.questionEnd);
