@@ -38,7 +38,7 @@
 // answers of other links, answers whose records a client-dependent link could change (autopath,
 // fallthrough), shuffled ones (loadbalance), CNAME chains, and answers cut to any other limit.
 import type { ServiceIndex } from '../table/service-index.js';
-import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from '../dns/edns.js';
+import { OPT_RECORD_SIZE, writeOpt } from '../dns/edns.js';
 import { ARCOUNT_AT, FLAG_CD, FLAG_RA, FLAG_RD, HEADER_SIZE } from '../dns/header.js';
 import type { PlainQuery } from '../dns/plain-query.js';
 import { soaSerialOffset, ttlOffsets } from '../dns/record-offsets.js';
@@ -195,12 +195,7 @@ export class PrecompiledAnswers {
       this.options.forwarded!.forwarder.countCacheHit(forwarded.cached);
     }
     if (withOpt) {
-      const at = compiledSize;
-      out[at] = 0;
-      out.writeUInt16BE(OPT_TYPE, at + 1);
-      out.writeUInt16BE(this.udpSize, at + 3);
-      out.writeUInt32BE(optTtl(entry.rcode, query.dnssecOk), at + 5);
-      out.writeUInt16BE(0, at + 9);
+      writeOpt(out, compiledSize, this.udpSize, entry.rcode, query.dnssecOk);
       out.writeUInt16BE(out.readUInt16BE(ARCOUNT_AT) + 1, ARCOUNT_AT);
     }
     this.hits++;
@@ -309,11 +304,12 @@ export class PrecompiledAnswers {
 
   /** Compiles the forwarder's cache entry for the question, if it holds a fresh one. */
   private offerForwarded(query: PlainQuery, question: Question, source: ForwardedSource): void {
-    const held = source.forwarder.held(question, query.dnssecOk);
-    if (!held || (this.options.rotatesAddresses && addressCount(held.answer) > 1)) return;
-    const { entry: cached, answer } = held;
+    const cached = source.forwarder.peek(question, query.dnssecOk);
+    if (!cached) return;
     const key = query.dnssecOk ? withDnssecOk(query.key) : query.key;
     if (this.entries.get(key)?.forwarded?.cached === cached) return; // held, passed over for this client
+    const answer = source.forwarder.answerOf(cached, question.name);
+    if (this.options.rotatesAddresses && addressCount(answer) > 1) return;
     const bytes = compileAsked(query, question, answer);
     if (!bytes) return;
     const ttls = ttlOffsets(bytes, query.questionEnd);

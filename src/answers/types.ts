@@ -55,7 +55,7 @@ export interface TruncatedAnswer extends ServedReply {
 }
 
 export interface ForwardedParts {
-  /** The forwarder's handle of the cache entry (see ForwardedAnswers.held). */
+  /** The forwarder's handle of the cache entry (see ForwardedAnswers.peek). */
   cached: object;
   ttlAt: number[];
   /** Each record's TTL as the cache serves it at once: min(ttl, the entry's lifetime). */
@@ -74,11 +74,13 @@ export interface ForwardedSource {
  * Methods, so that a forwarder's own handle type stands in for `object`.
  */
 export interface ForwardedAnswers {
+  /** The handle of the fresh answer held for `question`; undefined when none is. */
+  peek(question: Question, dnssecOk: boolean): object | undefined;
   /**
-   * The fresh answer held for `question`, as it would be served at once (TTLs capped to the entry's
-   * lifetime, owners in the asked case), and the handle of what holds it; undefined when none is.
+   * The entry's answer as it would be served at once (TTLs capped to the entry's lifetime, owners
+   * spelled as `name` is). Apart from peek() so that an entry already compiled is not copied.
    */
-  held(question: Question, dnssecOk: boolean): { entry: object; answer: Answer } | undefined;
+  answerOf(entry: object, name: string): Answer;
   /** Whole seconds since the entry was stored while it is fresh; undefined once it is not. */
   cachedFor(entry: object): number | undefined;
   /** The entry's answer was served from compiled bytes: count it as the cache's hit. */

@@ -27,6 +27,26 @@ export function optTtl(rcode: number, dnssecOk: boolean): number {
   return (((rcode >>> 4) << 24) | (dnssecOk ? DO_BIT : 0)) >>> 0;
 }
 
+/**
+ * Writes an OPT record at `at` with `rdLength` bytes of options to follow (written by the caller),
+ * and returns where it ends. The message's ARCOUNT is the caller's to count.
+ */
+export function writeOpt(
+  out: Buffer,
+  at: number,
+  udpSize: number,
+  rcode: number,
+  dnssecOk: boolean,
+  rdLength = 0,
+): number {
+  out[at] = 0; // the root name
+  out.writeUInt16BE(OPT_TYPE, at + 1);
+  out.writeUInt16BE(udpSize, at + 3);
+  out.writeUInt32BE(optTtl(rcode, dnssecOk), at + 5);
+  out.writeUInt16BE(rdLength, at + 9);
+  return at + OPT_RECORD_SIZE;
+}
+
 /** True when the options in RDATA [start, end) are well-formed code/length/value triples (§6.1.2). */
 export function optionsWellFormed(buf: Buffer, start: number, end: number): boolean {
   let pos = start;

@@ -1,6 +1,6 @@
 // A query as a stub or forwarder sends it: header, one question, and an OPT record when EDNS is on
 // (RFC 1035 §4.1, RFC 6891 §6.1.2).
-import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from './edns.js';
+import { OPT_RECORD_SIZE, writeOpt } from './edns.js';
 import { ARCOUNT_AT, FLAG_RD, HEADER_SIZE, QDCOUNT_AT } from './header.js';
 import { encodeName, MAX_NAME_LENGTH } from './name.js';
 import type { Question } from './types.js';
@@ -25,11 +25,7 @@ export function encodeQuery(header: QueryHeader, question: Question): Buffer {
   at = out.writeUInt16BE(question.class, at);
   if (edns) {
     out.writeUInt16BE(1, ARCOUNT_AT);
-    at = out.writeUInt8(0, at); // the root name
-    at = out.writeUInt16BE(OPT_TYPE, at);
-    at = out.writeUInt16BE(edns.udpSize, at);
-    at = out.writeUInt32BE(optTtl(0, edns.dnssecOk), at);
-    at = out.writeUInt16BE(0, at);
+    at = writeOpt(out, at, edns.udpSize, 0, edns.dnssecOk);
   }
   return out.subarray(0, at);
 }

@@ -14,7 +14,7 @@
 // for all of it. (miekg/dns sets TC for those too; it cannot tell which records are required.)
 
 import { NameCompressor } from './compress.js';
-import { OPT_RECORD_SIZE, OPT_TYPE, optTtl } from './edns.js';
+import { OPT_RECORD_SIZE, writeOpt } from './edns.js';
 import {
   ANCOUNT_AT,
   ARCOUNT_AT,
@@ -120,12 +120,7 @@ export function encodeResponse(header: ResponseHeader, answer: Answer, opts: Enc
   }
 
   if (opts.edns) {
-    scratch[pos] = 0;
-    scratch.writeUInt16BE(OPT_TYPE, pos + 1);
-    scratch.writeUInt16BE(opts.edns.udpSize, pos + 3);
-    scratch.writeUInt32BE(optTtl(rcode, opts.edns.dnssecOk), pos + 5);
-    scratch.writeUInt16BE(ede?.length ?? 0, pos + 9);
-    pos += OPT_RECORD_SIZE;
+    pos = writeOpt(scratch, pos, opts.edns.udpSize, rcode, opts.edns.dnssecOk, ede?.length ?? 0);
     if (ede) pos += ede.copy(scratch, pos);
     arcount++;
   }

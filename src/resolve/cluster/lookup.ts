@@ -153,12 +153,17 @@ function lookupService(query: NameQuery, parts: string[], options: ClusterZoneOp
   );
 }
 
-function serviceRecords(
+/**
+ * `<svc>.<ns>.svc`: an ExternalName's CNAME, a headless service's `ready` endpoints (named by
+ * `nameOf` as SRV targets), or the cluster IPs, with SRV over every port.
+ */
+export function serviceRecords(
   query: NameQuery,
   entry: ServiceEntry,
   ready: readonly ReadyEndpoint[],
   serviceName: string,
   ttl: number,
+  nameOf?: (endpoint: ReadyEndpoint) => string,
 ): LookupResult {
   const { service } = entry;
   const { qtype, owner } = query;
@@ -177,7 +182,7 @@ function serviceRecords(
   }
   if (service.type === 'Headless' && ready.length === 0) return NXDOMAIN; // spec §2.4.1
   if (service.type === 'Headless') {
-    return addressesAndSrv(query, ready, () => endpointCandidates(ready, ANY_PORT, serviceName), ttl);
+    return addressesAndSrv(query, ready, () => endpointCandidates(ready, ANY_PORT, serviceName, nameOf), ttl);
   }
   return addressesAndSrv(
     query,

@@ -6,7 +6,7 @@
 // imports only, `<hostname>.<clusterid>.<svc>.<ns>.svc` (§2.4.1; §2.3.4 forbids it for ClusterSetIP).
 // A Service of this cluster is not a name here, nor is a pod: the zone is the clusterset's.
 import { RRType } from '../../dns/types.js';
-import { endpointLabel, type ReadyEndpoint, type ServiceEntry } from '../../table/service-index.js';
+import { endpointLabel, type ReadyEndpoint } from '../../table/service-index.js';
 import {
   NODATA,
   NXDOMAIN,
@@ -14,6 +14,7 @@ import {
   found,
   namespaceExposed,
   portRecords,
+  serviceRecords,
   srvBelow,
   stripUnderscore,
   type ClusterZoneOptions,
@@ -21,7 +22,7 @@ import {
   type NameQuery,
 } from './lookup.js';
 import { DNS_VERSION_TTL } from './records.js';
-import { ANY_PORT, clusterIpCandidates, endpointCandidates } from './srv.js';
+import { ANY_PORT, endpointCandidates } from './srv.js';
 
 /**
  * The MCS DNS schema this zone follows (specification §1, §2.2). CoreDNS answers its cluster-local
@@ -62,7 +63,9 @@ function lookupImport(query: NameQuery, parts: string[], options: ClusterZoneOpt
   // §2.4.1: a headless import without a ready endpoint anywhere is NXDOMAIN.
   if (headless && entry.ready.length === 0) return NXDOMAIN;
   const serviceName = `${entry.service.name}.${namespace}.svc.${query.zoneAsAsked}`;
-  if (count === 2) return importRecords(query, entry, serviceName, options.ttl);
+  // An import is never ExternalName (service-import.ts): its addresses, or its SRV over every port.
+  if (count === 2)
+    return serviceRecords(query, entry, entry.ready, serviceName, options.ttl, importedEndpointName);
   const [first, second] = parts as [string, string];
   if (count === 3) {
     // `<clusterid>.<svc>` of a headless import and `_<proto>.<svc>` are empty non-terminals.
@@ -82,28 +85,5 @@ function lookupImport(query: NameQuery, parts: string[], options: ClusterZoneOpt
     endpoints,
     () => endpointCandidates(endpoints, ANY_PORT, serviceName, importedEndpointName),
     options.ttl,
-  );
-}
-
-/** `<svc>.<ns>.svc.<zone>`: the import's addresses, or its SRV over every port. */
-function importRecords(
-  query: NameQuery,
-  entry: ServiceEntry,
-  serviceName: string,
-  ttl: number,
-): LookupResult {
-  if (entry.service.type === 'Headless') {
-    return addressesAndSrv(
-      query,
-      entry.ready,
-      () => endpointCandidates(entry.ready, ANY_PORT, serviceName, importedEndpointName),
-      ttl,
-    );
-  }
-  return addressesAndSrv(
-    query,
-    entry.service.clusterIPs.map((ip) => ({ ip })),
-    () => clusterIpCandidates(entry, ANY_PORT, serviceName),
-    ttl,
   );
 }

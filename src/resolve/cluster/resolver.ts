@@ -78,23 +78,29 @@ export class ClusterZoneResolver implements Resolver {
   ): { on: ServiceEntry | 'membership' | 'table'; zone: string | undefined } {
     const labels = splitName(name).map(lowerLabel);
     const zone = this.options.zones.find(labels);
-    if (!zone || zone.kind !== 'forward') return { on: 'table', zone: zone?.name };
-    const n = labels.length - zone.labels.length;
-    if (n < 3 || labels[n - 1] !== 'svc') return { on: 'table', zone: zone.name };
-    const entry = this.entryNamed(snapshot, zone.name, labels[n - 2]!, labels[n - 3]!);
-    return { on: entry ?? 'membership', zone: zone.name };
+    if (!zone) return { on: 'table', zone: undefined };
+    const entry = this.serviceOf(snapshot, zone, labels, labels.length - zone.labels.length);
+    return { on: entry === undefined ? 'table' : (entry ?? 'membership'), zone: zone.name };
   }
 
-  /** What `<name>.<namespace>.svc` names in `zone`: a ServiceImport in a multicluster zone, else a Service. */
-  private entryNamed(
+  /**
+   * For a name at or below `<svc>.<ns>.svc` in a forward zone (its first `n` lower-case `labels`
+   * before the zone), the entry of that service (a ServiceImport in a multicluster zone), or null
+   * when there is none; undefined for any other name.
+   */
+  private serviceOf(
     snapshot: ServiceIndex,
-    zone: string,
-    namespace: string,
-    name: string,
-  ): ServiceEntry | undefined {
-    return this.multicluster.has(zone)
+    zone: Zone,
+    labels: readonly string[],
+    n: number,
+  ): ServiceEntry | null | undefined {
+    if (zone.kind !== 'forward' || n < 3 || labels[n - 1] !== 'svc') return undefined;
+    const namespace = labels[n - 2]!;
+    const name = labels[n - 3]!;
+    const entry = this.multicluster.has(zone.name)
       ? snapshot.imported(namespace, name)
       : snapshot.service(namespace, name);
+    return entry ?? null;
   }
 
   /**
@@ -106,8 +112,7 @@ export class ClusterZoneResolver implements Resolver {
     const { relative } = resolved;
     const n = relative.length;
     if (n === 0 || (n === 1 && relative[0] === 'dns-version')) return false; // the apex is ours
-    if (resolved.zone.kind !== 'forward' || n < 3 || relative[n - 1] !== 'svc') return true;
-    const entry = this.entryNamed(snapshot, resolved.zone.name, relative[n - 2]!, relative[n - 3]!);
+    const entry = this.serviceOf(snapshot, resolved.zone, relative, n);
     return !entry || (this.table.isStale?.(entry.backend) ?? true);
   }
 

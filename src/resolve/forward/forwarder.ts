@@ -73,13 +73,17 @@ export class Forwarder implements Resolver, UpstreamLookup {
     };
   }
 
+  /** The fresh cache entry answering `question` (see AnswerCache.peek); nothing counted. */
+  peek(question: Question, dnssecOk: boolean): CachedEntry | undefined {
+    return this.cache.peek(cacheKey(question, dnssecOk));
+  }
+
   /**
-   * The fresh cache entry answering `question` (see AnswerCache.peek), and its answer as resolve()
-   * would serve it at once: TTLs capped to the entry's lifetime, owners in the asked case.
+   * The entry's answer as resolve() would serve it at once: TTLs capped to the entry's lifetime,
+   * owners spelled as `name` is.
    */
-  held(question: Question, dnssecOk: boolean): { entry: CachedEntry; answer: Answer } | undefined {
-    const entry = this.cache.peek(cacheKey(question, dnssecOk));
-    return entry && { entry, answer: inClientCase(answerAt(entry, 0), question.name) };
+  answerOf(entry: CachedEntry, name: string): Answer {
+    return inClientCase(answerAt(entry, 0), name);
   }
 
   /** Whole seconds since a cache entry was stored while it is fresh; undefined once expired. */

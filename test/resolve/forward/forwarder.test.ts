@@ -322,7 +322,7 @@ describe('Forwarder', () => {
     });
     await forward.resolve(question, context);
     time.advance(9.5);
-    for (let i = 0; i < 2; i++) forward.countCacheHit(forward.held(question, false)!.entry);
+    for (let i = 0; i < 2; i++) forward.countCacheHit(forward.peek(question, false)!);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(upstream.questions()).toHaveLength(2);
   });
