@@ -33,6 +33,7 @@ import { Listeners, serverLabel, type BoundListener } from './listeners.js';
 import { WHOLE, type Part } from './part.js';
 import { buildResolvers, LINK_PLUGINS } from './resolvers.js';
 
+/** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
 export class ClusterDns {
