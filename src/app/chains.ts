@@ -17,16 +17,20 @@ export interface Chains {
   blocks: BlockChain[];
 }
 
+/** Every block's resolvers on a port, the primary's first. */
+export function allResolvers(chains: Chains): Resolvers[] {
+  return [chains.primary, ...chains.blocks.map((block) => block.resolvers)];
+}
+
 /**
  * The chain of the block whose zones hold `name` most closely (the primary's when none does): where
  * an ExternalName target is looked up. Queries are dispatched by server/dispatch.ts, on their bytes.
  */
 function blockFor(chains: Chains, asked: string): Resolvers {
   const name = asked.toLowerCase();
-  const all = [chains.primary, ...chains.blocks.map((block) => block.resolvers)];
   let best = chains.primary;
   let bestLength = -1;
-  for (const resolvers of all) {
+  for (const resolvers of allResolvers(chains)) {
     for (const zone of resolvers.zones) {
       const length = zone === '.' ? 0 : zone.length;
       const holds = zone === '.' || name === zone || name.endsWith(`.${zone}`);
@@ -94,9 +98,8 @@ export function buildChains(
 
 /** Close the forwarders of `chains`, but those `kept` (a reload's chains) still use. */
 export function closeChains(chains: Chains, kept?: Chains): void {
-  const inUse = new Set(kept ? [kept.primary, ...kept.blocks.map((block) => block.resolvers)] : []);
-  for (const resolvers of [chains.primary, ...chains.blocks.map((block) => block.resolvers)])
-    if (!inUse.has(resolvers)) closeForwarders(resolvers);
+  const inUse = new Set(kept ? allResolvers(kept) : []);
+  for (const resolvers of allResolvers(chains)) if (!inUse.has(resolvers)) closeForwarders(resolvers);
 }
 
 function closeForwarders(resolvers: Resolvers): void {

@@ -1,6 +1,7 @@
 // What a reload must rebuild: the sections of the configuration that changed.
 import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/config.js';
+import { kubernetesWatches } from '../registry/create.js';
 
 /** Settings read only when backends start, and only when listeners bind. */
 const BACKEND_KEYS = ['zonesDir', 'zoneFiles', 'kubernetes', 'startupTimeoutMs', 'maxStaleMs'] as const;
@@ -23,16 +24,9 @@ export function changedSections(old: Config, next: Config): string[] {
   if (isDeepStrictEqual(old, next)) return [];
   const differs = (keys: readonly (keyof Config)[]) =>
     keys.some((key) => !isDeepStrictEqual(old[key], next[key]));
-  // Pods are watched only for `pods verified` and --topology-aware, Nodes only for the latter,
-  // ServiceImports only for a multicluster zone.
-  const podsWatched = (config: Config) => config.pods === 'verified' || config.topologyAware === true;
-  const nodesWatched = (config: Config) => config.topologyAware === true;
-  const importsWatched = (config: Config) => config.multiclusterZones.length > 0;
+  // What the Kubernetes backend watches follows settings outside BACKEND_KEYS too.
   return [
-    ...(differs(BACKEND_KEYS) ||
-    podsWatched(old) !== podsWatched(next) ||
-    nodesWatched(old) !== nodesWatched(next) ||
-    importsWatched(old) !== importsWatched(next)
+    ...(differs(BACKEND_KEYS) || !isDeepStrictEqual(kubernetesWatches(old), kubernetesWatches(next))
       ? ['backends']
       : []),
     ...(differs(LISTENER_KEYS) ? ['listeners'] : []),

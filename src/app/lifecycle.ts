@@ -26,13 +26,14 @@ import { ZoneSet } from '../dns/zones.js';
 import { RateLimiter } from '../server/rate-limit.js';
 import { ServiceTable } from '../table/table.js';
 import { startBackends } from './backends.js';
-import { buildChains, closeChains, type BlockChain, type Chains } from './chains.js';
+import { allResolvers, buildChains, closeChains, type Chains } from './chains.js';
 import { changedSections, withEndpointsOf } from './config-diff.js';
 import { readHosts } from './host-files.js';
 import { Listeners, serverLabel, type BoundListener } from './listeners.js';
 import { WHOLE, type Part } from './part.js';
-import { buildResolvers, LINK_PLUGINS, type Resolvers } from './resolvers.js';
+import { buildResolvers, LINK_PLUGINS } from './resolvers.js';
 
+/** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
 export const SHUTDOWN_GRACE_MS = 5000;
 
 export class ClusterDns {
@@ -41,10 +42,8 @@ export class ClusterDns {
   backendStatus = new BackendStatus();
   private backends: RegistryBackend[] = [];
   private readonly listeners: Listeners;
-  /** The primary block's chain; its config is this.config. */
-  private resolvers: Resolvers | undefined;
-  /** The chains of the other server blocks on this port (config.blocks), in that order. */
-  private blockChains: BlockChain[] = [];
+  /** Every block's chain on this port; the primary's config is this.config. */
+  private chains: Chains | undefined;
   private queryMetrics: QueryMetrics | undefined;
   private metrics: ServerMetrics | undefined;
   private endpoints: OpsEndpoints | undefined;
@@ -87,14 +86,14 @@ export class ClusterDns {
         this.listening = true;
         return [];
       }
-      ({ primary: this.resolvers, blocks: this.blockChains } = this.buildChains(this.config, this.table));
-      await this.listeners.listen(this.config, { primary: this.resolvers, blocks: this.blockChains });
+      this.chains = this.buildChains(this.config, this.table);
+      await this.listeners.listen(this.config, this.chains);
     } catch (error) {
       await this.close();
       throw error;
     }
     this.listening = true;
-    const { forwarder, loop, upstreams } = this.resolvers;
+    const { forwarder, loop, upstreams } = this.chains.primary;
     if (forwarder && (part.kind === 'whole' || part.checkLoop)) {
       try {
         await loop.check(forwarder, upstreams.map(formatHostPort).join(', '));
@@ -161,28 +160,17 @@ export class ClusterDns {
       const tcpChanged =
         this.config.tcpIdleTimeout !== next.tcpIdleTimeout ||
         this.config.tcpMaxConnections !== next.tcpMaxConnections;
-      if (relisten)
-        added.push(
-          ...(await this.listeners.listen(
-            next,
-            chains ?? { primary: this.resolvers!, blocks: this.blockChains },
-            tcpChanged,
-          )),
-        );
+      if (relisten) added.push(...(await this.listeners.listen(next, chains ?? this.chains!, tcpChanged)));
     } catch (error) {
       await Promise.all(backends.map((backend) => backend.close()));
       if (chains) closeChains(chains);
       await Promise.all(added.map((key) => this.listeners.close(key)));
       throw error;
     }
-    const previous: Chains | undefined = this.resolvers && {
-      primary: this.resolvers,
-      blocks: this.blockChains,
-    };
+    const previous = this.chains;
     const oldBackends = this.backends;
     if (chains) {
-      this.resolvers = chains.primary;
-      this.blockChains = chains.blocks;
+      this.chains = chains;
       this.listeners.serveAll(chains);
     }
     if (!isDeepStrictEqual(old.rrl, next.rrl)) this.rateLimiter = rateLimiterFor(next);
@@ -207,8 +195,8 @@ export class ClusterDns {
 
   /** The forwarders of every block on this port. */
   private forwarders(): Forwarder[] {
-    const all = [this.resolvers, ...this.blockChains.map((block) => block.resolvers)];
-    return all.flatMap((resolvers) => (resolvers?.forwarder ? [resolvers.forwarder] : []));
+    const all = this.chains ? allResolvers(this.chains) : [];
+    return all.flatMap((resolvers) => (resolvers.forwarder ? [resolvers.forwarder] : []));
   }
 
   /** Counters of every part, for logs. */
@@ -216,8 +204,8 @@ export class ClusterDns {
     return {
       server: { ...this.counters },
       forward: sumForwarderStats(this.forwarders().map((forwarder) => forwarder.stats())),
-      recursionRefused: this.resolvers?.gate?.refused ?? 0,
-      searchPath: this.resolvers ? { ...this.resolvers.searchPath.stats } : undefined,
+      recursionRefused: this.chains?.primary.gate?.refused ?? 0,
+      searchPath: this.chains ? { ...this.chains.primary.searchPath.stats } : undefined,
     };
   }
 
@@ -259,7 +247,7 @@ export class ClusterDns {
     this.draining = true;
     this.listening = false;
     await Promise.all(this.listeners.keys().map((key) => this.listeners.close(key, SHUTDOWN_GRACE_MS)));
-    if (this.resolvers) closeChains({ primary: this.resolvers, blocks: this.blockChains });
+    if (this.chains) closeChains(this.chains);
     await Promise.all(this.backends.map((backend) => backend.close()));
     await this.endpoints?.close();
   }
@@ -298,8 +286,8 @@ export class ClusterDns {
         counters: this.counters,
         server: () => this.listeners.serverLabels()[0] ?? '',
         forward: () => sumForwarderStats(this.forwarders().map((forwarder) => forwarder.stats())),
-        searchPath: () => this.resolvers?.searchPath.stats,
-        recursionRefused: () => this.resolvers?.gate?.refused ?? 0,
+        searchPath: () => this.chains?.primary.searchPath.stats,
+        recursionRefused: () => this.chains?.primary.gate?.refused ?? 0,
         backends: () => {
           const notReady = new Set(this.table.notReady());
           return this.backendStatus.all().map((state) => ({
@@ -309,7 +297,7 @@ export class ClusterDns {
           }));
         },
         tableVersion: () => this.table.current.version,
-        precompiled: () => this.resolvers?.precompiled,
+        precompiled: () => this.chains?.primary.precompiled,
         plugins: () => this.serverLabels().flatMap((server) => pluginsEnabled(this.config, server)),
         version: packageVersion(),
       });
@@ -321,8 +309,7 @@ export class ClusterDns {
    * running chain (its cache with it) unless `fresh`.
    */
   private buildChains(config: Config, table: ServiceTable, fresh = true): Chains {
-    const running = !fresh &&
-      this.resolvers && { config: this.config, primary: this.resolvers, blocks: this.blockChains };
+    const running = !fresh && this.chains && { config: this.config, ...this.chains };
     return buildChains(
       config,
       (block, elsewhere) =>

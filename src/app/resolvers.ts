@@ -60,7 +60,7 @@ export const LINK_PLUGINS = [
   'whoami',
   'forward',
 ];
-/** After lameduck: how long answers still being worked on (an upstream round trip) may take. */
+
 /** A chain link that never answers: holds a link's place (and its metrics label) when it is off. */
 const ABSENT: Resolver = { resolve: () => undefined };
 

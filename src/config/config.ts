@@ -105,6 +105,7 @@ function readingOf(layers: readonly OptionLayer[]): Reading<OptionName> {
     }
   };
   const text = (name: OptionName) => read(name) as string | undefined;
+  const seconds = (name: OptionName) => checked(name, duration, text(name)!);
   return {
     read,
     given,
@@ -115,7 +116,8 @@ function readingOf(layers: readonly OptionLayer[]): Reading<OptionName> {
     fail,
     checked,
     number: (name, min, max) => checked(name, (value) => integer(value, min, max), text(name)!),
-    seconds: (name) => checked(name, duration, text(name)!),
+    seconds,
+    ms: (name) => Math.round(seconds(name) * 1000),
     zoneList: (name) => {
       const value = text(name);
       if (value === undefined) return undefined;

@@ -15,7 +15,7 @@ export interface Launch {
 }
 
 /** The environment and flags of a `#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS` line. */
-export function launchOf(firstLine: string): Launch {
+function launchOf(firstLine: string): Launch {
   const words = /^#!\/usr\/bin\/env -S (.*)$/.exec(firstLine)?.[1]?.split(' ').filter(Boolean) ?? [];
   const node = words.indexOf('node');
   if (node < 0) return { env: {}, flags: [] };
@@ -42,7 +42,7 @@ function mayExecute(path: string): boolean {
 const flagName = (flag: string) => flag.split('=', 1)[0]!.replaceAll('_', '-');
 
 /** What `launch` sets that this process was not started with (a flag the user gave keeps its value). */
-export function missingFrom(launch: Launch, execArgv: readonly string[], env: NodeJS.ProcessEnv): Launch {
+function missingFrom(launch: Launch, execArgv: readonly string[], env: NodeJS.ProcessEnv): Launch {
   const given = new Set(execArgv.map(flagName));
   return {
     env: Object.fromEntries(Object.entries(launch.env).filter(([name]) => env[name] === undefined)),

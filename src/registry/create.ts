@@ -23,6 +23,19 @@ export interface BackendHooks {
   onOversizedRead?: (name: string) => void;
 }
 
+/**
+ * What the Kubernetes backend watches beyond Services and EndpointSlices. Pods are the largest and
+ * busiest kind: only `--pods verified` needs them, and --topology-aware (a client is known by its
+ * pod), which also needs the Nodes' zones; ServiceImports only where a multicluster zone serves them.
+ */
+export function kubernetesWatches(config: Config): { pods: boolean; nodes: boolean; imports: boolean } {
+  return {
+    pods: config.pods === 'verified' || config.topologyAware === true,
+    nodes: config.topologyAware === true,
+    imports: config.multiclusterZones.length > 0,
+  };
+}
+
 export async function createBackends(
   config: Config,
   logger: Logger,
@@ -59,6 +72,7 @@ function backendFactories(
   }
   if (config.kubernetes) {
     const { kubernetes } = config;
+    const watches = kubernetesWatches(config);
     backends.push(
       async () =>
         new KubernetesBackend({
@@ -70,14 +84,11 @@ function backendFactories(
             caFile: kubernetes.caFile,
           }),
           logger: logger.child({ backend: 'kubernetes' }),
-          // Pods are the largest and busiest kind: only `--pods verified` needs them, and
-          // --topology-aware (a client is known by its pod), which also needs the Nodes' zones.
-          watchPods: config.pods === 'verified' || config.topologyAware === true,
-          ...(config.topologyAware ? { watchNodes: true } : {}),
+          watchPods: watches.pods,
+          ...(watches.nodes ? { watchNodes: true } : {}),
           watchEndpoints: !kubernetes.noEndpoints,
           ...(kubernetes.endpointPodNames ? { endpointPodNames: true } : {}),
-          // ServiceImports are asked for only where a multicluster zone serves them.
-          ...(config.multiclusterZones.length > 0 && { multicluster: true }),
+          ...(watches.imports && { multicluster: true }),
           labelSelector: kubernetes.labels,
           namespaceLabelSelector: kubernetes.namespaceLabels,
           // Only the exposed namespaces are listed and watched, each through its own paths.

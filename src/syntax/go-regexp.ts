@@ -14,7 +14,7 @@
  * CoreDNS's cap on a pattern's length (plugin/rewrite/name.go and plugin/template/setup.go
  * maxRegexpLen): compiling is bounded.
  */
-export const MAX_PATTERN_LENGTH = 10_000;
+const MAX_PATTERN_LENGTH = 10_000;
 
 /** A pattern that translates but that JavaScript's RegExp does not compile. */
 export class InvalidGoRegexp extends Error {

@@ -2,7 +2,7 @@
 // which names go on down the chain.
 import { isDnsLabel } from '../../dns/label-rules.js';
 import { DEFAULT_ZONES, parseZone } from '../../dns/zones.js';
-import { type ConfigError, splitList } from '../values.js';
+import { splitList } from '../values.js';
 import type { OptionSpec, Reading } from './reading.js';
 
 /** The multicluster zone served beside the default zones with the bundled zones/ (their clusterset.yaml). */
@@ -96,11 +96,11 @@ export function clusterConfig(
   const clusterset =
     bundled && reading.given('zone') === undefined && reading.given('multicluster') === undefined;
   const zones = clusterset ? [...DEFAULT_ZONES, EMBEDDED_MULTICLUSTER_ZONE] : list('zone')!;
-  zones.forEach((zone) => checked('zone', parseZone, zone));
+  const served = new Set(zones.map((zone) => checked('zone', parseZone, zone).name));
   const multiclusterZones = multicluster(
     list('multicluster') ?? (clusterset ? [EMBEDDED_MULTICLUSTER_ZONE] : []),
-    zones,
-    (message) => fail('multicluster', message),
+    served,
+    reading,
   );
   const namespaces = text('namespaces');
   if (namespaces !== undefined && text('namespace-labels') !== undefined) {
@@ -152,20 +152,19 @@ export function clusterConfig(
  * The multicluster zones, each a forward zone that is also served: a multicluster zone's names
  * are the server's own to answer (CoreDNS: "The plugin MUST be authoritative for the zones listed").
  */
-function multicluster(values: string[], zones: string[], fail: (message: string) => ConfigError): string[] {
-  const served = new Set(zones.map((zone) => parseZone(zone).name));
+function multicluster(
+  values: string[],
+  served: Set<string>,
+  { checked, fail }: Pick<Reading<'multicluster'>, 'checked' | 'fail'>,
+): string[] {
   const names: string[] = [];
   for (const value of values) {
-    let zone;
-    try {
-      zone = parseZone(value);
-    } catch (error) {
-      throw fail((error as Error).message);
-    }
+    const zone = checked('multicluster', parseZone, value);
     if (zone.kind !== 'forward')
-      throw fail(`"${value}": a multicluster zone is a forward zone, not a reverse one`);
+      throw fail('multicluster', `"${value}": a multicluster zone is a forward zone, not a reverse one`);
     if (!served.has(zone.name)) {
       throw fail(
+        'multicluster',
         `"${value}" is not a served zone (${[...served].join(', ')}): add --zone ${zone.name} (in a Corefile, list it on the kubernetes line)`,
       );
     }

@@ -2,7 +2,6 @@
 // https://coredns.io/plugins/k8s_external/).
 import { LABEL_RULE, isDnsLabel } from '../../dns/label-rules.js';
 import { parseZone } from '../../dns/zones.js';
-import { splitList } from '../values.js';
 import type { OptionSpec, Reading } from './reading.js';
 
 export const EXTERNAL_OPTIONS = {
@@ -48,8 +47,8 @@ export interface ExternalZoneConfig {
 export function externalZoneConfig(reading: Reading<keyof typeof EXTERNAL_OPTIONS>): {
   external?: ExternalZoneConfig;
 } {
-  const { read, checked, zoneList, number } = reading;
-  const zones = ((read('external-zone') as string[] | undefined) ?? []).flatMap(splitList);
+  const { read, list, flag, checked, zoneList, number } = reading;
+  const zones = list('external-zone') ?? [];
   if (zones.length === 0) return {};
   const forward = (value: string) => {
     const zone = parseZone(value);
@@ -65,7 +64,7 @@ export function externalZoneConfig(reading: Reading<keyof typeof EXTERNAL_OPTION
       zones: zones.map((zone) => checked('external-zone', forward, zone)),
       ttl: number('external-ttl', 0, 3600),
       apex: checked('external-apex', dnsLabel, apex),
-      headless: (read('external-headless') as boolean | undefined) ?? false,
+      headless: flag('external-headless'),
       ...(fallthrough ? { fallthrough } : {}),
     },
   };

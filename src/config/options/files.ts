@@ -33,6 +33,6 @@ export interface ZoneFilesConfig {
 export function zoneFilesConfig(reading: Reading<keyof typeof FILES_OPTIONS>): ZoneFilesConfig {
   return {
     maxBytes: reading.number('zones-max-bytes', 1, 2 ** 31 - 1),
-    settleMs: Math.round(reading.seconds('zones-settle') * 1000),
+    settleMs: reading.ms('zones-settle'),
   };
 }

@@ -127,14 +127,14 @@ export function forwardConfig(reading: Reading<ForwardOptionName>): ForwardConfi
     stubDomains,
     ...(forwardExcept ? { forwardExcept } : {}),
     resolvConf: text('resolv-conf')!,
-    upstreamTimeoutMs: Math.round(reading.seconds('upstream-timeout') * 1000),
+    upstreamTimeoutMs: reading.ms('upstream-timeout'),
     maxConcurrent: reading.number('max-concurrent', 1, 1_000_000),
     upstreamPool: { ...upstreamPool(reading), tls },
   };
 }
 
 function upstreamPool(reading: Reading<ForwardOptionName>): Omit<ForwardConfig['upstreamPool'], 'tls'> {
-  const { read, checked, number } = reading;
+  const { read, flag, checked, number } = reading;
   const choice = <T extends string>(name: ForwardOptionName, choices: readonly T[]) =>
     checked(
       name,
@@ -164,7 +164,7 @@ function upstreamPool(reading: Reading<ForwardOptionName>): Omit<ForwardConfig['
     probeIntervalMs,
     probe: {
       name: domain === '.' ? '' : checked('upstream-health-domain', parseZone, domain).name,
-      recursion: read('upstream-health-no-rec') !== true,
+      recursion: !flag('upstream-health-no-rec'),
     },
   };
 }

@@ -136,10 +136,10 @@ export function parseDns64Prefix(text: string): Dns64Prefix {
 }
 
 function dns64Config(reading: Reading<PluginOptionName>): { dns64?: Dns64Options } {
-  const { read, checked, fail } = reading;
-  const prefix = read('dns64') as string | undefined;
-  const translateAll = (read('dns64-translate-all') as boolean | undefined) ?? false;
-  const allowIPv4 = (read('dns64-allow-ipv4') as boolean | undefined) ?? false;
+  const { text, flag, checked, fail } = reading;
+  const prefix = text('dns64');
+  const translateAll = flag('dns64-translate-all');
+  const allowIPv4 = flag('dns64-allow-ipv4');
   if (prefix === undefined) {
     // Alone they would do nothing: said, rather than silently ignored.
     if (translateAll) throw fail('dns64-translate-all', 'needs --dns64 PREFIX');

@@ -49,6 +49,8 @@ export interface Reading<N extends string = string> {
   /** A whole number in [min, max]. */
   number(name: N, min: number, max: number): number;
   seconds(name: N): number;
+  /** A duration in seconds, as whole milliseconds. */
+  ms(name: N): number;
   /** Zone names ('.' kept), lower-case without the dot; undefined when unset. */
   zoneList(name: N): string[] | undefined;
 }

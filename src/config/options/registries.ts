@@ -64,8 +64,7 @@ export function registriesConfig(reading: Reading<RegistryOptionName>): Registri
     ...(kubernetes ? { kubernetes } : {}),
     ...(etcd ? { etcd } : {}),
     ...(nacos ? { nacos } : {}),
-    startupTimeoutMs: Math.round(reading.seconds('startup-timeout') * 1000),
-    maxStaleMs:
-      reading.read('max-stale') === undefined ? Infinity : Math.round(reading.seconds('max-stale') * 1000),
+    startupTimeoutMs: reading.ms('startup-timeout'),
+    maxStaleMs: reading.read('max-stale') === undefined ? Infinity : reading.ms('max-stale'),
   };
 }

@@ -62,7 +62,7 @@ export function upstreamTlsConfig(
   upstreams: readonly Upstream[],
 ): UpstreamTls {
   const { text: given, checked } = reading;
-  const expireMs = Math.round(reading.seconds('upstream-expire') * 1000);
+  const expireMs = reading.ms('upstream-expire');
   const tls: UpstreamTls = { expireMs };
   const fields: [keyof UpstreamTls & string, TlsOptionName][] = [
     ['serverName', 'upstream-tls-servername'],

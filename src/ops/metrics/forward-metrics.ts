@@ -52,13 +52,11 @@ export function registerCache(registry: Registry, source: ForwardSource): void {
   const cache = () => source.forward()?.cache;
   type CacheStats = NonNullable<ReturnType<typeof cache>>;
   /** One sample per cache kind (success, denial), as CoreDNS labels `type`. */
-  const byKind = (read: (stats: CacheStats) => { success: number; denial: number }) => () => {
+  const byKind = (read: (stats: CacheStats) => ByKind) => (): Row[] => {
     const stats = cache();
     if (!stats) return [];
     const counts = read(stats);
-    return (['success', 'denial'] as const).map(
-      (type) => [{ ...base(), type }, counts[type]] as [Record<string, string>, number],
-    );
+    return (['success', 'denial'] as const).map((type): Row => [{ ...base(), type }, counts[type]]);
   };
   scrapedGauge(
     registry,

@@ -1,6 +1,6 @@
 // The forward directive: upstreams and how they are asked (https://coredns.io/plugins/forward/).
 import type { Directive } from '../parse.js';
-import { fail, normalizeZone, oneArg, subdirectives, type Handler } from './handler.js';
+import { fail, noArgs, normalizeZone, oneArg, subdirectives, type Handler } from './handler.js';
 
 export const FORWARD_DIRECTIVES: Record<string, Handler> = {
   forward(directive, { options }) {
@@ -29,9 +29,6 @@ export const FORWARD_DIRECTIVES: Record<string, Handler> = {
     // tries its upstreams in random order (https://coredns.io/plugins/forward/).
     options.set('upstream-transport', 'client', directive, 'forward');
     options.set('upstream-policy', 'random', directive, 'forward');
-    const flag = (sub: Directive) => {
-      if (sub.args.length) fail(sub, `forward ${sub.name}: expected ${sub.name} with no arguments`);
-    };
     // With both, force_tcp wins, as in CoreDNS's proxy (its transport is chosen force_tcp first).
     const forceTcp = directive.block.some((sub) => sub.name === 'force_tcp');
     // CoreDNS applies its TLS settings to the tls:// upstreams only, and takes them without one.
@@ -60,11 +57,11 @@ export const FORWARD_DIRECTIVES: Record<string, Handler> = {
           'forward policy',
         ),
       force_tcp(sub) {
-        flag(sub);
+        noArgs(sub, 'forward');
         options.set('upstream-transport', 'tcp', sub, 'forward force_tcp');
       },
       prefer_udp(sub) {
-        flag(sub);
+        noArgs(sub, 'forward');
         if (!forceTcp) options.set('upstream-transport', 'udp', sub, 'forward prefer_udp');
       },
       max_fails: (sub) =>

@@ -110,6 +110,10 @@ export function subdirectives(
   }
 }
 
+export function noArgs(sub: Directive, parent: string): void {
+  if (sub.args.length) fail(sub, `${parent} ${sub.name}: expected ${sub.name} with no arguments`);
+}
+
 export function oneArg(sub: Directive, parent: string, shape: string): string {
   if (sub.args.length !== 1) fail(sub, `${parent} ${sub.name}: expected ${sub.name} ${shape}`);
   return sub.args[0]!;

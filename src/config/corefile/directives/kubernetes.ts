@@ -1,7 +1,7 @@
 // The kubernetes directive: the API, the zones it serves and its options (https://coredns.io/plugins/kubernetes/).
 import type { RawValue } from '../../options/reading.js';
 import type { Directive } from '../parse.js';
-import { fail, normalizeZone, oneArg, subdirectives, type Handler } from './handler.js';
+import { fail, noArgs, normalizeZone, oneArg, subdirectives, type Handler } from './handler.js';
 
 export const KUBERNETES_DIRECTIVES: Record<string, Handler> = {
   kubernetes(directive, context) {
@@ -37,16 +37,15 @@ export const KUBERNETES_DIRECTIVES: Record<string, Handler> = {
       fallthrough: (sub) =>
         set('fallthrough', sub, sub.args.length ? sub.args.map(normalizeZone).join(',') : '.'),
       endpoint_pod_names(sub) {
-        if (sub.args.length)
-          fail(sub, 'kubernetes endpoint_pod_names: expected endpoint_pod_names with no arguments');
+        noArgs(sub, 'kubernetes');
         set('endpoint-pod-names', sub, true);
       },
       noendpoints(sub) {
-        if (sub.args.length) fail(sub, 'kubernetes noendpoints: expected noendpoints with no arguments');
+        noArgs(sub, 'kubernetes');
         set('no-endpoints', sub, true);
       },
       zonal(sub) {
-        if (sub.args.length) fail(sub, 'kubernetes zonal: expected zonal with no arguments');
+        noArgs(sub, 'kubernetes');
         set('zonal', sub, true);
       },
       // Obsolete since CoreDNS 1.7, where names outside the cluster zone are always resolved through

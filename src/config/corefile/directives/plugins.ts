@@ -5,7 +5,22 @@ import { DNS64_DEFAULT_PREFIX } from '../../options/plugins.js';
 import type { RawValue } from '../../options/reading.js';
 import { duration } from '../../values.js';
 import type { Directive } from '../parse.js';
-import { expectArgs, fail, noBlock, normalizeZone, oneArg, subdirectives, type Handler } from './handler.js';
+import {
+  expectArgs,
+  fail,
+  noArgs,
+  noBlock,
+  normalizeZone,
+  oneArg,
+  subdirectives,
+  type Handler,
+} from './handler.js';
+
+/** A plugin whose work clusterdns does always, written bare: checked, nothing set. */
+const accepted: Handler = (directive) => {
+  expectArgs(directive, 0, 0, 'with no arguments');
+  noBlock(directive);
+};
 
 export const PLUGIN_DIRECTIVES: Record<string, Handler> = {
   // Every error is logged; consolidation is a log-reader's job.
@@ -60,7 +75,7 @@ export const PLUGIN_DIRECTIVES: Record<string, Handler> = {
       apex: (sub) => set('external-apex', sub, oneArg(sub, 'k8s_external', 'APEX')),
       ttl: (sub) => set('external-ttl', sub, oneArg(sub, 'k8s_external', 'TTL')),
       headless(sub) {
-        if (sub.args.length) fail(sub, 'k8s_external headless: expected headless with no arguments');
+        noArgs(sub, 'k8s_external');
         set('external-headless', sub, true);
       },
       fallthrough: (sub) =>
@@ -84,7 +99,7 @@ export const PLUGIN_DIRECTIVES: Record<string, Handler> = {
     expectArgs(directive, 0, 1, '[PREFIX]');
     options.set('dns64', directive.args[0] ?? DNS64_DEFAULT_PREFIX, directive);
     const flag = (sub: Directive, name: string) => {
-      if (sub.args.length) fail(sub, `dns64 ${sub.name}: expected ${sub.name} with no arguments`);
+      noArgs(sub, 'dns64');
       options.set(name, true, sub, `dns64 ${sub.name}`);
     };
     subdirectives(directive, {
@@ -94,15 +109,9 @@ export const PLUGIN_DIRECTIVES: Record<string, Handler> = {
     });
   },
   // https://coredns.io/plugins/any/: clusterdns answers QTYPE ANY minimally (RFC 8482) always.
-  any(directive) {
-    expectArgs(directive, 0, 0, 'with no arguments');
-    noBlock(directive);
-  },
+  any: accepted,
   // https://coredns.io/plugins/debug/ and metadata/: nothing a client sees; accepted as they are.
-  debug(directive) {
-    expectArgs(directive, 0, 0, 'with no arguments');
-    noBlock(directive);
-  },
+  debug: accepted,
   metadata(directive) {
     noBlock(directive);
   },
@@ -131,10 +140,7 @@ export const PLUGIN_DIRECTIVES: Record<string, Handler> = {
     );
   },
   // Forwarding-loop detection runs whenever clusterdns forwards.
-  loop(directive) {
-    expectArgs(directive, 0, 0, 'with no arguments');
-    noBlock(directive);
-  },
+  loop: accepted,
   // The Corefile is watched for changes always (and reloaded on SIGHUP).
   reload(directive) {
     expectArgs(directive, 0, 2, '[INTERVAL [JITTER]]');
