@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import { freePort, startCli, type RunningCli } from '../test/helpers/cli.js';
 import { udpQuery } from '../test/helpers/dns-client.js';
 import { FakeNacos } from '../test/registry/nacos/fake-nacos.js';
-import { FakeNacosGrpc } from '../test/registry/nacos/fake-nacos-grpc.js';
+import { nacosPair } from '../test/registry/nacos/helpers.js';
+import { loadAverage } from './dnsperf/report.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,21 +69,8 @@ function percentiles(samples: number[]) {
 }
 
 async function run(api: 'grpc' | 'v1', changes: number) {
-  // An HTTP port whose + 1000 is free for the gRPC side.
-  let fake: FakeNacos;
-  let grpc: FakeNacosGrpc | undefined;
-  for (;;) {
-    fake = new FakeNacos();
-    await fake.start();
-    if (api === 'v1') break;
-    grpc = new FakeNacosGrpc(fake);
-    try {
-      await grpc.start(fake.port + 1000);
-      break;
-    } catch {
-      await fake.stop();
-    }
-  }
+  // For v1 the gRPC side is stopped at once: nothing but HTTP is there to answer.
+  const { fake, grpc } = await nacosPair(api === 'grpc');
   for (let i = 0; i < SERVICES; i++) await register(fake, `svc-${i}`, ip(i));
   const port = await freePort();
   const cli: RunningCli = await startCli([
@@ -139,12 +127,11 @@ const rows = results.map(
   (r) =>
     `| ${r.api === 'grpc' ? '`grpc` (pushed)' : '`v1` (polled)'} | ${r.n} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.perSecond.toFixed(1)} |`,
 );
-const load = (await import('node:os')).loadavg().map((n) => n.toFixed(2));
 const section = [
   BEGIN,
   '## Nacos: pushed (gRPC) against polled (v1)',
   '',
-  `Written by \`npm run bench:nacos -- --services ${SERVICES} --changes ${values.changes} --v1-changes ${values['v1-changes']} --window ${WINDOW_S}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (load average ${load.join(', ')}).`,
+  `Written by \`npm run bench:nacos -- --services ${SERVICES} --changes ${values.changes} --v1-changes ${values['v1-changes']} --window ${WINDOW_S}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (load average ${loadAverage()}).`,
   `${SERVICES} Nacos services of one instance; a change is a new instance registered in a random service, timed until clusterdns answers it over UDP. Requests/s is what Nacos receives from clusterdns while nothing changes (HTTP reads; every gRPC message, health checks included). v1 polls at the advised cacheMillis (3 s, Nacos's default).`,
   '',
   '| API | changes | change → DNS p50 | p99 | max | requests/s to Nacos, idle |',

@@ -9,27 +9,9 @@ import { udpQuery } from '../../helpers/dns-client.js';
 import { SpringCloudStyleApp } from './app.js';
 import { FakeNacos } from './fake-nacos.js';
 import { FakeNacosGrpc } from './fake-nacos-grpc.js';
-import { sleepMs } from './helpers.js';
+import { nacosPair, sleepMs } from './helpers.js';
 
 const NAME = 'orders.shop.svc.cluster.local';
-
-/** A Nacos double whose HTTP port P has P + 1000 free for its gRPC side (started or not). */
-async function nacosPair(startGrpc = true): Promise<{ fake: FakeNacos; grpc: FakeNacosGrpc }> {
-  for (let attempt = 0; ; attempt++) {
-    const fake = new FakeNacos();
-    await fake.start();
-    const grpc = new FakeNacosGrpc(fake);
-    try {
-      if (fake.port + 1000 > 65_535) throw new Error('no room above');
-      await grpc.start(fake.port + 1000);
-      if (!startGrpc) grpc.stop();
-      return { fake, grpc };
-    } catch (error) {
-      await fake.stop();
-      if (attempt === 20) throw error;
-    }
-  }
-}
 
 const args = (fake: FakeNacos, dnsPort: number) => [
   '--nacos',

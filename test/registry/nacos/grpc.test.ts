@@ -15,6 +15,7 @@ import {
   sleepMs,
   startNacos,
   startNacosGrpc,
+  waitUntil,
 } from './helpers.js';
 
 let h: NacosGrpcHarness | undefined;
@@ -33,14 +34,6 @@ const registered =
   async (fake: FakeNacos) => {
     for (const [service, ip] of pairs) await app(fake, service, ip).register();
   };
-
-async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await sleepMs(10);
-  }
-}
 
 describe('handshake', () => {
   it.each([

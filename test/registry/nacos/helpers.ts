@@ -135,3 +135,30 @@ export function readyIps(content: TableContent, ns: string, name: string): strin
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A Nacos double whose HTTP port P has P + 1000 free for its gRPC side (started or not). */
+export async function nacosPair(startGrpc = true): Promise<{ fake: FakeNacos; grpc: FakeNacosGrpc }> {
+  for (let attempt = 0; ; attempt++) {
+    const fake = new FakeNacos();
+    await fake.start();
+    const grpc = new FakeNacosGrpc(fake);
+    try {
+      if (fake.port + 1000 > 65_535) throw new Error('no room above');
+      await grpc.start(fake.port + 1000);
+      if (!startGrpc) grpc.stop();
+      return { fake, grpc };
+    } catch (error) {
+      await fake.stop();
+      if (attempt === 20) throw error;
+    }
+  }
+}
+
+/** Resolves once `check` holds, polling every 10 ms; fails after `timeoutMs`. */
+export async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition never held');
+    await sleepMs(10);
+  }
+}

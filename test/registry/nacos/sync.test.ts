@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SpringCloudStyleApp } from './app.js';
-import { endpointsOf, type NacosHarness, readyIps, sleepMs, startNacos } from './helpers.js';
+import { endpointsOf, type NacosHarness, readyIps, sleepMs, startNacos, waitUntil } from './helpers.js';
 
 let h: NacosHarness | undefined;
 afterEach(async () => {
@@ -503,11 +503,3 @@ describe('failures', () => {
     expect(h.lines.some((l) => l.msg.startsWith('listing Nacos services failed'))).toBe(true);
   });
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition never held');
-    await sleepMs(10);
-  }
-}
