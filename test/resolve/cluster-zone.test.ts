@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RRClass, RRType, Rcode, type Answer, type ResourceRecord } from '../../src/dns/types.js';
-import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
-import type { ClusterZoneOptions } from '../../src/resolve/cluster/lookup.js';
+import { ClusterZoneResolver, type ClusterZoneResolverOptions } from '../../src/resolve/cluster/resolver.js';
 import type { UpstreamLookup } from '../../src/resolve/types.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
-import { fixture } from './fixture.js';
+import { clusterOverFixture, fixture } from './fixture.js';
 import { convertKubernetesObjects, joinKubernetesObjects } from '../../src/registry/kubernetes/objects.js';
 import {
   cases,
@@ -45,21 +44,12 @@ function show(record: ResourceRecord): string {
   return `${record.name} ${record.ttl} ${data.type} ${rdata}`;
 }
 
-function setup(
-  overrides: Partial<ClusterZoneOptions> & { zones?: string[]; upstream?: UpstreamLookup } = {},
-) {
-  const table = new ServiceTable(() => 1_700_000_000_000);
-  table.setContent('test', fixture);
+const NOW = () => 1_700_000_000_000;
+
+function setup(overrides: Omit<Partial<ClusterZoneResolverOptions>, 'zones'> & { zones?: string[] } = {}) {
   const { zones = DEFAULT_ZONES, ...rest } = overrides;
-  const resolver = new ClusterZoneResolver(table, {
-    zones: ZoneSet.parse(zones),
-    ttl: 5,
-    pods: 'disabled',
-    ignoreEmptyService: false,
-    nsAddresses: ['127.0.0.1'],
-    ...rest,
-  });
-  return { table, resolver };
+  const { table, cluster } = clusterOverFixture(NOW, { ...rest, zones: ZoneSet.parse(zones) });
+  return { table, resolver: cluster };
 }
 
 async function ask(
@@ -416,16 +406,8 @@ describe('registry SRV weights', () => {
 function multiclusterSetup(zones: string[], multiclusterZones: string[]) {
   const conversion = convertKubernetesObjects(multiclusterObjects());
   expect(conversion.problems).toEqual([]);
-  const table = new ServiceTable(() => 1_700_000_000_000);
-  table.setContent('test', joinKubernetesObjects(conversion.objects));
-  return new ClusterZoneResolver(table, {
-    zones: ZoneSet.parse(zones),
-    multiclusterZones,
-    ttl: 5,
-    pods: 'insecure',
-    ignoreEmptyService: false,
-    nsAddresses: ['127.0.0.1'],
-  });
+  const options = { zones: ZoneSet.parse(zones), multiclusterZones, pods: 'insecure' as const };
+  return clusterOverFixture(NOW, options, joinKubernetesObjects(conversion.objects)).cluster;
 }
 
 describe('multicluster zone (CoreDNS TestMultiClusterServeDNS)', () => {

@@ -1,7 +1,6 @@
 // A small cluster for the resolver tests, written out by hand so the expectations can be checked
 // against it line by line.
-import type { ClusterZoneOptions } from '../../src/resolve/cluster/lookup.js';
-import { ClusterZoneResolver } from '../../src/resolve/cluster/resolver.js';
+import { ClusterZoneResolver, type ClusterZoneResolverOptions } from '../../src/resolve/cluster/resolver.js';
 import { DEFAULT_ZONES, ZoneSet } from '../../src/dns/zones.js';
 import { ServiceTable } from '../../src/table/table.js';
 import type { Endpoint, PortSpec, TableContent } from '../../src/table/types.js';
@@ -229,10 +228,17 @@ export const fixture: TableContent = {
   ],
 };
 
-/** The cluster zone over the resolver tests' fixture, as those tests configure it, `options` apart. */
-export function clusterOverFixture(clock?: () => number, options: Partial<ClusterZoneOptions> = {}) {
+/**
+ * The cluster zone over the resolver tests' fixture (or other `content`), as those tests configure
+ * it, `options` apart.
+ */
+export function clusterOverFixture(
+  clock?: () => number,
+  options: Partial<ClusterZoneResolverOptions> = {},
+  content: TableContent = fixture,
+) {
   const table = new ServiceTable(clock);
-  table.setContent('test', fixture);
+  table.setContent('test', content);
   const cluster = new ClusterZoneResolver(table, {
     zones: ZoneSet.parse(DEFAULT_ZONES),
     ttl: 5,
